@@ -1,0 +1,47 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "chainrule",
+    products: [
+        .executable(name: "chainrule", targets: ["chainrule"]),
+        .library(name: "ChainruleCore", targets: ["ChainruleCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // The language, tensors, the graph, forward and reverse evaluation.
+        // Pure: no I/O, no global state.
+        .target(name: "ChainruleCore"),
+
+        // Commands, formatting, JSON and the read–evaluate–print loop,
+        // talking to an abstract line reader and output sink.
+        .target(name: "ChainruleSession", dependencies: ["ChainruleCore"]),
+
+        // libedit, behind non-variadic C wrappers.
+        .target(
+            name: "CEditLine",
+            linkerSettings: [.linkedLibrary("edit")]
+        ),
+
+        // The thin executable: command line, terminals, colour, libedit.
+        .executableTarget(
+            name: "chainrule",
+            dependencies: [
+                "ChainruleSession",
+                "CEditLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Tests, one target per layer.
+        .testTarget(name: "ChainruleCoreTests", dependencies: ["ChainruleCore"]),
+        .testTarget(name: "ChainruleSessionTests", dependencies: ["ChainruleSession"]),
+        .testTarget(
+            name: "ChainruleCLITests",
+            dependencies: ["chainrule"],
+            exclude: ["Transcripts"]
+        ),
+    ]
+)

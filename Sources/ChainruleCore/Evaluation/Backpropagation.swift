@@ -1,0 +1,57 @@
+/// One vector–Jacobian product of the reverse pass: what flowed along one edge.
+public struct EdgeContribution: Sendable {
+    /// The node whose gradient was pulled back.
+    public var consumer: NodeID
+    /// Which argument of `consumer` the edge enters.
+    public var argument: Int
+    /// The input node that receives the contribution.
+    public var input: NodeID
+    /// `∂L/∂consumer · ∂consumer/∂input`, of the input's shape.
+    public var value: Tensor
+}
+
+/// The reverse pass's results: ∂output/∂node for every node the output depends on.
+public struct Gradients: Sendable {
+    public var output: NodeID
+    public var seed: Tensor
+    /// `gradients[id]` is ∂output/∂node `id`, or nil when the output does not depend on the node.
+    public var gradients: [Tensor?]
+    /// Every edge's contribution, in the order the reverse pass made them (when recorded).
+    public var contributions: [EdgeContribution]
+
+    public subscript(id: NodeID) -> Tensor? { id < gradients.count ? gradients[id] : nil }
+
+    /// Runs reverse-mode differentiation from `output`, seeded with `seed` (∂output/∂output,
+    /// of the output's shape), over values from a forward pass that computed `output`.
+    ///
+    /// Walks nodes in reverse creation order; each node's gradient is complete when
+    /// reached, because all its consumers come after it. Contributions from several
+    /// consumers are summed.
+    public static func run(from output: NodeID, seed: Tensor, graph: Graph, values: Evaluation,
+                           recordContributions: Bool = false,
+                           shouldStop: () -> Bool = { false }) throws(EvaluationError) -> Gradients {
+        var result = Gradients(output: output, seed: seed,
+                               gradients: Array(repeating: nil, count: graph.count), contributions: [])
+        result.gradients[output] = seed
+        for id in stride(from: output, through: 0, by: -1) {
+            guard let g = result.gradients[id] else { continue }
+            if id & 1023 == 0 && shouldStop() { throw .interrupted }
+            let node = graph[id]
+            if node.inputs.isEmpty { continue }
+            guard let y = values[id] else { preconditionFailure("backward before forward") }
+            let inputs = node.inputs.map { values[$0] ?? Tensor(0) }
+            for (k, input) in node.inputs.enumerated() {
+                let contribution = node.op.pullback(g, inputs: inputs, output: y, input: k)
+                if recordContributions {
+                    result.contributions.append(EdgeContribution(consumer: id, argument: k, input: input, value: contribution))
+                }
+                if result.gradients[input] == nil {
+                    result.gradients[input] = contribution
+                } else {
+                    result.gradients[input]?.accumulate(contribution)
+                }
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,89 @@
+/// A node's position in its graph. Creation order is a topological order:
+/// every node's inputs have smaller ids.
+public typealias NodeID = Int
+
+/// How a node is shown and whether training may change it.
+public enum NodeKind: String, Sendable, Equatable {
+    /// A leaf holding data (a constant, an `input`, or a definition that refers to no node).
+    case input
+    /// A trainable leaf (`param`).
+    case param
+    /// An intermediate node computed from its inputs.
+    case op
+}
+
+public struct Node: Sendable, Equatable {
+    public var op: Op
+    public var inputs: [NodeID]
+    public var shape: [Int]
+    public var kind: NodeKind
+    /// The user's name for the node, if the node is the root of a definition.
+    public var name: String?
+    /// A leaf's value; nil for computed nodes.
+    public var value: Tensor?
+    /// The text that made this node, for errors found while evaluating it.
+    public var origin: SourceSpan?
+
+    public var isLeaf: Bool { inputs.isEmpty }
+}
+
+/// The computational graph: nodes in creation (topological) order.
+public struct Graph: Sendable {
+    public private(set) var nodes: [Node] = []
+    /// The node each defined name refers to.
+    private(set) var named: [String: NodeID] = [:]
+
+    public init() {}
+
+    public var count: Int { nodes.count }
+
+    public subscript(id: NodeID) -> Node { nodes[id] }
+
+    public func node(named name: String) -> NodeID? { named[name] }
+
+    /// Appends a node; its inputs must already be in the graph.
+    @discardableResult
+    mutating func append(_ node: Node) -> NodeID {
+        precondition(node.inputs.allSatisfy { $0 < nodes.count }, "inputs must precede their consumer")
+        nodes.append(node)
+        return nodes.count - 1
+    }
+
+    mutating func setName(_ name: String, of id: NodeID) {
+        nodes[id].name = name
+        named[name] = id
+    }
+
+    mutating func setKind(_ kind: NodeKind, of id: NodeID) { nodes[id].kind = kind }
+
+    /// Replaces a leaf's value with one of the same shape.
+    mutating func setValue(_ value: Tensor, of id: NodeID) {
+        precondition(nodes[id].isLeaf && nodes[id].shape == value.shape)
+        nodes[id].value = value
+    }
+
+    /// Drops the nodes from `count` on (undoing a lowering that failed half-way).
+    mutating func truncate(to count: Int) {
+        for node in nodes[count...] {
+            if let name = node.name { named[name] = nil }
+        }
+        nodes.removeSubrange(count...)
+    }
+
+    /// Marks every node that `target` depends on (itself included).
+    public func ancestors(of target: NodeID) -> [Bool] {
+        var mark = Array(repeating: false, count: target + 1)
+        mark[target] = true
+        for id in stride(from: target, through: 0, by: -1) where mark[id] {
+            for input in nodes[id].inputs { mark[input] = true }
+        }
+        return mark
+    }
+
+    /// Number of consumers of each node, counting an input used twice by one node twice.
+    public func fanOut() -> [Int] {
+        var counts = Array(repeating: 0, count: nodes.count)
+        for node in nodes { for input in node.inputs { counts[input] += 1 } }
+        return counts
+    }
+}

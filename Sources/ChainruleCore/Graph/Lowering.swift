@@ -1,0 +1,139 @@
+/// Turns an expression into graph nodes.
+///
+/// Subexpressions that refer to no node are folded into constants on the spot
+/// (`2 * 3`, `randn(2, 3, seed=1)`, `[1, 2]`); a constant becomes a leaf node only
+/// when it meets a node. Shapes are checked as nodes are made, so every error
+/// points at the operator or function that caused it.
+struct Lowering {
+    enum Value {
+        case constant(Tensor)
+        case node(NodeID)
+    }
+
+    var graph: Graph
+    let source: Source
+    /// The node a name refers to, or nil when the name is not a node.
+    let resolve: (String) -> NodeID?
+
+    func error(_ message: String, at range: SourceRange) -> Diagnostic {
+        Diagnostic(message, at: SourceSpan(source, range))
+    }
+
+    func shape(_ value: Value) -> [Int] {
+        switch value {
+        case .constant(let t): t.shape
+        case .node(let id): graph[id].shape
+        }
+    }
+
+    mutating func materialize(_ value: Value, range: SourceRange) -> NodeID {
+        switch value {
+        case .node(let id):
+            return id
+        case .constant(let t):
+            return graph.append(Node(op: .constant, inputs: [], shape: t.shape, kind: .input, value: t,
+                                     origin: SourceSpan(source, range)))
+        }
+    }
+
+    /// Applies `op` to lowered arguments: folds when all are constants, else appends a node.
+    mutating func apply(_ op: Op, _ arguments: [(value: Value, range: SourceRange)], focus: SourceRange) throws(Diagnostic) -> Value {
+        let resultShape: [Int]
+        do {
+            resultShape = try op.resultShape(arguments.map { shape($0.value) })
+        } catch {
+            throw self.error(error.text, at: focus)
+        }
+        var constants: [Tensor] = []
+        for argument in arguments {
+            if case .constant(let t) = argument.value { constants.append(t) }
+        }
+        if constants.count == arguments.count {
+            do { return .constant(try op.forward(constants)) } catch { throw self.error(error.text, at: focus) }
+        }
+        let inputs = arguments.map { materialize($0.value, range: $0.range) }
+        return .node(graph.append(Node(op: op, inputs: inputs, shape: resultShape, kind: .op,
+                                       origin: SourceSpan(source, focus))))
+    }
+
+    mutating func lower(_ expr: Expr) throws(Diagnostic) -> Value {
+        switch expr.kind {
+        case .number(let value):
+            return .constant(Tensor(value))
+        case .string:
+            throw error("a string can only be an einsum spec, as in einsum(\"ij,j->i\", A, x)", at: expr.range)
+        case .name(let name):
+            if let id = resolve(name) { return .node(id) }
+            if let value = Builtins.constant(named: name) { return .constant(Tensor(value)) }
+            throw error("undefined name '\(name)'", at: expr.range)
+        case .list(let items):
+            return try lowerList(items, expr: expr)
+        case .negate(let operand):
+            return try apply(.pointwise(.negate), [(try lower(operand), operand.range)], focus: expr.focus)
+        case .binary(let op, let a, let b):
+            let left = try lower(a), right = try lower(b)
+            let nodeOp: Op = switch op {
+            case .add: .binary(.add)
+            case .subtract: .binary(.subtract)
+            case .multiply: .binary(.multiply)
+            case .divide: .binary(.divide)
+            case .power: .binary(.power)
+            case .matmul: .matmul
+            }
+            return try apply(nodeOp, [(left, a.range), (right, b.range)], focus: expr.focus)
+        case .transpose(let operand):
+            return try apply(.transpose, [(try lower(operand), operand.range)], focus: expr.focus)
+        case .index(let base, let indices):
+            let value = try lower(base)
+            var components: [IndexComponent] = []
+            for index in indices {
+                switch index {
+                case .at(let e):
+                    components.append(.at(try integer(e, what: "an index")))
+                case .slice(let start, let stop, let step):
+                    func bound(_ e: Expr?) throws(Diagnostic) -> Int? {
+                        guard let e else { return nil }
+                        return try integer(e, what: "a slice bound")
+                    }
+                    components.append(.slice(start: try bound(start), stop: try bound(stop), step: try bound(step)))
+                }
+            }
+            return try apply(.index(components), [(value, base.range)], focus: expr.focus)
+        case .call(let name, let arguments, let keywords):
+            return try lowerCall(name, arguments, keywords, expr: expr)
+        }
+    }
+
+    mutating func lowerList(_ items: [Expr], expr: Expr) throws(Diagnostic) -> Value {
+        if items.isEmpty { return .constant(Tensor([])) }
+        var lowered: [(value: Value, range: SourceRange)] = []
+        for item in items { lowered.append((try lower(item), item.range)) }
+        let first = shape(lowered[0].value)
+        if let bad = lowered.firstIndex(where: { shape($0.value) != first }) {
+            throw error("ragged list: element \(bad + 1) has shape \(describe(shape: shape(lowered[bad].value))) but element 1 has shape \(describe(shape: first))",
+                        at: lowered[bad].range)
+        }
+        return try apply(.stack, lowered, focus: expr.focus)
+    }
+
+    /// A constant whole number, such as an index, an axis or a size.
+    func integer(_ expr: Expr, what: String) throws(Diagnostic) -> Int {
+        let value = try number(expr, what: what)
+        guard value == value.rounded(), abs(value) < 1e15 else {
+            throw error("\(what) must be a whole number, got \(value)", at: expr.range)
+        }
+        return Int(value)
+    }
+
+    /// A constant scalar, such as a slope or a seed: it may not depend on any node.
+    func number(_ expr: Expr, what: String) throws(Diagnostic) -> Double {
+        var scratch = self
+        guard case .constant(let t) = try scratch.lower(expr) else {
+            throw error("\(what) must be a constant, not an expression of nodes", at: expr.range)
+        }
+        guard let value = t.scalar, t.isScalar else {
+            throw error("\(what) must be a single number, got shape \(describe(shape: t.shape))", at: expr.range)
+        }
+        return value
+    }
+}

@@ -1,0 +1,306 @@
+/// Parses `.graph` source into statements, reporting every syntax error in one pass.
+///
+/// After an error the parser skips to the end of the statement and goes on, so a
+/// script with three typos yields three diagnostics.
+public struct Parser {
+    /// The deepest expression tree accepted; deeper ones are refused rather than risking the stack.
+    public static let maximumDepth = 500
+
+    let source: Source
+    let tokens: [Token]
+    var index = 0
+    var diagnostics: [Diagnostic]
+    /// Brackets and prefix operators currently open, to stop runaway recursion early.
+    var nesting = 0
+
+    public static func parse(_ source: Source) -> (statements: [Statement], diagnostics: [Diagnostic]) {
+        let lexed = Lexer.tokenize(source)
+        var parser = Parser(source: source, tokens: lexed.tokens, diagnostics: lexed.diagnostics)
+        let statements = parser.parseStatements()
+        let sorted = parser.diagnostics.enumerated().sorted {
+            ($0.element.span?.range.start ?? 0, $0.offset) < ($1.element.span?.range.start ?? 0, $1.offset)
+        }.map(\.element)
+        return (statements, sorted)
+    }
+
+    struct Failure: Error {}
+
+    var current: Token { tokens[index] }
+    var next: Token { tokens[Swift.min(index + 1, tokens.count - 1)] }
+
+    mutating func advance() -> Token {
+        let token = tokens[index]
+        if index < tokens.count - 1 { index += 1 }
+        return token
+    }
+
+    mutating func fail(_ message: String, at range: SourceRange) -> Failure {
+        diagnostics.append(Diagnostic(message, at: SourceSpan(source, range)))
+        return Failure()
+    }
+
+    mutating func expect(_ kind: TokenKind, _ message: @autoclosure () -> String) throws(Failure) -> Token {
+        guard current.kind == kind else { throw fail(message(), at: current.range) }
+        return advance()
+    }
+
+    // MARK: Statements
+
+    /// program := (statement? (newline | ';'))* end
+    mutating func parseStatements() -> [Statement] {
+        var statements: [Statement] = []
+        while current.kind != .end {
+            if current.kind == .newline || current.kind == .semicolon {
+                _ = advance()
+                continue
+            }
+            do throws(Failure) {
+                statements.append(try parseStatement())
+                switch current.kind {
+                case .newline, .semicolon, .end: break
+                default: throw fail("expected the end of the statement, found \(current.kind.spelling)", at: current.range)
+                }
+            } catch {
+                while current.kind != .newline && current.kind != .semicolon && current.kind != .end { _ = advance() }
+            }
+        }
+        return statements
+    }
+
+    /// statement := command | ('input' | 'param')? name '=' expr | expr
+    mutating func parseStatement() throws(Failure) -> Statement {
+        let start = current.range.start
+        if case .command(let name, let arguments, let argumentsStart) = current.kind {
+            let token = advance()
+            return .command(CommandStatement(name: name, arguments: arguments, argumentsStart: argumentsStart, range: token.range))
+        }
+        var kind = DefinitionKind.formula
+        if case .identifier(let word) = current.kind, word == "input" || word == "param",
+           case .identifier = next.kind {
+            kind = word == "input" ? .input : .param
+            _ = advance()
+            guard tokens[index + 1].kind == .equals else {
+                throw fail("expected '=' after '\(word) \(source.text(current.range))'", at: tokens[index + 1].range)
+            }
+        }
+        if case .identifier(let name) = current.kind, next.kind == .equals {
+            let nameToken = advance()
+            _ = advance()
+            if current.kind == .newline || current.kind == .semicolon || current.kind == .end {
+                throw fail("expected an expression after '='", at: current.range)
+            }
+            let value = try parseExpression()
+            return .definition(Definition(kind: kind, name: name, nameRange: nameToken.range, value: value,
+                                          range: SourceRange(start, value.range.end)))
+        }
+        return .expression(try parseExpression())
+    }
+
+    // MARK: Expressions
+
+    mutating func checked(_ expr: Expr) throws(Failure) -> Expr {
+        guard expr.depth <= Parser.maximumDepth else {
+            throw fail("expression is nested more than \(Parser.maximumDepth) levels deep; split it into several definitions", at: expr.focus)
+        }
+        return expr
+    }
+
+    /// expr := term (('+' | '-') term)*
+    mutating func parseExpression() throws(Failure) -> Expr {
+        var left = try parseTerm()
+        while let op = current.kind.additiveOperator {
+            let opToken = advance()
+            let right = try parseTerm()
+            left = try checked(Expr(.binary(op, left, right), range: left.range.union(right.range), focus: opToken.range))
+        }
+        return left
+    }
+
+    /// term := unary (('*' | '/' | '@') unary)*
+    mutating func parseTerm() throws(Failure) -> Expr {
+        var left = try parseUnary()
+        while let op = current.kind.multiplicativeOperator {
+            let opToken = advance()
+            let right = try parseUnary()
+            left = try checked(Expr(.binary(op, left, right), range: left.range.union(right.range), focus: opToken.range))
+        }
+        return left
+    }
+
+    /// unary := '-' unary | power
+    mutating func parseUnary() throws(Failure) -> Expr {
+        guard current.kind == .minus else { return try parsePower() }
+        let opToken = advance()
+        try enter(opToken.range)
+        defer { nesting -= 1 }
+        let operand = try parseUnary()
+        return try checked(Expr(.negate(operand), range: opToken.range.union(operand.range), focus: opToken.range))
+    }
+
+    /// power := postfix ('^' unary)?     (right-associative: `2^3^2` is `2^(3^2)`)
+    mutating func parsePower() throws(Failure) -> Expr {
+        let base = try parsePostfix()
+        guard current.kind == .caret else { return base }
+        let opToken = advance()
+        try enter(opToken.range)
+        defer { nesting -= 1 }
+        let exponent = try parseUnary()
+        return try checked(Expr(.binary(.power, base, exponent), range: base.range.union(exponent.range), focus: opToken.range))
+    }
+
+    mutating func enter(_ range: SourceRange) throws(Failure) {
+        nesting += 1
+        if nesting > Parser.maximumDepth {
+            throw fail("expression is nested more than \(Parser.maximumDepth) levels deep; split it into several definitions", at: range)
+        }
+    }
+
+    /// postfix := primary ('[' indices ']' | '.' 'T')*
+    mutating func parsePostfix() throws(Failure) -> Expr {
+        var expr = try parsePrimary()
+        while true {
+            if current.kind == .leftBracket {
+                let open = advance()
+                let indices = try parseIndices(open: open.range)
+                let close = try expect(.rightBracket, "expected ']' to close the index opened here")
+                expr = try checked(Expr(.index(expr, indices), range: expr.range.union(close.range), focus: open.range))
+            } else if current.kind == .dot {
+                let dot = advance()
+                guard case .identifier("T") = current.kind else {
+                    throw fail("expected 'T' after '.' (the only attribute is '.T', the transpose)", at: current.kind == .end ? dot.range : current.range)
+                }
+                let t = advance()
+                expr = try checked(Expr(.transpose(expr), range: expr.range.union(t.range), focus: dot.range.union(t.range)))
+            } else {
+                return expr
+            }
+        }
+    }
+
+    /// indices := index (',' index)*;  index := expr | expr? ':' expr? (':' expr?)?
+    mutating func parseIndices(open: SourceRange) throws(Failure) -> [IndexArgument] {
+        if current.kind == .rightBracket { throw fail("expected an index inside '[]'", at: current.range) }
+        var result: [IndexArgument] = []
+        repeat {
+            if !result.isEmpty { _ = advance() }
+            var parts: [Expr?] = []
+            var part: Expr? = nil
+            if current.kind != .colon && current.kind != .comma && current.kind != .rightBracket {
+                part = try parseExpression()
+            }
+            parts.append(part)
+            while current.kind == .colon && parts.count < 3 {
+                _ = advance()
+                var bound: Expr? = nil
+                if current.kind != .colon && current.kind != .comma && current.kind != .rightBracket {
+                    bound = try parseExpression()
+                }
+                parts.append(bound)
+            }
+            if parts.count == 1, let only = parts[0] {
+                result.append(.at(only))
+            } else if parts.count == 1 {
+                throw fail("expected an index", at: current.range)
+            } else {
+                result.append(.slice(parts[0], parts[1], parts.count > 2 ? parts[2] : nil))
+            }
+        } while current.kind == .comma
+        return result
+    }
+
+    /// primary := number | string | name | name '(' arguments ')' | '(' expr ')' | '[' (expr (',' expr)*)? ']'
+    mutating func parsePrimary() throws(Failure) -> Expr {
+        let token = current
+        switch token.kind {
+        case .number(let value):
+            _ = advance()
+            return Expr(.number(value), range: token.range)
+        case .string(let text):
+            _ = advance()
+            return Expr(.string(text), range: token.range)
+        case .identifier(let name):
+            _ = advance()
+            guard current.kind == .leftParen else { return Expr(.name(name), range: token.range) }
+            return try parseCall(name: name, nameRange: token.range)
+        case .leftParen:
+            _ = advance()
+            try enter(token.range)
+            defer { nesting -= 1 }
+            var inner = try parseExpression()
+            let column = source.location(of: token.range.start).column
+            let close = try expect(.rightParen, "expected ')' to close the '(' at column \(column)")
+            inner.range = token.range.union(close.range)
+            return inner
+        case .leftBracket:
+            _ = advance()
+            try enter(token.range)
+            defer { nesting -= 1 }
+            var items: [Expr] = []
+            while current.kind != .rightBracket {
+                if !items.isEmpty {
+                    _ = try expect(.comma, "expected ',' or ']' in the list")
+                    if current.kind == .rightBracket { break }
+                }
+                items.append(try parseExpression())
+            }
+            let close = advance()
+            return try checked(Expr(.list(items), range: token.range.union(close.range), focus: token.range))
+        case .end, .newline, .semicolon:
+            throw fail("expected an expression", at: token.range)
+        case .rightParen, .rightBracket:
+            throw fail("unexpected \(token.kind.spelling) with no matching opening bracket", at: token.range)
+        default:
+            throw fail("expected an expression, found \(token.kind.spelling)", at: token.range)
+        }
+    }
+
+    /// arguments := (expr (',' expr)*)? (',' name '=' expr)*   — keywords follow positional arguments
+    mutating func parseCall(name: String, nameRange: SourceRange) throws(Failure) -> Expr {
+        let open = advance()
+        try enter(open.range)
+        defer { nesting -= 1 }
+        var arguments: [Expr] = []
+        var keywords: [KeywordArgument] = []
+        while current.kind != .rightParen {
+            if !(arguments.isEmpty && keywords.isEmpty) {
+                _ = try expect(.comma, "expected ',' or ')' in the arguments of '\(name)'")
+                if current.kind == .rightParen { break }
+            }
+            if case .identifier(let keyword) = current.kind, next.kind == .equals {
+                let keywordToken = advance()
+                _ = advance()
+                if keywords.contains(where: { $0.name == keyword }) {
+                    throw fail("keyword argument '\(keyword)' is given twice", at: keywordToken.range)
+                }
+                keywords.append(KeywordArgument(name: keyword, nameRange: keywordToken.range, value: try parseExpression()))
+            } else {
+                let argument = try parseExpression()
+                if !keywords.isEmpty {
+                    throw fail("positional argument after keyword arguments; put '\(source.text(argument.range))' before them", at: argument.range)
+                }
+                arguments.append(argument)
+            }
+        }
+        let close = advance()
+        return try checked(Expr(.call(name, arguments, keywords), range: nameRange.union(close.range), focus: nameRange))
+    }
+}
+
+extension TokenKind {
+    var additiveOperator: BinaryOperator? {
+        switch self {
+        case .plus: .add
+        case .minus: .subtract
+        default: nil
+        }
+    }
+
+    var multiplicativeOperator: BinaryOperator? {
+        switch self {
+        case .star: .multiply
+        case .slash: .divide
+        case .at: .matmul
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,114 @@
+/// The syntax tree of the `.graph` language.
+public struct Expr: Sendable, Equatable {
+    public indirect enum Kind: Sendable, Equatable {
+        case number(Double)
+        case string(String)
+        case name(String)
+        /// `[a, b, c]`: stacks its elements along a new leading axis.
+        case list([Expr])
+        case negate(Expr)
+        case binary(BinaryOperator, Expr, Expr)
+        case call(String, [Expr], [KeywordArgument])
+        case index(Expr, [IndexArgument])
+        case transpose(Expr)
+    }
+
+    public var kind: Kind
+    /// The whole expression.
+    public var range: SourceRange
+    /// Where a caret points for errors about this expression: the operator, the function name, the `[`.
+    public var focus: SourceRange
+    /// Levels of nesting, to refuse trees deeper than the evaluator should walk recursively.
+    public var depth: Int
+
+    public init(_ kind: Kind, range: SourceRange, focus: SourceRange? = nil) {
+        self.kind = kind
+        self.range = range
+        self.focus = focus ?? range
+        self.depth = 1 + kind.children.map(\.depth).reduce(0, Swift.max)
+    }
+}
+
+extension Expr.Kind {
+    /// The direct subexpressions, in source order.
+    public var children: [Expr] {
+        switch self {
+        case .number, .string, .name: []
+        case .list(let items): items
+        case .negate(let e), .transpose(let e): [e]
+        case .binary(_, let a, let b): [a, b]
+        case .call(_, let args, let keywords): args + keywords.map(\.value)
+        case .index(let base, let indices):
+            [base] + indices.flatMap { index -> [Expr] in
+                switch index {
+                case .at(let e): [e]
+                case .slice(let a, let b, let c): [a, b, c].compactMap { $0 }
+                }
+            }
+        }
+    }
+}
+
+public enum BinaryOperator: String, Sendable, Equatable {
+    case add = "+", subtract = "-", multiply = "*", divide = "/", matmul = "@", power = "^"
+
+    /// Binding strength: higher binds tighter.
+    public var precedence: Int {
+        switch self {
+        case .add, .subtract: 1
+        case .multiply, .divide, .matmul: 2
+        case .power: 4
+        }
+    }
+}
+
+public struct KeywordArgument: Sendable, Equatable {
+    public var name: String
+    public var nameRange: SourceRange
+    public var value: Expr
+}
+
+public enum IndexArgument: Sendable, Equatable {
+    case at(Expr)
+    case slice(Expr?, Expr?, Expr?)
+}
+
+/// How a definition's leaf is marked.
+public enum DefinitionKind: String, Sendable, Equatable {
+    /// `name = expr`: a formula (or a leaf when it refers to no node).
+    case formula
+    /// `input name = expr`: data, evaluated once.
+    case input
+    /// `param name = expr`: trainable, evaluated once.
+    case param
+}
+
+public struct Definition: Sendable, Equatable {
+    public var kind: DefinitionKind
+    public var name: String
+    public var nameRange: SourceRange
+    public var value: Expr
+    public var range: SourceRange
+}
+
+public struct CommandStatement: Sendable, Equatable {
+    public var name: String
+    public var arguments: String
+    /// Offset of the first argument character, for carets inside arguments.
+    public var argumentsStart: Int
+    public var range: SourceRange
+}
+
+public enum Statement: Sendable, Equatable {
+    case definition(Definition)
+    case expression(Expr)
+    case command(CommandStatement)
+
+    public var range: SourceRange {
+        switch self {
+        case .definition(let d): d.range
+        case .expression(let e): e.range
+        case .command(let c): c.range
+        }
+    }
+}

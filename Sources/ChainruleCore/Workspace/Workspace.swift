@@ -1,0 +1,245 @@
+/// Everything the user has defined, the graph built from it, and the values computed so far.
+///
+/// Definitions are formulas, like a spreadsheet: `f = relu(A @ x)` keeps referring
+/// to `A` and `x`. A new name is appended to the graph; redefining a name rebuilds
+/// the graph from the definitions, in dependency order, and a definition that no
+/// longer fits (a shape changed under it) is reported and left out until fixed.
+public struct Workspace: Sendable {
+    /// One `name = …` as the user wrote it.
+    public struct Entry: Sendable {
+        public var name: String
+        public var kind: DefinitionKind
+        /// The formula, for definitions that refer to other nodes.
+        public var formula: Expr?
+        /// A leaf's value, for `input`, `param` and definitions that refer to no node.
+        public var value: Tensor?
+        /// The names the formula refers to, in order of first use.
+        public var dependencies: [String]
+        /// The whole definition, for messages and for printing the formula.
+        public var span: SourceSpan
+
+        public var isLeaf: Bool { formula == nil }
+        public var nodeKind: NodeKind {
+            switch kind {
+            case .param: .param
+            case .input: .input
+            case .formula: isLeaf ? .input : .op
+            }
+        }
+    }
+
+    public private(set) var entries: [String: Entry] = [:]
+    /// Names in the order they were first defined.
+    public private(set) var order: [String] = []
+    public private(set) var graph = Graph()
+    /// Definitions that do not currently fit, with the reason.
+    public private(set) var broken: [String: Diagnostic] = [:]
+    public internal(set) var evaluation = Evaluation()
+    /// Cooperative cancellation, polled during long loops.
+    public var shouldStop: @Sendable () -> Bool = { false }
+
+    public init() {}
+
+    public mutating func clear() {
+        let stop = shouldStop
+        self = Workspace()
+        shouldStop = stop
+    }
+
+    public var names: [String] { order }
+
+    /// The node for a defined name, or a diagnostic saying why there is none.
+    public func node(named name: String, at span: SourceSpan?) throws(Diagnostic) -> NodeID {
+        if let id = graph.node(named: name) { return id }
+        if let problem = broken[name] {
+            throw Diagnostic("'\(name)' cannot be evaluated: \(problem.message)", at: span, notes: [problem])
+        }
+        throw undefined(name, at: span)
+    }
+
+    func undefined(_ name: String, at span: SourceSpan?) -> Diagnostic {
+        var message = "undefined name '\(name)'"
+        if let close = Suggestions.closest(to: name, among: order + Builtins.constants.map(\.name)) {
+            message += "; did you mean '\(close)'?"
+        }
+        return Diagnostic(message, at: span)
+    }
+
+    // MARK: Defining
+
+    /// Adds or replaces a definition. Throws (leaving everything as it was) when the
+    /// definition itself is wrong; returns warnings for other definitions it breaks.
+    @discardableResult
+    public mutating func define(_ definition: Definition, in source: Source) throws(Diagnostic) -> [Diagnostic] {
+        let span = SourceSpan(source, definition.range)
+        let references = Workspace.references(in: definition.value)
+        for (name, range) in references where entries[name] == nil && Builtins.constant(named: name) == nil {
+            throw undefined(name, at: SourceSpan(source, range))
+        }
+        let dependencies = Workspace.unique(references.map(\.name).filter { entries[$0] != nil })
+        if entries[definition.name] != nil, let cycle = cycle(from: definition.name, through: dependencies) {
+            throw Diagnostic("definition makes '\(definition.name)' depend on itself: \(cycle.joined(separator: " → "))",
+                             at: SourceSpan(source, definition.nameRange))
+        }
+
+        var entry = Entry(name: definition.name, kind: definition.kind, formula: definition.value,
+                          value: nil, dependencies: dependencies, span: span)
+        if dependencies.isEmpty || definition.kind != .formula {
+            // A leaf: evaluated once, now.
+            entry.value = try evaluate(definition.value, in: source)
+            entry.formula = nil
+            entry.dependencies = []
+        }
+
+        let isNew = entries[definition.name] == nil
+        if isNew {
+            let before = graph.count
+            do {
+                try lower(entry)
+            } catch {
+                graph.truncate(to: before)
+                throw error
+            }
+            entries[entry.name] = entry
+            order.append(entry.name)
+            return []
+        }
+        var candidate = self
+        candidate.entries[entry.name] = entry
+        candidate.rebuild()
+        if let problem = candidate.broken[entry.name] { throw problem }
+        let newlyBroken = candidate.order.filter { candidate.broken[$0] != nil && broken[$0] == nil }
+        self = candidate
+        return newlyBroken.compactMap { name in
+            broken[name].map {
+                Diagnostic("'\(name)' no longer evaluates after this change: \($0.message)", at: span, severity: .warning, notes: [$0])
+            }
+        }
+    }
+
+    /// Replaces the value of a leaf (training, loading) with one of the same shape.
+    public mutating func setValue(_ value: Tensor, of name: String) {
+        guard var entry = entries[name], entry.isLeaf, let id = graph.node(named: name),
+              graph[id].shape == value.shape else { return }
+        entry.value = value
+        entries[name] = entry
+        graph.setValue(value, of: id)
+        evaluation.invalidateAll()
+    }
+
+    /// Appends the nodes of one definition, naming its root.
+    mutating func lower(_ entry: Entry) throws(Diagnostic) {
+        if let value = entry.value {
+            let id = graph.append(Node(op: .constant, inputs: [], shape: value.shape, kind: entry.nodeKind,
+                                       value: value, origin: entry.span))
+            graph.setName(entry.name, of: id)
+            return
+        }
+        guard let formula = entry.formula else { return }
+        for dependency in entry.dependencies where graph.node(named: dependency) == nil {
+            let reason = broken[dependency]?.message ?? "it is not defined"
+            throw Diagnostic("'\(entry.name)' depends on '\(dependency)', which cannot be evaluated (\(reason))", at: entry.span)
+        }
+        let current = graph
+        var lowering = Lowering(graph: graph, source: entry.span.source, resolve: { current.node(named: $0) })
+        let root = lowering.materialize(try lowering.lower(formula), range: formula.range)
+        graph = lowering.graph
+        var id = root
+        if graph[root].name != nil || root < current.count {
+            // The formula is another node (`y = x`): give the name its own node.
+            id = graph.append(Node(op: .identity, inputs: [root], shape: graph[root].shape, kind: .op,
+                                   origin: SourceSpan(entry.span.source, formula.range)))
+        }
+        graph.setName(entry.name, of: id)
+        if graph[id].isLeaf { graph.setKind(entry.nodeKind, of: id) }
+    }
+
+    /// Builds the graph anew from every definition, in dependency order.
+    mutating func rebuild() {
+        graph = Graph()
+        evaluation = Evaluation()
+        broken = [:]
+        for name in dependencyOrder() {
+            guard let entry = entries[name] else { continue }
+            let before = graph.count
+            do throws(Diagnostic) {
+                try lower(entry)
+            } catch {
+                graph.truncate(to: before)
+                broken[name] = error
+            }
+        }
+    }
+
+    /// Definitions ordered so that each comes after what it refers to; ties keep definition order.
+    public func dependencyOrder() -> [String] {
+        var result: [String] = []
+        var state: [String: Bool] = [:]  // false: in progress, true: done
+        for root in order where state[root] == nil {
+            var stack: [(String, Int)] = [(root, 0)]
+            state[root] = false
+            while let (name, next) = stack.last {
+                let dependencies = entries[name]?.dependencies ?? []
+                if next < dependencies.count {
+                    stack[stack.count - 1].1 += 1
+                    let dependency = dependencies[next]
+                    if state[dependency] == nil && entries[dependency] != nil {
+                        state[dependency] = false
+                        stack.append((dependency, 0))
+                    }
+                } else {
+                    stack.removeLast()
+                    state[name] = true
+                    result.append(name)
+                }
+            }
+        }
+        return result
+    }
+
+    /// A path `name → … → name` if giving `name` these dependencies would close a cycle.
+    func cycle(from name: String, through dependencies: [String]) -> [String]? {
+        var parent: [String: String] = [:]
+        var queue: [String] = []
+        for dependency in dependencies where parent[dependency] == nil {
+            parent[dependency] = name
+            queue.append(dependency)
+        }
+        var head = 0
+        while head < queue.count {
+            let current = queue[head]
+            head += 1
+            if current == name {
+                var path = [name]
+                var step = parent[name] ?? name
+                while step != name {
+                    path.append(step)
+                    step = parent[step] ?? name
+                }
+                path.append(name)
+                return Array(path.reversed())
+            }
+            for next in entries[current]?.dependencies ?? [] where parent[next] == nil {
+                parent[next] = current
+                queue.append(next)
+            }
+        }
+        return nil
+    }
+
+    /// Every name an expression refers to (not function or keyword names), in source order.
+    static func references(in expr: Expr) -> [(name: String, range: SourceRange)] {
+        var result: [(String, SourceRange)] = []
+        var stack = [expr]
+        while let e = stack.popLast() {
+            if case .name(let name) = e.kind { result.append((name, e.range)) }
+            stack.append(contentsOf: e.kind.children.reversed())
+        }
+        return result
+    }
+
+    static func unique(_ names: [String]) -> [String] {
+        var seen = Set<String>()
+        return names.filter { seen.insert($0).inserted }
+    }
+}
