@@ -1,1 +1,62 @@
-print("chainrule")
+import ArgumentParser
+import ChainruleCore
+import ChainruleSession
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// The command line of SPEC §3. Parsing is ArgumentParser's; bad usage exits with status 2.
+struct Chainrule: ParsableCommand {
+    static let version = "0.1.0"
+    static let configuration = CommandConfiguration(
+        commandName: "chainrule",
+        abstract: "An interactive REPL for computational graphs: forward values and reverse-mode gradients.",
+        discussion: """
+            chainrule                      interactive REPL (line editing and history)
+            chainrule FILE…                run the scripts, print what they print, exit
+            chainrule -i FILE…             run the scripts, then stay at the prompt
+            chainrule -e 'STATEMENT' …     run statements given on the command line
+            chainrule --json [--of NODE] FILE…
+                                           run the scripts quietly, then print the graph as JSON
+            Standard input that is not a terminal is read as a script.
+            Exit status: 0 success, 1 an error in a script or statement, 2 bad usage.
+            """,
+        version: "chainrule \(version)")
+
+    @Flag(name: .customShort("i"), help: "Run the scripts, then stay at the prompt.")
+    var interactive = false
+
+    @Option(name: .customShort("e"), parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("Run a statement (repeatable).", valueName: "statement"))
+    var statements: [String] = []
+
+    @Flag(name: .long, help: "Run the scripts quietly, then print every node's value and gradient as JSON.")
+    var json = false
+
+    @Option(name: .long, help: ArgumentHelp("With --json: the output node to differentiate.", valueName: "node"))
+    var of: String?
+
+    @Argument(help: ArgumentHelp("Scripts to run (.graph files).", valueName: "file"))
+    var files: [String] = []
+
+    func validate() throws {
+        if of != nil && !json { throw ValidationError("--of needs --json") }
+        if json && interactive { throw ValidationError("--json and -i cannot be combined") }
+    }
+}
+
+let arguments: Chainrule
+do {
+    arguments = try Chainrule.parse(Array(CommandLine.arguments.dropFirst()))
+} catch {
+    let message = Chainrule.fullMessage(for: error)
+    if Chainrule.exitCode(for: error) == .success {
+        print(message)
+        exit(0)
+    }
+    Terminal.standardError.write("chainrule: \(message)\n(see chainrule --help)\n")
+    exit(2)
+}
+exit(Launcher(arguments: arguments).run())

@@ -49,6 +49,27 @@ public struct Evaluation: Sendable {
     }
 }
 
+extension Evaluation {
+    /// Computes every node of the graph that has no value yet, in creation order.
+    public mutating func computeAll(in graph: Graph, shouldStop: () -> Bool = { false }) throws(EvaluationError) {
+        if values.count < graph.count { values += Array(repeating: nil, count: graph.count - values.count) }
+        for id in 0..<graph.count where values[id] == nil {
+            if id & 1023 == 0 && shouldStop() { throw .interrupted }
+            let node = graph[id]
+            if let leaf = node.value {
+                values[id] = leaf
+                continue
+            }
+            let inputs = node.inputs.map { values[$0] ?? Tensor(0) }
+            do {
+                values[id] = try node.op.forward(inputs)
+            } catch {
+                throw .failed(Diagnostic(error.text, at: node.origin))
+            }
+        }
+    }
+}
+
 public enum EvaluationError: Error, Sendable {
     case failed(Diagnostic)
     case interrupted

@@ -7,6 +7,11 @@ extension Workspace {
         return value
     }
 
+    /// Computes every node's value.
+    public mutating func evaluateAll() throws(EvaluationError) {
+        try evaluation.computeAll(in: graph, shouldStop: shouldStop)
+    }
+
     /// Evaluates an expression that is not a definition (`A @ x` typed at the prompt),
     /// without adding anything to the graph.
     public mutating func evaluate(_ expr: Expr, in source: Source) throws(Diagnostic) -> Tensor {

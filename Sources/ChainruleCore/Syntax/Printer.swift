@@ -1,0 +1,82 @@
+/// Prints syntax trees and constants back as `.graph` source that parses to the same thing.
+public enum Printer {
+    /// A number as the shortest text that reads back to the same `Double`; `inf`, `-inf`, `nan`
+    /// are names the language knows.
+    public static func number(_ x: Double) -> String {
+        if x.isNaN { return "nan" }
+        if x.isInfinite { return x < 0 ? "-inf" : "inf" }
+        if x == x.rounded() && abs(x) < 1e15 {
+            let integer = String(Int(x))
+            return x.sign == .minus && x == 0 ? "-0" : integer
+        }
+        return "\(x)"
+    }
+
+    /// A constant tensor as a literal: `3`, `[1, 2]`, `[[1, 2], [3, 4]]`, exact to the bit.
+    public static func literal(_ t: Tensor) -> String {
+        if t.isScalar { return number(t.scalars[0]) }
+        var offset = 0
+        func emit(_ axis: Int) -> String {
+            let size = t.shape[axis]
+            if axis == t.rank - 1 {
+                let row = t.scalars[offset..<(offset + size)].map(number)
+                offset += size
+                return "[" + row.joined(separator: ", ") + "]"
+            }
+            return "[" + (0..<size).map { _ in emit(axis + 1) }.joined(separator: ", ") + "]"
+        }
+        if t.count == 0 && t.rank > 1 {
+            // An empty literal cannot carry a shape like (2, 0); build it instead.
+            return "zeros(" + t.shape.map(String.init).joined(separator: ", ") + ")"
+        }
+        return emit(0)
+    }
+
+    /// An expression with the fewest parentheses that keep its meaning.
+    public static func expression(_ e: Expr) -> String {
+        switch e.kind {
+        case .number(let x): return number(x)
+        case .string(let s): return "\"\(s)\""
+        case .name(let n): return n
+        case .list(let items): return "[" + items.map(expression).joined(separator: ", ") + "]"
+        case .negate(let operand):
+            return "-" + wrap(operand, if: precedence(operand) < 3)
+        case .binary(let op, let a, let b):
+            let p = op.precedence
+            if op == .power {
+                // Right-associative: the base needs parentheses at its own level, the exponent does not.
+                return wrap(a, if: precedence(a) <= p) + "^" + wrap(b, if: precedence(b) < 3)
+            }
+            return wrap(a, if: precedence(a) < p) + " \(op.rawValue) " + wrap(b, if: precedence(b) <= p)
+        case .call(let name, let arguments, let keywords):
+            let parts = arguments.map(expression) + keywords.map { "\($0.name)=\(expression($0.value))" }
+            return name + "(" + parts.joined(separator: ", ") + ")"
+        case .index(let base, let indices):
+            let parts = indices.map { index -> String in
+                switch index {
+                case .at(let i): return expression(i)
+                case .slice(let a, let b, let c):
+                    var text = (a.map(expression) ?? "") + ":" + (b.map(expression) ?? "")
+                    if let c { text += ":" + expression(c) }
+                    return text
+                }
+            }
+            return wrap(base, if: precedence(base) < 5) + "[" + parts.joined(separator: ", ") + "]"
+        case .transpose(let operand):
+            return wrap(operand, if: precedence(operand) < 5) + ".T"
+        }
+    }
+
+    static func precedence(_ e: Expr) -> Int {
+        switch e.kind {
+        case .binary(let op, _, _): op.precedence
+        case .negate: 3
+        case .number(let x) where x < 0 || (x == 0 && x.sign == .minus): 3
+        default: 5
+        }
+    }
+
+    static func wrap(_ e: Expr, if condition: Bool) -> String {
+        condition ? "(" + expression(e) + ")" : expression(e)
+    }
+}

@@ -1,0 +1,137 @@
+import ChainruleCore
+
+/// `:backward` and `:grad`: the reverse pass, shown edge by edge.
+extension Session {
+    /// Local Jacobians with more entries than this are summarised instead of written out.
+    static let jacobianEntryLimit = 36
+
+    func backward(_ arguments: CommandArguments) throws(Diagnostic) {
+        let usage = ":backward [NODE] [seed=VALUE]"
+        let (positional, keyed) = try arguments.keyed(["seed"], usage: usage)
+        if positional.count > 1 { throw Diagnostic("unexpected argument '\(positional[1].text)'; usage: \(usage)", at: positional[1].span) }
+        let place = positional.first?.span ?? arguments.nameSpan
+        let target = try self.target(positional.first, arguments)
+        let y = try value(target, at: place)
+        var seed: Tensor? = nil
+        if let seedWord = keyed["seed"] {
+            let s = try constant(seedWord)
+            guard s.shape == y.shape else {
+                throw Diagnostic("the seed has shape \(describe(shape: s.shape)) but \(label(target)) has shape \(describe(shape: y.shape))", at: seedWord.span)
+            }
+            seed = s
+        } else if !y.isScalar {
+            throw Diagnostic("\(label(target)) has shape \(describe(shape: y.shape)), not a scalar; reduce it (sum, mean, a loss) or give seed=… of its shape", at: place)
+        }
+        let result = try gradients(of: target, seed: seed, record: true, at: place)
+        lastBackwardTarget = label(target)
+        print(report(result))
+    }
+
+    /// Whether a node is an unnamed constant (a literal such as the `2` in `x^2`), left out of reports.
+    func isLiteral(_ id: NodeID) -> Bool {
+        let node = workspace.graph[id]
+        return node.isLeaf && node.name == nil
+    }
+
+    func report(_ result: Gradients) -> String {
+        let out = label(result.output)
+        var lines = ["backward pass from \(out), seed ∂\(out)/∂\(out) = \(format.inline(result.seed)); nodes in reverse topological order"]
+        var incoming: [NodeID: [EdgeContribution]] = [:]
+        for edge in result.contributions { incoming[edge.input, default: []].append(edge) }
+        var outgoing: [NodeID: [EdgeContribution]] = [:]
+        for edge in result.contributions { outgoing[edge.consumer, default: []].append(edge) }
+
+        for id in stride(from: result.output, through: 0, by: -1) {
+            guard let g = result[id], !isLiteral(id) else { continue }
+            let node = workspace.graph[id]
+            let name = label(id)
+            let heading = node.isLeaf ? "\(name)  \(node.kind.rawValue)" : "\(name) = \(operation(id))"
+            lines.append("")
+            lines.append(style.bold(heading) + style.dim("  shape \(describe(shape: node.shape))"))
+            let gradientLabel = "∂\(out)/∂\(name)"
+            let arriving = incoming[id] ?? []
+            if arriving.count > 1 {
+                let terms = arriving.map { "\(format.inline($0.value)) (via \(label($0.consumer)))" }
+                lines.append("  upstream  \(gradientLabel) = " + terms.joined(separator: " + "))
+                lines.append("  " + String(repeating: " ", count: 11 + gradientLabel.count) + "= " + style.gradient(format.inline(g)))
+            } else {
+                let origin = id == result.output ? "  (seed)" : ""
+                lines.append("  upstream  \(gradientLabel) = " + style.gradient(format.inline(g)) + style.dim(origin))
+            }
+            for edge in outgoing[id] ?? [] where !isLiteral(edge.input) {
+                lines.append(contentsOf: edgeLines(edge, upstream: gradientLabel, result: result))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    func edgeLines(_ edge: EdgeContribution, upstream: String, result: Gradients) -> [String] {
+        let graph = workspace.graph
+        let consumer = label(edge.consumer), input = label(edge.input)
+        let node = graph[edge.consumer]
+        let inputs = node.inputs.map { workspace.evaluation[$0] ?? Tensor(0) }
+        let output = workspace.evaluation[edge.consumer] ?? Tensor(0)
+        let local = LocalJacobian(op: node.op, inputs: inputs, output: output, argument: edge.argument)
+        let size = "\(local.rows)×\(local.columns)"
+        let jacobian = jacobianText(local, op: node.op, inputIDs: node.inputs, inputs: inputs, output: output, argument: edge.argument)
+        let product = "\(upstream) · ∂\(consumer)/∂\(input)"
+        return [
+            "  edge → \(input)",
+            "      local    ∂\(consumer)/∂\(input) = \(jacobian)" + style.dim("  (\(size))"),
+            "      chain    \(product) = " + style.gradient(format.inline(edge.value)),
+        ]
+    }
+
+    /// The local Jacobian in its structured form where it has one, else written out or summarised.
+    func jacobianText(_ local: LocalJacobian, op: Op, inputIDs: [NodeID], inputs: [Tensor], output: Tensor, argument k: Int) -> String {
+        let square = local.rows == local.columns
+        let small = local.rows * local.columns <= Session.jacobianEntryLimit
+        switch local.structure {
+        case .identity where square:
+            return local.rows == 1 ? "1" : "I"
+        case .negatedIdentity where square:
+            return local.rows == 1 ? "-1" : "-I"
+        case .diagonal(let d) where square:
+            return local.rows == 1 ? format.format(d.scalars[0]) : "diag(\(format.inline(d.reshaped([d.count]))))"
+        case .matrix(let operand, let transposed):
+            let matrix = transposed ? inputs[operand].transposed : inputs[operand]
+            return "\(label(inputIDs[operand]))\(transposed ? "ᵀ" : "") = \(format.inline(matrix))"
+        case .constantRow(let c) where !small:
+            return "a row of \(local.columns) × \(format.format(c))"
+        default:
+            guard small else { return "dense, not shown (:jacobian shows full Jacobians)" }
+            return format.inline(LocalJacobian.full(op: op, inputs: inputs, output: output, argument: k))
+        }
+    }
+
+    func grad(_ arguments: CommandArguments) throws(Diagnostic) {
+        let usage = ":grad NODE [wrt X]"
+        try arguments.expect(count: 1...3, usage: usage)
+        let words = arguments.words
+        if words.count == 2 || (words.count == 3 && words[1].text != "wrt") {
+            throw Diagnostic("expected 'wrt X' after the node; usage: \(usage)", at: words[1].span)
+        }
+        let target = try node(words[0])
+        let y = try value(target, at: words[0].span)
+        guard y.isScalar else {
+            throw Diagnostic("\(words[0].text) has shape \(describe(shape: y.shape)), not a scalar; use :jacobian \(words[0].text) X for a vector output", at: words[0].span)
+        }
+        let result = try gradients(of: target, seed: nil, record: false, at: words[0].span)
+        let ids: [NodeID]
+        if words.count == 3 {
+            ids = [try node(words[2])]
+        } else {
+            ids = workspace.order.compactMap { workspace.graph.node(named: $0) }.filter { workspace.graph[$0].isLeaf }
+        }
+        var lines: [String] = []
+        for id in ids {
+            let name = label(id)
+            if let g = result[id] {
+                lines.append("∂\(words[0].text)/∂\(name) = " + style.gradient(format.block(g, indent: 5 + words[0].text.count + name.count)))
+            } else {
+                lines.append("∂\(words[0].text)/∂\(name) = " + format.inline(Tensor.zeros(workspace.graph[id].shape)) + style.dim("  (\(words[0].text) does not depend on \(name))"))
+            }
+        }
+        print(lines.joined(separator: "\n"))
+    }
+}

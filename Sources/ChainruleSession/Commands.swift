@@ -1,0 +1,149 @@
+import ChainruleCore
+
+/// A `:command`: its help text and what it does.
+struct Command: Sendable {
+    var name: String
+    var usage: String
+    var summary: String
+    /// Further explanation for `:help NAME`.
+    var detail: String
+    var example: String
+    var run: @Sendable (Session, CommandArguments) throws(Diagnostic) -> Void
+}
+
+extension Session {
+    /// Every command, in the order `:help` lists them.
+    static let commands: [Command] = [
+        Command(name: "help", usage: ":help [command]", summary: "list commands, or explain one with an example",
+                detail: "Without an argument, lists every command. ':help functions' lists the built-in functions; ':help language' summarises the syntax.",
+                example: ":help backward", run: { s, a throws(Diagnostic) in try s.help(a) }),
+        Command(name: "quit", usage: ":quit", summary: "leave (Ctrl-D does the same)",
+                detail: "Ends the session. In a script, stops the script without an error.",
+                example: ":quit", run: { s, a throws(Diagnostic) in try a.expect(count: 0...0, usage: ":quit"); s.quitRequested = true }),
+        Command(name: "load", usage: ":load FILE", summary: "run a .graph script into the current session",
+                detail: "Runs the script's statements and commands as if typed. A relative path inside a script is taken relative to that script's folder. The first error stops the script.",
+                example: ":load examples/xor.graph", run: { s, a throws(Diagnostic) in try s.load(a) }),
+        Command(name: "save", usage: ":save FILE", summary: "write the graph as a .graph script that :load restores exactly",
+                detail: "Leaves are written with their current values, exact to the bit (so trained params are kept); formulas as formulas, in dependency order.",
+                example: ":save session.graph", run: { s, a throws(Diagnostic) in try s.save(a) }),
+        Command(name: "clear", usage: ":clear", summary: "forget every definition",
+                detail: "Removes every node; settings such as precision stay.",
+                example: ":clear", run: { s, a throws(Diagnostic) in try a.expect(count: 0...0, usage: ":clear"); s.clear() }),
+        Command(name: "vars", usage: ":vars", summary: "every node: name, kind (input/param/op), shape",
+                detail: "Lists the named nodes in the order they were defined.",
+                example: ":vars", run: { s, a throws(Diagnostic) in try s.vars(a) }),
+        Command(name: "show", usage: ":show NAME", summary: "one node: formula, shape, value, gradient if computed",
+                detail: "The gradient shown is from the last :backward or :grad; before any reverse pass it reads 'not computed'.",
+                example: ":show h", run: { s, a throws(Diagnostic) in try s.show(a) }),
+        Command(name: "forward", usage: ":forward [NODE]", summary: "evaluate in topological order, printing each node's op, inputs, shape and value",
+                detail: "Shows only the nodes NODE depends on (default: the last defined node), in creation order, which is a topological order. Unnamed intermediates are shown as %ID.",
+                example: ":forward f", run: { s, a throws(Diagnostic) in try s.forward(a) }),
+        Command(name: "backward", usage: ":backward [NODE] [seed=VALUE]", summary: "backprop from NODE, printing every gradient, local Jacobian and chain-rule product",
+                detail: "Walks the graph in reverse topological order. For each node: the upstream gradient ∂NODE/∂node (summed over its consumers when it feeds several), and for each input edge the local Jacobian ∂node/∂input and the chain-rule product. NODE defaults to the last defined node and must be a scalar unless seed= gives ∂NODE/∂NODE.",
+                example: ":backward L\n:backward y seed=[1, 0]", run: { s, a throws(Diagnostic) in try s.backward(a) }),
+        Command(name: "grad", usage: ":grad NODE [wrt X]", summary: "the gradient ∂NODE/∂X (default: every leaf)",
+                detail: "NODE must be a scalar. Without 'wrt', prints the gradient with respect to every named leaf.",
+                example: ":grad L wrt W", run: { s, a throws(Diagnostic) in try s.grad(a) }),
+        Command(name: "jacobian", usage: ":jacobian Y X", summary: "the full Jacobian ∂Y/∂X as a matrix, with its determinant when square",
+                detail: "Rows are Y's elements and columns X's, both flattened row-major. Built with one reverse pass per element of Y.",
+                example: ":jacobian h x", run: { s, a throws(Diagnostic) in try s.jacobian(a) }),
+        Command(name: "check", usage: ":check [NODE]", summary: "compare backprop gradients with central finite differences",
+                detail: "For every named leaf, compares ∂NODE/∂leaf from the reverse pass with (f(x+h) − f(x−h))/2h, element by element, and reports the largest relative error. Kinks (relu at 0) can disagree.",
+                example: ":check L", run: { s, a throws(Diagnostic) in try s.check(a) }),
+        Command(name: "set", usage: ":set KEY VALUE", summary: "settings: precision N, color on|off",
+                detail: "precision: significant digits shown (1 to 17, default 6). color: colour on a terminal (never with NO_COLOR set).",
+                example: ":set precision 4", run: { s, a throws(Diagnostic) in try s.set(a) }),
+    ]
+
+    func runCommand(_ statement: CommandStatement, in source: Source) throws(Diagnostic) {
+        let arguments = CommandArguments(statement, in: source)
+        guard let command = Session.commands.first(where: { $0.name == statement.name }) else {
+            var message = "unknown command ':\(statement.name)'"
+            if let close = Suggestions.closest(to: statement.name, among: Session.commands.map(\.name)) {
+                message += "; did you mean ':\(close)'?"
+            } else {
+                message += "; ':help' lists the commands"
+            }
+            throw Diagnostic(message, at: arguments.nameSpan)
+        }
+        try command.run(self, arguments)
+    }
+
+    func help(_ arguments: CommandArguments) throws(Diagnostic) {
+        try arguments.expect(count: 0...1, usage: ":help [command]")
+        guard let topic = arguments.words.first else {
+            let width = Session.commands.map(\.usage.count).max() ?? 0
+            var lines = ["commands:"]
+            for command in Session.commands { lines.append("  " + command.usage.padded(to: width) + "  " + command.summary) }
+            lines.append("")
+            lines.append("Type an expression to see its value, or 'name = expr' to define a node.")
+            lines.append("':help functions' lists the built-in functions; ':help language' the syntax.")
+            print(lines.joined(separator: "\n"))
+            return
+        }
+        let name = topic.text.hasPrefix(":") ? String(topic.text.dropFirst()) : topic.text
+        switch name {
+        case "functions":
+            let width = Builtins.functions.map(\.signature.count).max() ?? 0
+            print((["functions:"] + Builtins.functions.map { "  " + $0.signature.padded(to: width) + "  " + $0.summary })
+                .joined(separator: "\n"))
+        case "language":
+            print(Session.languageHelp)
+        default:
+            guard let command = Session.commands.first(where: { $0.name == name }) else {
+                var message = "no help for '\(topic.text)'"
+                if let close = Suggestions.closest(to: name, among: Session.commands.map(\.name)) {
+                    message += "; did you mean ':\(close)'?"
+                }
+                throw Diagnostic(message, at: topic.span)
+            }
+            print("""
+                \(command.usage)
+                  \(command.summary)
+
+                \(command.detail)
+
+                example:
+                \(command.example.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+                """)
+        }
+    }
+
+    static let languageHelp = """
+        statements (end at a newline or ';'):
+          name = expr          define a node (a formula: it follows its inputs when they change)
+          input name = expr    a data leaf, evaluated once
+          param name = expr    a trainable leaf
+          expr                 print the value
+          :command args        a command
+        operators, loosest first:  + -   * / @   -x   ^   f(x) a[i] a.T
+        literals: 3  2.5  1e-3  [1, 2]  [[1, 2], [3, 4]]  "ij,j->i" (einsum specs)
+        indexing: x[0]  x[-1]  A[1, 2]  A[1]  A[:, 0]
+        comments start with '#'; a line ending inside brackets or after an operator continues
+        """
+
+    func set(_ arguments: CommandArguments) throws(Diagnostic) {
+        let usage = ":set precision N | :set color on|off"
+        try arguments.expect(count: 2...2, usage: usage)
+        let key = arguments.words[0], value = arguments.words[1]
+        switch key.text {
+        case "precision":
+            guard let n = Int(value.text), (1...17).contains(n) else {
+                throw Diagnostic("precision must be a whole number from 1 to 17", at: value.span)
+            }
+            format.precision = n
+        case "color", "colour":
+            guard value.text == "on" || value.text == "off" else {
+                throw Diagnostic("color is 'on' or 'off'", at: value.span)
+            }
+            colorSetting = value.text == "on"
+            if colorSetting && !colorAllowed.output {
+                print("note: colour stays off: output is not a terminal or NO_COLOR is set")
+            }
+        default:
+            var message = "unknown setting '\(key.text)'; settings are 'precision' and 'color'"
+            if let close = Suggestions.closest(to: key.text, among: ["precision", "color"]) { message = "unknown setting '\(key.text)'; did you mean '\(close)'?" }
+            throw Diagnostic(message, at: key.span)
+        }
+    }
+}

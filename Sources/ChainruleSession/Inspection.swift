@@ -1,0 +1,104 @@
+import ChainruleCore
+
+/// `:vars`, `:show` and `:forward`: looking at nodes and the forward pass.
+extension Session {
+    /// A node's operation applied to its inputs: `matmul(A, x)`, `leaky_relu(%3, a=0.2)`, `input`.
+    func operation(_ id: NodeID) -> String {
+        let node = workspace.graph[id]
+        if node.isLeaf { return node.name == nil ? "const" : node.kind.rawValue }
+        var arguments = node.inputs.map(label)
+        switch node.op {
+        case .pointwise(.leakyRelu(let a)), .pointwise(.elu(let a)): arguments.append("a=\(Printer.number(a))")
+        case .sum(let axis?), .mean(let axis?): arguments.append("axis=\(axis)")
+        case .einsum(let spec):
+            let operands = spec.operands.map { String($0.map { spec.letters[$0] }) }.joined(separator: ",")
+            arguments.insert("\"\(operands)->\(String(spec.output.map { spec.letters[$0] }))\"", at: 0)
+        case .index(let components):
+            let parts = components.map { component -> String in
+                switch component {
+                case .at(let i): return String(i)
+                case .slice(let a, let b, let c):
+                    return (a.map(String.init) ?? "") + ":" + (b.map(String.init) ?? "") + (c.map { ":\($0)" } ?? "")
+                }
+            }
+            return label(node.inputs[0]) + "[" + parts.joined(separator: ", ") + "]"
+        default: break
+        }
+        return node.op.name + "(" + arguments.joined(separator: ", ") + ")"
+    }
+
+    /// The formula of a named node as the user wrote it, or its value for a leaf.
+    func formula(of name: String) -> String {
+        guard let entry = workspace.entries[name] else { return "" }
+        if let formula = entry.formula { return Printer.expression(formula) }
+        return entry.value.map(format.inline) ?? ""
+    }
+
+    func vars(_ arguments: CommandArguments) throws(Diagnostic) {
+        try arguments.expect(count: 0...0, usage: ":vars")
+        guard !workspace.order.isEmpty else {
+            print("no nodes yet; define one, as in 'x = [1, 2]'")
+            return
+        }
+        var rows = [["name", "kind", "shape", "definition"]]
+        for name in workspace.order {
+            guard let entry = workspace.entries[name] else { continue }
+            let kind = entry.nodeKind.rawValue
+            if let problem = workspace.broken[name] {
+                rows.append([name, kind, "—", "error: " + problem.message])
+                continue
+            }
+            let shape = workspace.graph.node(named: name).map { describe(shape: workspace.graph[$0].shape) } ?? "—"
+            rows.append([name, kind, shape, entry.isLeaf ? "" : formula(of: name)])
+        }
+        print(table(rows))
+    }
+
+    /// Left-aligned columns separated by two spaces; the first row is a dim header.
+    func table(_ rows: [[String]]) -> String {
+        guard let columns = rows.first?.count else { return "" }
+        let widths = (0..<columns).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        return rows.enumerated().map { r, row in
+            let line = row.enumerated().map { c, cell in c == columns - 1 ? cell : cell.padded(to: widths[c]) }
+                .joined(separator: "  ")
+            let trimmed = String(line.reversed().drop { $0 == " " }.reversed())
+            return r == 0 ? style.dim(trimmed) : trimmed
+        }.joined(separator: "\n")
+    }
+
+    func show(_ arguments: CommandArguments) throws(Diagnostic) {
+        try arguments.expect(count: 1...1, usage: ":show NAME")
+        let word = arguments.words[0]
+        let id = try node(word)
+        let node = workspace.graph[id]
+        let value = try value(id, at: word.span)
+        var lines = ["\(word.text) = \(node.isLeaf ? format.inline(value) : formula(of: word.text))"]
+        lines.append("  kind   \(node.kind.rawValue)" + (node.isLeaf ? "" : " (\(operation(id)))"))
+        lines.append("  shape  \(describe(shape: node.shape))")
+        lines.append("  value  " + style.value(format.block(value, indent: 9)))
+        if let (target, gradients) = lastGradients {
+            if let g = gradients[id] {
+                lines.append("  grad   ∂\(target)/∂\(word.text) = " + style.gradient(format.block(g, indent: 12 + target.count + word.text.count)))
+            } else {
+                lines.append("  grad   ∂\(target)/∂\(word.text): \(target) does not depend on \(word.text)")
+            }
+        } else {
+            lines.append("  grad   not computed (run :backward or :grad)")
+        }
+        print(lines.joined(separator: "\n"))
+    }
+
+    func forward(_ arguments: CommandArguments) throws(Diagnostic) {
+        try arguments.expect(count: 0...1, usage: ":forward [NODE]")
+        let target = try self.target(arguments.words.first, arguments)
+        _ = try value(target, at: arguments.words.first?.span ?? arguments.nameSpan)
+        let needed = workspace.graph.ancestors(of: target)
+        let ids = (0...target).filter { needed[$0] }
+        var rows = [["node", "op", "shape", "value"]]
+        for id in ids {
+            let value = workspace.evaluation[id].map(format.inline) ?? "?"
+            rows.append([label(id), operation(id), describe(shape: workspace.graph[id].shape), style.value(value)])
+        }
+        print("forward pass to \(label(target)): \(ids.count) node\(ids.count == 1 ? "" : "s") in topological order\n" + table(rows))
+    }
+}

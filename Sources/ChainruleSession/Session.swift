@@ -1,0 +1,136 @@
+import ChainruleCore
+
+/// A chainrule session: the workspace, the settings, and the commands that act on them.
+///
+/// Scripts, `-e` statements, piped input and the prompt all go through ``run(_:)``:
+/// there is one way to execute text.
+public final class Session {
+    public internal(set) var workspace = Workspace()
+    public var format = NumberFormat()
+    /// `:set color on|off`; colour also needs ``colorAllowed``.
+    public var colorSetting = true
+    /// Whether standard output and standard error may carry colour (terminals, no NO_COLOR).
+    public let colorAllowed: (output: Bool, error: Bool)
+    /// Suppress printing of values and command results (`--json`); errors are still reported.
+    public var quiet = false
+    public internal(set) var quitRequested = false
+    /// The node of the last `:backward`, the default output of `--json`.
+    public internal(set) var lastBackwardTarget: String?
+    /// The name defined most recently.
+    public internal(set) var lastDefined: String?
+    /// The last reverse pass, for `:show`.
+    var lastGradients: (target: String, gradients: Gradients)?
+    /// Files being loaded, innermost last, to refuse a script that loads itself.
+    var loading: [String] = []
+    let output: OutputSink
+
+    public init(output: OutputSink, colorOutput: Bool = false, colorError: Bool = false) {
+        self.output = output
+        self.colorAllowed = (colorOutput, colorError)
+    }
+
+    /// Polled during long computations; return true to abandon them (Ctrl-C).
+    public var shouldStop: @Sendable () -> Bool {
+        get { workspace.shouldStop }
+        set { workspace.shouldStop = newValue }
+    }
+
+    var style: Style { Style(enabled: colorSetting && colorAllowed.output) }
+    var errorStyle: Style { Style(enabled: colorSetting && colorAllowed.error) }
+
+    // MARK: Output
+
+    func print(_ text: String) {
+        if !quiet { output.write(text + "\n", toError: false) }
+    }
+
+    public func report(_ diagnostic: Diagnostic) {
+        output.write(DiagnosticRenderer(style: errorStyle).render(diagnostic), toError: true)
+    }
+
+    // MARK: Running text
+
+    /// Parses all of `source`, reporting every syntax error, then runs its statements in order,
+    /// stopping at the first error. Returns whether everything ran.
+    @discardableResult
+    public func run(_ source: Source) -> Bool {
+        let (statements, diagnostics) = Parser.parse(source)
+        if !diagnostics.isEmpty {
+            diagnostics.forEach(report)
+            return false
+        }
+        for statement in statements {
+            if quitRequested { break }
+            do {
+                try execute(statement, in: source)
+            } catch {
+                report(error)
+                return false
+            }
+        }
+        return true
+    }
+
+    func execute(_ statement: Statement, in source: Source) throws(Diagnostic) {
+        switch statement {
+        case .definition(let definition):
+            let warnings = try workspace.define(definition, in: source)
+            warnings.forEach(report)
+            lastDefined = definition.name
+            lastGradients = nil
+        case .expression(let expr):
+            let value = try workspace.evaluate(expr, in: source)
+            print(style.value(format.block(value)))
+        case .command(let command):
+            try runCommand(command, in: source)
+        }
+    }
+
+    /// Forgets every definition and result; settings stay.
+    public func clear() {
+        workspace.clear()
+        lastBackwardTarget = nil
+        lastDefined = nil
+        lastGradients = nil
+    }
+
+    // MARK: Names
+
+    /// How a node is shown: its name, or `%id` for an unnamed intermediate.
+    func label(_ id: NodeID) -> String {
+        workspace.graph[id].name ?? "%\(id)"
+    }
+
+    /// The node for a name given as a command argument.
+    func node(_ argument: CommandArguments.Word) throws(Diagnostic) -> NodeID {
+        try workspace.node(named: argument.text, at: argument.span)
+    }
+
+    /// The node commands act on when none is named: the last `:backward` target, else the last definition.
+    func defaultTarget(at span: SourceSpan) throws(Diagnostic) -> NodeID {
+        guard let name = lastBackwardTarget ?? lastDefined ?? workspace.order.last else {
+            throw Diagnostic("nothing is defined yet; define a node first, as in 'f = x * x'", at: span)
+        }
+        return try workspace.node(named: name, at: span)
+    }
+
+    /// The node a command names, or the default target when it names none.
+    func target(_ word: CommandArguments.Word?, _ arguments: CommandArguments) throws(Diagnostic) -> NodeID {
+        if let word { return try node(word) }
+        return try defaultTarget(at: arguments.nameSpan)
+    }
+
+    func value(_ id: NodeID, at span: SourceSpan?) throws(Diagnostic) -> Tensor {
+        do { return try workspace.value(of: id) } catch { throw Workspace.diagnostic(error, at: span) }
+    }
+
+    func gradients(of id: NodeID, seed: Tensor?, record: Bool, at span: SourceSpan?) throws(Diagnostic) -> Gradients {
+        do {
+            let result = try workspace.gradients(of: id, seed: seed, recordContributions: record)
+            lastGradients = (label(id), result)
+            return result
+        } catch {
+            throw Workspace.diagnostic(error, at: span)
+        }
+    }
+}

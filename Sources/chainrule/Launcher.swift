@@ -1,0 +1,85 @@
+import ChainruleCore
+import ChainruleSession
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// Chooses the mode from the command line and standard input, and runs it.
+struct Launcher {
+    let arguments: Chainrule
+
+    var environment: [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+
+    /// Runs and returns the exit status: 0 success, 1 an error in a script or statement.
+    func run() -> Int32 {
+        let noColor = getenv("NO_COLOR") != nil
+        let output = Terminal.standardOutput
+        let session = Session(output: output,
+                              colorOutput: !noColor && isatty(1) == 1 && !arguments.json,
+                              colorError: !noColor && isatty(2) == 1)
+        defer { output.flush() }
+
+        if arguments.json {
+            session.quiet = true
+            guard runScripts(session) else { return 1 }
+            if arguments.files.isEmpty && arguments.statements.isEmpty && isatty(0) == 0 {
+                guard runStandardInput(session) else { return 1 }
+            }
+            guard let name = arguments.of ?? session.defaultOutputName else {
+                session.report(Diagnostic("nothing is defined, so there is no output node for --json", at: nil))
+                return 1
+            }
+            do {
+                output.write(try session.json(output: name), toError: false)
+            } catch {
+                session.report(error)
+                return 1
+            }
+            return 0
+        }
+
+        let hasScripts = !arguments.files.isEmpty || !arguments.statements.isEmpty
+        if hasScripts {
+            let succeeded = runScripts(session)
+            if !arguments.interactive || session.quitRequested { return succeeded ? 0 : 1 }
+        }
+        if isatty(0) == 1 {
+            output.flush()
+            Interactive(session: session, environment: environment).run(banner: !hasScripts)
+            return 0
+        }
+        return runStandardInput(session) ? 0 : 1
+    }
+
+    /// The files, then the `-e` statements; the first error stops everything.
+    func runScripts(_ session: Session) -> Bool {
+        for file in arguments.files {
+            guard session.load(path: file) else { return false }
+            if session.quitRequested { return true }
+        }
+        for (i, statement) in arguments.statements.enumerated() {
+            let name = arguments.statements.count == 1 ? "<-e>" : "<-e \(i + 1)>"
+            guard session.run(Source(name: name, text: statement)) else { return false }
+            if session.quitRequested { return true }
+        }
+        return true
+    }
+
+    /// Standard input that is not a terminal is a script: no prompt, no line editing.
+    func runStandardInput(_ session: Session) -> Bool {
+        session.run(Source(name: "<stdin>", text: Terminal.readStandardInput()))
+    }
+}
