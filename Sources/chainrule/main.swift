@@ -56,7 +56,7 @@ do {
         print(message)
         exit(0)
     }
-    Terminal.standardError.write("chainrule: \(message)\n(see chainrule --help)\n")
+    Terminal.standardError.write("chainrule: \(message)\n")
     exit(2)
 }
 exit(Launcher(arguments: arguments).run())

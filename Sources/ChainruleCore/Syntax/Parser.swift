@@ -26,6 +26,14 @@ public struct Parser {
     struct Failure: Error {}
 
     var current: Token { tokens[index] }
+
+    /// How a token reads in a message: its own text for names and numbers.
+    func spelling(_ token: Token) -> String {
+        switch token.kind {
+        case .number, .identifier: "'\(source.text(token.range))'"
+        default: token.kind.spelling
+        }
+    }
     var next: Token { tokens[Swift.min(index + 1, tokens.count - 1)] }
 
     mutating func advance() -> Token {
@@ -54,14 +62,21 @@ public struct Parser {
                 _ = advance()
                 continue
             }
+            let start = current.range.start
+            let reported = diagnostics.count
             do throws(Failure) {
                 statements.append(try parseStatement())
                 switch current.kind {
                 case .newline, .semicolon, .end: break
-                default: throw fail("expected the end of the statement, found \(current.kind.spelling)", at: current.range)
+                default: throw fail("expected the end of the statement, found \(spelling(current))", at: current.range)
                 }
             } catch {
                 while current.kind != .newline && current.kind != .semicolon && current.kind != .end { _ = advance() }
+                // One error per statement: a bad character already explains what follows it.
+                let end = current.range.start
+                if diagnostics[..<reported].contains(where: { ($0.span?.range.start).map { (start..<max(end, start + 1)).contains($0) } ?? false }) {
+                    diagnostics.removeSubrange(reported...)
+                }
             }
         }
         return statements
@@ -238,7 +253,8 @@ public struct Parser {
             var items: [Expr] = []
             while current.kind != .rightBracket {
                 if !items.isEmpty {
-                    _ = try expect(.comma, "expected ',' or ']' in the list")
+                    let opened = source.location(of: token.range.start)
+                    _ = try expect(.comma, "expected ',' or ']' to close the '[' at \(opened.line):\(opened.column)")
                     if current.kind == .rightBracket { break }
                 }
                 items.append(try parseExpression())
@@ -246,11 +262,15 @@ public struct Parser {
             let close = advance()
             return try checked(Expr(.list(items), range: token.range.union(close.range), focus: token.range))
         case .end, .newline, .semicolon:
+            if index > 0, tokens[index - 1].kind.continuesLine {
+                let previous = tokens[index - 1]
+                throw fail("expected an expression after \(previous.kind.spelling)", at: previous.range)
+            }
             throw fail("expected an expression", at: token.range)
         case .rightParen, .rightBracket:
             throw fail("unexpected \(token.kind.spelling) with no matching opening bracket", at: token.range)
         default:
-            throw fail("expected an expression, found \(token.kind.spelling)", at: token.range)
+            throw fail("expected an expression, found \(spelling(token))", at: token.range)
         }
     }
 
@@ -263,7 +283,8 @@ public struct Parser {
         var keywords: [KeywordArgument] = []
         while current.kind != .rightParen {
             if !(arguments.isEmpty && keywords.isEmpty) {
-                _ = try expect(.comma, "expected ',' or ')' in the arguments of '\(name)'")
+                let opened = source.location(of: open.range.start)
+                _ = try expect(.comma, "expected ',' or ')' to close the arguments of '\(name)' opened at \(opened.line):\(opened.column)")
                 if current.kind == .rightParen { break }
             }
             if case .identifier(let keyword) = current.kind, next.kind == .equals {
