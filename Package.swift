@@ -37,11 +37,11 @@ let package = Package(
 
         // Tests, one target per layer.
         .testTarget(name: "ChainruleCoreTests", dependencies: ["ChainruleCore"]),
-        .testTarget(name: "ChainruleSessionTests", dependencies: ["ChainruleSession"]),
         .testTarget(
-            name: "ChainruleCLITests",
-            dependencies: ["chainrule"],
+            name: "ChainruleSessionTests",
+            dependencies: ["ChainruleSession"],
             exclude: ["Transcripts"]
         ),
+        .testTarget(name: "ChainruleCLITests", dependencies: ["chainrule"]),
     ]
 )

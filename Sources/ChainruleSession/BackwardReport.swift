@@ -96,6 +96,10 @@ extension Session {
         case .matrix(let operand, let transposed):
             let matrix = transposed ? inputs[operand].transposed : inputs[operand]
             return "\(label(inputIDs[operand]))\(transposed ? "ᵀ" : "") = \(format.inline(matrix))"
+        case .identityKroneckerRow(let operand):
+            let text = "I ⊗ \(label(inputIDs[operand]))ᵀ"
+            guard small else { return text }
+            return text + " = " + format.inline(LocalJacobian.full(op: op, inputs: inputs, output: output, argument: k))
         case .constantRow(let c) where !small:
             return "a row of \(local.columns) × \(format.format(c))"
         default:

@@ -10,6 +10,8 @@ public struct LocalJacobian: Sendable {
         case diagonal(Tensor)
         /// The other operand of a matrix–vector or matrix–matrix product, as a matrix.
         case matrix(operand: Int, transposed: Bool)
+        /// `I ⊗ xᵀ`: ∂(A@x)ᵢ/∂Aᵢⱼ = xⱼ, with `x` the given operand.
+        case identityKroneckerRow(operand: Int)
         /// Every row is the same: a reduction to a scalar (`sum`: all ones; `mean`: all 1/n).
         case constantRow(Double)
         /// No simpler form than the full matrix.
@@ -41,6 +43,8 @@ public struct LocalJacobian: Sendable {
             structure = .diagonal(b.partials(inputs[0], inputs[1], output: output, input: k))
         case .matmul where k == 1 && inputs[0].rank == 2 && inputs[1].rank == 1:
             structure = .matrix(operand: 0, transposed: false)  // ∂(A@x)/∂x = A
+        case .matmul where k == 0 && inputs[0].rank == 2 && inputs[1].rank == 1:
+            structure = .identityKroneckerRow(operand: 1)  // ∂(A@x)/∂A = I ⊗ xᵀ
         case .matmul where k == 0 && inputs[0].rank == 1 && inputs[1].rank == 2:
             structure = .matrix(operand: 1, transposed: true)  // ∂(x@B)/∂x = Bᵀ
         case .sum(nil):
