@@ -1,1 +1,140 @@
 #include "CEditLine.h"
+
+#include <errno.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- Locale and terminals ---- */
+
+void ceditline_setup_locale(void) {
+    const char *name = setlocale(LC_CTYPE, "");
+    if (name == NULL || strcmp(name, "C") == 0 || strcmp(name, "POSIX") == 0) {
+        setlocale(LC_CTYPE, "C.UTF-8");
+    }
+}
+
+int ceditline_isatty(int fd) { return isatty(fd) ? 1 : 0; }
+
+void ceditline_print(const char *text) {
+    fputs(text, stdout);
+    fflush(stdout);
+}
+
+void ceditline_print_error(const char *text) {
+    fputs(text, stderr);
+    fflush(stderr);
+}
+
+/* ---- The editor ---- */
+
+EditLine *ceditline_init(const char *program) {
+    return el_init(program, stdin, stdout, stderr);
+}
+
+const char *ceditline_gets(EditLine *el, int *count, int *error) {
+    errno = 0;
+    const char *line = el_gets(el, count);
+    *error = errno;
+    return line;
+}
+
+int ceditline_set_client_data(EditLine *el, void *data) {
+    return el_set(el, EL_CLIENTDATA, data);
+}
+
+void *ceditline_client_data(EditLine *el) {
+    void *data = NULL;
+    if (el_get(el, EL_CLIENTDATA, &data) != 0) return NULL;
+    return data;
+}
+
+int ceditline_set_prompt(EditLine *el, ceditline_prompt_fn fn, char escape) {
+    return el_set(el, EL_PROMPT_ESC, fn, escape);
+}
+
+int ceditline_set_editor(EditLine *el, const char *mode) {
+    return el_set(el, EL_EDITOR, mode);
+}
+
+int ceditline_set_signal(EditLine *el, int on) {
+    return el_set(el, EL_SIGNAL, on);
+}
+
+int ceditline_set_history(EditLine *el, History *h) {
+    return el_set(el, EL_HIST, history, h); /* the function, then its History */
+}
+
+int ceditline_columns(EditLine *el) {
+    int columns = 0;
+    if (el_get(el, EL_GETTC, "co", &columns) != 0 || columns <= 0) return 80;
+    return columns;
+}
+
+int ceditline_add_function(EditLine *el, const char *name, const char *help,
+                           ceditline_command_fn fn) {
+    return el_set(el, EL_ADDFN, name, help, fn);
+}
+
+int ceditline_bind(EditLine *el, const char *key, const char *command) {
+    return el_set(el, EL_BIND, key, command, (const char *)NULL);
+}
+
+int ceditline_source_editrc(EditLine *el) { return el_source(el, NULL); }
+
+/* ---- History ---- */
+
+int ceditline_history_set_size(History *h, int size) {
+    HistEvent event;
+    return history(h, &event, H_SETSIZE, size);
+}
+
+int ceditline_history_set_unique(History *h, int on) {
+    HistEvent event;
+    return history(h, &event, H_SETUNIQUE, on);
+}
+
+int ceditline_history_enter(History *h, const char *line) {
+    HistEvent event;
+    return history(h, &event, H_ENTER, line);
+}
+
+int ceditline_history_load(History *h, const char *path) {
+    HistEvent event;
+    return history(h, &event, H_LOAD, path);
+}
+
+int ceditline_history_save(History *h, const char *path) {
+    HistEvent event;
+    return history(h, &event, H_SAVE, path);
+}
+
+/* ---- Ctrl-C ---- */
+
+/* The only mutable global state: written by the signal handler. */
+static volatile sig_atomic_t interrupt_flag = 0;
+static int interrupt_handler_installed = 0;
+
+static void on_interrupt(int signo) {
+    (void)signo;
+    interrupt_flag = 1;
+}
+
+void ceditline_install_interrupt_handler(void) {
+    if (interrupt_handler_installed) return;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = 0; /* no SA_RESTART: a blocked read fails with EINTR */
+    if (sigaction(SIGINT, &action, NULL) == 0) interrupt_handler_installed = 1;
+}
+
+int ceditline_take_interrupt(void) {
+    /* An atomic exchange, so that a Ctrl-C arriving meanwhile is not lost. */
+    return __atomic_exchange_n(&interrupt_flag, 0, __ATOMIC_SEQ_CST) ? 1 : 0;
+}
+
+int ceditline_peek_interrupt(void) { return interrupt_flag ? 1 : 0; }

@@ -41,6 +41,6 @@ func makeSession() -> (Session, MergedOutput) {
 
 /// Runs source text as a script named `name`; returns whether it succeeded and what it printed.
 @discardableResult
-func run(_ session: Session, _ text: String, name: String = "<stdin>") -> Bool {
+func execute(_ session: Session, _ text: String, name: String = "<stdin>") -> Bool {
     session.run(Source(name: name, text: text))
 }

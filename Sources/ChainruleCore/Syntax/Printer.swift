@@ -1,9 +1,9 @@
 /// Prints syntax trees and constants back as `.graph` source that parses to the same thing.
 public enum Printer {
     /// A number as the shortest text that reads back to the same `Double`; `inf`, `-inf`, `nan`
-    /// are names the language knows.
+    /// are names the language knows (a NaN keeps its sign; payloads other than the default are not kept).
     public static func number(_ x: Double) -> String {
-        if x.isNaN { return "nan" }
+        if x.isNaN { return x.sign == .minus ? "-nan" : "nan" }
         if x.isInfinite { return x < 0 ? "-inf" : "inf" }
         if x == x.rounded() && abs(x) < 1e15 {
             let integer = String(Int(x))

@@ -1,0 +1,264 @@
+import Foundation
+import XCTest
+
+/// The interactive prompt end to end: the built `chainrule` on a
+/// pseudo-terminal, typed at like a keyboard. Each test gets its own home
+/// directory and history file.
+final class PromptTests: XCTestCase {
+    private static let prompt = "chainrule> "
+    private var home: URL!
+    private var historyFile: URL { home.appendingPathComponent("history") }
+
+    override func setUpWithError() throws {
+        home = FileManager.default.temporaryDirectory
+            .appendingPathComponent("chainrule-prompt-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: home)
+    }
+
+    // MARK: Evaluating
+
+    func testDefinitionAndGradient() throws {
+        let session = try startSession()
+        try enter("x = 3", in: session)
+        try enter("y = x * x", in: session)
+        let output = try enter(":grad y", in: session)
+        XCTAssertTrue(output.contains("∂y/∂x = 6"), output)
+        try finish(session)
+    }
+
+    func testNonASCIIInput() throws {
+        let session = try startSession()
+        try enter("θ = 2", in: session)
+        let output = try enter("θ * 3", in: session)
+        XCTAssertTrue(output.hasPrefix("θ * 3\n"), output)
+        XCTAssertTrue(output.contains("6"), output)
+        try finish(session)
+    }
+
+    func testPromptAndContinuationPrompt() throws {
+        let session = try startSession()
+        XCTAssertEqual(lastLine(of: session.transcript), Self.prompt)
+        try enter("x = 3", in: session)
+        try session.send("f = relu(\r")
+        try waitForPrompt("...>", in: session)
+        try enter("x)", in: session)
+        let output = try enter("f", in: session)
+        XCTAssertTrue(output.contains("3"), output)
+        try finish(session)
+    }
+
+    // MARK: Keys
+
+    func testTabCompletesCommand() throws {
+        let session = try startSession()
+        try session.send(":bac\t")
+        try session.waitFor(":backward")
+        try session.send("\u{15}")  // Ctrl-U: clear the line
+        try finish(session)
+    }
+
+    func testTabCompletesNodeName() throws {
+        let session = try startSession()
+        try enter("learning_rate = 1", in: session)
+        try session.send("learn\t")
+        try session.waitFor("learning_rate")
+        let output = try enter("", in: session)
+        XCTAssertTrue(output.contains("1"), output)
+        try finish(session)
+    }
+
+    func testTabListsCandidatesWhenNothingIsShared() throws {
+        let session = try startSession()
+        try enter("alpha1 = 1", in: session)
+        try enter("alpha2 = 2", in: session)
+        try session.send("al\t")
+        try session.waitFor("alpha")
+        try session.send("\t")
+        try session.waitFor("\nalpha1  alpha2\n")
+        try session.waitFor(Self.prompt + "alpha")  // the line is shown again
+        try session.send("\u{15}")
+        try finish(session)
+    }
+
+    func testUpArrowRecallsPreviousLine() throws {
+        let session = try startSession()
+        try enter("x = 3", in: session)
+        try enter("x * 2", in: session)
+        try session.send("\u{1B}[A")
+        try session.waitFor("x * 2")
+        let output = try enter("", in: session)
+        XCTAssertTrue(output.contains("6"), output)
+        try finish(session)
+    }
+
+    func testCtrlRSearchesHistory() throws {
+        let session = try startSession()
+        try enter("x = 3", in: session)
+        try enter("x * 2", in: session)
+        try enter("x + 1", in: session)
+        try session.send("\u{12}x *")
+        try session.waitFor("x * 2")
+        let output = try enter("", in: session)
+        XCTAssertTrue(output.contains("6"), output)
+        try finish(session)
+    }
+
+    func testCtrlCDiscardsHalfTypedLine() throws {
+        let session = try startSession()
+        try enter("x = 3", in: session)
+        try session.send("y = x +")
+        try session.waitFor("y = x +")
+        try session.send("\u{3}")
+        try session.waitFor("^C")
+        try waitForPrompt(in: session)
+        let output = try enter("x", in: session)
+        XCTAssertTrue(output.hasPrefix("x\n"), "the new line is not empty: \(output)")
+        XCTAssertTrue(output.contains("3"), output)
+        try finish(session)
+    }
+
+    func testCtrlCAbandonsContinuation() throws {
+        let session = try startSession()
+        try enter("x = 3", in: session)
+        try session.send("f = relu(\r")
+        try waitForPrompt("...>", in: session)
+        try session.send("\u{3}")
+        try waitForPrompt(in: session)
+        let output = try enter("x", in: session)
+        XCTAssertTrue(output.contains("3"), output)
+        try finish(session)
+    }
+
+    func testCtrlDOnEmptyLineExitsWithStatusZero() throws {
+        let session = try startSession()
+        try session.send("\u{4}")
+        XCTAssertEqual(try session.waitForExit(), .exited(0))
+    }
+
+    // MARK: History file
+
+    func testHistoryFileKeepsEntriesAcrossSessions() throws {
+        let first = try startSession()
+        try enter("x = 3", in: first)
+        try enter("y = x * x", in: first)
+        try finish(first)
+
+        let contents = try String(contentsOf: historyFile, encoding: .utf8)
+        XCTAssertTrue(contents.hasPrefix("_HiStOrY_V2_\n"), contents)
+        let entries = contents.split(separator: "\n").dropFirst().map { Self.unvis($0) }
+        XCTAssertEqual(entries, ["x = 3", "y = x * x"])
+
+        let second = try startSession()
+        try second.send("\u{1B}[A")
+        try second.waitFor("y = x * x")
+        try second.send("\u{15}")  // Ctrl-U: clear the line
+        try finish(second)
+    }
+
+    func testForeignHistoryFileIsLeftUntouched() throws {
+        let foreign = Data("x = 1\nprint me\n".utf8)
+        try foreign.write(to: historyFile)
+
+        let session = try startSession()
+        XCTAssertTrue(
+            session.transcript.contains("history file '\(historyFile.path)' is not in libedit's format"),
+            session.transcript)
+        try enter("z = 2", in: session)
+        try finish(session)
+
+        XCTAssertEqual(try Data(contentsOf: historyFile), foreign)
+    }
+
+    // MARK: Driving a session
+
+    /// Starts the REPL on a terminal and waits for its first prompt.
+    private func startSession() throws -> PseudoTerminal {
+        let session = try PseudoTerminal(
+            executable: try Self.binaryPath(),
+            environment: [
+                "HOME": home.path,
+                "CHAINRULE_HISTORY": historyFile.path,
+                "TERM": "xterm",
+                "PATH": "/usr/bin:/bin",
+            ])
+        try waitForPrompt(in: session)
+        return session
+    }
+
+    /// Types `line` and Enter, then returns everything up to the next prompt:
+    /// the echoed line, a newline, and what the REPL printed.
+    @discardableResult
+    private func enter(_ line: String, in session: PseudoTerminal) throws -> String {
+        try session.send(line + "\r")
+        return try waitForPrompt(in: session)
+    }
+
+    /// Waits for `prompt`, and for the line editor to be ready for keys.
+    @discardableResult
+    private func waitForPrompt(_ prompt: String = PromptTests.prompt, in session: PseudoTerminal) throws -> String {
+        let output = try session.waitFor(prompt)
+        try session.waitUntilEditing()
+        return output
+    }
+
+    /// Ends the session with Ctrl-D on an empty line; it must exit cleanly.
+    private func finish(_ session: PseudoTerminal, line: UInt = #line) throws {
+        try session.send("\u{4}")
+        XCTAssertEqual(try session.waitForExit(), .exited(0), line: line)
+    }
+
+    private func lastLine(of text: String) -> String {
+        String(text.split(separator: "\n", omittingEmptySubsequences: false).last ?? "")
+    }
+
+    /// Decodes one history line: libedit writes blanks and control characters
+    /// as `\NNN` (octal) and a backslash as `\\`.
+    private static func unvis(_ line: Substring) -> String {
+        let bytes = Array(line.utf8)
+        var decoded: [UInt8] = []
+        var index = 0
+        while index < bytes.count {
+            let octal = bytes.dropFirst(index + 1).prefix(3)
+            if bytes[index] == UInt8(ascii: "\\"), octal.count == 3,
+                octal.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "7")).contains($0) })
+            {
+                decoded.append(octal.reduce(0) { $0 &* 8 &+ ($1 - UInt8(ascii: "0")) })
+                index += 4
+            } else if bytes[index] == UInt8(ascii: "\\"), index + 1 < bytes.count {
+                decoded.append(bytes[index + 1])
+                index += 2
+            } else {
+                decoded.append(bytes[index])
+                index += 1
+            }
+        }
+        return String(decoding: decoded, as: UTF8.self)
+    }
+
+    /// The `chainrule` executable built next to this test bundle
+    /// (`CHAINRULE_TEST_BINARY` overrides).
+    private static func binaryPath() throws -> String {
+        if let path = ProcessInfo.processInfo.environment["CHAINRULE_TEST_BINARY"] { return path }
+        var directories: [URL] = []
+        #if os(macOS)
+        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+            directories.append(bundle.bundleURL.deletingLastPathComponent())
+        }
+        #endif
+        directories.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
+        directories.append(Bundle.main.bundleURL)
+        let packageRoot = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        directories.append(packageRoot.appendingPathComponent(".build/debug"))
+        for directory in directories {
+            let candidate = directory.appendingPathComponent("chainrule").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw PseudoTerminal.Failure(
+            description: "no chainrule executable in \(directories.map(\.path)); run `swift build` first")
+    }
+}
