@@ -137,15 +137,20 @@ public final class LineEditor: LineReader {
         promptText = copy
     }
 
-    /// Brackets each ANSI escape sequence in `prompt` with the marker that
-    /// tells libedit not to count it as columns.
+    /// Marks the ANSI escape sequences in `prompt` so that libedit prints them
+    /// without counting them as columns (`EL_PROMPT_ESC`).
+    ///
+    /// libedit prints a marked run together with the visible character that
+    /// follows it, and drops a run that nothing follows. So consecutive
+    /// sequences form one run, and sequences at the very end (a colour reset)
+    /// move before the last visible character.
     static func markingInvisibleText(_ prompt: String) -> String {
+        var pieces: [(text: [Unicode.Scalar], isVisible: Bool)] = []
         let scalars = Array(prompt.unicodeScalars)
-        var result = String.UnicodeScalarView()
         var index = 0
         while index < scalars.count {
             guard scalars[index] == "\u{1B}" else {
-                result.append(scalars[index])
+                pieces.append(([scalars[index]], true))
                 index += 1
                 continue
             }
@@ -158,10 +163,28 @@ public final class LineEditor: LineReader {
             } else if end < scalars.count {
                 end += 1  // a two-character sequence such as ESC ( B
             }
-            result.append(LineEditor.invisibleMarker)
-            result.append(contentsOf: scalars[index..<end])
-            result.append(LineEditor.invisibleMarker)
+            if let last = pieces.last, !last.isVisible {
+                pieces[pieces.count - 1].text += scalars[index..<end]
+            } else {
+                pieces.append((Array(scalars[index..<end]), false))
+            }
             index = end
+        }
+        if let last = pieces.last, !last.isVisible {
+            pieces.removeLast()
+            if let glyph = pieces.lastIndex(where: \.isVisible) {
+                if glyph > 0, !pieces[glyph - 1].isVisible {
+                    pieces[glyph - 1].text += last.text
+                } else {
+                    pieces.insert(last, at: glyph)
+                }
+            }
+        }
+        var result = String.UnicodeScalarView()
+        for piece in pieces {
+            if !piece.isVisible { result.append(LineEditor.invisibleMarker) }
+            result.append(contentsOf: piece.text)
+            if !piece.isVisible { result.append(LineEditor.invisibleMarker) }
         }
         return String(result)
     }

@@ -12,8 +12,9 @@ struct Lowering {
 
     var graph: Graph
     let source: Source
+
     /// The node a name refers to, or nil when the name is not a node.
-    let resolve: (String) -> NodeID?
+    func resolve(_ name: String) -> NodeID? { graph.node(named: name) }
 
     func error(_ message: String, at range: SourceRange) -> Diagnostic {
         Diagnostic(message, at: SourceSpan(source, range))

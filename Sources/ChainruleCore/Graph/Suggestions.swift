@@ -3,7 +3,8 @@ public enum Suggestions {
     /// The candidate nearest to `word` by edit distance, if it is close enough to be a likely typo.
     public static func closest(to word: String, among candidates: [String]) -> String? {
         let target = Array(word.unicodeScalars)
-        let limit = max(1, target.count / 3)
+        // One-letter names are too short for a misspelling to be recognisable.
+        let limit = target.count <= 1 ? 0 : max(1, target.count / 3)
         var best: (String, Int)?
         for candidate in candidates.sorted() where candidate != word {
             let d = distance(target, Array(candidate.unicodeScalars))

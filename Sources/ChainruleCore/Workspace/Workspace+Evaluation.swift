@@ -15,27 +15,29 @@ extension Workspace {
     /// Evaluates an expression that is not a definition (`A @ x` typed at the prompt),
     /// without adding anything to the graph.
     public mutating func evaluate(_ expr: Expr, in source: Source) throws(Diagnostic) -> Tensor {
-        let current = graph
-        var lowering = Lowering(graph: graph, source: source, resolve: { current.node(named: $0) })
         for (name, range) in Workspace.references(in: expr)
         where graph.node(named: name) == nil && Builtins.constant(named: name) == nil {
             _ = try node(named: name, at: SourceSpan(source, range))
+        }
+        // Lower onto the graph itself (no copy), evaluate, then drop the temporary nodes.
+        let before = graph.count
+        var lowering = Lowering(graph: Graph(), source: source)
+        swap(&lowering.graph, &graph)
+        defer {
+            swap(&lowering.graph, &graph)
+            graph.truncate(to: before)
+            evaluation.invalidate(from: before)
         }
         switch try lowering.lower(expr) {
         case .constant(let t):
             return t
         case .node(let root):
-            if root < graph.count { return try unwrap { () throws(EvaluationError) in try value(of: root) } }
-            var values = evaluation
             do {
-                try values.compute(root, in: lowering.graph, shouldStop: shouldStop)
+                try evaluation.compute(root, in: lowering.graph, shouldStop: shouldStop)
             } catch {
                 throw Workspace.diagnostic(error, at: SourceSpan(source, expr.range))
             }
-            let result = values[root] ?? Tensor(0)
-            values.invalidate(from: graph.count)
-            evaluation = values
-            return result
+            return evaluation[root] ?? Tensor(0)
         }
     }
 

@@ -31,7 +31,7 @@ public struct Workspace: Sendable {
     public private(set) var entries: [String: Entry] = [:]
     /// Names in the order they were first defined.
     public private(set) var order: [String] = []
-    public private(set) var graph = Graph()
+    public internal(set) var graph = Graph()
     /// Definitions that do not currently fit, with the reason.
     public private(set) var broken: [String: Diagnostic] = [:]
     public internal(set) var evaluation = Evaluation()
@@ -140,18 +140,20 @@ public struct Workspace: Sendable {
             let reason = broken[dependency]?.message ?? "it is not defined"
             throw Diagnostic("'\(entry.name)' depends on '\(dependency)', which cannot be evaluated (\(reason))", at: entry.span)
         }
-        let current = graph
-        var lowering = Lowering(graph: graph, source: entry.span.source, resolve: { current.node(named: $0) })
+        let before = graph.count
+        // Move the graph into the lowering (no copy), and back again whatever happens.
+        var lowering = Lowering(graph: Graph(), source: entry.span.source)
+        swap(&lowering.graph, &graph)
+        defer { swap(&lowering.graph, &graph) }
         let root = lowering.materialize(try lowering.lower(formula), range: formula.range)
-        graph = lowering.graph
         var id = root
-        if graph[root].name != nil || root < current.count {
+        if lowering.graph[root].name != nil || root < before {
             // The formula is another node (`y = x`): give the name its own node.
-            id = graph.append(Node(op: .identity, inputs: [root], shape: graph[root].shape, kind: .op,
-                                   origin: SourceSpan(entry.span.source, formula.range)))
+            id = lowering.graph.append(Node(op: .identity, inputs: [root], shape: lowering.graph[root].shape, kind: .op,
+                                            origin: SourceSpan(entry.span.source, formula.range)))
         }
-        graph.setName(entry.name, of: id)
-        if graph[id].isLeaf { graph.setKind(entry.nodeKind, of: id) }
+        lowering.graph.setName(entry.name, of: id)
+        if lowering.graph[id].isLeaf { lowering.graph.setKind(entry.nodeKind, of: id) }
     }
 
     /// Builds the graph anew from every definition, in dependency order.

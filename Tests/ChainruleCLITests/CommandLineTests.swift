@@ -1,0 +1,143 @@
+import Foundation
+import XCTest
+
+/// End-to-end tests of the command line (SPEC §3 and §5), running the built binary.
+final class CommandLineTests: XCTestCase {
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    func script(_ name: String, _ text: String) throws -> String {
+        let url = folder.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    func testScriptsRunInOrderAndPrintValues() throws {
+        let a = try script("a.graph", "x = -2; y = 5; z = -4\n")
+        let b = try script("b.graph", "f = (x + y) * z\nf\n:grad f\n")
+        let result = try runChainrule([a, b])
+        XCTAssertEqual(result.status, 0, result.standardError)
+        XCTAssertEqual(result.standardOutput, "-12\n∂f/∂x = -4\n∂f/∂y = -4\n∂f/∂z = 3\n")
+        XCTAssertEqual(result.standardError, "")
+    }
+
+    func testStatementsFromTheCommandLine() throws {
+        let result = try runChainrule(["-e", "x = [1, 2, 3]", "-e", "sum(x ^ 2)"])
+        XCTAssertEqual(result.status, 0)
+        XCTAssertEqual(result.standardOutput, "14\n")
+        let negative = try runChainrule(["-e", "-3 * 2"])
+        XCTAssertEqual(negative.standardOutput, "-6\n", "a statement starting with '-' is not an option")
+    }
+
+    func testPipedStandardInputIsAScriptWithoutPrompts() throws {
+        let result = try runChainrule([], input: "x = 3\ny = x * x\n:grad y\ny\n")
+        XCTAssertEqual(result.status, 0, result.standardError)
+        XCTAssertEqual(result.standardOutput, "∂y/∂x = 6\n9\n")
+        XCTAssertFalse(result.standardOutput.contains("chainrule>"))
+        XCTAssertFalse(result.standardOutput.contains("\u{1B}["), "no escape codes off a terminal")
+    }
+
+    func testErrorsExitWithOneAndStopTheScript() throws {
+        let path = try script("bad.graph", "x = 1\ny = x +\n  q\nx\n")
+        let result = try runChainrule([path])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.standardOutput, "", "the first error stops the script")
+        XCTAssertEqual(result.standardError, "\(path):3:3: error: undefined name 'q'\n      q\n      ^\n")
+        let stdin = try runChainrule([], input: "1 +* 2\n")
+        XCTAssertEqual(stdin.status, 1)
+        XCTAssertTrue(stdin.standardError.hasPrefix("<stdin>:1:4: error:"), stdin.standardError)
+        let missing = try runChainrule([folder.appendingPathComponent("missing.graph").path])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.standardError.contains("No such file or directory"))
+    }
+
+    func testBadUsageExitsWithTwo() throws {
+        for arguments in [["--bogus"], ["--of", "L"], ["-e"], ["--json", "-i"]] {
+            let result = try runChainrule(arguments)
+            XCTAssertEqual(result.status, 2, "\(arguments): \(result.standardError)")
+            XCTAssertFalse(result.standardError.isEmpty)
+        }
+    }
+
+    func testHelpAndVersion() throws {
+        let help = try runChainrule(["--help"])
+        XCTAssertEqual(help.status, 0)
+        XCTAssertTrue(help.standardOutput.contains("--json"))
+        XCTAssertTrue(help.standardOutput.contains("-e"))
+        let version = try runChainrule(["--version"])
+        XCTAssertEqual(version.status, 0)
+        XCTAssertTrue(version.standardOutput.hasPrefix("chainrule "))
+    }
+
+    func testJSONDefaultsToTheLastBackwardTarget() throws {
+        let path = try script("net.graph", """
+            input x = [1, 2]
+            param W = [[0.5, -1], [1.5, 2]]
+            h = relu(W @ x)
+            L = sum(h * h)
+            :backward L
+            other = x * 3
+            """)
+        let result = try runChainrule(["--json", path])
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+        XCTAssertEqual(object["output"] as? String, "L", "the last :backward wins over the last definition")
+        let nodes = try XCTUnwrap(object["nodes"] as? [[String: Any]])
+        let byName = Dictionary(uniqueKeysWithValues: nodes.compactMap { n in (n["name"] as? String).map { ($0, n) } })
+        XCTAssertEqual(byName["W"]?["kind"] as? String, "param")
+        XCTAssertEqual(byName["h"]?["value"] as? [Double], [0, 5.5])
+        // ∂L/∂W = 2·h ⊙ relu'(Wx) xᵀ = [[0, 0], [11, 22]].
+        XCTAssertEqual(byName["W"]?["grad"] as? [[Double]], [[0, 0], [11, 22]])
+        XCTAssertTrue(byName["other"]?["grad"] is NSNull)
+        XCTAssertEqual(Set(nodes.map { $0["id"] as? Int }).count, nodes.count)
+
+        let of = try runChainrule(["--json", "--of", "h", path])
+        XCTAssertEqual(of.status, 0, of.standardError)
+        XCTAssertTrue(of.standardOutput.contains("\"output\": \"h\""))
+        let last = try runChainrule(["--json", "-e", "x = 2; y = x * x"])
+        XCTAssertTrue(last.standardOutput.contains("\"output\": \"y\""))
+        XCTAssertTrue(last.standardOutput.contains("{\"id\": 0, \"name\": \"x\", \"kind\": \"input\", \"op\": \"const\", \"inputs\": [], \"shape\": [], \"value\": 2.0, \"grad\": 4.0}"), last.standardOutput)
+    }
+
+    func testJSONPrintsNothingOnError() throws {
+        let path = try script("bad.graph", "x = 1\n")
+        for arguments in [["--json", "--of", "nope", path], ["--json", "-e", "y = q"]] {
+            let result = try runChainrule(arguments)
+            XCTAssertEqual(result.status, 1)
+            XCTAssertEqual(result.standardOutput, "")
+            XCTAssertTrue(result.standardError.contains("error:"))
+        }
+    }
+
+    func testJSONIsQuiet() throws {
+        let result = try runChainrule(["--json", "-e", "x = 2; x * 10; :grad x"])
+        let object = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8))
+        XCTAssertNotNil(object, "only the JSON document is printed")
+    }
+
+    func testScriptThenPromptWithPipedInput() throws {
+        let path = try script("s.graph", "x = 5\n")
+        let result = try runChainrule(["-i", path], input: "x * 2\n")
+        XCTAssertEqual(result.status, 0, result.standardError)
+        XCTAssertEqual(result.standardOutput, "10\n")
+    }
+
+    /// A deep graph given through standard input: 100,000 statements, each one node deeper.
+    func testDeepChainThroughTheBinary() throws {
+        var text = "x0 = 1\n"
+        for i in 1...100_000 { text += "x\(i) = x\(i - 1) * 1.00001\n" }
+        text += ":grad x100000 wrt x0\n"
+        let result = try runChainrule([], input: text)
+        XCTAssertEqual(result.status, 0, String(result.standardError.prefix(500)))
+        // 1.00001^100000 = e^(100000·log 1.00001) ≈ 2.71827
+        XCTAssertEqual(result.standardOutput, "∂x100000/∂x0 = 2.71827\n")
+    }
+}
