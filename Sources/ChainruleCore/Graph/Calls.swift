@@ -103,8 +103,8 @@ extension Lowering {
             guard size >= 0 else { throw error("a size must not be negative, got \(size)", at: argument.range) }
             shape.append(size)
         }
-        guard shape.reduce(1, *) <= 50_000_000 else {
-            throw error("\(name) of shape \(describe(shape: shape)) is too large (more than 50,000,000 elements)", at: expr.range)
+        guard Limits.product(name == "eye" ? shape + shape : shape, limit: Limits.elements) != nil else {
+            throw error("\(name) of shape \(describe(shape: shape)) is too large (more than \(Limits.elements) elements)", at: expr.range)
         }
         switch name {
         case "eye":

@@ -45,6 +45,12 @@ struct Lowering {
         } catch {
             throw self.error(error.text, at: focus)
         }
+        guard Limits.product(resultShape, limit: Limits.elements) != nil else {
+            throw error("the result would have shape \(describe(shape: resultShape)), more than \(Limits.elements) elements", at: focus)
+        }
+        if let work = op.work(arguments.map { shape($0.value) }), work > Limits.work {
+            throw error("\(op.name) of these shapes needs about \(work) multiply–adds, more than the limit of \(Limits.work)", at: focus)
+        }
         var constants: [Tensor] = []
         for argument in arguments {
             if case .constant(let t) = argument.value { constants.append(t) }

@@ -55,6 +55,9 @@ public enum Loss: Equatable, Sendable {
     /// `x·log y`, taken as 0 when `x = 0` (the limit used by entropy and KL).
     static func xlogy(_ x: Double, _ y: Double) -> Double { x == 0 ? 0 : x * log(y) }
 
+    /// `x / y`, taken as 0 when `x = 0` (the derivative of ``xlogy(_:_:)`` in `y`).
+    static func ratio(_ x: Double, _ y: Double) -> Double { x == 0 ? 0 : x / y }
+
     /// The logits as rows of `C`, and the target as one probability row per logit row.
     static func rows(_ z: Tensor, _ t: Tensor) throws(ShapeMessage) -> (logits: Tensor, target: Tensor) {
         let classes = z.shape.last ?? 1
@@ -118,12 +121,13 @@ public enum Loss: Equatable, Sendable {
             return result.reshaped(a.shape)
         case .bce:
             let d = Broadcast.zip(a, b, to: shape) { p, t in
-                k == 0 ? (-t / p + (1 - t) / (1 - p)) / n * scale : (log(1 - p) - log(p)) / n * scale
+                // Each term's coefficient (t or 1 − t) may be 0 where its log is −∞: that term is 0.
+                k == 0 ? (-Loss.ratio(t, p) + Loss.ratio(1 - t, 1 - p)) / n * scale : (log(1 - p) - log(p)) / n * scale
             }
             return Broadcast.reduce(d, to: k == 0 ? a.shape : b.shape)
         case .kl:
             let d = Broadcast.zip(a, b, to: shape) { p, q in
-                k == 0 ? (log(p) - log(q) + 1) * scale : -p / q * scale
+                k == 0 ? (log(p) - log(q) + 1) * scale : -Loss.ratio(p, q) * scale
             }
             return Broadcast.reduce(d, to: k == 0 ? a.shape : b.shape)
         }

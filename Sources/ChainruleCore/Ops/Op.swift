@@ -120,6 +120,22 @@ public enum Op: Equatable, Sendable {
         }
     }
 
+    /// Multiply–adds for the products whose cost is not proportional to their result's size
+    /// (nil for every other op). Saturates instead of overflowing.
+    public func work(_ shapes: [[Int]]) -> Int? {
+        switch self {
+        case .matmul:
+            guard case .success(let result) = Matmul.shape(shapes[0], shapes[1]) else { return nil }
+            let inner = shapes[0].last ?? 1
+            return Limits.product(result + [inner], limit: Int.max / 2) ?? Int.max
+        case .einsum(let spec):
+            guard let sizes = try? spec.sizes(for: shapes) else { return nil }
+            return Limits.product(sizes.labels, limit: Int.max / 2) ?? Int.max
+        default:
+            return nil
+        }
+    }
+
     /// Whether the output's element `i` depends on the input's element `i` only (same shapes):
     /// its local Jacobian is then diagonal.
     public var isElementwise: Bool {

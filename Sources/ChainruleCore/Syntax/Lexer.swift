@@ -27,7 +27,8 @@ public struct Lexer {
     }
 
     var atStatementStart: Bool {
-        guard depth == 0, let last = tokens.last else { return true }
+        if depth > 0 { return false }
+        guard let last = tokens.last else { return true }
         return last.kind == .newline || last.kind == .semicolon
     }
 

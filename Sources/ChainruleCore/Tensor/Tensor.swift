@@ -89,6 +89,25 @@ public struct Tensor: Equatable, Sendable {
     }
 }
 
+/// Limits that keep one statement from exhausting memory or time.
+public enum Limits {
+    /// The most elements one tensor may have (400 MB of `Double`s).
+    public static let elements = 50_000_000
+    /// The most multiply–adds one matmul or einsum may take.
+    public static let work = 4_000_000_000
+
+    /// The product of `sizes`, or nil when it exceeds `limit` (never overflowing).
+    public static func product(_ sizes: [Int], limit: Int) -> Int? {
+        var total = 1
+        for size in sizes {
+            let (result, overflow) = total.multipliedReportingOverflow(by: max(size, 0))
+            if overflow || result > limit { return nil }
+            total = result
+        }
+        return total
+    }
+}
+
 /// Row-major strides of a shape: the step in `scalars` for one step along each axis.
 func strides(of shape: [Int]) -> [Int] {
     var result = Array(repeating: 1, count: shape.count)

@@ -1,0 +1,161 @@
+import ChainruleCore
+import Foundation
+import XCTest
+
+/// The grammar of SPEC §1: precedence, associativity, line structure, lexical forms,
+/// and where errors point.
+final class ParserTests: XCTestCase {
+    /// A fully parenthesised rendering of a tree, independent of the library's printer.
+    func tree(_ e: Expr) -> String {
+        switch e.kind {
+        case .number(let x): return x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : "\(x)"
+        case .string(let s): return "\"\(s)\""
+        case .name(let n): return n
+        case .list(let items): return "[" + items.map(tree).joined(separator: " ") + "]"
+        case .negate(let operand): return "(neg \(tree(operand)))"
+        case .binary(let op, let a, let b): return "(\(op.rawValue) \(tree(a)) \(tree(b)))"
+        case .transpose(let operand): return "(T \(tree(operand)))"
+        case .call(let name, let arguments, let keywords):
+            return "(" + ([name] + arguments.map(tree) + keywords.map { "\($0.name)=\(tree($0.value))" }).joined(separator: " ") + ")"
+        case .index(let base, let indices):
+            let parts = indices.map { index -> String in
+                switch index {
+                case .at(let i): return tree(i)
+                case .slice(let a, let b, let c):
+                    return (a.map(tree) ?? "") + ":" + (b.map(tree) ?? "") + (c.map { ":" + tree($0) } ?? "")
+                }
+            }
+            return "(index " + ([tree(base)] + parts).joined(separator: " ") + ")"
+        }
+    }
+
+    /// Each statement of `text` rendered as a tree; fails on any diagnostic.
+    func parsed(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> [String] {
+        let (statements, diagnostics) = Parser.parse(Source(name: "test.graph", text: text))
+        XCTAssertEqual(diagnostics.map(\.message), [], "parsing \(text)", file: file, line: line)
+        return statements.map { statement in
+            switch statement {
+            case .definition(let d): "\(d.kind == .formula ? "" : d.kind.rawValue + " ")\(d.name) = \(tree(d.value))"
+            case .expression(let e): tree(e)
+            case .command(let c): ":\(c.name) \(c.arguments)"
+            }
+        }
+    }
+
+    func testPrecedenceAndAssociativity() throws {
+        let cases: [(String, String)] = [
+            ("-x^2", "(neg (^ x 2))"), ("2^3^2", "(^ 2 (^ 3 2))"), ("a - b - c", "(- (- a b) c)"),
+            ("a / b / c", "(/ (/ a b) c)"), ("a @ b * c", "(* (@ a b) c)"), ("a * b @ c", "(@ (* a b) c)"),
+            ("a + b * c", "(+ a (* b c))"), ("a - b @ c", "(- a (@ b c))"), ("-a * b", "(* (neg a) b)"),
+            ("2^-1", "(^ 2 (neg 1))"), ("a^b.T", "(^ a (T b))"), ("x.T[0]", "(index (T x) 0)"),
+            ("(a + b) * c", "(* (+ a b) c)"), ("--a", "(neg (neg a))"), ("f(x)[1].T", "(T (index (f x) 1))"),
+            ("[a, b * c][0]", "(index [a (* b c)] 0)"),
+        ]
+        for (text, expected) in cases { XCTAssertEqual(parsed(text), [expected], text) }
+        var script = try Script("x = 3")
+        assertClose(try script.evaluate("2^3^2"), [512])
+        assertClose(try script.evaluate("-x^2"), [-9])
+        assertClose(try script.evaluate("(-x)^2"), [9])
+        assertClose(try script.evaluate("10 - 4 - 3"), [3])
+        assertClose(try script.evaluate("2^-1"), [0.5])
+        assertClose(try script.evaluate("[1, 2] @ [[1, 2], [3, 4]] * 2"), [14, 20])
+    }
+
+    func testLineStructure() {
+        // Continuation inside brackets and after a binary operator, '=' or ','.
+        XCTAssertEqual(parsed("f = (1 +\n  2)\ng = [1,\n 2,\n 3]\nh = max(\n  g\n)"),
+                       ["f = (+ 1 2)", "g = [1 2 3]", "h = (max g)"])
+        XCTAssertEqual(parsed("f = 1 +\n  2 *\n  3\nk =\n  5"), ["f = (+ 1 (* 2 3))", "k = 5"])
+        XCTAssertEqual(parsed("f = a @\n b"), ["f = (@ a b)"])
+        XCTAssertTrue(Lexer.needsContinuation("f = (1 +"))
+        XCTAssertTrue(Lexer.needsContinuation("f = x ^"))
+        XCTAssertTrue(Lexer.needsContinuation("g = [1, 2,"))
+        XCTAssertFalse(Lexer.needsContinuation("f = 1 + 2"))
+        // Separators, blank statements and comments.
+        XCTAssertEqual(parsed("a = 1; b = 2;; a + b;\n\n"), ["a = 1", "b = 2", "(+ a b)"])
+        XCTAssertEqual(parsed("# a comment\nx = 1 # trailing\n  # indented\n#y = 2\nz = x + # before the end\n 4"),
+                       ["x = 1", "z = (+ x 4)"])
+        XCTAssertEqual(parsed("input x = [1, 2]\nparam W = randn(2, 2, seed=3)\n:grad f"),
+                       ["input x = [1 2]", "param W = (randn 2 2 seed=3)", ":grad f"])
+    }
+
+    func testUnicodeIdentifiers() throws {
+        XCTAssertEqual(parsed("θ = 1\nh₁ = θ * 2\nW₂ = h₁ + ω_0 + φ\n_x9 = 1"),
+                       ["θ = 1", "h₁ = (* θ 2)", "W₂ = (+ (+ h₁ ω_0) φ)", "_x9 = 1"])
+        var script = try Script("θ = 0.5\nh₁ = θ * 2\nW₂ = h₁ + θ")
+        assertClose(try script.value("W₂"), [1.5])
+        assertClose(try script.gradient(of: "W₂", wrt: "θ"), [3])
+    }
+
+    func testNumbers() throws {
+        let expected: [(String, Double)] = [
+            ("3", 3), ("2.5", 2.5), (".5", 0.5), ("1e-3", 0.001), ("6.02E23", 6.02e23), ("1e+2", 100), ("0.125", 0.125),
+        ]
+        for (text, value) in expected {
+            let (statements, diagnostics) = Parser.parse(Source(name: "n", text: text))
+            XCTAssertEqual(diagnostics.count, 0, text)
+            guard case .expression(let e) = statements.first, case .number(let x) = e.kind else {
+                XCTFail("\(text) is not a number literal")
+                continue
+            }
+            XCTAssertEqual(x, value, text)
+        }
+        XCTAssertEqual(parsed("x = 2*.5"), ["x = (* 2 0.5)"])
+    }
+
+    func testKeywordArguments() {
+        XCTAssertEqual(parsed("leaky_relu(x, a=0.2)"), ["(leaky_relu x a=0.2)"])
+        XCTAssertEqual(parsed("sum(A, axis=-1)"), ["(sum A axis=(neg 1))"])
+        XCTAssertEqual(parsed("einsum(\"ij,j->i\", A, x)"), ["(einsum \"ij,j->i\" A x)"])
+        let (_, positional) = Parser.parse(Source(name: "k", text: "elu(a=1, x)"))
+        XCTAssert(positional.first?.message.contains("positional argument after keyword") == true)
+        let (_, twice) = Parser.parse(Source(name: "k", text: "elu(x, a=1, a=2)"))
+        XCTAssert(twice.first?.message.contains("given twice") == true)
+    }
+
+    func testSlices() {
+        XCTAssertEqual(parsed("A[:, 0]"), ["(index A : 0)"])
+        XCTAssertEqual(parsed("x[1:3]"), ["(index x 1:3)"])
+        XCTAssertEqual(parsed("x[::-1]"), ["(index x ::(neg 1))"])
+        XCTAssertEqual(parsed("A[1:, :2]"), ["(index A 1: :2)"])
+        XCTAssertEqual(parsed("y = x[0:4:2]"), ["y = (index x 0:4:2)"])
+    }
+
+    /// One pass reports every bad statement, each at the offending token, and keeps the good ones.
+    func testSeveralErrorsFromOnePass() {
+        let (text, offsets) = marked("""
+            a = 1 + ⏶)
+            ok1 = 1
+            b = ⏶* 2
+            c = 2 ⏶3
+            d = 3 ⏶$ 4
+            ok2 = [1, 2]
+            e = foo(1 ⏶2)
+            input x ⏶5
+            h = x.⏶y
+            k = 1 ⏶+
+            """)
+        let source = Source(name: "errors.graph", text: text)
+        let (statements, diagnostics) = Parser.parse(source)
+        XCTAssertEqual(statements.count, 2, "the two good statements survive")
+        XCTAssertEqual(diagnostics.map { $0.span?.range.start }, offsets, diagnostics.map(\.message).joined(separator: "\n"))
+        // Line and column, counted here from the marked text.
+        let scalars = Array(text.unicodeScalars)
+        for (diagnostic, offset) in zip(diagnostics, offsets) {
+            let before = scalars[..<offset]
+            let line = before.filter { $0 == "\n" }.count + 1
+            let column = offset - (before.lastIndex(of: "\n").map { $0 + 1 } ?? 0) + 1
+            XCTAssertEqual(diagnostic.span?.location.description, "errors.graph:\(line):\(column)", diagnostic.message)
+        }
+        let messages = diagnostics.map(\.message)
+        XCTAssertEqual(messages.count, 9)
+        guard messages.count == 9 else { return }
+        XCTAssert(messages[0].contains("')'"), messages[0])
+        XCTAssert(messages[1].contains("'*'"), messages[1])
+        XCTAssert(messages[2].contains("'3'"), messages[2])
+        XCTAssert(messages[3].contains("'$'"), messages[3])
+        XCTAssert(messages[5].contains("'='"), messages[5])
+        XCTAssert(messages[6].contains("'T'"), messages[6])
+        XCTAssert(messages[8].contains("'+'"), messages[8])
+    }
+}
