@@ -33,52 +33,65 @@ extension Session {
         return node.isLeaf && node.name == nil
     }
 
+    /// One line of a node's block: a role, `lhs = rhs`, and a dim note; `=` signs line up within a block.
+    struct Row {
+        var role: String
+        var lhs: String
+        var rhs: String
+        var note = ""
+    }
+
     func report(_ result: Gradients) -> String {
         let out = label(result.output)
         var lines = ["backward pass from \(out), seed ∂\(out)/∂\(out) = \(format.inline(result.seed)); nodes in reverse topological order"]
         var incoming: [NodeID: [EdgeContribution]] = [:]
-        for edge in result.contributions { incoming[edge.input, default: []].append(edge) }
         var outgoing: [NodeID: [EdgeContribution]] = [:]
-        for edge in result.contributions { outgoing[edge.consumer, default: []].append(edge) }
-
+        for edge in result.contributions {
+            incoming[edge.input, default: []].append(edge)
+            outgoing[edge.consumer, default: []].append(edge)
+        }
         for id in stride(from: result.output, through: 0, by: -1) {
             guard let g = result[id], !isLiteral(id) else { continue }
             let node = workspace.graph[id]
             let name = label(id)
             let heading = node.isLeaf ? "\(name)  \(node.kind.rawValue)" : "\(name) = \(operation(id))"
             lines.append("")
-            lines.append(style.bold(heading) + style.dim("  shape \(describe(shape: node.shape))"))
-            let gradientLabel = "∂\(out)/∂\(name)"
+            lines.append(style.bold(heading) + style.dim("   shape \(describe(shape: node.shape))"))
+            let upstream = "∂\(out)/∂\(name)"
+            var rows: [Row] = []
             let arriving = incoming[id] ?? []
             if arriving.count > 1 {
+                // A node that feeds several others: its gradient is the sum over its consumers.
                 let terms = arriving.map { "\(format.inline($0.value)) (via \(label($0.consumer)))" }
-                lines.append("  upstream  \(gradientLabel) = " + terms.joined(separator: " + "))
-                lines.append("  " + String(repeating: " ", count: 11 + gradientLabel.count) + "= " + style.gradient(format.inline(g)))
+                rows.append(Row(role: "upstream", lhs: upstream, rhs: terms.joined(separator: " + ")))
+                rows.append(Row(role: "", lhs: "", rhs: style.gradient(format.inline(g)), note: "sum of \(arriving.count) paths"))
             } else {
-                let origin = id == result.output ? "  (seed)" : ""
-                lines.append("  upstream  \(gradientLabel) = " + style.gradient(format.inline(g)) + style.dim(origin))
+                rows.append(Row(role: "upstream", lhs: upstream, rhs: style.gradient(format.inline(g)), note: id == result.output ? "seed" : ""))
             }
             for edge in outgoing[id] ?? [] where !isLiteral(edge.input) {
-                lines.append(contentsOf: edgeLines(edge, upstream: gradientLabel, result: result))
+                rows.append(contentsOf: edgeRows(edge, upstream: upstream))
+            }
+            let width = rows.map(\.lhs.count).max() ?? 0
+            for row in rows {
+                let line = "  " + row.role.padded(to: 9) + " " + row.lhs.padded(to: width) + " = " + row.rhs
+                lines.append(row.note.isEmpty ? line : line + style.dim("   " + row.note))
             }
         }
         return lines.joined(separator: "\n")
     }
 
-    func edgeLines(_ edge: EdgeContribution, upstream: String, result: Gradients) -> [String] {
-        let graph = workspace.graph
+    /// The local Jacobian of one edge and the chain-rule product that moves the gradient along it.
+    func edgeRows(_ edge: EdgeContribution, upstream: String) -> [Row] {
         let consumer = label(edge.consumer), input = label(edge.input)
-        let node = graph[edge.consumer]
+        let node = workspace.graph[edge.consumer]
         let inputs = node.inputs.map { workspace.evaluation[$0] ?? Tensor(0) }
         let output = workspace.evaluation[edge.consumer] ?? Tensor(0)
         let local = LocalJacobian(op: node.op, inputs: inputs, output: output, argument: edge.argument)
-        let size = "\(local.rows)×\(local.columns)"
         let jacobian = jacobianText(local, op: node.op, inputIDs: node.inputs, inputs: inputs, output: output, argument: edge.argument)
-        let product = "\(upstream) · ∂\(consumer)/∂\(input)"
+        let localLabel = "∂\(consumer)/∂\(input)"
         return [
-            "  edge → \(input)",
-            "      local    ∂\(consumer)/∂\(input) = \(jacobian)" + style.dim("  (\(size))"),
-            "      chain    \(product) = " + style.gradient(format.inline(edge.value)),
+            Row(role: "local", lhs: localLabel, rhs: jacobian, note: "\(local.rows)×\(local.columns)"),
+            Row(role: "chain", lhs: "\(upstream) · \(localLabel)", rhs: style.gradient(format.inline(edge.value)), note: "→ \(input)"),
         ]
     }
 
