@@ -35,6 +35,9 @@ let package = Package(
             ]
         ),
 
+        // Timings of the forward and reverse passes and of matmul, for scripts/bench.
+        .executableTarget(name: "chainrule-bench", dependencies: ["ChainruleCore"]),
+
         // Tests, one target per layer.
         .testTarget(name: "ChainruleCoreTests", dependencies: ["ChainruleCore"]),
         .testTarget(

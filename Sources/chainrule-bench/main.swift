@@ -1,0 +1,89 @@
+// Prints timings, as JSON, for scripts/bench to set beside its peers'.
+//
+//   chainrule-bench graph FILE NODE [REPEATS]   build FILE's graph, then time forward and reverse passes from NODE
+//   chainrule-bench matmul N [REPEATS]          time an N×N by N×N matmul
+import ChainruleCore
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+func now() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+/// The fastest of `repeats` runs of `body`, in seconds.
+func fastest(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+    var best = Double.infinity
+    for _ in 0..<max(repeats, 1) {
+        let start = now()
+        try body()
+        best = min(best, now() - start)
+    }
+    return best
+}
+
+func fail(_ message: String) -> Never {
+    let bytes = Array("chainrule-bench: \(message)\n".utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    exit(2)
+}
+
+func readFile(_ path: String) -> String {
+    guard let file = fopen(path, "rb") else { fail("cannot read \(path)") }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = fread(&chunk, 1, chunk.count, file)
+        bytes += chunk[0..<n]
+        if n < chunk.count { break }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+switch arguments.first {
+case "graph" where arguments.count >= 3:
+    let repeats = arguments.count > 3 ? Int(arguments[3]) ?? 5 : 5
+    let source = Source(name: arguments[1], text: readFile(arguments[1]))
+    var workspace = Workspace()
+    let build = now()
+    let (statements, diagnostics) = Parser.parse(source)
+    if let first = diagnostics.first { fail(first.message) }
+    for statement in statements {
+        guard case .definition(let definition) = statement else { continue }
+        do { try workspace.define(definition, in: source) } catch { fail(error.message) }
+    }
+    let buildTime = now() - build
+    guard let output = workspace.graph.node(named: arguments[2]) else { fail("no node \(arguments[2])") }
+    var values = Evaluation()
+    let forward = try fastest(repeats) {
+        values = Evaluation()
+        try values.computeAll(in: workspace.graph)
+    }
+    var gradients: Gradients?
+    let backward = try fastest(repeats) {
+        gradients = try Gradients.run(from: output, seed: Tensor(1), graph: workspace.graph, values: values)
+    }
+    // A few gradients, so the caller can check them against its peer.
+    let probes = workspace.order.prefix(3).map { name -> String in
+        let id = workspace.graph.node(named: name) ?? 0
+        return "\"\(name)\": \(gradients?[id]?.scalars.first ?? .nan)"
+    }
+    print("{\"nodes\": \(workspace.graph.count), \"build\": \(buildTime), \"forward\": \(forward), \"backward\": \(backward), \"value\": \(values[output]?.scalars.first ?? .nan), \"grads\": {\(probes.joined(separator: ", "))}}")
+case "matmul" where arguments.count >= 2:
+    guard let n = Int(arguments[1]) else { fail("matmul N") }
+    let repeats = arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5
+    var random = SeededRandom(seed: 1)
+    let a = Tensor(shape: [n, n], scalars: (0..<(n * n)).map { _ in random.normal() })
+    let b = Tensor(shape: [n, n], scalars: (0..<(n * n)).map { _ in random.normal() })
+    var c = Tensor(0)
+    let time = fastest(repeats) { c = Matmul.apply(a, b) }
+    print("{\"n\": \(n), \"seconds\": \(time), \"gflops\": \(2 * Double(n * n * n) / time / 1e9), \"check\": \(c.scalars[0])}")
+default:
+    fail("usage: chainrule-bench graph FILE NODE [REPEATS] | matmul N [REPEATS]")
+}
