@@ -207,10 +207,12 @@ public final class LineEditor: LineReader {
         guard let info = el_line(editor)?.pointee else { return UInt8(CC_ERROR) }
         let typed = UnsafeRawBufferPointer(
             start: info.buffer, count: info.cursor - info.buffer)
-        let completion = complete(String(decoding: typed, as: UTF8.self))
+        let text = String(decoding: typed, as: UTF8.self)
+        let completion = complete(text)
         let word = completion.word.unicodeScalars
         let candidates = completion.candidates
-        guard let first = candidates.first else { return UInt8(CC_REFRESH_BEEP) }
+        guard let first = candidates.first, text.unicodeScalars.reversed().starts(with: word.reversed())
+        else { return UInt8(CC_REFRESH_BEEP) }
 
         let shared = candidates.count == 1 ? first : LineEditor.commonPrefix(of: candidates)
         if shared.unicodeScalars.count > word.count
