@@ -174,10 +174,37 @@ final class PromptTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: historyFile), foreign)
     }
 
+    // MARK: Colour
+
+    /// On a terminal, errors, values and gradients are coloured; NO_COLOR and `:set color off` turn that off.
+    func testColourOnATerminalOnlyWithoutNoColor() throws {
+        let escape = Array("\u{1B}[".utf8)
+        func containsEscape(_ bytes: [UInt8]) -> Bool {
+            bytes.indices.contains { bytes[$0...].starts(with: escape) }
+        }
+        let coloured = try startSession()
+        try enter("x = [1, 2]", in: coloured)
+        let before = coloured.rawOutput.count
+        try enter("x * 2", in: coloured)
+        XCTAssertTrue(containsEscape(Array(coloured.rawOutput[before...])), "values are coloured on a terminal")
+        try enter(":set color off", in: coloured)
+        let after = coloured.rawOutput.count
+        try enter("undefined_name", in: coloured)
+        XCTAssertFalse(containsEscape(Array(coloured.rawOutput[after...])), ":set color off turns colour off")
+        try finish(coloured)
+
+        let plain = try startSession(extraEnvironment: ["NO_COLOR": "1"])
+        try enter("x = [1, 2]", in: plain)
+        try enter("x * 2", in: plain)
+        try enter("undefined_name", in: plain)
+        XCTAssertFalse(containsEscape(plain.rawOutput), "NO_COLOR keeps every escape sequence out")
+        try finish(plain)
+    }
+
     // MARK: Driving a session
 
     /// Starts the REPL on a terminal and waits for its first prompt.
-    private func startSession() throws -> PseudoTerminal {
+    private func startSession(extraEnvironment: [String: String] = [:]) throws -> PseudoTerminal {
         let session = try PseudoTerminal(
             executable: try Self.binaryPath(),
             environment: [
@@ -185,7 +212,7 @@ final class PromptTests: XCTestCase {
                 "CHAINRULE_HISTORY": historyFile.path,
                 "TERM": "xterm",
                 "PATH": "/usr/bin:/bin",
-            ])
+            ].merging(extraEnvironment) { $1 })
         try waitForPrompt(in: session)
         return session
     }

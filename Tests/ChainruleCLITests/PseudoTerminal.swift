@@ -30,6 +30,8 @@ final class PseudoTerminal {
 
     /// Everything the program has written so far, escape sequences removed.
     var transcript: String { filter.text }
+    /// Everything the program has written so far, byte for byte.
+    private(set) var rawOutput: [UInt8] = []
 
     /// Starts `executable` with exactly `environment`, on a terminal of the
     /// given size.
@@ -197,6 +199,7 @@ final class PseudoTerminal {
             return false
         }
         filter.feed(buffer[..<count])
+        rawOutput += buffer[..<count]
         return true
     }
 }
