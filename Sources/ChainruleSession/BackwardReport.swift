@@ -44,40 +44,54 @@ extension Session {
     func report(_ result: Gradients) -> String {
         let out = label(result.output)
         var lines = ["backward pass from \(out), seed ∂\(out)/∂\(out) = \(format.inline(result.seed)); nodes in reverse topological order"]
-        var incoming: [NodeID: [EdgeContribution]] = [:]
-        var outgoing: [NodeID: [EdgeContribution]] = [:]
-        for edge in result.contributions {
-            incoming[edge.input, default: []].append(edge)
-            outgoing[edge.consumer, default: []].append(edge)
-        }
-        for id in stride(from: result.output, through: 0, by: -1) {
-            guard let g = result[id], !isLiteral(id) else { continue }
-            let node = workspace.graph[id]
-            let name = label(id)
-            let heading = node.isLeaf ? "\(name)  \(node.kind.rawValue)" : "\(name) = \(operation(id))"
+        let edges = EdgeIndex(result)
+        for id in stride(from: result.output, through: 0, by: -1) where result[id] != nil && !isLiteral(id) {
             lines.append("")
-            lines.append(style.bold(heading) + style.dim("   shape \(describe(shape: node.shape))"))
-            let upstream = "∂\(out)/∂\(name)"
-            var rows: [Row] = []
-            let arriving = incoming[id] ?? []
-            if arriving.count > 1 {
-                // A node that feeds several others: its gradient is the sum over its consumers.
-                let terms = arriving.map { "\(format.inline($0.value)) (via \(label($0.consumer)))" }
-                rows.append(Row(role: "upstream", lhs: upstream, rhs: terms.joined(separator: " + ")))
-                rows.append(Row(role: "", lhs: "", rhs: style.gradient(format.inline(g)), note: "sum of \(arriving.count) paths"))
-            } else {
-                rows.append(Row(role: "upstream", lhs: upstream, rhs: style.gradient(format.inline(g)), note: id == result.output ? "seed" : ""))
-            }
-            for edge in outgoing[id] ?? [] where !isLiteral(edge.input) {
-                rows.append(contentsOf: edgeRows(edge, upstream: upstream))
-            }
-            let width = rows.map(\.lhs.count).max() ?? 0
-            for row in rows {
-                let line = "  " + row.role.padded(to: 9) + " " + row.lhs.padded(to: width) + " = " + row.rhs
-                lines.append(row.note.isEmpty ? line : line + style.dim("   " + row.note))
-            }
+            lines.append(contentsOf: block(for: id, in: result, edges: edges))
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The reverse pass's edges grouped by the node they enter and the node they leave.
+    struct EdgeIndex {
+        var incoming: [NodeID: [EdgeContribution]] = [:]
+        var outgoing: [NodeID: [EdgeContribution]] = [:]
+        init(_ result: Gradients) {
+            for edge in result.contributions {
+                incoming[edge.input, default: []].append(edge)
+                outgoing[edge.consumer, default: []].append(edge)
+            }
+        }
+    }
+
+    /// One node's part of the reverse pass: its gradient (summed over its consumers when it
+    /// feeds several), then each input edge's local Jacobian and chain-rule product.
+    func block(for id: NodeID, in result: Gradients, edges: EdgeIndex) -> [String] {
+        guard let g = result[id] else { return [] }
+        let out = label(result.output)
+        let node = workspace.graph[id]
+        let name = label(id)
+        let heading = node.isLeaf ? "\(name)  \(node.kind.rawValue)" : "\(name) = \(operation(id))"
+        var lines = [style.bold(heading) + style.dim("   shape \(describe(shape: node.shape))")]
+        let upstream = "∂\(out)/∂\(name)"
+        var rows: [Row] = []
+        let arriving = edges.incoming[id] ?? []
+        if arriving.count > 1 {
+            let terms = arriving.map { "\(format.inline($0.value)) (via \(label($0.consumer)))" }
+            rows.append(Row(role: "upstream", lhs: upstream, rhs: terms.joined(separator: " + ")))
+            rows.append(Row(role: "", lhs: "", rhs: style.gradient(format.inline(g)), note: "sum of \(arriving.count) paths"))
+        } else {
+            rows.append(Row(role: "upstream", lhs: upstream, rhs: style.gradient(format.inline(g)), note: id == result.output ? "seed" : ""))
+        }
+        for edge in edges.outgoing[id] ?? [] where !isLiteral(edge.input) {
+            rows.append(contentsOf: edgeRows(edge, upstream: upstream))
+        }
+        let width = rows.map(\.lhs.count).max() ?? 0
+        for row in rows {
+            let line = "  " + row.role.padded(to: 9) + " " + row.lhs.padded(to: width) + " = " + row.rhs
+            lines.append(row.note.isEmpty ? line : line + style.dim("   " + row.note))
+        }
+        return lines
     }
 
     /// The local Jacobian of one edge and the chain-rule product that moves the gradient along it.

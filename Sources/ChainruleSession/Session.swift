@@ -11,6 +11,8 @@ public final class Session {
     public var colorSetting = true
     /// Whether standard output and standard error may carry colour (terminals, no NO_COLOR).
     public let colorAllowed: (output: Bool, error: Bool)
+    /// Whether standard output is a terminal (progress bars redraw in place).
+    public var showsProgress = false
     /// Suppress printing of values and command results (`--json`); errors are still reported.
     public var quiet = false
     public internal(set) var quitRequested = false
@@ -20,6 +22,8 @@ public final class Session {
     public internal(set) var lastDefined: String?
     /// The last reverse pass, for `:show`.
     var lastGradients: (target: String, gradients: Gradients)?
+    /// Where `:step` stands, if a walk is under way.
+    var stepper: Stepper?
     /// Files being loaded, innermost last, to refuse a script that loads itself.
     var loading: [String] = []
     let output: OutputSink
@@ -40,8 +44,8 @@ public final class Session {
 
     // MARK: Output
 
-    func print(_ text: String) {
-        if !quiet { output.write(text + "\n", toError: false) }
+    func print(_ text: String, terminator: String = "\n") {
+        if !quiet { output.write(text + terminator, toError: false) }
     }
 
     public func report(_ diagnostic: Diagnostic) {
@@ -78,6 +82,7 @@ public final class Session {
             warnings.forEach(report)
             lastDefined = definition.name
             lastGradients = nil
+            stepper = nil
         case .expression(let expr):
             let value = try workspace.evaluate(expr, in: source)
             print(style.value(format.block(value)))
@@ -92,6 +97,7 @@ public final class Session {
         lastBackwardTarget = nil
         lastDefined = nil
         lastGradients = nil
+        stepper = nil
     }
 
     // MARK: Names

@@ -31,6 +31,7 @@ struct Launcher {
                               colorOutput: !noColor && isatty(1) == 1 && !arguments.json,
                               colorError: !noColor && isatty(2) == 1)
         defer { output.flush() }
+        session.showsProgress = isatty(1) == 1 && !arguments.json
 
         if arguments.json {
             session.quiet = true

@@ -39,7 +39,7 @@ final class BuiltinGradientOracleTests: XCTestCase {
         let w = [1.0, -2.0, 0.5, 3.0]
         for formula in formulas {
             let x = formula == "log(x)" || formula == "sqrt(x)" ? positive : anywhere
-            checkGradients("x = \(literal(x))\nL = \(literal(w)) @ \(formula)", wrt: ["x"]) { v in
+            checkGradients("x = \(literal(x))\nL = \(literal(w)) @ \(formula)", wrt: ["x"], label: formula) { v in
                 var s = 0.0
                 for i in 0..<4 { s += w[i] * Self.function(formula, v[i]) }
                 return s

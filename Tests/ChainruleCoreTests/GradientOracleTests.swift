@@ -3,25 +3,10 @@ import ChainruleCore
 import Foundation
 import XCTest
 
-/// Every operator and built-in, differentiated three ways: the reverse pass, Swift's
-/// automatic differentiation of the same function in plain Swift, and central differences.
-/// Each scalar loss weighs the op's output with fixed, distinct numbers so that every
-/// element's gradient is different and a transposed or misplaced element shows.
+/// Every operator and structural built-in, differentiated three ways: the reverse pass, Swift's
+/// automatic differentiation of the same function in plain Swift, and central differences. Each
+/// loss weighs the output with distinct numbers, so a transposed or misplaced element shows.
 final class GradientOracleTests: XCTestCase {
-    /// The reference for each formula of `testElementwiseArithmetic`.
-    @differentiable(reverse)
-    static func arithmetic(_ formula: String, _ a: Double, _ b: Double) -> Double {
-        switch formula {
-        case "x + y": a + b
-        case "x - y": a - b
-        case "x * y": a * b
-        case "x / y": a / b
-        case "x ^ y": pow(a, b)
-        case "-x * y": -a * b
-        default: -(a * a) + b  // "-x ^ 2 + y"
-        }
-    }
-
     func testElementwiseArithmetic() {
         let w = [1.0, -2.0, 0.5]
         for formula in ["x + y", "x - y", "x * y", "x / y", "x ^ y", "-x * y", "-x ^ 2 + y"] {
@@ -29,9 +14,9 @@ final class GradientOracleTests: XCTestCase {
                 x = [1.5, 0.4, 2.0]
                 y = [-0.7, 1.2, 0.3]
                 L = sum(\(literal(w)) * (\(formula)))
-                """, wrt: ["x", "y"]) { v in
+                """, wrt: ["x", "y"], label: formula) { v in
                 var s = 0.0
-                for i in 0..<3 { s += w[i] * Self.arithmetic(formula, v[i], v[i + 3]) }
+                for i in 0..<3 { s += w[i] * Ref.arithmetic(formula, v[i], v[i + 3]) }
                 return s
             }
         }
@@ -104,9 +89,9 @@ final class GradientOracleTests: XCTestCase {
         }
     }
 
+    /// Aᵀ·A, with A reaching the product through both transpose spellings.
     func testTranspose() {
         let w = [1.0, -2.0, 0.5, 3.0, -1.5, 0.25, 2.0, 0.1, -0.7]
-        // Aᵀ A uses A twice, once through each of the two transpose spellings.
         checkGradients("""
             A = [[1.0, -2.0, 0.5], [0.3, 0.8, -1.1]]
             L = sum(\(literal(w, columns: 3)) * (transpose(A) @ A.T.T)) + sum([[1, 2], [3, 4], [5, 6]] * A.T)
@@ -133,8 +118,8 @@ final class GradientOracleTests: XCTestCase {
     }
 
     func testSlicing() {
-        checkGradients("x = [0.5, -1.0, 2.0, 3.0]\nL = [1, 2] @ x[1:3] + [1, 2, 3, 4] @ x[::-1] + [5, 6] @ x[::2] + x[-1:][0]",
-                       wrt: ["x"]) { v in
+        let x = "x = [0.5, -1.0, 2.0, 3.0]"
+        checkGradients("\(x)\nL = [1, 2] @ x[1:3] + [1, 2, 3, 4] @ x[::-1] + [5, 6] @ x[::2] + x[-1:][0]", wrt: ["x"]) { v in
             v[1] + 2 * v[2] + (v[3] + 2 * v[2] + 3 * v[1] + 4 * v[0]) + 5 * v[0] + 6 * v[2] + v[3]
         }
         checkGradients("""
@@ -166,7 +151,7 @@ final class GradientOracleTests: XCTestCase {
         }
         for (formula, axis) in [("sum(A, 0)", 0), ("sum(A, -2)", 0), ("sum(A, axis=1)", 1), ("sum(A, -1)", 1)] {
             let w = axis == 0 ? [1.0, -2.0, 3.0] : [1.0, -2.0]
-            checkGradients("\(a)\nL = \(literal(w)) @ \(formula) ^ 2", wrt: ["A"]) { v in
+            checkGradients("\(a)\nL = \(literal(w)) @ \(formula) ^ 2", wrt: ["A"], label: formula) { v in
                 var s = 0.0
                 for k in 0..<(axis == 0 ? 3 : 2) {
                     var r = 0.0
@@ -178,7 +163,7 @@ final class GradientOracleTests: XCTestCase {
         }
         for (formula, axis) in [("mean(A, 0)", 0), ("mean(A, axis=-1)", 1)] {
             let w = axis == 0 ? [1.0, -2.0, 3.0] : [1.0, -2.0]
-            checkGradients("\(a)\nL = \(literal(w)) @ exp(\(formula))", wrt: ["A"]) { v in
+            checkGradients("\(a)\nL = \(literal(w)) @ exp(\(formula))", wrt: ["A"], label: formula) { v in
                 var s = 0.0
                 for k in 0..<(axis == 0 ? 3 : 2) {
                     var r = 0.0

@@ -68,6 +68,25 @@ final class SemanticsTests: XCTestCase {
         XCTAssertEqual(script.workspace.graph.count, count)
     }
 
+    func testARedefinitionThatBreaksAFormulaIsReportedAndCanBeUndone() throws {
+        var script = try Script("x = [1, 2]\nf = x @ [1, 1]\ng = f * 2")
+        let change = Source(name: "change.graph", text: "x = [1, 2, 3]")
+        guard case .definition(let definition) = Parser.parse(change).statements.first else { return XCTFail("no definition") }
+        let warnings = try script.workspace.define(definition, in: change)
+        XCTAssertEqual(warnings.map(\.severity), [.warning, .warning])
+        XCTAssert(warnings.first?.message.contains("'f'") == true, warnings.first?.message ?? "")
+        XCTAssertThrowsError(try script.evaluate("g + 1")) { error in
+            let message = (error as? Diagnostic)?.message ?? ""
+            XCTAssert(message.contains("inner sizes 3 and 2 differ"), message)
+        }
+        // A cycle through a definition that does not evaluate is still a cycle.
+        expectRefusal("⏶x = g", in: &script, containing: "x → g → f → x")
+        try script.run("x = [3, 4]")
+        XCTAssertEqual(script.workspace.broken.count, 0)
+        assertClose(try script.value("g"), [14])
+        assertClose(try script.gradient(of: "g", wrt: "x"), [2, 2])
+    }
+
     func testBackwardTwiceGivesIdenticalNumbers() throws {
         var script = try Script("""
             W = [[0.5, -1.0, 0.3], [1.2, 0.4, -0.8]]

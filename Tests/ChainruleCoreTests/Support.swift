@@ -134,7 +134,7 @@ struct Script {
 /// each flattened row-major, one after another. The value must match the reference; the
 /// reverse pass's gradient must match Swift's automatic differentiation of the reference
 /// and central differences of the graph. `leaves` must name every leaf of the script.
-func checkGradients(_ text: String, output: String = "L", wrt leaves: [String],
+func checkGradients(_ text: String, output: String = "L", wrt leaves: [String], label: String = "",
                     file: StaticString = #filePath, line: UInt = #line,
                     _ reference: @differentiable(reverse) ([Double]) -> Double) {
     do {
@@ -150,21 +150,21 @@ func checkGradients(_ text: String, output: String = "L", wrt leaves: [String],
         let (expectedValue, expectedGradient) = valueWithGradient(at: flat, of: reference)
         let value = try script.value(output)
         XCTAssertEqual(value.shape, [], "the output must be a scalar", file: file, line: line)
-        assertClose(value.scalars.first, expectedValue, .exact, "value of \(output)", file: file, line: line)
+        assertClose(value.scalars.first, expectedValue, .exact, "\(label) value of \(output)", file: file, line: line)
         var offset = 0
         for (leaf, shape) in zip(leaves, shapes) {
             let n = shape.reduce(1, *)
             let oracle = Array(expectedGradient.base[offset..<(offset + n)])
             offset += n
             let reverse = try script.gradient(of: output, wrt: leaf)
-            assertClose(reverse, oracle, shape: shape, .exact, "∂\(output)/∂\(leaf) against automatic differentiation",
+            assertClose(reverse, oracle, shape: shape, .exact, "\(label) ∂\(output)/∂\(leaf) against automatic differentiation",
                         file: file, line: line)
             let numeric = try script.finiteDifference(of: output, wrt: leaf)
             assertClose(reverse, numeric.scalars, shape: shape, .finiteDifference,
-                        "∂\(output)/∂\(leaf) against central differences", file: file, line: line)
+                        "\(label) ∂\(output)/∂\(leaf) against central differences", file: file, line: line)
         }
     } catch {
-        XCTFail("\(error)", file: file, line: line)
+        XCTFail("\(label) \(error)", file: file, line: line)
     }
 }
 
@@ -177,6 +177,20 @@ enum Ref {
     @differentiable(reverse) static func gelu(_ x: Double) -> Double { 0.5 * x * (1 + erf(x / 2.0.squareRoot())) }
     @differentiable(reverse) static func softplus(_ x: Double) -> Double { log(1 + exp(x)) }
     @differentiable(reverse) static func abs(_ x: Double) -> Double { x > 0 ? x : -x }
+
+    /// The elementwise operator formulas of the gradient oracle tests, on one element each.
+    @differentiable(reverse)
+    static func arithmetic(_ formula: String, _ a: Double, _ b: Double) -> Double {
+        switch formula {
+        case "x + y": a + b
+        case "x - y": a - b
+        case "x * y": a * b
+        case "x / y": a / b
+        case "x ^ y": pow(a, b)
+        case "-x * y": -a * b
+        default: -(a * a) + b  // "-x ^ 2 + y"
+        }
+    }
 
     /// `log Σ exp(xᵢ)` over `count` elements starting at `start`.
     @differentiable(reverse)

@@ -65,8 +65,11 @@ public enum Loss: Equatable, Sendable {
         guard targetsAreIndices(z.shape, t.shape) else { return (logits, t.reshaped(logits.shape)) }
         var target = Tensor.zeros(logits.shape)
         for (row, value) in t.scalars.enumerated() {
-            guard value == value.rounded(), value >= 0, value < Double(classes) else {
-                throw ShapeMessage("cross_entropy class index \(value) is not a whole number in 0..<\(classes)")
+            guard value == value.rounded() else {
+                throw ShapeMessage("cross_entropy class index \(Printer.number(value)) is not a whole number")
+            }
+            guard value >= 0, value < Double(classes) else {
+                throw ShapeMessage("cross_entropy class index \(Printer.number(value)) is out of range for \(classes) classes (0 to \(classes - 1))")
             }
             target.scalars[row * classes + Int(value)] = 1
         }

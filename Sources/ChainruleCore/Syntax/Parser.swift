@@ -65,9 +65,9 @@ public struct Parser {
             let start = current.range.start
             let reported = diagnostics.count
             do throws(Failure) {
-                statements.append(try parseStatement())
+                let statement = try parseStatement()
                 switch current.kind {
-                case .newline, .semicolon, .end: break
+                case .newline, .semicolon, .end: statements.append(statement)
                 default: throw fail("expected the end of the statement, found \(spelling(current))", at: current.range)
                 }
             } catch {

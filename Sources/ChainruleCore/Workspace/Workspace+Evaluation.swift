@@ -7,6 +7,11 @@ extension Workspace {
         return value
     }
 
+    /// Forgets every computed value (the next pass recomputes them), e.g. to step through a forward pass.
+    public mutating func forgetValues() {
+        evaluation.invalidateAll()
+    }
+
     /// Computes every node's value.
     public mutating func evaluateAll() throws(EvaluationError) {
         try evaluation.computeAll(in: graph, shouldStop: shouldStop)
