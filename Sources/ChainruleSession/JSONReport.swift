@@ -63,18 +63,5 @@ enum JSON {
     }
 
     /// Nested arrays in row-major order with the tensor's shape; a bare number for a scalar.
-    static func tensor(_ t: Tensor) -> String {
-        if t.isScalar { return number(t.scalars[0]) }
-        var offset = 0
-        func emit(_ axis: Int) -> String {
-            let size = t.shape[axis]
-            if axis == t.rank - 1 {
-                let row = t.scalars[offset..<(offset + size)].map(number)
-                offset += size
-                return "[" + row.joined(separator: ", ") + "]"
-            }
-            return "[" + (0..<size).map { _ in emit(axis + 1) }.joined(separator: ", ") + "]"
-        }
-        return emit(0)
-    }
+    static func tensor(_ t: Tensor) -> String { t.nestedText(number) }
 }

@@ -32,7 +32,7 @@ public struct NumberFormat: Sendable {
     public func inline(_ t: Tensor) -> String {
         if t.isScalar { return format(t.scalars[0]) }
         if t.count > elementLimit { return abbreviated(t) }
-        return nested(t, multiline: false, indent: 0, pad: { $0 })
+        return t.nestedText(format)
     }
 
     /// A tensor as NumPy prints it: one innermost row per line, columns aligned,
@@ -40,25 +40,12 @@ public struct NumberFormat: Sendable {
     public func block(_ t: Tensor, indent: Int = 0) -> String {
         if t.rank < 2 || t.count > elementLimit * 4 { return t.count > elementLimit * 4 ? abbreviated(t) : inline(t) }
         let width = t.scalars.map { format($0).count }.max() ?? 1
-        return nested(t, multiline: true, indent: indent) { String(repeating: " ", count: width - $0.count) + $0 }
-    }
-
-    /// Nested brackets, axis by axis (recursion depth is the tensor's rank).
-    func nested(_ t: Tensor, multiline: Bool, indent: Int, pad: (String) -> String) -> String {
-        var offset = 0
-        func emit(_ axis: Int) -> String {
-            if t.shape[axis] == 0 { return "[]" }
-            if axis == t.rank - 1 {
-                let row = t.scalars[offset..<(offset + t.shape[axis])].map { pad(format($0)) }
-                offset += t.shape[axis]
-                return "[" + row.joined(separator: ", ") + "]"
-            }
-            let gap = multiline
-                ? ",\n" + String(repeating: "\n", count: t.rank - axis - 2) + String(repeating: " ", count: indent + axis + 1)
-                : ", "
-            return "[" + (0..<t.shape[axis]).map { _ in emit(axis + 1) }.joined(separator: gap) + "]"
-        }
-        return emit(0)
+        return t.nestedText({ x in
+            let text = format(x)
+            return String(repeating: " ", count: width - text.count) + text
+        }, gap: { axis in
+            ",\n" + String(repeating: "\n", count: t.rank - axis - 2) + String(repeating: " ", count: indent + axis + 1)
+        })
     }
 
     /// The first and last few elements, then the shape: `[0.1, 0.2, 0.3, …, 0.9] (shape (3, 100))`.

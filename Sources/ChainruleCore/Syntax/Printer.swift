@@ -14,22 +14,11 @@ public enum Printer {
 
     /// A constant tensor as a literal: `3`, `[1, 2]`, `[[1, 2], [3, 4]]`, exact to the bit.
     public static func literal(_ t: Tensor) -> String {
-        if t.isScalar { return number(t.scalars[0]) }
-        var offset = 0
-        func emit(_ axis: Int) -> String {
-            let size = t.shape[axis]
-            if axis == t.rank - 1 {
-                let row = t.scalars[offset..<(offset + size)].map(number)
-                offset += size
-                return "[" + row.joined(separator: ", ") + "]"
-            }
-            return "[" + (0..<size).map { _ in emit(axis + 1) }.joined(separator: ", ") + "]"
-        }
         if t.count == 0 && t.rank > 1 {
             // An empty literal cannot carry a shape like (2, 0); build it instead.
             return "zeros(" + t.shape.map(String.init).joined(separator: ", ") + ")"
         }
-        return emit(0)
+        return t.nestedText(number)
     }
 
     /// An expression with the fewest parentheses that keep its meaning.

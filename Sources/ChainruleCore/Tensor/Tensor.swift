@@ -108,6 +108,27 @@ public enum Limits {
     }
 }
 
+extension Tensor {
+    /// The elements in nested brackets, row-major: `[[1, 2], [3, 4]]`; a scalar is its element alone.
+    /// `gap(axis)` separates the sub-arrays along an outer axis (default `", "`).
+    /// Recursion goes as deep as the rank, never deeper.
+    public func nestedText(_ element: (Double) -> String, gap: (Int) -> String = { _ in ", " }) -> String {
+        if isScalar { return element(scalars[0]) }
+        var offset = 0
+        func emit(_ axis: Int) -> String {
+            let size = shape[axis]
+            if axis == rank - 1 {
+                let row = scalars[offset..<(offset + size)].map(element)
+                offset += size
+                return "[" + row.joined(separator: ", ") + "]"
+            }
+            if size == 0 { return "[]" }
+            return "[" + (0..<size).map { _ in emit(axis + 1) }.joined(separator: gap(axis)) + "]"
+        }
+        return emit(0)
+    }
+}
+
 /// Row-major strides of a shape: the step in `scalars` for one step along each axis.
 func strides(of shape: [Int]) -> [Int] {
     var result = Array(repeating: 1, count: shape.count)
