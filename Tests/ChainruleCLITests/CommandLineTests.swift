@@ -130,6 +130,21 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(result.standardOutput, "10\n")
     }
 
+    /// Every example script in the repository runs cleanly.
+    func testExamplesRun() throws {
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples")
+        let files = try FileManager.default.contentsOfDirectory(atPath: examples.path).filter { $0.hasSuffix(".graph") }.sorted()
+        XCTAssertGreaterThanOrEqual(files.count, 8)
+        for file in files {
+            let result = try runChainrule([examples.appendingPathComponent(file).path])
+            XCTAssertEqual(result.status, 0, "\(file): \(result.standardError)")
+            XCTAssertEqual(result.standardError, "", file)
+        }
+        let xor = try runChainrule([examples.appendingPathComponent("xor.graph").path])
+        XCTAssertTrue(xor.standardOutput.hasSuffix("[0.000153642, 0.998693, 0.998688, 0.00188314]\n"), xor.standardOutput)
+    }
+
     /// A deep graph given through standard input: 100,000 statements, each one node deeper.
     func testDeepChainThroughTheBinary() throws {
         var text = "x0 = 1\n"
