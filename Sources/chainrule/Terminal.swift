@@ -11,6 +11,8 @@ final class Terminal: OutputSink, @unchecked Sendable {
     static var standardError: ErrorStream { ErrorStream() }
 
     private var buffer: [UInt8] = []
+    /// On a terminal every write shows at once (progress bars, long commands); into a pipe, output is batched.
+    private let immediate = isatty(1) == 1
 
     func write(_ text: String, toError: Bool) {
         if toError {
@@ -18,7 +20,7 @@ final class Terminal: OutputSink, @unchecked Sendable {
             Terminal.writeAll(Array(text.utf8), to: 2)
         } else {
             buffer.append(contentsOf: text.utf8)
-            if buffer.count > 1 << 16 { flush() }
+            if immediate || buffer.count > 1 << 16 { flush() }
         }
     }
 

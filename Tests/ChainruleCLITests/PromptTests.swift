@@ -134,6 +134,24 @@ final class PromptTests: XCTestCase {
         try finish(session)
     }
 
+    func testCtrlCStopsALongComputationAndKeepsTheSession() throws {
+        let session = try startSession()
+        try enter("param w = 1", in: session)
+        try enter("L = (w - 3)^2", in: session)
+        try session.send(":train L steps=10000000 lr=0.000001\r")
+        try session.waitFor("training L")
+        try session.send("\u{3}")
+        let output = try waitForPrompt(in: session)
+        XCTAssertTrue(output.contains("interrupted"), output)
+        let after = try enter("w > 0", in: session)
+        XCTAssertTrue(after.contains("error"), "the session still parses and reports: \(after)")
+        let value = try enter("L < 4", in: session)
+        XCTAssertTrue(value.contains("error"), value)
+        let w = try enter(":show w", in: session)
+        XCTAssertTrue(w.contains("kind   param"), w)
+        try finish(session)
+    }
+
     func testCtrlDOnEmptyLineExitsWithStatusZero() throws {
         let session = try startSession()
         try session.send("\u{4}")

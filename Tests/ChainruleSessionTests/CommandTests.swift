@@ -81,6 +81,18 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(session.complete(":help ba").candidates, ["backward"])
     }
 
+    func testPathCompletionAfterLoadAndSave() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-complete-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("lectures"), withIntermediateDirectories: true)
+        try "".write(to: folder.appendingPathComponent("lecture1.graph"), atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (session, _) = makeSession()
+        let completion = session.complete(":load \(folder.path)/lec")
+        XCTAssertEqual(completion.word, "\(folder.path)/lec")
+        XCTAssertEqual(completion.candidates, ["\(folder.path)/lecture1.graph", "\(folder.path)/lectures/"])
+        XCTAssertEqual(session.complete(":save \(folder.path)/lectures/").candidates, [])
+    }
+
     /// The JSON document lists every node in topological order with values and gradients.
     func testJSONDocument() throws {
         let (session, _) = makeSession()
