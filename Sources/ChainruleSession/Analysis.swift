@@ -6,6 +6,9 @@ extension Session {
     func fullJacobian(of y: NodeID, wrt x: NodeID, at span: SourceSpan) throws(Diagnostic) -> Tensor {
         let output = try value(y, at: span)
         let columns = workspace.graph[x].shape.reduce(1, *)
+        guard Limits.product([output.count, columns], limit: Limits.elements) != nil else {
+            throw Diagnostic("the Jacobian would be \(output.count)×\(columns), more than \(Limits.elements) entries", at: span)
+        }
         var matrix = Tensor.zeros([output.count, columns])
         var seed = Tensor.zeros(output.shape)
         for r in 0..<output.count {
