@@ -7,7 +7,8 @@ import Darwin
 
 /// Standard output and standard error, buffered, written with `write(2)`.
 final class Terminal: OutputSink, @unchecked Sendable {
-    nonisolated(unsafe) static let standardOutput = Terminal()
+    // One process-wide buffer, used from the main thread only.
+    static let standardOutput = Terminal()
     static var standardError: ErrorStream { ErrorStream() }
 
     private var buffer: [UInt8] = []

@@ -27,6 +27,10 @@ final class PromptTests: XCTestCase {
         try enter("y = x * x", in: session)
         let output = try enter(":grad y", in: session)
         XCTAssertTrue(output.contains("∂y/∂x = 6"), output)
+        let backward = try enter(":backward y", in: session)
+        XCTAssertTrue(backward.contains("backward pass from y"), backward)
+        XCTAssertTrue(backward.contains("∂y/∂x = 3 (via y) + 3 (via y)"), backward)
+        XCTAssertTrue(backward.contains("= 6   sum of 2 paths"), backward)
         try finish(session)
     }
 
