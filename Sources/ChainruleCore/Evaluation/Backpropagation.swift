@@ -33,22 +33,26 @@ public struct Gradients: Sendable {
         var result = Gradients(output: output, seed: seed,
                                gradients: Array(repeating: nil, count: graph.count), contributions: [])
         result.gradients[output] = seed
-        for id in stride(from: output, through: 0, by: -1) {
-            guard let g = result.gradients[id] else { continue }
-            if id & 1023 == 0 && shouldStop() { throw .interrupted }
-            let node = graph[id]
-            if node.inputs.isEmpty { continue }
-            guard let y = values[id] else { preconditionFailure("backward before forward") }
-            let inputs = node.inputs.map { values[$0] ?? Tensor(0) }
-            for (k, input) in node.inputs.enumerated() {
-                let contribution = node.op.pullback(g, inputs: inputs, output: y, input: k)
-                if recordContributions {
-                    result.contributions.append(EdgeContribution(consumer: id, argument: k, input: input, value: contribution))
-                }
-                if result.gradients[input] == nil {
-                    result.gradients[input] = contribution
-                } else {
-                    result.gradients[input]?.accumulate(contribution)
+        var arguments: [Tensor] = []
+        try graph.nodes.withUnsafeBufferPointer { (nodes) throws(EvaluationError) in
+            for id in stride(from: output, through: 0, by: -1) {
+                guard let g = result.gradients[id] else { continue }
+                if id & 1023 == 0 && shouldStop() { throw .interrupted }
+                let inputs = nodes[id].inputs
+                if inputs.isEmpty { continue }
+                guard let y = values[id] else { preconditionFailure("backward before forward") }
+                arguments.removeAll(keepingCapacity: true)
+                for input in inputs { arguments.append(values[input] ?? Tensor(0)) }
+                for (k, input) in inputs.enumerated() {
+                    let contribution = nodes[id].op.pullback(g, inputs: arguments, output: y, input: k)
+                    if recordContributions {
+                        result.contributions.append(EdgeContribution(consumer: id, argument: k, input: input, value: contribution))
+                    }
+                    if result.gradients[input] == nil {
+                        result.gradients[input] = contribution
+                    } else {
+                        result.gradients[input]?.accumulate(contribution)
+                    }
                 }
             }
         }

@@ -27,44 +27,38 @@ public struct Evaluation: Sendable {
         if values.count < graph.count { values += Array(repeating: nil, count: graph.count - values.count) }
         if values[target] != nil { return }
         let needed = graph.ancestors(of: target)
-        for id in 0...target where needed[id] && values[id] == nil {
-            if id & 1023 == 0 && shouldStop() { throw .interrupted }
-            let node = graph[id]
-            if let leaf = node.value {
-                values[id] = leaf
-                continue
-            }
-            var inputs: [Tensor] = []
-            inputs.reserveCapacity(node.inputs.count)
-            for input in node.inputs {
-                guard let value = values[input] else { preconditionFailure("input evaluated before its consumer") }
-                inputs.append(value)
-            }
-            do {
-                values[id] = try node.op.forward(inputs)
-            } catch {
-                throw .failed(Diagnostic(error.text, at: node.origin))
-            }
-        }
+        try compute(in: graph, shouldStop: shouldStop) { id in id <= target && needed[id] }
     }
-}
 
-extension Evaluation {
     /// Computes every node of the graph that has no value yet, in creation order.
     public mutating func computeAll(in graph: Graph, shouldStop: () -> Bool = { false }) throws(EvaluationError) {
         if values.count < graph.count { values += Array(repeating: nil, count: graph.count - values.count) }
-        for id in 0..<graph.count where values[id] == nil {
-            if id & 1023 == 0 && shouldStop() { throw .interrupted }
-            let node = graph[id]
-            if let leaf = node.value {
-                values[id] = leaf
-                continue
-            }
-            let inputs = node.inputs.map { values[$0] ?? Tensor(0) }
-            do {
-                values[id] = try node.op.forward(inputs)
-            } catch {
-                throw .failed(Diagnostic(error.text, at: node.origin))
+        try compute(in: graph, shouldStop: shouldStop) { _ in true }
+    }
+
+    /// The forward pass over the nodes that `include` selects and that have no value yet.
+    /// Nodes are borrowed from the graph's storage, not copied, and the argument list is
+    /// reused from node to node: this loop is the evaluator's hot path.
+    mutating func compute(in graph: Graph, shouldStop: () -> Bool,
+                          include: (NodeID) -> Bool) throws(EvaluationError) {
+        var arguments: [Tensor] = []
+        try graph.nodes.withUnsafeBufferPointer { (nodes) throws(EvaluationError) in
+            for id in nodes.indices where values[id] == nil && include(id) {
+                if id & 1023 == 0 && shouldStop() { throw .interrupted }
+                if let leaf = nodes[id].value {
+                    values[id] = leaf
+                    continue
+                }
+                arguments.removeAll(keepingCapacity: true)
+                for input in nodes[id].inputs {
+                    guard let value = values[input] else { preconditionFailure("input evaluated before its consumer") }
+                    arguments.append(value)
+                }
+                do throws(ShapeMessage) {
+                    values[id] = try nodes[id].op.forward(arguments)
+                } catch {
+                    throw .failed(Diagnostic(error.text, at: nodes[id].origin))
+                }
             }
         }
     }

@@ -76,9 +76,20 @@ public enum BinaryArithmetic: Equatable, Sendable {
     func pullback(_ g: Tensor, _ a: Tensor, _ b: Tensor, output y: Tensor, input k: Int) -> Tensor {
         let target = k == 0 ? a.shape : b.shape
         switch self {
-        case .add: return Broadcast.reduce(g, to: target)
-        case .subtract: return Broadcast.reduce(k == 0 ? g : g.map { -$0 }, to: target)
-        default: return Broadcast.reduce(g.zipMap(partials(a, b, output: y, input: k), *), to: target)
+        case .add:
+            return Broadcast.reduce(g, to: target)
+        case .subtract:
+            return Broadcast.reduce(k == 0 ? g : g.map { -$0 }, to: target)
+        default:
+            guard a.shape == b.shape else {
+                return Broadcast.reduce(g.zipMap(partials(a, b, output: y, input: k), *), to: target)
+            }
+            // No broadcasting: one pass, one new array (the common case, and every scalar graph).
+            var result = g
+            result.scalars.withUnsafeMutableBufferPointer { r in
+                for i in r.indices { r[i] *= partial(a.scalars[i], b.scalars[i], y.scalars[i], input: k) }
+            }
+            return result
         }
     }
 }

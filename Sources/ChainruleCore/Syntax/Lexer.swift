@@ -86,7 +86,8 @@ public struct Lexer {
     ]
 
     static func isIdentifierStart(_ c: Unicode.Scalar) -> Bool {
-        c == "_" || (c.properties.isAlphabetic && !isSubscriptDigit(c))
+        if c.isASCII { return c == "_" || ("a"..."z").contains(c) || ("A"..."Z").contains(c) }
+        return c.properties.isAlphabetic && !isSubscriptDigit(c)
     }
 
     static func isIdentifierContinue(_ c: Unicode.Scalar) -> Bool {

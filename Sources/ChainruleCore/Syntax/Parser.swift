@@ -242,8 +242,8 @@ public struct Parser {
             try enter(token.range)
             defer { nesting -= 1 }
             var inner = try parseExpression()
-            let column = source.location(of: token.range.start).column
-            let close = try expect(.rightParen, "expected ')' to close the '(' at column \(column)")
+            let source = self.source  // a local copy, so the message is only built on failure
+            let close = try expect(.rightParen, "expected ')' to close the '(' at column \(source.location(of: token.range.start).column)")
             inner.range = token.range.union(close.range)
             return inner
         case .leftBracket:
@@ -253,8 +253,8 @@ public struct Parser {
             var items: [Expr] = []
             while current.kind != .rightBracket {
                 if !items.isEmpty {
-                    let opened = source.location(of: token.range.start)
-                    _ = try expect(.comma, "expected ',' or ']' to close the '[' at \(opened.line):\(opened.column)")
+                    let source = self.source
+                    _ = try expect(.comma, "expected ',' or ']' to close the '[' at \(source.location(of: token.range.start).lineAndColumn)")
                     if current.kind == .rightBracket { break }
                 }
                 items.append(try parseExpression())
@@ -283,8 +283,8 @@ public struct Parser {
         var keywords: [KeywordArgument] = []
         while current.kind != .rightParen {
             if !(arguments.isEmpty && keywords.isEmpty) {
-                let opened = source.location(of: open.range.start)
-                _ = try expect(.comma, "expected ',' or ')' to close the arguments of '\(name)' opened at \(opened.line):\(opened.column)")
+                let source = self.source
+                _ = try expect(.comma, "expected ',' or ')' to close the arguments of '\(name)' opened at \(source.location(of: open.range.start).lineAndColumn)")
                 if current.kind == .rightParen { break }
             }
             if case .identifier(let keyword) = current.kind, next.kind == .equals {

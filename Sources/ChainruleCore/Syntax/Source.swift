@@ -62,6 +62,8 @@ public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
     public var line: Int
     public var column: Int
     public var description: String { "\(file):\(line):\(column)" }
+    /// `line:column`, for pointing elsewhere in the same file.
+    public var lineAndColumn: String { "\(line):\(column)" }
 }
 
 /// A range within a particular source: where a node or statement came from.
