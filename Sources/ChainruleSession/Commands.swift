@@ -71,11 +71,8 @@ extension Session {
         let arguments = CommandArguments(statement, in: source)
         guard let command = Session.commands.first(where: { $0.name == statement.name }) else {
             var message = "unknown command ':\(statement.name)'"
-            if let close = Suggestions.closest(to: statement.name, among: Session.commands.map(\.name)) {
-                message += "; did you mean ':\(close)'?"
-            } else {
-                message += "; ':help' lists the commands"
-            }
+            message += Suggestions.didYouMean(statement.name, among: Session.commands.map(\.name), prefix: ":")
+                ?? "; ':help' lists the commands"
             throw Diagnostic(message, at: arguments.nameSpan)
         }
         try command.run(self, arguments)
@@ -104,9 +101,7 @@ extension Session {
         default:
             guard let command = Session.commands.first(where: { $0.name == name }) else {
                 var message = "no help for '\(topic.text)'"
-                if let close = Suggestions.closest(to: name, among: Session.commands.map(\.name)) {
-                    message += "; did you mean ':\(close)'?"
-                }
+                message += Suggestions.didYouMean(name, among: Session.commands.map(\.name), prefix: ":") ?? ""
                 throw Diagnostic(message, at: topic.span)
             }
             print("""
@@ -153,9 +148,8 @@ extension Session {
                 print("note: colour stays off: output is not a terminal or NO_COLOR is set")
             }
         default:
-            var message = "unknown setting '\(key.text)'; settings are 'precision' and 'color'"
-            if let close = Suggestions.closest(to: key.text, among: ["precision", "color"]) { message = "unknown setting '\(key.text)'; did you mean '\(close)'?" }
-            throw Diagnostic(message, at: key.span)
+            let hint = Suggestions.didYouMean(key.text, among: ["precision", "color"]) ?? "; settings are 'precision' and 'color'"
+            throw Diagnostic("unknown setting '\(key.text)'" + hint, at: key.span)
         }
     }
 }

@@ -72,6 +72,18 @@ final class RobustnessTests: XCTestCase {
         XCTAssertEqual(session.workspace.names, ["a"])
     }
 
+    /// An undefined name lists the close matches, nearest first, and names that it begins.
+    func testUndefinedNamesListCloseMatches() {
+        let (session, output) = makeSession()
+        XCTAssertTrue(execute(session, "x1 = 1; x2 = 2; x3 = 3; x4 = 4; learning_rate = 0.1; w = 5"))
+        XCTAssertFalse(execute(session, "xx + 1"))
+        XCTAssertTrue(output.errors.contains("undefined name 'xx'; did you mean 'x1', 'x2' or 'x3'?"), output.errors)
+        XCTAssertFalse(execute(session, "learn * 2"))
+        XCTAssertTrue(output.errors.contains("undefined name 'learn'; did you mean 'learning_rate'?"), output.errors)
+        XCTAssertFalse(execute(session, "q"))
+        XCTAssertTrue(output.errors.hasSuffix("undefined name 'q'\n    q\n    ^\n"), "no guess for a one-letter name: \(output.errors)")
+    }
+
     /// The contract's own example of an error message.
     func testShapeErrorMatchesTheContract() {
         let (session, output) = makeSession()

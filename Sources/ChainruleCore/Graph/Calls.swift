@@ -79,9 +79,7 @@ extension Lowering {
                 throw error("'\(name)' is a node, not a function", at: focus)
             }
             var message = "unknown function '\(name)'"
-            if let close = Suggestions.closest(to: name, among: Builtins.functions.map(\.name)) {
-                message += "; did you mean '\(close)'?"
-            }
+            message += Suggestions.didYouMean(name, among: Builtins.functions.map(\.name)) ?? ""
             throw error(message, at: focus)
         }
     }

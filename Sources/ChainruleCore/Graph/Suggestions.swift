@@ -1,16 +1,29 @@
 /// "Did you mean …?" for misspelt names.
 public enum Suggestions {
-    /// The candidate nearest to `word` by edit distance, if it is close enough to be a likely typo.
-    public static func closest(to word: String, among candidates: [String]) -> String? {
+    /// The candidates that look like a misspelling of `word`, nearest first, at most `limit`:
+    /// those within a small edit distance, and those that `word` begins (`learn` → `learning_rate`).
+    public static func close(to word: String, among candidates: [String], limit: Int = 3) -> [String] {
         let target = Array(word.unicodeScalars)
         // One-letter names are too short for a misspelling to be recognisable.
-        let limit = target.count <= 1 ? 0 : max(1, target.count / 3)
-        var best: (String, Int)?
-        for candidate in candidates.sorted() where candidate != word {
+        let reach = target.count <= 1 ? 0 : max(1, target.count / 3)
+        var scored: [(String, Int)] = []
+        for candidate in Set(candidates) where candidate != word {
             let d = distance(target, Array(candidate.unicodeScalars))
-            if d <= limit && d < (best?.1 ?? Int.max) { best = (candidate, d) }
+            if d <= reach {
+                scored.append((candidate, d))
+            } else if target.count >= 3 && candidate.hasPrefix(word) {
+                scored.append((candidate, reach + 1))
+            }
         }
-        return best?.0
+        return scored.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.prefix(limit).map(\.0)
+    }
+
+    /// `; did you mean 'a'?`, `; did you mean 'a' or 'b'?`, or nil when nothing is close.
+    public static func didYouMean(_ word: String, among candidates: [String], prefix: String = "") -> String? {
+        let found = close(to: word, among: candidates).map { "'\(prefix)\($0)'" }
+        guard let last = found.last else { return nil }
+        let list = found.count == 1 ? last : found.dropLast().joined(separator: ", ") + " or " + last
+        return "; did you mean \(list)?"
     }
 
     /// Levenshtein distance, with a transposition of neighbours counting as one edit.

@@ -59,9 +59,7 @@ public struct Workspace: Sendable {
 
     func undefined(_ name: String, at span: SourceSpan?) -> Diagnostic {
         var message = "undefined name '\(name)'"
-        if let close = Suggestions.closest(to: name, among: order + Builtins.constants.map(\.name)) {
-            message += "; did you mean '\(close)'?"
-        }
+        message += Suggestions.didYouMean(name, among: order + Builtins.constants.map(\.name)) ?? ""
         return Diagnostic(message, at: span)
     }
 
