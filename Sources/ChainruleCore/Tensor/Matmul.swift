@@ -1,3 +1,8 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// NumPy's `matmul` (`@`): vector·vector is a dot product, a 1-D operand is
 /// promoted to a row (left) or a column (right) and the promoted axis dropped
 /// again, and leading (batch) axes broadcast.
@@ -63,6 +68,83 @@ public enum Matmul {
         return result
     }
 
+    /// Online processors, read once.
+    static let cores: Int = {
+        #if canImport(Glibc)
+        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        #else
+        return 1
+        #endif
+    }()
+
+    /// Pointers handed to worker threads; each thread writes only its own rows of the output.
+    struct SharedOperands: @unchecked Sendable {
+        var a: UnsafePointer<Double>, b: UnsafePointer<Double>, o: UnsafeMutablePointer<Double>
+    }
+
+    /// ``kernel(_:_:_:n:k:m:)`` with the rows split between the machine's cores when the
+    /// product is large enough to pay for the threads. Results do not depend on the split.
+    static func parallelKernel(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ o: UnsafeMutablePointer<Double>,
+                               n: Int, k: Int, m: Int) {
+        let workers = min(Matmul.cores, n / 8)
+        guard workers > 1, n * k * m >= 1 << 20 else {
+            kernel(a, b, o, n: n, k: k, m: m)
+            return
+        }
+        // Chunks of whole 4-row tiles, so the edges stay where the single-threaded kernel has them.
+        let tiles = (n + 3) / 4
+        let shared = SharedOperands(a: a, b: b, o: o)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let first = tiles * w / workers * 4, last = min(n, tiles * (w + 1) / workers * 4)
+            guard first < last else { return }
+            kernel(shared.a + first * k, shared.b, shared.o + first * m, n: last - first, k: k, m: m)
+        }
+    }
+
+    /// `o += a @ b` for row-major `a` (n×k), `b` (k×m), `o` (n×m).
+    ///
+    /// Works on 4×4 tiles of `o` held in registers while running over `k`, so each
+    /// element of `a` and `b` loaded is used four times; edges fall back to a plain loop.
+    /// Each output element sums its products in order of `p`, as the plain loop does.
+    static func kernel(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ o: UnsafeMutablePointer<Double>,
+                       n: Int, k: Int, m: Int) {
+        let rows = n - n % 4, columns = m - m % 4
+        let rawB = UnsafeRawPointer(b)
+        for i in stride(from: 0, to: rows, by: 4) {
+            let a0 = a + i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k
+            for j in stride(from: 0, to: columns, by: 4) {
+                var c0 = SIMD4<Double>(), c1 = SIMD4<Double>(), c2 = SIMD4<Double>(), c3 = SIMD4<Double>()
+                for p in 0..<k {
+                    let row = rawB.loadUnaligned(fromByteOffset: (p * m + j) * 8, as: SIMD4<Double>.self)
+                    c0 += a0[p] * row
+                    c1 += a1[p] * row
+                    c2 += a2[p] * row
+                    c3 += a3[p] * row
+                }
+                for q in 0..<4 {
+                    o[i * m + j + q] += c0[q]
+                    o[(i + 1) * m + j + q] += c1[q]
+                    o[(i + 2) * m + j + q] += c2[q]
+                    o[(i + 3) * m + j + q] += c3[q]
+                }
+            }
+            for r in i..<(i + 4) {
+                for j in columns..<m {
+                    var total = 0.0
+                    for p in 0..<k { total += a[r * k + p] * b[p * m + j] }
+                    o[r * m + j] += total
+                }
+            }
+        }
+        for r in rows..<n {
+            for j in 0..<m {
+                var total = 0.0
+                for p in 0..<k { total += a[r * k + p] * b[p * m + j] }
+                o[r * m + j] += total
+            }
+        }
+    }
+
     /// Matrix products over broadcast batch axes; both operands have rank ≥ 2 and fit.
     static func batched(_ a: Tensor, _ b: Tensor) -> Tensor {
         let n = a.shape[a.rank - 2], k = a.shape[a.rank - 1], m = b.shape[b.rank - 1]
@@ -75,14 +157,8 @@ public enum Matmul {
             b.scalars.withUnsafeBufferPointer { pb in
                 out.withUnsafeMutableBufferPointer { po in
                     for t in left.indices {
-                        let ao = left[t] * n * k, bo = right[t] * k * m, oo = t * n * m
-                        for i in 0..<n {
-                            for p in 0..<k {
-                                let x = pa[ao + i * k + p]
-                                let brow = bo + p * m, orow = oo + i * m
-                                for j in 0..<m { po[orow + j] += x * pb[brow + j] }
-                            }
-                        }
+                        guard let a = pa.baseAddress, let b = pb.baseAddress, let o = po.baseAddress else { continue }
+                        Matmul.parallelKernel(a + left[t] * n * k, b + right[t] * k * m, o + t * n * m, n: n, k: k, m: m)
                     }
                 }
             }
