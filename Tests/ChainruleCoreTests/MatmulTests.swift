@@ -25,7 +25,7 @@ final class MatmulTests: XCTestCase {
 
     func testTilesAndEdgesAgreeWithTheTripleLoop() {
         for (n, k, m) in [(1, 1, 1), (4, 4, 4), (5, 7, 6), (8, 3, 9), (3, 5, 4), (13, 1, 17), (16, 16, 16), (0, 3, 2), (2, 0, 3),
-                          (70, 300, 61)]  // large enough to be split between threads {
+                          (70, 300, 61)] {  // the last is large enough to be split between threads
             let a = random([n, k], seed: UInt64(n * 100 + k)), b = random([k, m], seed: UInt64(m * 7 + 1))
             let product = Matmul.apply(a, b)
             XCTAssertEqual(product.shape, [n, m])
