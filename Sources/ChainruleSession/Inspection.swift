@@ -72,7 +72,8 @@ extension Session {
         let id = try node(word)
         let node = workspace.graph[id]
         let value = try value(id, at: word.span)
-        var lines = ["\(word.text) = \(node.isLeaf ? format.inline(value) : formula(of: word.text))"]
+        let definition = node.isLeaf ? format.inline(value) : node.name == nil ? operation(id) : formula(of: word.text)
+        var lines = ["\(word.text) = \(definition)"]
         lines.append("  kind   \(node.kind.rawValue)" + (node.isLeaf ? "" : " (\(operation(id)))"))
         lines.append("  shape  \(describe(shape: node.shape))")
         lines.append("  value  " + style.value(format.block(value, indent: 9)))

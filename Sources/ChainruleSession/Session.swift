@@ -107,9 +107,15 @@ public final class Session {
         workspace.graph[id].name ?? "%\(id)"
     }
 
-    /// The node for a name given as a command argument.
+    /// The node for a name given as a command argument; `%ID` names an unnamed node as listings show it.
     func node(_ argument: CommandArguments.Word) throws(Diagnostic) -> NodeID {
-        try workspace.node(named: argument.text, at: argument.span)
+        if argument.text.hasPrefix("%") {
+            guard let id = Int(argument.text.dropFirst()), id >= 0, id < workspace.graph.count else {
+                throw Diagnostic("there is no node \(argument.text); :forward lists the nodes with their ids", at: argument.span)
+            }
+            return id
+        }
+        return try workspace.node(named: argument.text, at: argument.span)
     }
 
     /// The node commands act on when none is named: the last `:backward` target, else the last definition.

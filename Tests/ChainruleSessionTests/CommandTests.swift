@@ -62,6 +62,17 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(printed(session, output, ":grad y wrt u"), "∂y/∂u = 0  (y does not depend on u)\n")
     }
 
+    /// Unnamed nodes can be named in commands by the `%ID` that listings show.
+    func testPercentIDsNameUnnamedNodes() {
+        let (session, output) = makeSession()
+        XCTAssertTrue(execute(session, "A = [[1, 2], [3, 4]]; x = [1, -1]; L = sum(relu(A @ x))"))
+        XCTAssertTrue(printed(session, output, ":forward L").contains("%2    matmul(A, x)"))
+        XCTAssertTrue(printed(session, output, ":show %2").hasPrefix("%2 = matmul(A, x)\n"))
+        XCTAssertEqual(printed(session, output, ":grad L wrt %2"), "∂L/∂%2 = [0, 0]\n")
+        XCTAssertFalse(execute(session, ":show %99"))
+        XCTAssertTrue(output.errors.contains("there is no node %99"), output.errors)
+    }
+
     func testSettings() {
         let (session, output) = makeSession()
         XCTAssertTrue(execute(session, ":set precision 3; 1/3"))
