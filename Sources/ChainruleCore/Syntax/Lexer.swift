@@ -69,6 +69,8 @@ public struct Lexer {
                     default: break
                     }
                     emit(kind, from: start)
+                } else if c.properties.isWhitespace || c == "\u{FEFF}" {
+                    position += 1  // no-break spaces and byte-order marks pasted from elsewhere
                 } else {
                     position += 1
                     diagnostics.append(Diagnostic("unexpected character '\(c)'", at: SourceSpan(source, SourceRange(start, position))))
