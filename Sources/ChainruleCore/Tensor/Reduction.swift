@@ -56,33 +56,32 @@ public enum Reduction {
         return best
     }
 
-    /// Softmax over the last axis, shifted by each row's maximum so that no `exp` overflows.
+    /// `log Σ exp(x)` over one row, computed as `m + log Σ exp(x − m)` with `m` the row's
+    /// maximum, so that no `exp` overflows (a row of −∞ or with NaN keeps its IEEE result).
+    static func logSumExp(_ t: Tensor, _ row: Range<Int>) -> Double {
+        let m = t.scalars[row].max() ?? 0
+        let shift = m.isFinite ? m : 0
+        var total = 0.0
+        for i in row { total += exp(t.scalars[i] - shift) }
+        return log(total) + shift
+    }
+
+    /// Softmax over the last axis: `exp(x − logΣexp(x))`, stable for any logits.
     public static func softmax(_ t: Tensor) -> Tensor {
         var result = t
-        forEachRow(of: t) { range in
-            let m = t.scalars[range].max() ?? 0
-            let shift = m.isFinite ? m : 0
-            var total = 0.0
-            for i in range {
-                let e = exp(t.scalars[i] - shift)
-                result.scalars[i] = e
-                total += e
-            }
-            for i in range { result.scalars[i] /= total }
+        forEachRow(of: t) { row in
+            let normalizer = logSumExp(t, row)
+            for i in row { result.scalars[i] = exp(t.scalars[i] - normalizer) }
         }
         return result
     }
 
-    /// `log(softmax(t))` over the last axis, as `t − max − log Σ exp(t − max)`.
+    /// `log(softmax(t))` over the last axis, as `t − logΣexp(t)`.
     public static func logSoftmax(_ t: Tensor) -> Tensor {
         var result = t
-        forEachRow(of: t) { range in
-            let m = t.scalars[range].max() ?? 0
-            let shift = m.isFinite ? m : 0
-            var total = 0.0
-            for i in range { total += exp(t.scalars[i] - shift) }
-            let logTotal = log(total) + shift
-            for i in range { result.scalars[i] = t.scalars[i] - logTotal }
+        forEachRow(of: t) { row in
+            let normalizer = logSumExp(t, row)
+            for i in row { result.scalars[i] = t.scalars[i] - normalizer }
         }
         return result
     }
