@@ -89,6 +89,15 @@ public struct Workspace: Sendable {
             entry.dependencies = []
         }
 
+        if let old = entries[definition.name], old.isLeaf, let value = entry.value, old.nodeKind == entry.nodeKind,
+           let id = graph.node(named: definition.name), graph[id].shape == value.shape {
+            // A leaf given a new value of its shape (`x = [-1, 2]`): nothing else changes shape,
+            // so the graph stays and only values are recomputed.
+            entries[entry.name] = entry
+            graph.setValue(value, of: id)
+            evaluation.invalidateAll()
+            return []
+        }
         let isNew = entries[definition.name] == nil
         if isNew {
             let before = graph.count
