@@ -40,7 +40,7 @@ extension Session {
             print("no nodes yet; define one, as in 'x = [1, 2]'")
             return
         }
-        var rows = [["name", "kind", "shape", "definition"]]
+        var rows = [["name", "kind", "shape", "formula or value"]]
         for name in workspace.order {
             guard let entry = workspace.entries[name] else { continue }
             let kind = entry.nodeKind.rawValue
@@ -49,7 +49,7 @@ extension Session {
                 continue
             }
             let shape = workspace.graph.node(named: name).map { describe(shape: workspace.graph[$0].shape) } ?? "—"
-            rows.append([name, kind, shape, entry.isLeaf ? "" : formula(of: name)])
+            rows.append([name, kind, shape, formula(of: name)])
         }
         print(table(rows))
     }
