@@ -25,6 +25,16 @@ final class TranscriptTests: XCTestCase {
         }
     }
 
+    /// The README's tour is a transcript too, so it cannot drift from what chainrule prints.
+    func testTheReadmeTourIsExact() throws {
+        let readme = try String(contentsOf: Self.folder.deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("README.md"), encoding: .utf8)
+        let tour = try XCTUnwrap(readme.components(separatedBy: "## A tour").dropFirst().first)
+        let block = try XCTUnwrap(tour.components(separatedBy: "```text\n").dropFirst().first?.components(separatedBy: "```").first)
+        let actual = replay(block)
+        XCTAssertEqual(actual, block, firstDifference(actual, block))
+    }
+
     /// Replays the input lines of a transcript in a fresh session and returns the new transcript.
     func replay(_ transcript: String) -> String {
         var inputs: [String] = []
