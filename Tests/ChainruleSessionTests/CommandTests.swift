@@ -1,5 +1,5 @@
 import ChainruleCore
-import ChainruleSession
+@testable import ChainruleSession
 import XCTest
 
 final class CommandTests: XCTestCase {
@@ -71,6 +71,18 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(printed(session, output, ":grad L wrt %2"), "∂L/∂%2 = [0, 0]\n")
         XCTAssertFalse(execute(session, ":show %99"))
         XCTAssertTrue(output.errors.contains("there is no node %99"), output.errors)
+    }
+
+    /// Every command has help text with an example, and the README documents it.
+    func testEveryCommandIsDocumented() throws {
+        let readme = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("README.md"), encoding: .utf8)
+        let (session, output) = makeSession()
+        for command in Session.commands {
+            XCTAssertTrue(readme.contains("| `:\(command.name)"), "README lacks :\(command.name)")
+            let text = printed(session, output, ":help \(command.name)")
+            XCTAssertTrue(text.hasPrefix(command.usage) && text.contains("example:\n  :"), text)
+        }
     }
 
     func testSettings() {
