@@ -6,7 +6,7 @@ extension Session {
     func operation(_ id: NodeID) -> String {
         let node = workspace.graph[id]
         if node.isLeaf { return node.name == nil ? "const" : node.kind.rawValue }
-        var arguments = node.inputs.map(label)
+        var arguments = node.inputs.map(argument)
         switch node.op {
         case .pointwise(.leakyRelu(let a)), .pointwise(.elu(let a)): arguments.append("a=\(Printer.number(a))")
         case .sum(let axis?), .mean(let axis?): arguments.append("axis=\(axis)")
@@ -25,6 +25,16 @@ extension Session {
         default: break
         }
         return node.op.name + "(" + arguments.joined(separator: ", ") + ")"
+    }
+
+    /// How an input reads inside an operation: a small literal by its value (`mul(%3, 2)`),
+    /// anything else by its label.
+    func argument(_ id: NodeID) -> String {
+        let node = workspace.graph[id]
+        if node.isLeaf && node.name == nil, let value = node.value, value.count <= 4 {
+            return format.inline(value)
+        }
+        return label(id)
     }
 
     /// The formula of a named node as the user wrote it, or its value for a leaf.

@@ -69,6 +69,11 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(printed(session, output, ":forward L").contains("%2    matmul(A, x)"))
         XCTAssertTrue(printed(session, output, ":show %2").hasPrefix("%2 = matmul(A, x)\n"))
         XCTAssertEqual(printed(session, output, ":grad L wrt %2"), "∂L/∂%2 = [0, 0]\n")
+        XCTAssertTrue(execute(session, "y = x * 2; z = [[1, 2], [3, 4], [5, 6]] @ x"))
+        let small = printed(session, output, ":forward y")
+        XCTAssertTrue(small.contains("mul(x, 2)"), "small literals read as their value: \(small)")
+        let large = printed(session, output, ":forward z")
+        XCTAssertTrue(large.contains("matmul(%"), "larger constants keep their id: \(large)")
         XCTAssertFalse(execute(session, ":show %99"))
         XCTAssertTrue(output.errors.contains("there is no node %99"), output.errors)
     }
