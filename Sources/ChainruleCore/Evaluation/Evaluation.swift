@@ -12,6 +12,17 @@ public struct Evaluation: Sendable {
 
     public subscript(id: NodeID) -> Tensor? { id < values.count ? values[id] : nil }
 
+    /// Makes room for the values of a graph of `count` nodes.
+    mutating func pad(to count: Int) {
+        if values.count < count { values += Array(repeating: nil, count: count - values.count) }
+    }
+
+    /// Gives node `id` a value (a seed, set before the pass that reads it).
+    mutating func set(_ id: NodeID, _ value: Tensor) {
+        pad(to: id + 1)
+        values[id] = value
+    }
+
     /// Forgets every value from node `id` on (after the graph changed there).
     public mutating func invalidate(from id: NodeID = 0) {
         if id < values.count { values.removeSubrange(id...) }

@@ -7,7 +7,7 @@ import Darwin
 /// `+ - * / ^` with NumPy broadcasting. The pullback forms the elementwise
 /// partial derivative at the broadcast shape, then sums it back onto the
 /// input's own shape (the adjoint of broadcasting).
-public enum BinaryArithmetic: Equatable, Sendable {
+public enum BinaryArithmetic: Hashable, Sendable {
     case add, subtract, multiply, divide, power
 
     public var name: String {

@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// Cost functions: a prediction and a target in, a scalar out.
-public enum Loss: Equatable, Sendable {
+public enum Loss: Hashable, Sendable {
     /// `mean((y − t)²)` with broadcasting. ∂/∂y = `2(y − t)/n`, ∂/∂t = `−2(y − t)/n`.
     case mse
     /// Softmax cross-entropy of logits `z` (shape `(C)` or `(N, C)`) against class

@@ -6,7 +6,7 @@
 /// `+ - * / ^`), `Structure.swift` (matmul, transpose, indexing, stacking,
 /// reductions, einsum) and `Losses.swift`. Backward never builds a Jacobian to
 /// move a gradient; ``LocalJacobian`` builds one only to show it.
-public enum Op: Equatable, Sendable {
+public enum Op: Hashable, Sendable {
     /// A leaf: the node's stored value.
     case constant
     /// The input, unchanged (`y = x`).
@@ -27,6 +27,29 @@ public enum Op: Equatable, Sendable {
     case einsum(EinsumSpec)
     case loss(Loss)
 
+    // The ops derivative rules are written in (`Plumbing.swift`).
+    /// Sums a tensor down to a shape it broadcasts from (the adjoint of broadcasting).
+    case sumTo([Int])
+    /// Repeats a tensor to a shape it broadcasts to.
+    case broadcastTo([Int])
+    /// The same elements under another shape.
+    case reshape([Int])
+    /// Swaps the last two axes (batched transposition).
+    case transposeLastTwo
+    /// `select(mask, a, b)`: `a` where the mask is non-zero, else `b`, with broadcasting.
+    case select
+    /// A 0/1 mask comparing two tensors elementwise.
+    case compare(Comparison)
+    /// The adjoint of indexing: the input placed at the indexed positions of zeros of `shape`.
+    case scatter([IndexComponent], shape: [Int])
+    /// 1 at the first largest element, 0 elsewhere.
+    case argmaxMask
+    /// Class indices as one-hot rows of `classes` columns.
+    case oneHot(classes: Int)
+    /// The adjoint of einsum in operand `operand` (of shape `shape`): inputs are the
+    /// output's cotangent, then the other operands.
+    case einsumTranspose(EinsumSpec, operand: Int, shape: [Int])
+
     /// The name used in listings and in JSON's `op` field.
     public var name: String {
         switch self {
@@ -46,6 +69,16 @@ public enum Op: Equatable, Sendable {
         case .logSoftmax: "log_softmax"
         case .einsum: "einsum"
         case .loss(let l): l.name
+        case .sumTo: "sum_to"
+        case .broadcastTo: "broadcast_to"
+        case .reshape: "reshape"
+        case .transposeLastTwo: "transpose_last_two"
+        case .select: "select"
+        case .compare(let c): c.name
+        case .scatter: "scatter"
+        case .argmaxMask: "argmax_mask"
+        case .oneHot: "one_hot"
+        case .einsumTranspose: "einsum_transpose"
         }
     }
 
@@ -91,6 +124,8 @@ public enum Op: Equatable, Sendable {
         case .loss(let loss):
             try loss.check(shapes)
             return []
+        case .sumTo, .broadcastTo, .reshape, .transposeLastTwo, .select, .compare, .scatter, .argmaxMask, .oneHot, .einsumTranspose:
+            return try Plumbing.resultShape(self, shapes)
         }
     }
 
@@ -103,6 +138,8 @@ public enum Op: Equatable, Sendable {
         case .binary(let b): return b.forward(x[0], x[1])
         case .pointwise(let p): return x[0].map(p.value)
         case .loss(let l): return try l.forward(x[0], x[1])
+        case .sumTo, .broadcastTo, .reshape, .transposeLastTwo, .select, .compare, .scatter, .argmaxMask, .oneHot, .einsumTranspose:
+            return try Plumbing.forward(self, x)
         default: return try Structure.forward(self, x)
         }
     }
@@ -116,6 +153,9 @@ public enum Op: Equatable, Sendable {
         case .binary(let b): return b.pullback(g, x[0], x[1], output: y, input: k)
         case .pointwise(let p): return Pointwise.pullback(p, g, x: x[0], y: y)
         case .loss(let l): return l.pullback(g, x[0], x[1], input: k)
+        case .sumTo, .broadcastTo, .reshape, .transposeLastTwo, .select, .compare, .scatter, .argmaxMask, .oneHot, .einsumTranspose:
+            // Shapes were checked when the node was built.
+            return (try? Plumbing.pullback(self, g, inputs: x, output: y, input: k)) ?? Tensor(repeating: .nan, shape: x[k].shape)
         default: return Structure.pullback(self, g, inputs: x, output: y, input: k)
         }
     }
@@ -124,6 +164,11 @@ public enum Op: Equatable, Sendable {
     /// (nil for every other op). Saturates instead of overflowing.
     public func work(_ shapes: [[Int]]) -> Int? {
         switch self {
+        case .einsumTranspose(let spec, let k, let shape):
+            var all = shapes
+            all.remove(at: 0)
+            all.insert(shape, at: k)
+            return Op.einsum(spec).work(all)
         case .matmul:
             guard case .success(let result) = Matmul.shape(shapes[0], shapes[1]) else { return nil }
             let inner = shapes[0].last ?? 1
@@ -140,7 +185,7 @@ public enum Op: Equatable, Sendable {
     /// its local Jacobian is then diagonal.
     public var isElementwise: Bool {
         switch self {
-        case .identity, .pointwise, .binary: true
+        case .identity, .pointwise, .binary, .compare: true
         default: false
         }
     }

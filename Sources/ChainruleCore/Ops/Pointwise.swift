@@ -7,7 +7,7 @@ import Darwin
 /// Functions applied to every element on its own. Each case gives its value
 /// and its derivative together; at a kink the derivative is taken from the
 /// branch the definition's `if` selects, so `relu'(0) = abs'(0) = 0`.
-public enum Pointwise: Equatable, Sendable {
+public enum Pointwise: Hashable, Sendable {
     /// `−x`.
     case negate
     /// `max(0, x)`; derivative `1` for `x > 0`, else `0`.
@@ -36,6 +36,9 @@ public enum Pointwise: Equatable, Sendable {
     case cos
     /// The identity, the "linear" activation; derivative `1`.
     case linear
+    /// The standard normal distribution function `Φ(x) = ½(1 + erf(x/√2))`; derivative
+    /// `φ(x) = e^(−x²/2)/√(2π)`. Derivative rules use it (GELU's is `Φ(x) + x·φ(x)`).
+    case normalCDF
 
     public var name: String {
         switch self {
@@ -54,6 +57,7 @@ public enum Pointwise: Equatable, Sendable {
         case .sin: "sin"
         case .cos: "cos"
         case .linear: "linear"
+        case .normalCDF: "normal_cdf"
         }
     }
 
@@ -75,6 +79,7 @@ public enum Pointwise: Equatable, Sendable {
         case .sin: Glibc.sin(x)
         case .cos: Glibc.cos(x)
         case .linear: x
+        case .normalCDF: 0.5 * (1 + erf(x / 2.0.squareRoot()))
         }
     }
 
@@ -97,6 +102,7 @@ public enum Pointwise: Equatable, Sendable {
         case .sin: Glibc.cos(x)
         case .cos: -Glibc.sin(x)
         case .linear: 1
+        case .normalCDF: Glibc.exp(-0.5 * x * x) / (2 * Double.pi).squareRoot()
         }
     }
 

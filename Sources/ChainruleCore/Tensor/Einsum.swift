@@ -3,7 +3,7 @@
 /// Every letter names an axis; letters shared between operands must have one size;
 /// letters absent from the output are summed over. Without `->` the output is the
 /// letters that occur once, in alphabetical order (NumPy's implicit mode).
-public struct EinsumSpec: Equatable, Sendable {
+public struct EinsumSpec: Hashable, Sendable {
     /// Per operand, its axis letters mapped to label numbers.
     public var operands: [[Int]]
     public var output: [Int]

@@ -38,7 +38,7 @@ extension Tensor {
 }
 
 /// One component of a NumPy basic index: an integer (drops the axis) or a slice (keeps it).
-public enum IndexComponent: Equatable, Sendable {
+public enum IndexComponent: Hashable, Sendable {
     case at(Int)
     case slice(start: Int?, stop: Int?, step: Int?)
 }

@@ -35,10 +35,23 @@ public struct Workspace: Sendable {
     /// Definitions that do not currently fit, with the reason.
     public private(set) var broken: [String: Diagnostic] = [:]
     public internal(set) var evaluation = Evaluation()
+    /// Counts structural changes of the graph (not new leaf values): derivative graphs built
+    /// for one version are reused until it changes.
+    public private(set) var version = 0
+    /// Nodes recomputed in the reverse pass instead of stored (`:remat`), and whether all are.
+    public var remat: Set<NodeID> = [] { didSet { derivativeCache = nil } }
+    public var rematAll = false { didSet { derivativeCache = nil } }
+    /// The reverse graph last built, with what it was built for.
+    var derivativeCache: (key: ReverseKey, graph: ReverseGraph)?
     /// Cooperative cancellation, polled during long loops.
     public var shouldStop: @Sendable () -> Bool = { false }
 
     public init() {}
+
+    mutating func structureChanged() {
+        version &+= 1
+        derivativeCache = nil
+    }
 
     public mutating func clear() {
         let stop = shouldStop
@@ -136,6 +149,7 @@ public struct Workspace: Sendable {
 
     /// Appends the nodes of one definition, naming its root.
     mutating func lower(_ entry: Entry) throws(Diagnostic) {
+        structureChanged()
         if let value = entry.value {
             let id = graph.append(Node(op: .constant, inputs: [], shape: value.shape, kind: entry.nodeKind,
                                        value: value, origin: entry.span))
@@ -165,6 +179,8 @@ public struct Workspace: Sendable {
 
     /// Builds the graph anew from every definition, in dependency order.
     mutating func rebuild() {
+        structureChanged()
+        remat = []
         graph = Graph()
         evaluation = Evaluation()
         broken = [:]
