@@ -2,35 +2,25 @@ import ChainruleCore
 
 /// `:jacobian` and `:check`: whole Jacobians and finite-difference checks.
 extension Session {
-    /// ∂y/∂x as a (y.count × x.count) matrix, one reverse pass per element of `y`.
-    func fullJacobian(of y: NodeID, wrt x: NodeID, at span: SourceSpan) throws(Diagnostic) -> Tensor {
+    /// ∂y/∂x as a (y.count × x.count) matrix, by rows or columns, whichever needs fewer passes.
+    func fullJacobian(of y: NodeID, wrt x: NodeID, at span: SourceSpan) throws(Diagnostic) -> (matrix: Tensor, method: DerivativeMethod, passes: Int) {
         let output = try value(y, at: span)
         let columns = workspace.graph[x].shape.reduce(1, *)
         guard Limits.product([output.count, columns], limit: Limits.elements) != nil else {
             throw Diagnostic("the Jacobian would be \(output.count)×\(columns), more than \(Limits.elements) entries", at: span)
         }
-        var matrix = Tensor.zeros([output.count, columns])
-        var seed = Tensor.zeros(output.shape)
-        for r in 0..<output.count {
-            seed.scalars[r] = 1
-            let result: Gradients
-            do { result = try workspace.gradients(of: y, seed: seed) } catch { throw Workspace.diagnostic(error, at: span) }
-            seed.scalars[r] = 0
-            if let row = result[x] {
-                for c in 0..<columns { matrix.scalars[r * columns + c] = row.scalars[c] }
-            }
-        }
-        return matrix
+        do { return try workspace.jacobian(of: y, wrt: x) } catch { throw Workspace.diagnostic(error, at: span) }
     }
 
     func jacobian(_ arguments: CommandArguments) throws(Diagnostic) {
         try arguments.expect(count: 2...2, usage: ":jacobian Y X")
         let (yWord, xWord) = (arguments.words[0], arguments.words[1])
         let y = try node(yWord), x = try node(xWord)
-        let matrix = try fullJacobian(of: y, wrt: x, at: yWord.span)
+        let (matrix, method, passes) = try fullJacobian(of: y, wrt: x, at: yWord.span)
         let (rows, columns) = (matrix.shape[0], matrix.shape[1])
+        let how = method == .reverse ? "by rows: \(passes) reverse pass\(passes == 1 ? "" : "es")" : "by columns: \(passes) forward-mode pass\(passes == 1 ? "" : "es")"
         var lines = ["∂\(yWord.text)/∂\(xWord.text): \(rows)×\(columns)" + style.dim(
-            "  (rows: \(yWord.text) \(describe(shape: workspace.graph[y].shape)), columns: \(xWord.text) \(describe(shape: workspace.graph[x].shape)), row-major)")]
+            "  (rows: \(yWord.text) \(describe(shape: workspace.graph[y].shape)), columns: \(xWord.text) \(describe(shape: workspace.graph[x].shape)), row-major; \(how))")]
         if !workspace.graph.ancestors(of: max(x, y))[min(x, y)] || x > y {
             lines.append(style.dim("\(yWord.text) does not depend on \(xWord.text): the Jacobian is zero"))
         }

@@ -136,24 +136,37 @@ extension Session {
     }
 
     func grad(_ arguments: CommandArguments) throws(Diagnostic) {
-        let usage = ":grad NODE [wrt X]"
-        try arguments.expect(count: 1...3, usage: usage)
-        let words = arguments.words
+        let usage = ":grad NODE [wrt X] [method=reverse|forward|fd]"
+        let (words, keyed) = try arguments.keyed(["method"], usage: usage)
+        guard (1...3).contains(words.count) else {
+            throw Diagnostic("usage: \(usage)", at: words.count > 3 ? words[3].span : arguments.endSpan)
+        }
         if words.count == 2 || (words.count == 3 && words[1].text != "wrt") {
             throw Diagnostic("expected 'wrt X' after the node; usage: \(usage)", at: words[1].span)
+        }
+        var method = DerivativeMethod.reverse
+        if let word = keyed["method"] {
+            guard let chosen = DerivativeMethod(rawValue: word.text) else {
+                throw Diagnostic("unknown method '\(word.text)'; methods are 'reverse', 'forward' and 'fd'", at: word.span)
+            }
+            method = chosen
         }
         let target = try node(words[0])
         let y = try value(target, at: words[0].span)
         guard y.isScalar else {
             throw Diagnostic("\(words[0].text) has shape \(describe(shape: y.shape)), not a scalar; use :jacobian \(words[0].text) X for a vector output", at: words[0].span)
         }
-        let result = try gradients(of: target, seed: nil, record: false, at: words[0].span)
         let ids: [NodeID]
         if words.count == 3 {
             ids = [try node(words[2])]
         } else {
             ids = workspace.order.compactMap { workspace.graph.node(named: $0) }.filter { workspace.graph[$0].isLeaf }
         }
+        if method != .reverse {
+            print(try gradByMethod(target, ids: ids, method: method, name: words[0].text, at: words[0].span).joined(separator: "\n"))
+            return
+        }
+        let result = try gradients(of: target, seed: nil, record: false, at: words[0].span)
         var lines: [String] = []
         for id in ids {
             let name = label(id)

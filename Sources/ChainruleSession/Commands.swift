@@ -41,14 +41,14 @@ extension Session {
         Command(name: "backward", usage: ":backward [NODE] [seed=VALUE]", summary: "backprop from NODE, printing every gradient, local Jacobian and chain-rule product",
                 detail: "Walks the graph in reverse topological order. For each node: the upstream gradient ∂NODE/∂node (summed over its consumers when it feeds several), and for each input edge the local Jacobian ∂node/∂input and the chain-rule product. NODE defaults to the last defined node and must be a scalar unless seed= gives ∂NODE/∂NODE.",
                 example: ":backward L\n:backward y seed=[1, 0]", run: { s, a throws(Diagnostic) in try s.backward(a) }),
-        Command(name: "grad", usage: ":grad NODE [wrt X]", summary: "the gradient ∂NODE/∂X (default: every leaf)",
-                detail: "NODE must be a scalar. Without 'wrt', prints the gradient with respect to every named leaf.",
-                example: ":grad L wrt W", run: { s, a throws(Diagnostic) in try s.grad(a) }),
+        Command(name: "grad", usage: ":grad NODE [wrt X] [method=reverse|forward|fd]", summary: "the gradient ∂NODE/∂X (default: every leaf)",
+                detail: "NODE must be a scalar. Without 'wrt', prints the gradient with respect to every named leaf. method= chooses how: reverse mode (default, one backward pass), forward mode (one tangent pass per input element) or fd (central finite differences, h = ∛ε·max(1, |x|) per element).",
+                example: ":grad L wrt W\n:grad L method=forward", run: { s, a throws(Diagnostic) in try s.grad(a) }),
         Command(name: "explain", usage: ":explain L X", summary: "∂L/∂X as the chain rule's sum over paths, path by path",
                 detail: "Lists every path from X to L (up to 24), the product of the local derivatives along it (written out when they are numbers) and its value; the paths add up to the gradient the reverse pass computes, which is shown last. A node used twice by one operation (x * x) gives two paths.",
                 example: ":explain f x", run: { s, a throws(Diagnostic) in try s.explain(a) }),
         Command(name: "jacobian", usage: ":jacobian Y X", summary: "the full Jacobian ∂Y/∂X as a matrix, with its determinant when square",
-                detail: "Rows are Y's elements and columns X's, both flattened row-major. Built with one reverse pass per element of Y.",
+                detail: "Rows are Y's elements and columns X's, both flattened row-major. Built by rows (one reverse pass per element of Y) or by columns (one forward-mode pass per element of X), whichever needs fewer passes; the heading says which.",
                 example: ":jacobian h x", run: { s, a throws(Diagnostic) in try s.jacobian(a) }),
         Command(name: "check", usage: ":check [NODE]", summary: "compare backprop gradients with central finite differences",
                 detail: "For every named leaf, compares ∂NODE/∂leaf from the reverse pass with (f(x+h) − f(x−h))/2h, element by element, and reports the largest relative error. Kinks (relu at 0) can disagree.",
@@ -68,7 +68,7 @@ extension Session {
         Command(name: "set", usage: ":set KEY VALUE", summary: "settings: precision N, color on|off",
                 detail: "precision: significant digits shown (1 to 17, default 6). color: colour on a terminal (never with NO_COLOR set).",
                 example: ":set precision 4", run: { s, a throws(Diagnostic) in try s.set(a) }),
-    ]
+    ] + derivativeCommands
 
     func runCommand(_ statement: CommandStatement, in source: Source) throws(Diagnostic) {
         let arguments = CommandArguments(statement, in: source)

@@ -34,6 +34,7 @@ public enum Builtins {
         Function(name: "cross_entropy", signature: "cross_entropy(z, t)", summary: "softmax cross-entropy of logits z against class indices or probabilities t, mean over rows"),
         Function(name: "bce", signature: "bce(p, t)", summary: "mean(−t·log p − (1−t)·log(1−p))"),
         Function(name: "kl", signature: "kl(p, q)", summary: "sum(p·(log p − log q))"),
+        Function(name: "grad", signature: "grad(e, x)", summary: "∂e/∂x of a scalar expression e, as nodes of the graph (nests: grad(grad(e, x), x))"),
         Function(name: "zeros", signature: "zeros(n, m…)", summary: "constant of zeros"),
         Function(name: "ones", signature: "ones(n, m…)", summary: "constant of ones"),
         Function(name: "eye", signature: "eye(n)", summary: "n × n identity matrix"),

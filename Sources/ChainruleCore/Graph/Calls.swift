@@ -72,6 +72,8 @@ extension Lowering {
             var operands: [(value: Value, range: SourceRange)] = []
             for e in arguments.dropFirst() { operands.append((try lower(e), e.range)) }
             return try apply(.einsum(spec), operands, focus: focus)
+        case "grad":
+            return try lowerGrad(arguments, keywords, expr: expr)
         case "zeros", "ones", "randn", "rand", "eye":
             return .constant(try creation(name, arguments, keywords, expr: expr))
         default:
