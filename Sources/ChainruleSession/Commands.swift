@@ -41,7 +41,7 @@ extension Session {
         Command(name: "backward", usage: ":backward [NODE] [seed=VALUE]", summary: "backprop from NODE, printing every gradient, local Jacobian and chain-rule product",
                 detail: "Walks the graph in reverse topological order. For each node: the upstream gradient ∂NODE/∂node (summed over its consumers when it feeds several), and for each input edge the local Jacobian ∂node/∂input and the chain-rule product. NODE defaults to the last defined node and must be a scalar unless seed= gives ∂NODE/∂NODE.",
                 example: ":backward L\n:backward y seed=[1, 0]", run: { s, a throws(Diagnostic) in try s.backward(a) }),
-        Command(name: "grad", usage: ":grad NODE [wrt X] [method=reverse|forward|fd]", summary: "the gradient ∂NODE/∂X (default: every leaf)",
+        Command(name: "grad", usage: ":grad NODE [wrt X] [method=M]", summary: "the gradient ∂NODE/∂X (default: every leaf)",
                 detail: "NODE must be a scalar. Without 'wrt', prints the gradient with respect to every named leaf. method= chooses how: reverse mode (default, one backward pass), forward mode (one tangent pass per input element) or fd (central finite differences, h = ∛ε·max(1, |x|) per element).",
                 example: ":grad L wrt W\n:grad L method=forward", run: { s, a throws(Diagnostic) in try s.grad(a) }),
         Command(name: "explain", usage: ":explain L X", summary: "∂L/∂X as the chain rule's sum over paths, path by path",
@@ -97,7 +97,9 @@ extension Session {
         switch name {
         case "functions":
             let width = Builtins.functions.map(\.signature.count).max() ?? 0
-            print((["functions:"] + Builtins.functions.map { "  " + $0.signature.padded(to: width) + "  " + $0.summary })
+            let aliases = Builtins.aliases.map(\.spelling).joined(separator: ", ")
+            print((["functions:"] + Builtins.functions.map { "  " + $0.signature.padded(to: width) + "  " + $0.summary }
+                   + ["the spellings slides use, \(aliases), name the same functions"])
                 .joined(separator: "\n"))
         case "language":
             print(Session.languageHelp)
@@ -126,7 +128,8 @@ extension Session {
           param name = expr    a trainable leaf
           expr                 print the value
           :command args        a command
-        operators, loosest first:  + -   * / @   -x   ^   f(x) a[i] a.T
+        operators, loosest first:  + -   * / @ ·   -x   ^   f(x) a[i] a.T
+        from slides: A·x is A @ x (both sides rank ≥ 1), 2·x is 2 * x (a scalar side); × is *, − is -
         literals: 3  2.5  1e-3  [1, 2]  [[1, 2], [3, 4]]  "ij,j->i" (einsum specs)
         indexing: x[0]  x[-1]  A[1, 2]  A[1]  A[:, 0]
         comments start with '#'; a line ending inside brackets or after an operator continues

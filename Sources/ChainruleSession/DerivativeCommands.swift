@@ -20,8 +20,8 @@ extension Session {
         Command(name: "compare", usage: ":compare [NODE]", summary: "reverse mode vs forward mode vs finite differences: passes, FLOPs, memory, time, agreement",
                 detail: "Computes the gradient of scalar NODE with respect to every leaf three ways and tabulates the passes each needs, their FLOPs, the bytes kept from the forward pass, the wall time, and the largest difference from reverse mode. Reverse mode costs a small constant times one forward pass; forward mode and finite differences grow with the number of inputs.",
                 example: ":compare L", run: { s, a throws(Diagnostic) in try s.compare(a) }),
-        Command(name: "remat", usage: ":remat NODE on|off | :remat all|none", summary: "recompute a node in the backward pass instead of storing it (checkpointing)",
-                detail: "A marked node's value is not kept for the backward pass: the reverse graph computes it again from its inputs where a rule needs it. Gradients stay bit for bit the same; :stats and :compare show the bytes saved and the FLOPs added. Without arguments, lists the marked nodes.",
+        Command(name: "remat", usage: ":remat NODE on|off", summary: "recompute a node in the backward pass instead of storing it (checkpointing)",
+                detail: "':remat all' marks every intermediate node and ':remat none' clears the marks. A marked node's value is not kept for the backward pass: the reverse graph computes it again from its inputs where a rule needs it. Gradients stay bit for bit the same; :stats and :compare show the bytes saved and the FLOPs added. Without arguments, lists the marked nodes.",
                 example: ":remat h on\n:remat all", run: { s, a throws(Diagnostic) in try s.rematCommand(a) }),
     ]
 

@@ -28,6 +28,7 @@ extension Op {
             case .mse: return 3 * count
             case .crossEntropy: return 5 * input
             case .bce: return 7 * count
+            case .bceWithLogits: return 4 * count
             case .kl: return 4 * count
             }
         }

@@ -160,7 +160,7 @@ struct Emitter {
         guard let t else { return nil }
         let full = shape(t)
         guard !full.isEmpty else { return t }
-        let summed = try emit(.sum(axis: -1), [t])
+        let summed = try emit(.sum(axis: full.count - 1), [t])
         let kept = try reshape(summed, Array(full.dropLast()) + [1])
         return try broadcastTo(kept, full)
     }

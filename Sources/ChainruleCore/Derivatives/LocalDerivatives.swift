@@ -13,8 +13,6 @@ extension Emitter {
             let y = try primal(id)
             switch p {
             case .relu: return try positive(x)
-            case .leakyRelu(let a): return try select(try positive(x), scalar(1), scalar(a))
-            case .elu(let a): return try select(try positive(x), scalar(1), try add(y, scalar(a)))
             case .gelu: return try add(try apply(.normalCDF, x), try multiply(x, try normalDensity(x)))
             case .sigmoid: return try multiply(y, try subtract(scalar(1), y))
             case .tanh: return try subtract(scalar(1), try multiply(y, y))
@@ -28,12 +26,27 @@ extension Emitter {
             case .normalCDF: return try normalDensity(x)
             case .negate: return scalar(-1)
             case .linear: return scalar(1)
+            case .step, .sign: return nil
             }
         case .binary(.divide):
             let b = try primal(node.inputs[1])
             return k == 0 ? try divide(scalar(1), b) : try negate(try divide(try primal(id), b))
         case .binary(.power):
             return try powerPartial(id, input: k)
+        case .binary(.maximum), .binary(.minimum):
+            // The chosen argument gets the gradient; at a tie, the first.
+            let (a, b) = (try primal(node.inputs[0]), try primal(node.inputs[1]))
+            let first = node.op == .binary(.maximum) ? try compare(.greaterEqual, a, b) : try compare(.greaterEqual, b, a)
+            return k == 0 ? first : try subtract(scalar(1), first)
+        case .binary(.leakyRelu):
+            // ∂/∂x = 1 or a; ∂/∂a = 0 or x, by the sign of x.
+            let a = try primal(node.inputs[1])
+            return k == 0 ? try select(try positive(x), scalar(1), a) : try select(try positive(x), nil, x)
+        case .binary(.elu):
+            // ∂/∂x = 1 or a·eˣ = y + a; ∂/∂a = 0 or eˣ − 1.
+            let a = try primal(node.inputs[1])
+            if k == 0 { return try select(try positive(x), scalar(1), try add(try primal(id), a)) }
+            return try select(try positive(x), nil, try subtract(try apply(.exp, x), scalar(1)))
         default:
             throw ShapeMessage("\(node.op.name) has no elementwise derivative")
         }
@@ -96,6 +109,10 @@ extension Emitter {
                 return try multiply(error, scalar(1 / rows))
             case .bce:
                 return try bceGradient(p: a, t: b, input: k, count: n, target: target)
+            case .bceWithLogits:
+                // mean(softplus(z) − t·z): ∂/∂z = (σ(z) − t)/n, ∂/∂t = −z/n.
+                let d = k == 0 ? try subtract(try apply(.sigmoid, a), b) : try negate(a)
+                return try sumTo(try multiply(d, scalar(1 / n)), target)
             case .kl:
                 if k == 0 {
                     return try add(try subtract(try apply(.log, a), try apply(.log, b)), scalar(1))

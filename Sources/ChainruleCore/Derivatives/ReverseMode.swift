@@ -23,6 +23,9 @@ public struct ReverseGraph: Sendable {
     /// For each forward node, the node holding ∂out/∂node, or nil where it is zero or not asked for.
     public internal(set) var gradient: [NodeID?]
     public internal(set) var edges: [Edge]
+    /// Forward nodes the output depends on through differentiable arguments: their gradient
+    /// is zero where no node holds it (a derivative that is zero, as through `step`).
+    public internal(set) var live: [Bool]
 
     /// The gradient nodes emitted while pulling back through forward node `id`, and the recomputed
     /// forward nodes, each with the forward node it belongs to.
@@ -76,7 +79,7 @@ public enum ReverseMode {
         var pending: [NodeID?] = Array(repeating: nil, count: output + 1)
         pending[output] = seed
         var result = ReverseGraph(graph: Graph(), base: base, output: output, seed: seed,
-                                  gradient: Array(repeating: nil, count: base), edges: [])
+                                  gradient: Array(repeating: nil, count: base), edges: [], live: live)
         for id in stride(from: output, through: 0, by: -1) where live[id] {
             if id & 255 == 0 && shouldStop() { throw .interrupted }
             guard let g = pending[id] else { continue }
@@ -141,7 +144,13 @@ extension ReverseGraph {
     public func gradients(_ values: Evaluation) -> Gradients {
         var result = Gradients(output: output, seed: values[seed] ?? Tensor(1),
                                gradients: Array(repeating: nil, count: base), contributions: [])
-        for id in 0..<base { result.gradients[id] = gradient[id].flatMap { values[$0] } }
+        for id in 0..<base {
+            if let node = gradient[id] {
+                result.gradients[id] = values[node]
+            } else if id < live.count && live[id] {
+                result.gradients[id] = Tensor.zeros(graph[id].shape)
+            }
+        }
         result.contributions = edges.compactMap { edge in
             values[edge.node].map { EdgeContribution(consumer: edge.consumer, argument: edge.argument, input: edge.input, value: $0) }
         }

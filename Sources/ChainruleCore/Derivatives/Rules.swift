@@ -24,7 +24,7 @@ enum DerivativeForm {
 extension Op {
     var derivativeForm: DerivativeForm {
         switch self {
-        case .constant, .compare, .argmaxMask, .oneHot: .none
+        case .constant, .compare, .argmaxMask, .oneHot, .pointwise(.step), .pointwise(.sign): .none
         case .identity, .transpose, .index, .stack, .sum, .mean, .sumTo, .broadcastTo, .reshape,
              .transposeLastTwo, .select, .scatter: .linear
         case .binary(.add), .binary(.subtract), .pointwise(.negate), .pointwise(.linear): .linear
@@ -35,12 +35,15 @@ extension Op {
         }
     }
 
-    /// Whether a gradient flows into argument `k` (false for masks and class indices).
+    /// Whether argument `k` is differentiated at all: false for a select's mask and for class
+    /// indices, which receive no gradient (null, not zero). Arguments of ops whose derivative
+    /// is zero (`step`, comparisons) are differentiated, and receive zero.
     public func differentiates(argument k: Int, shapes: [[Int]]) -> Bool {
         switch self {
+        case .constant, .oneHot: false
         case .select: k > 0
         case .loss(.crossEntropy): k == 0 || !Loss.targetsAreIndices(shapes[0], shapes[1])
-        default: derivativeForm != .none
+        default: true
         }
     }
 }

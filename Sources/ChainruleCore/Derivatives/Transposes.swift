@@ -20,18 +20,17 @@ extension Emitter {
             return try emit(.transpose, [g])
         case .transposeLastTwo:
             return try emit(.transposeLastTwo, [g])
-        case .index(let components):
-            return try emit(.scatter(components, shape: target), [g])
-        case .scatter(let components, _):
-            return try emit(.index(components), [g])
+        case .index(let plan):
+            return try emit(.scatter(plan), [g])
+        case .scatter(let plan):
+            return try emit(.index(plan), [g])
         case .stack:
-            return try emit(.index([.at(k)]), [g])
+            return try emit(.index(try IndexPlan(components: [.at(k)], shape: shape(g))), [g])
         case .sum(nil):
             return try broadcastTo(g, target)
         case .mean(nil):
             return try multiply(try broadcastTo(g, target), scalar(1 / Double(max(target.reduce(1, *), 1))))
-        case .sum(let axis?), .mean(let axis?):
-            let a = try Reduction.normalize(axis: axis, rank: target.count)
+        case .sum(let a?), .mean(let a?):
             var kept = target
             kept[a] = 1
             let spread = try broadcastTo(try reshape(g, kept), target)
@@ -52,19 +51,19 @@ extension Emitter {
             return try multiply(g, try primal(x[1 - k]))
         case .matmul:
             return try matmulTranspose(id, input: k, gradient: g)
-        case .einsum(let spec):
+        case .einsum(let plan):
             var inputs = [g]
             for (j, operand) in x.enumerated() where j != k { inputs.append(try primal(operand)) }
-            return try emit(.einsumTranspose(spec, operand: k, shape: target), inputs)
-        case .einsumTranspose(let spec, let operand, _):
+            return try emit(.einsumTranspose(plan, operand: k), inputs)
+        case .einsumTranspose(let plan, let operand):
             // Operands of the einsum, with the cotangent in the place of operand `operand`.
             var operands: [NodeID] = []
             for input in x.dropFirst() { operands.append(try primal(input)) }
             operands.insert(g, at: operand)
-            if k == 0 { return try emit(.einsum(spec), operands) }
+            if k == 0 { return try emit(.einsum(plan), operands) }
             let j = k - 1 < operand ? k - 1 : k
             operands.remove(at: j)
-            return try emit(.einsumTranspose(spec, operand: j, shape: target), [try primal(x[0])] + operands)
+            return try emit(.einsumTranspose(plan, operand: j), [try primal(x[0])] + operands)
         default:
             throw ShapeMessage("\(node.op.name) has no transpose rule")
         }

@@ -64,26 +64,24 @@ enum Plumbing {
                 throw ShapeMessage("shapes \(describe(shape: shapes[0])) and \(describe(shape: shapes[1])) do not broadcast for \(c.name)")
             }
             return shape
-        case .scatter(let components, let shape):
-            let plan = try IndexPlan(components: components, shape: shape)
+        case .scatter(let plan):
             guard plan.resultShape == shapes[0] else {
-                throw ShapeMessage("cannot scatter shape \(describe(shape: shapes[0])) into \(describe(shape: shape))")
+                throw ShapeMessage("cannot scatter shape \(describe(shape: shapes[0])) into \(describe(shape: plan.sourceShape))")
             }
-            return shape
+            return plan.sourceShape
         case .argmaxMask:
             guard shapes[0].reduce(1, *) > 0 else { throw ShapeMessage("max of an empty tensor") }
             return shapes[0]
         case .oneHot(let classes):
             return shapes[0] + [classes]
-        case .einsumTranspose(let spec, let k, let shape):
+        case .einsumTranspose(let plan, let k):
             var all = shapes
             all.remove(at: 0)
-            all.insert(shape, at: k)
-            let (_, output) = try spec.sizes(for: all)
-            guard output == shapes[0] else {
-                throw ShapeMessage("einsum adjoint: gradient of shape \(describe(shape: shapes[0])) does not fit output \(describe(shape: output))")
+            all.insert(plan.shapes[k], at: k)
+            guard all == plan.shapes, shapes[0] == plan.outputShape else {
+                throw ShapeMessage("an einsum adjoint planned for other shapes cannot take \(shapes.map { describe(shape: $0) }.joined(separator: ", "))")
             }
-            return shape
+            return plan.shapes[k]
         default:
             preconditionFailure("\(op.name) is not a plumbing op")
         }
@@ -109,8 +107,8 @@ enum Plumbing {
         case .compare(let c):
             let shape = try resultShape(op, x.map(\.shape))
             return Broadcast.zip(x[0], x[1], to: shape, c.value)
-        case .scatter(let components, let shape):
-            return try IndexPlan(components: components, shape: shape).scatter(x[0], into: shape)
+        case .scatter(let plan):
+            return plan.scatter(x[0])
         case .argmaxMask:
             var mask = Tensor.zeros(x[0].shape)
             mask.scalars[Reduction.argmax(x[0].scalars)] = 1
@@ -124,17 +122,17 @@ enum Plumbing {
                 result.scalars[row * classes + Int(value)] = 1
             }
             return result
-        case .einsumTranspose(let spec, let k, let shape):
+        case .einsumTranspose(let plan, let k):
             var operands = Array(x.dropFirst())
-            operands.insert(Tensor.zeros(shape), at: k)
-            return try spec.pullback(x[0], operands, operand: k)
+            operands.insert(Tensor.zeros(plan.shapes[k]), at: k)
+            return plan.pullback(x[0], operands, operand: k)
         default:
             preconditionFailure("\(op.name) is not a plumbing op")
         }
     }
 
     /// `g · ∂op/∂x_k`, numerically (for showing local Jacobians; the reverse graph uses the rules).
-    static func pullback(_ op: Op, _ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) throws(ShapeMessage) -> Tensor {
+    static func pullback(_ op: Op, _ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
         switch op {
         case .sumTo:
             return Broadcast.expand(g, to: x[0].shape)
@@ -152,14 +150,14 @@ enum Plumbing {
             return Broadcast.reduce(chosen, to: x[k].shape)
         case .compare, .argmaxMask, .oneHot:
             return Tensor.zeros(x[k].shape)
-        case .scatter(let components, let shape):
-            return try IndexPlan(components: components, shape: shape).gather(g)
-        case .einsumTranspose(let spec, let operand, _):
+        case .scatter(let plan):
+            return plan.gather(g)
+        case .einsumTranspose(let plan, let operand):
             // The cotangent takes operand `operand`'s place among the einsum's operands.
             var operands = Array(x.dropFirst())
             operands.insert(g, at: operand)
-            if k == 0 { return try spec.apply(operands) }
-            return try spec.pullback(x[0], operands, operand: k - 1 < operand ? k - 1 : k)
+            if k == 0 { return plan.apply(operands) }
+            return plan.pullback(x[0], operands, operand: k - 1 < operand ? k - 1 : k)
         default:
             preconditionFailure("\(op.name) is not a plumbing op")
         }
