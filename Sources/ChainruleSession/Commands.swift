@@ -97,7 +97,9 @@ extension Session {
         switch name {
         case "functions":
             let width = Builtins.functions.map(\.signature.count).max() ?? 0
-            print((["functions:"] + Builtins.functions.map { "  " + $0.signature.padded(to: width) + "  " + $0.summary })
+            let aliases = Builtins.aliases.map(\.spelling).joined(separator: ", ")
+            print((["functions:"] + Builtins.functions.map { "  " + $0.signature.padded(to: width) + "  " + $0.summary }
+                   + ["the slide spellings \(aliases) name the same functions; a slope 'a' may be any scalar, a param included"])
                 .joined(separator: "\n"))
         case "language":
             print(Session.languageHelp)
@@ -126,7 +128,8 @@ extension Session {
           param name = expr    a trainable leaf
           expr                 print the value
           :command args        a command
-        operators, loosest first:  + -   * / @   -x   ^   f(x) a[i] a.T
+        operators, loosest first:  + -   * / @ ·   -x   ^   f(x) a[i] a.T
+        from slides: A·x is A @ x (both sides rank ≥ 1), 2·x is 2 * x (a scalar side); × is *, − is -
         literals: 3  2.5  1e-3  [1, 2]  [[1, 2], [3, 4]]  "ij,j->i" (einsum specs)
         indexing: x[0]  x[-1]  A[1, 2]  A[1]  A[:, 0]
         comments start with '#'; a line ending inside brackets or after an operator continues

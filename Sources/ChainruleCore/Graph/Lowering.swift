@@ -86,6 +86,8 @@ struct Lowering {
             case .divide: .binary(.divide)
             case .power: .binary(.power)
             case .matmul: .matmul
+            // `·` from slides: a matrix product between tensors, a product when either side is a scalar.
+            case .middleDot: shape(left).isEmpty || shape(right).isEmpty ? .binary(.multiply) : .matmul
             }
             return try apply(nodeOp, [(left, a.range), (right, b.range)], focus: expr.focus)
         case .transpose(let operand):
@@ -105,7 +107,9 @@ struct Lowering {
                     components.append(.slice(start: try bound(start), stop: try bound(stop), step: try bound(step)))
                 }
             }
-            return try apply(.index(components), [(value, base.range)], focus: expr.focus)
+            let plan: IndexPlan
+            do { plan = try IndexPlan(components: components, shape: shape(value)) } catch { throw self.error(error.text, at: expr.focus) }
+            return try apply(.index(plan), [(value, base.range)], focus: expr.focus)
         case .call(let name, let arguments, let keywords):
             return try lowerCall(name, arguments, keywords, expr: expr)
         }

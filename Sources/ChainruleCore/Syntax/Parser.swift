@@ -131,7 +131,7 @@ public struct Parser {
         return left
     }
 
-    /// term := unary (('*' | '/' | '@') unary)*
+    /// term := unary (('*' | '/' | '@' | '·') unary)*
     mutating func parseTerm() throws(Failure) -> Expr {
         var left = try parseUnary()
         while let op = current.kind.multiplicativeOperator {
@@ -321,6 +321,7 @@ extension TokenKind {
         case .star: .multiply
         case .slash: .divide
         case .at: .matmul
+        case .middleDot: .middleDot
         default: nil
         }
     }
