@@ -104,7 +104,7 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(execute(session, "learning_rate = 0.1; learned = 2"))
         XCTAssertEqual(session.complete(":bac"), Completion(word: ":bac", candidates: [":backward "]))
         XCTAssertEqual(session.complete("y = lea").candidates, ["leaky_relu(", "learned", "learning_rate"])
-        XCTAssertEqual(session.complete("y = sig").candidates, ["sigmoid("])
+        XCTAssertEqual(session.complete("y = sig").candidates, ["sigmoid(", "sign("])
         XCTAssertEqual(session.complete(":show learni").candidates, ["learning_rate"])
         XCTAssertEqual(session.complete(":help ba").candidates, ["backward"])
     }
