@@ -26,6 +26,10 @@ final class BuiltinGradientOracleTests: XCTestCase {
         case "abs(x)": Ref.abs(x)
         case "sin(x)": sin(x)
         case "cos(x)": cos(x)
+        case "step(x)": Ref.step(x)
+        case "sign(x)": Ref.sign(x)
+        case "max(0, x)": Ref.maximum(0, x)
+        case "min(x, 0.1)": Ref.minimum(x, 0.1)
         default: -x  // "-x"
         }
     }
@@ -35,7 +39,7 @@ final class BuiltinGradientOracleTests: XCTestCase {
         let positive = [0.3, 1.1, 2.5, 4.0]
         let formulas = ["relu(x)", "leaky_relu(x)", "leaky_relu(x, a=0.2)", "elu(x)", "elu(x, a=0.5)", "gelu(x)",
                         "sigmoid(x)", "tanh(x)", "softplus(x)", "linear(x)", "exp(x)", "log(x)", "sqrt(x)",
-                        "abs(x)", "sin(x)", "cos(x)", "-x"]
+                        "abs(x)", "sin(x)", "cos(x)", "step(x)", "sign(x)", "max(0, x)", "min(x, 0.1)", "-x"]
         let w = [1.0, -2.0, 0.5, 3.0]
         for formula in formulas {
             let x = formula == "log(x)" || formula == "sqrt(x)" ? positive : anywhere
