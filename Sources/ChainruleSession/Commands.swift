@@ -99,7 +99,7 @@ extension Session {
             let width = Builtins.functions.map(\.signature.count).max() ?? 0
             let aliases = Builtins.aliases.map(\.spelling).joined(separator: ", ")
             print((["functions:"] + Builtins.functions.map { "  " + $0.signature.padded(to: width) + "  " + $0.summary }
-                   + ["the slide spellings \(aliases) name the same functions; a slope 'a' may be any scalar, a param included"])
+                   + ["the spellings slides use, \(aliases), name the same functions"])
                 .joined(separator: "\n"))
         case "language":
             print(Session.languageHelp)

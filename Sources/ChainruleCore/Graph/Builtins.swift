@@ -9,8 +9,8 @@ public enum Builtins {
     /// Every function, in the order `:help functions` lists them.
     public static let functions: [Function] = [
         Function(name: "relu", signature: "relu(x)", summary: "max(0, x)"),
-        Function(name: "leaky_relu", signature: "leaky_relu(x, a=0.01)", summary: "x if x > 0 else a·x"),
-        Function(name: "elu", signature: "elu(x, a=1)", summary: "x if x > 0 else a·(exp(x) − 1)"),
+        Function(name: "leaky_relu", signature: "leaky_relu(x, a=0.01)", summary: "x if x > 0 else a·x; a is any scalar, learnable"),
+        Function(name: "elu", signature: "elu(x, a=1)", summary: "x if x > 0 else a·(exp(x) − 1); a is any scalar, learnable"),
         Function(name: "gelu", signature: "gelu(x)", summary: "x·Φ(x) = 0.5·x·(1 + erf(x/√2)), exact"),
         Function(name: "sigmoid", signature: "sigmoid(x)", summary: "1/(1 + exp(−x))"),
         Function(name: "tanh", signature: "tanh(x)", summary: "hyperbolic tangent"),
