@@ -3,9 +3,11 @@
 /// Each case's forward rule and vector–Jacobian product (its derivative, applied
 /// to an upstream gradient) live side by side in the file of its family:
 /// `Pointwise.swift` (elementwise functions), `Arithmetic.swift` (broadcasting
-/// `+ - * / ^`), `Structure.swift` (matmul, transpose, indexing, stacking,
-/// reductions, einsum) and `Losses.swift`. Backward never builds a Jacobian to
-/// move a gradient; ``LocalJacobian`` builds one only to show it.
+/// `+ - * / ^`, two-argument `max`/`min`, activations with a slope input),
+/// `Structure.swift` (matmul, transpose, indexing, stacking, reductions, einsum)
+/// and `Losses.swift`. Whatever depends only on shapes is settled when the node is
+/// built and carried in the op, so a pullback has no failure to hide. Backward
+/// never builds a Jacobian to move a gradient; ``LocalJacobian`` builds one only to show it.
 public enum Op: Equatable, Sendable {
     /// A leaf: the node's stored value.
     case constant
