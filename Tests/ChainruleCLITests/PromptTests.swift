@@ -147,12 +147,20 @@ final class PromptTests: XCTestCase {
         try session.send("\u{3}")
         let output = try waitForPrompt(in: session)
         XCTAssertTrue(output.contains("interrupted"), output)
-        let after = try enter("w > 0", in: session)
-        XCTAssertTrue(after.contains("error"), "the session still parses and reports: \(after)")
-        let value = try enter("L < 4", in: session)
-        XCTAssertTrue(value.contains("error"), value)
-        let w = try enter(":show w", in: session)
-        XCTAssertTrue(w.contains("kind   param"), w)
+        // Training really happened before the interruption and kept what it learned:
+        // each step moves w from 1 towards 3, so 1 < w < 3 and L < 4 = L(1).
+        let w = try enter("w", in: session)
+        let learned = try XCTUnwrap(Self.number(in: w), w)
+        XCTAssertGreaterThan(learned, 1, "w did not move: \(w)")
+        XCTAssertLessThan(learned, 3, w)
+        let loss = try XCTUnwrap(Self.number(in: try enter("L", in: session)))
+        XCTAssertLessThan(loss, 4)
+        XCTAssertEqual(loss, (learned - 3) * (learned - 3), accuracy: 1e-5 * loss)
+        // The session still parses and reports errors.
+        let after = try enter("w $ 1", in: session)
+        XCTAssertTrue(after.contains("<stdin>:1:3:") && after.contains("unexpected character '$'"), after)
+        let shown = try enter(":show w", in: session)
+        XCTAssertTrue(shown.contains("kind   param"), shown)
         try finish(session)
     }
 
@@ -259,6 +267,12 @@ final class PromptTests: XCTestCase {
     private func finish(_ session: PseudoTerminal, line: UInt = #line) throws {
         try session.send("\u{4}")
         XCTAssertEqual(try session.waitForExit(), .exited(0), line: line)
+    }
+
+    /// The number printed in answer to an entry: the first line after the echoed entry that is a number.
+    private static func number(in output: String) -> Double? {
+        let lines = output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        return lines.dropFirst().lazy.compactMap { Double($0) }.first
     }
 
     private func lastLine(of text: String) -> String {
