@@ -27,6 +27,10 @@ extension Session {
         try arguments.expect(count: 2...2, usage: ":jacobian Y X")
         let (yWord, xWord) = (arguments.words[0], arguments.words[1])
         let y = try node(yWord), x = try node(xWord)
+        if let reason = noGradientReason(x, output: y) {
+            print("∂\(yWord.text)/∂\(xWord.text): none, " + reason)
+            return
+        }
         let matrix = try fullJacobian(of: y, wrt: x, at: yWord.span)
         let (rows, columns) = (matrix.shape[0], matrix.shape[1])
         var lines = ["∂\(yWord.text)/∂\(xWord.text): \(rows)×\(columns)" + style.dim(

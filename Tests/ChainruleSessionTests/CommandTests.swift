@@ -101,6 +101,10 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(printed(session, output, ":grad C wrt c"), "∂C/∂c: none, C uses c only as a class index, which is not differentiated\n")
         XCTAssertTrue(printed(session, output, ":backward C").contains("  local     ∂C/∂c         = none   a class index: not differentiated\n"))
         XCTAssertEqual(printed(session, output, ":explain C c"), "∂C/∂c: none, C uses c only as a class index, which is not differentiated\n")
+        XCTAssertEqual(printed(session, output, ":jacobian C c"), "∂C/∂c: none, C uses c only as a class index, which is not differentiated\n")
+        var stepped = ""
+        for _ in 0..<8 { stepped += printed(session, output, ":step C") }
+        XCTAssertTrue(stepped.contains("backward 2/3  c: no gradient (C uses c only as a class index, which is not differentiated)\n"), stepped)
     }
 
     /// `param w = -2; w = 2` keeps w a param, so :train still trains it (before: "there are no params to train").
