@@ -167,13 +167,15 @@ extension Session {
             ids = [try node(words[2])]
         } else {
             // Every named leaf, but not those `target` uses only as class indices: they have no gradient.
-            ids = workspace.order.compactMap { workspace.graph.node(named: $0) }
-                .filter { workspace.graph[$0].isLeaf && noGradientReason($0, output: target) == nil }
+            let graph = workspace.graph
+            let ancestors = graph.ancestors(of: target), differentiable = graph.differentiableAncestors(of: target)
+            ids = workspace.order.compactMap { graph.node(named: $0) }
+                .filter { graph[$0].isLeaf && ($0 > target || !ancestors[$0] || differentiable[$0]) }
         }
         var lines: [String] = []
         for id in ids {
             let name = label(id)
-            if let reason = noGradientReason(id, output: target) {
+            if words.count == 3, let reason = noGradientReason(id, output: target) {
                 lines.append("∂\(words[0].text)/∂\(name): none, " + reason)
             } else if let g = result[id] {
                 lines.append("∂\(words[0].text)/∂\(name) = " + style.gradient(format.block(g, indent: 6 + words[0].text.count + name.count)))
