@@ -29,7 +29,7 @@ extension Session {
     func variable(_ word: CommandArguments.Word) throws(Diagnostic) -> NodeID { try node(word) }
 
     func evaluationError(_ error: EvaluationError, at span: SourceSpan) -> Diagnostic {
-        Workspace.diagnostic(error, at: span)
+        located(error, at: span)
     }
 
     // MARK: :jvp

@@ -89,10 +89,13 @@ extension Session {
         lines.append("  shape  \(describe(shape: node.shape))")
         lines.append("  value  " + style.value(format.block(value, indent: 9)))
         if let (target, gradients) = lastGradients {
+            let partial = self.partial(target, word.text, seeded: lastSeeded)
             if let g = gradients[id] {
-                lines.append("  grad   ∂\(target)/∂\(word.text) = " + style.gradient(format.block(g, indent: 12 + target.count + word.text.count)))
+                lines.append("  grad   \(partial) = " + style.gradient(format.block(g, indent: 12 + partial.count)))
+            } else if let reason = noGradientReason(id, output: gradients.output) {
+                lines.append("  grad   \(partial): none, \(reason)")
             } else {
-                lines.append("  grad   ∂\(target)/∂\(word.text): \(target) does not depend on \(word.text)")
+                lines.append("  grad   \(partial): \(target) does not depend on \(word.text)")
             }
         } else {
             lines.append("  grad   not computed (run :backward or :grad)")

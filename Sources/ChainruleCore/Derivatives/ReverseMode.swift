@@ -104,7 +104,17 @@ public enum ReverseMode {
     /// Nodes that need a gradient: the output depends on them, and they depend on a
     /// differentiable leaf (or on one of `wrt`) through differentiable arguments.
     static func liveness(_ graph: Graph, output: NodeID, wrt: Set<NodeID>?) -> [Bool] {
-        var live = graph.ancestors(of: output)
+        // Reached from the output along arguments that are differentiated at all.
+        var live = Array(repeating: false, count: output + 1)
+        live[output] = true
+        for id in stride(from: output, through: 0, by: -1) where live[id] {
+            let node = graph[id]
+            let shapes = node.inputs.map { graph[$0].shape }
+            for (k, input) in node.inputs.enumerated() where node.op.differentiates(argument: k, shapes: shapes) {
+                live[input] = true
+            }
+        }
+        // …and reaching a leaf that is differentiated (or one of `wrt`).
         for id in 0...output where live[id] {
             let node = graph[id]
             if let wrt, wrt.contains(id) { continue }

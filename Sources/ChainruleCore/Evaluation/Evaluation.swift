@@ -1,8 +1,3 @@
-/// Stopped because the caller asked (Ctrl-C during a long computation).
-public struct Interrupted: Error, Sendable {
-    public init() {}
-}
-
 /// The forward pass's results: every node's value, kept so the reverse pass can reuse them.
 public struct Evaluation: Sendable {
     /// `values[id]` is the value of node `id`, or nil if it has not been computed.

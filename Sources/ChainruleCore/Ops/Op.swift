@@ -189,13 +189,4 @@ public enum Op: Hashable, Sendable {
             return nil
         }
     }
-
-    /// Whether the output's element `i` depends on the input's element `i` only (same shapes):
-    /// its local Jacobian is then diagonal.
-    public var isElementwise: Bool {
-        switch self {
-        case .identity, .pointwise, .binary, .compare: true
-        default: false
-        }
-    }
 }
