@@ -66,6 +66,8 @@ public enum ReverseMode {
             seed = emitter.graph.append(Node(op: .constant, inputs: [], shape: shape, kind: .input,
                                              value: Tensor(repeating: 1, shape: shape), role: .seed))
         } else {
+            // A known 1: rules fold it away (ḡ·d is d), so no node multiplies by the seed.
+            emitter.role = .gradient(of: output)
             seed = emitter.scalar(1)
         }
         return try emit(into: &emitter, base: graph.count, output: output, seed: seed, wrt: wrt, shouldStop: shouldStop)
