@@ -60,11 +60,11 @@ extension Session {
         var notPerturbed: [String] = []
     }
 
-    /// Relative tolerance of `:check`: central differences with h = 1e-6 are far more accurate than this.
+    /// Relative tolerance of `:check`: central differences with h = ∛ε·max(1, |x|) are far more accurate than this.
     static let checkTolerance = 1e-4
 
     /// Compares ∂target/∂leaf from the reverse pass with central differences
-    /// `(f(x+h) − f(x−h)) / 2h`, `h = 1e-6·max(1, |x|)`, for every element of every named leaf
+    /// `(f(x+h) − f(x−h)) / 2h`, `h = ∛ε·max(1, |x|)`, for every element of every named leaf
     /// the scalar `target` depends on differentiably. An element agrees when
     /// `|exact − numeric| ≤ 1e-4·max(|exact|, |numeric|) + noise`, where `noise = 64·ε·max|f|/h`
     /// bounds the rounding error of the differences. A disagreement is put down to a kink when
@@ -96,22 +96,11 @@ extension Session {
                 continue
             }
             var check = LeafCheck(name: name, shape: leaf.shape)
-            var probe = workspace
-            var shifted = leaf
-            func f(_ x: Double, at i: Int) throws(Diagnostic) -> Double {
-                shifted.scalars[i] = x
-                probe.setValue(shifted, of: name)
-                do { return try probe.value(of: target).scalars[0] } catch { throw located(error, at: span) }
-            }
+            let differences: FiniteDifferences
+            do { differences = try workspace.finiteDifferences(of: target, wrt: id) } catch { throw located(error, at: span) }
             for i in 0..<leaf.count {
-                let x = leaf.scalars[i]
-                let h = 1e-6 * max(1, abs(x))
-                // The steps actually taken, after rounding x ± h.
-                let (right, left) = (x + h, x - h)
-                let up = try f(right, at: i), down = try f(left, at: i)
-                shifted.scalars[i] = x
-                let numeric = (up - down) / (right - left)
-                let (a, n) = (exact.scalars[i], numeric)
+                let (up, down, h) = (differences.up.scalars[i], differences.down.scalars[i], differences.steps.scalars[i])
+                let (a, n) = (exact.scalars[i], differences.central.scalars[i])
                 let difference = abs(a - n)
                 let scale = max(abs(a), abs(n))
                 let noise = 64 * Double.ulpOfOne * max(abs(up), abs(down), abs(f0)) / h
@@ -123,7 +112,7 @@ extension Session {
                     continue
                 }
                 check.mismatches += 1
-                let forward = (up - f0) / (right - x), backward = (f0 - down) / (x - left)
+                let (forward, backward) = (differences.forward.scalars[i], differences.backward.scalars[i])
                 let oneSided = abs(forward - backward)
                 if oneSided > Session.checkTolerance * max(abs(forward), abs(backward)) + 2 * noise { check.kinks += 1 }
             }
@@ -156,7 +145,7 @@ extension Session {
                          format.format(leaf.maxRelativeError), verdict])
         }
         let out = label(target)
-        var lines = ["gradient check of \(out): reverse pass vs central differences, h = 1e-6·max(1, |x|)"]
+        var lines = ["gradient check of \(out): reverse pass vs central differences, h = ∛ε·max(1, |x|)"]
         if found.leaves.isEmpty {
             lines.append("no leaf to check: \(out) depends differentiably on no named leaf")
         } else {

@@ -131,24 +131,10 @@ struct Script {
         return result
     }
 
-    /// ∂output/∂leaf by central differences, changing one element of the leaf at a time.
-    /// `output` must be a scalar.
-    mutating func finiteDifference(of output: String, wrt leaf: String, step: Double = 1e-5) throws -> Tensor {
-        let original = try value(leaf)
-        var result = Tensor.zeros(original.shape)
-        defer { workspace.setValue(original, of: leaf) }
-        for i in original.scalars.indices {
-            let h = step * max(1, abs(original.scalars[i]))
-            var shifted = original
-            shifted.scalars[i] = original.scalars[i] + h
-            workspace.setValue(shifted, of: leaf)
-            let up = try value(output).scalars[0]
-            shifted.scalars[i] = original.scalars[i] - h
-            workspace.setValue(shifted, of: leaf)
-            let down = try value(output).scalars[0]
-            result.scalars[i] = (up - down) / (2 * h)
-        }
-        return result
+    /// ∂output/∂leaf by central differences, changing one element of the leaf at a time
+    /// (the program's one finite-difference routine). `output` must be a scalar.
+    mutating func finiteDifference(of output: String, wrt leaf: String) throws -> Tensor {
+        try workspace.finiteDifferences(of: try id(output), wrt: try id(leaf)).central
     }
 }
 

@@ -10,7 +10,7 @@ final class CheckTests: XCTestCase {
         return String(output.text.dropFirst(before))
     }
 
-    let heading = "gradient check of L: reverse pass vs central differences, h = 1e-6·max(1, |x|)\nleaf  shape  max abs error  max rel error\n"
+    let heading = "gradient check of L: reverse pass vs central differences, h = ∛ε·max(1, |x|)\nleaf  shape  max abs error  max rel error\n"
 
     /// Item: a classifier's class index is not perturbed (before: "class index 1e-06 is not a
     /// whole number", at the definition of L) and has no gradient to check.
@@ -53,7 +53,7 @@ final class CheckTests: XCTestCase {
     func testErrorsAreReportedAsTheyAre() {
         let (session, output) = makeSession()
         XCTAssertTrue(execute(session, "x = 1; L = sin(x)"))
-        let x = 1.0, h = 1e-6
+        let x = 1.0, h = pow(Double.ulpOfOne, 1.0 / 3)  // ∛ε·max(1, |x|)
         let numeric = (sin(x + h) - sin(x - h)) / ((x + h) - (x - h))
         let absolute = abs(cos(x) - numeric), relative = absolute / max(abs(cos(x)), abs(numeric))
         XCTAssertGreaterThan(absolute, 0)
@@ -89,9 +89,11 @@ final class CheckTests: XCTestCase {
     func testKinksAreExplainedAndOtherMismatchesAreNot() {
         let (session, output) = makeSession()
         XCTAssertTrue(execute(session, "z = [0, 1]; L = sum(relu(z - 0.0000005))"))
-        // Central difference at 0: (relu(5e-7) − relu(−1.5e-6)) / 2e-6 = 0.25; the reverse pass gives relu'(−5e-7) = 0.
+        // Central difference at 0: (relu(h − 5e-7) − relu(−h − 5e-7)) / 2h with h = ∛ε; the reverse pass gives relu'(−5e-7) = 0.
+        let h = pow(Double.ulpOfOne, 1.0 / 3)
+        let central = NumberFormat().format((h - 0.0000005) / ((0 + h) - (0 - h)))
         XCTAssertEqual(printed(session, output, ":check L"), heading
-                       + "z     (2)    0.25           1              at a kink: the two finite-difference points straddle it\n"
+                       + "z     (2)    \(central.padded(to: 13))  1              at a kink: the two finite-difference points straddle it\n"
                        + "max relative error 1: gradients differ only at kinks, which central differences cannot resolve\n")
         XCTAssertTrue(execute(session, "x = 0; L = sqrt(x)"))
         XCTAssertEqual(printed(session, output, ":check L"), heading

@@ -53,7 +53,7 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(execute(session, "z = [0, 1]; K = sum(relu(z))"))
         // At relu's kink the central difference is (h − 0)/2h = 0.5; the reverse pass uses 0.
         XCTAssertEqual(printed(session, output, ":check K"), """
-            gradient check of K: reverse pass vs central differences, h = 1e-6·max(1, |x|)
+            gradient check of K: reverse pass vs central differences, h = ∛ε·max(1, |x|)
             leaf  shape  max abs error  max rel error
             z     (2)    0.5            1              at a kink: the two finite-difference points straddle it
             max relative error 1: gradients differ only at kinks, which central differences cannot resolve

@@ -22,6 +22,10 @@ public struct FiniteDifferences: Sendable {
     public var backward: Tensor
     /// The step used per element: `h = ∛ε · max(1, |x|)`, balancing truncation and rounding.
     public var steps: Tensor
+    /// `f(x + h)`, `f(x − h)` per element, and `f(x)`: what the differences were made of.
+    public var up: Tensor
+    public var down: Tensor
+    public var centre: Double
 
     public static func step(at x: Double) -> Double { 6.0554544523933395e-06 * max(1, abs(x)) }
 }
@@ -30,14 +34,14 @@ extension Workspace {
     /// Central differences of scalar `output` with respect to every element of the leaf `leaf`.
     /// The one finite-difference routine of the program; works on a copy, so nothing changes.
     public func finiteDifferences(of output: NodeID, wrt leaf: NodeID) throws(EvaluationError) -> FiniteDifferences {
-        guard let name = graph[leaf].name, let original = entries[name]?.value else {
-            let zero = Tensor.zeros(graph[leaf].shape)
-            return FiniteDifferences(central: zero, forward: zero, backward: zero, steps: zero)
-        }
         var probe = self
         let centre = try probe.value(of: output).scalars[0]
-        var result = FiniteDifferences(central: .zeros(original.shape), forward: .zeros(original.shape),
-                                       backward: .zeros(original.shape), steps: .zeros(original.shape))
+        guard let name = graph[leaf].name, let original = entries[name]?.value else {
+            let zero = Tensor.zeros(graph[leaf].shape)
+            return FiniteDifferences(central: zero, forward: zero, backward: zero, steps: zero, up: zero, down: zero, centre: centre)
+        }
+        let zero = Tensor.zeros(original.shape)
+        var result = FiniteDifferences(central: zero, forward: zero, backward: zero, steps: zero, up: zero, down: zero, centre: centre)
         var shifted = original
         for i in 0..<original.count {
             if shouldStop() { throw .interrupted }
@@ -50,10 +54,14 @@ extension Workspace {
             probe.setValue(shifted, of: name)
             let down = try probe.value(of: output).scalars[0]
             shifted.scalars[i] = x
-            result.central.scalars[i] = (up - down) / (2 * h)
-            result.forward.scalars[i] = (up - centre) / h
-            result.backward.scalars[i] = (centre - down) / h
+            // The steps actually taken, after rounding x ± h.
+            let (right, left) = (x + h, x - h)
+            result.central.scalars[i] = (up - down) / (right - left)
+            result.forward.scalars[i] = (up - centre) / (right - x)
+            result.backward.scalars[i] = (centre - down) / (x - left)
             result.steps.scalars[i] = h
+            result.up.scalars[i] = up
+            result.down.scalars[i] = down
         }
         return result
     }
