@@ -33,8 +33,7 @@ extension Session {
         guard !params.isEmpty else {
             throw Diagnostic("there are no params to train; declare them with 'param W = …'", at: arguments.nameSpan)
         }
-        let ancestors = workspace.graph.ancestors(of: loss)
-        let used = params.filter { name in workspace.graph.node(named: name).map { $0 <= loss && ancestors[$0] } ?? false }
+        let used = workspace.trainableParams(of: loss)
         guard !used.isEmpty else {
             throw Diagnostic("\(lossWord.text) depends on none of the params (\(params.joined(separator: ", ")))", at: lossWord.span)
         }
@@ -48,13 +47,10 @@ extension Session {
                 interrupted = true
                 break
             }
-            let result = try gradients(of: loss, seed: nil, record: false, at: lossWord.span)
-            losses.append(workspace.evaluation[loss]?.scalars[0] ?? .nan)
-            for name in used {
-                guard let id = workspace.graph.node(named: name), let g = result[id],
-                      var w = workspace.entries[name]?.value else { continue }
-                for i in w.scalars.indices { w.scalars[i] -= rate * g.scalars[i] }
-                workspace.setValue(w, of: name)
+            do {
+                losses.append(try workspace.descend(loss, params: used, learningRate: rate))
+            } catch {
+                throw located(error, at: lossWord.span)
             }
             if showsProgress && (step == steps || step % max(1, steps / 100) == 0) {
                 output.write("\r" + progressBar(step: step, of: steps, loss: losses[losses.count - 1]), toError: false)
