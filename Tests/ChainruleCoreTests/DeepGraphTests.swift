@@ -38,12 +38,12 @@ final class DeepGraphTests: XCTestCase {
         XCTAssertEqual(diagnostics.count, 0)
         XCTAssertEqual(statements.count, Self.depth + 1)
         guard case .definition(let last) = statements.last,
-              case .binary(.multiply, let left, let right) = last.value.kind else {
+              case .chain(let left, let links) = last.value.kind, links.count == 1, links[0].op == .multiply else {
             return XCTFail("the last statement is not a product")
         }
         XCTAssertEqual(last.name, "x100000")
         XCTAssertEqual(left.kind, .name("x99999"))
-        XCTAssertEqual(right.kind, .number(1.0001))
+        XCTAssertEqual(links[0].operand.kind, .number(1.0001))
     }
 
     /// Each statement refers to the one before, so the chain is 100,000 definitions deep,
