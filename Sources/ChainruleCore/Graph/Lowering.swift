@@ -47,6 +47,9 @@ struct Lowering {
         } catch {
             throw self.error(error.text, at: focus)
         }
+        guard resultShape.count <= Limits.rank else {
+            throw error("the result would have \(resultShape.count) axes, more than the limit of \(Limits.rank)", at: focus)
+        }
         guard Limits.product(resultShape, limit: Limits.elements) != nil else {
             throw error("the result would have shape \(describe(shape: resultShape)), more than \(Limits.elements) elements", at: focus)
         }
