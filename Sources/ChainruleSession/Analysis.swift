@@ -12,6 +12,8 @@ extension Session {
         var matrix = Tensor.zeros([output.count, columns])
         var seed = Tensor.zeros(output.shape)
         for r in 0..<output.count {
+            // One reverse pass per row, each perhaps too small to poll on its own.
+            if shouldStop() { throw Diagnostic("interrupted", at: span) }
             seed.scalars[r] = 1
             let result: Gradients
             do { result = try workspace.gradients(of: y, seed: seed) } catch { throw Workspace.diagnostic(error, at: span) }
@@ -49,6 +51,7 @@ extension Session {
         var probe = workspace
         var result = Tensor.zeros(leaf.shape)
         for i in 0..<leaf.count {
+            if shouldStop() { throw Diagnostic("interrupted", at: span) }
             let h = 1e-6 * max(1, abs(leaf.scalars[i]))
             var shifted = leaf
             shifted.scalars[i] = leaf.scalars[i] + h

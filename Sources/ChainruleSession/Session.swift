@@ -26,6 +26,10 @@ public final class Session {
     var stepper: Stepper?
     /// Files being loaded, innermost last, to refuse a script that loads itself.
     var loading: [String] = []
+    /// `:load`s run since the outermost one began.
+    var loadsStarted = 0
+    static let maximumLoadDepth = 16
+    static let maximumLoads = 1000
     let output: OutputSink
 
     public init(output: OutputSink, colorOutput: Bool = false, colorError: Bool = false) {
