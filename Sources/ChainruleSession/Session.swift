@@ -24,6 +24,8 @@ public final class Session {
     var lastGradients: (target: String, gradients: Gradients)?
     /// Where `:step` stands, if a walk is under way.
     var stepper: Stepper?
+    /// `:set output N`: the most characters one command or value prints.
+    public var outputLimit = Session.defaultOutputLimit
     /// Files being loaded, innermost last, to refuse a script that loads itself.
     var loading: [String] = []
     /// `:load`s run since the outermost one began.
@@ -35,6 +37,7 @@ public final class Session {
     public init(output: OutputSink, colorOutput: Bool = false, colorError: Bool = false) {
         self.output = output
         self.colorAllowed = (colorOutput, colorError)
+        workspace.memoryLimit = Session.defaultMemoryLimit
     }
 
     /// Polled during long computations; return true to abandon them (Ctrl-C).
@@ -49,7 +52,7 @@ public final class Session {
     // MARK: Output
 
     func print(_ text: String, terminator: String = "\n") {
-        if !quiet { output.write(text + terminator, toError: false) }
+        if !quiet { output.write(bounded(text) + terminator, toError: false) }
     }
 
     public func report(_ diagnostic: Diagnostic) {

@@ -54,7 +54,7 @@ final class NestingTests: XCTestCase {
             ("y" + String(repeating: "^1", count: n), [3]),
             ("v" + String(repeating: ".T", count: n), [1, 2]),
             (String(repeating: "abs(", count: n) + "y" + String(repeating: ")", count: n), [3]),
-            (String(repeating: "[", count: n) + "y" + String(repeating: "]", count: n), [3]),
+            (String(repeating: "sum([", count: n / 2) + "y" + String(repeating: "])", count: n / 2), [3]),
             (String(repeating: "(", count: n) + "y" + String(repeating: ")", count: n), [3]),
             (String(repeating: "y - (", count: n) + "y" + String(repeating: ")", count: n), [3]),
             (String(repeating: "y * (", count: n - 1) + "1 + 1" + String(repeating: ")", count: n - 1), [(1..<n).reduce(2.0) { product, _ in 3 * product }]),
