@@ -39,10 +39,10 @@ extension Session {
                 detail: "Shows only the nodes NODE depends on (default: the last defined node), in creation order, which is a topological order. Unnamed intermediates are shown as %ID.",
                 example: ":forward f", run: { s, a throws(Diagnostic) in try s.forward(a) }),
         Command(name: "backward", usage: ":backward [NODE] [seed=VALUE]", summary: "backprop from NODE, printing every gradient, local Jacobian and chain-rule product",
-                detail: "Walks the graph in reverse topological order. For each node: the upstream gradient ∂NODE/∂node (summed over its consumers when it feeds several), and for each input edge the local Jacobian ∂node/∂input and the chain-rule product. NODE defaults to the last defined node and must be a scalar unless seed= gives ∂NODE/∂NODE.",
+                detail: "Walks the graph in reverse topological order. For each node: the upstream gradient ∂NODE/∂node (summed over its consumers when it feeds several), and for each input edge the local Jacobian ∂node/∂input and the chain-rule product. NODE defaults to the last defined node and must be a scalar unless seed=p gives ∂NODE/∂NODE; with a seed every row is the vector–Jacobian product p·∂NODE/∂node, and is labelled so. Numbers written in a formula and class indices (the t of cross_entropy(z, t)) are constants: they get no gradient.",
                 example: ":backward L\n:backward y seed=[1, 0]", run: { s, a throws(Diagnostic) in try s.backward(a) }),
         Command(name: "grad", usage: ":grad NODE [wrt X]", summary: "the gradient ∂NODE/∂X (default: every leaf)",
-                detail: "NODE must be a scalar. Without 'wrt', prints the gradient with respect to every named leaf.",
+                detail: "NODE must be a scalar. Without 'wrt', prints the gradient with respect to every named leaf, leaving out leaves NODE uses only as class indices (they have no gradient; 'wrt' says so).",
                 example: ":grad L wrt W", run: { s, a throws(Diagnostic) in try s.grad(a) }),
         Command(name: "explain", usage: ":explain L X", summary: "∂L/∂X as the chain rule's sum over paths, path by path",
                 detail: "Lists every path from X to L (up to 24), the product of the local derivatives along it (written out when they are numbers) and its value; the paths add up to the gradient the reverse pass computes, which is shown last. A node used twice by one operation (x * x) gives two paths.",
@@ -51,7 +51,7 @@ extension Session {
                 detail: "Rows are Y's elements and columns X's, both flattened row-major. Built with one reverse pass per element of Y.",
                 example: ":jacobian h x", run: { s, a throws(Diagnostic) in try s.jacobian(a) }),
         Command(name: "check", usage: ":check [NODE]", summary: "compare backprop gradients with central finite differences",
-                detail: "For every named leaf, compares ∂NODE/∂leaf from the reverse pass with (f(x+h) − f(x−h))/2h, element by element, and reports the largest relative error. Kinks (relu at 0) can disagree.",
+                detail: "For every named leaf NODE depends on, compares ∂NODE/∂leaf from the reverse pass with (f(x+h) − f(x−h))/2h, element by element, and reports the largest absolute and relative errors as they are. An element agrees within 1e-4 relative, or within the rounding noise of the differences. Where the one-sided differences disagree too, the row says the two points straddle a kink (relu at 0). Class indices are not perturbed.",
                 example: ":check L", run: { s, a throws(Diagnostic) in try s.check(a) }),
         Command(name: "step", usage: ":step [NODE]", summary: "advance one node: forward through the graph, then backward; shows where it stands",
                 detail: "Each :step evaluates the next node NODE (default: the last defined node) depends on, in topological order, showing its inputs and value. After the last node, each :step goes one node back: its gradient, its local Jacobians and chain-rule products, as :backward shows them. Defining anything starts the walk afresh.",
@@ -97,7 +97,9 @@ extension Session {
         switch name {
         case "functions":
             let width = Builtins.functions.map(\.signature.count).max() ?? 0
-            print((["functions:"] + Builtins.functions.map { "  " + $0.signature.padded(to: width) + "  " + $0.summary })
+            let aliases = Builtins.aliases.map(\.spelling).joined(separator: ", ")
+            print((["functions:"] + Builtins.functions.map { "  " + $0.signature.padded(to: width) + "  " + $0.summary }
+                   + ["the spellings slides use, \(aliases), name the same functions"])
                 .joined(separator: "\n"))
         case "language":
             print(Session.languageHelp)
@@ -126,7 +128,8 @@ extension Session {
           param name = expr    a trainable leaf
           expr                 print the value
           :command args        a command
-        operators, loosest first:  + -   * / @   -x   ^   f(x) a[i] a.T
+        operators, loosest first:  + -   * / @ ·   -x   ^   f(x) a[i] a.T
+        from slides: A·x is A @ x (both sides rank ≥ 1), 2·x is 2 * x (a scalar side); × is *, − is -
         literals: 3  2.5  1e-3  [1, 2]  [[1, 2], [3, 4]]  "ij,j->i" (einsum specs)
         indexing: x[0]  x[-1]  A[1, 2]  A[1]  A[:, 0]
         comments start with '#'; a line ending inside brackets or after an operator continues

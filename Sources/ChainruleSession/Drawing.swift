@@ -33,7 +33,7 @@ extension Session {
                 text += style.dim("  \(describe(shape: node.shape))")
                 if let value = workspace.evaluation[id] { text += "  " + style.value(format.inline(value)) }
                 if let (output, g) = gradients, let gradient = g[id] {
-                    text += "  " + style.gradient("∂\(output)/∂\(label(id)) = \(format.inline(gradient))")
+                    text += "  " + style.gradient(partial(output, label(id), seeded: lastSeeded) + " = \(format.inline(gradient))")
                 }
                 for (k, input) in node.inputs.enumerated().reversed() {
                     stack.append((input, level + 1, k == node.inputs.count - 1))
@@ -72,7 +72,7 @@ extension Session {
             var rows = [node.isLeaf ? "\(label(id)) (\(node.name == nil ? "const" : node.kind.rawValue))" : "\(label(id)) = \(operation(id))"]
             rows.append("shape \(describe(shape: node.shape))")
             if let value = workspace.evaluation[id] { rows.append("value \(format.inline(value))") }
-            if let (output, g) = gradients, let gradient = g[id] { rows.append("∂\(output)/∂\(label(id)) \(format.inline(gradient))") }
+            if let (output, g) = gradients, let gradient = g[id] { rows.append(partial(output, label(id), seeded: lastSeeded) + " \(format.inline(gradient))") }
             let fill = node.kind == .param ? "#fde9c9" : node.isLeaf ? "#dbe9f7" : "#ffffff"
             lines.append("  n\(id) [label=\(Session.dotString(rows.joined(separator: "\n"))), style=filled, fillcolor=\"\(fill)\"];")
         }
@@ -101,7 +101,7 @@ extension Session {
 
     func dot(_ arguments: CommandArguments) throws(Diagnostic) {
         try arguments.expect(count: 0...1, usage: ":dot [FILE]")
-        do { try workspace.evaluateAll() } catch { throw Workspace.diagnostic(error, at: arguments.nameSpan) }
+        do { try workspace.evaluateAll() } catch { throw located(error, at: arguments.nameSpan) }
         let text = dot()
         guard let file = arguments.words.first else {
             print(text, terminator: "")

@@ -25,6 +25,10 @@ extension Session {
         }
         let graph = workspace.graph
         let (out, name) = (label(output), label(input))
+        if let reason = noGradientReason(input, output: output) {
+            print("∂\(out)/∂\(name): none, " + reason)
+            return
+        }
         let onPath = nodesBetween(input, output)
         guard input <= output, onPath[output] else {
             print("∂\(out)/∂\(name) = 0: no path leads from \(name) to \(out)")
@@ -67,13 +71,17 @@ extension Session {
     }
 
     /// Nodes that lie on some path from `source` to `target`: descendants of `source` among the ancestors of `target`.
+    /// Only differentiable edges count: a path through a class index carries no derivative.
     func nodesBetween(_ source: NodeID, _ target: NodeID) -> [Bool] {
         guard source <= target else { return [] }
-        let ancestors = workspace.graph.ancestors(of: target)
+        let graph = workspace.graph
+        let ancestors = graph.differentiableAncestors(of: target)
         var mark = Array(repeating: false, count: target + 1)
         mark[source] = ancestors[source]
         for id in (source + 1)..<(target + 1) where ancestors[id] {
-            mark[id] = workspace.graph[id].inputs.contains { $0 >= source && mark[$0] }
+            mark[id] = graph[id].inputs.indices.contains { k in
+                graph[id].inputs[k] >= source && mark[graph[id].inputs[k]] && graph.isDifferentiable(id, argument: k)
+            }
         }
         return mark
     }
@@ -87,7 +95,8 @@ extension Session {
         var count = Array(repeating: 0, count: target + 1)
         count[source] = 1
         for id in (source + 1)..<(target + 1) where onPath[id] {
-            for input in workspace.graph[id].inputs where input >= source && onPath[input] {
+            for (k, input) in workspace.graph[id].inputs.enumerated()
+            where input >= source && onPath[input] && workspace.graph.isDifferentiable(id, argument: k) {
                 count[id] = min(count[id] + count[input], Session.pathCountCap)
             }
         }
@@ -99,7 +108,8 @@ extension Session {
     func enumeratePaths(from source: NodeID, to target: NodeID, through onPath: [Bool], limit: Int) -> [[PathEdge]] {
         var consumers: [NodeID: [PathEdge]] = [:]
         for id in source...target where onPath[id] {
-            for (k, input) in workspace.graph[id].inputs.enumerated() where input >= source && onPath[input] {
+            for (k, input) in workspace.graph[id].inputs.enumerated()
+            where input >= source && onPath[input] && workspace.graph.isDifferentiable(id, argument: k) {
                 consumers[input, default: []].append(PathEdge(consumer: id, argument: k))
             }
         }

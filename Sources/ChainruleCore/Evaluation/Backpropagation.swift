@@ -26,7 +26,9 @@ public struct Gradients: Sendable {
     ///
     /// Walks nodes in reverse creation order; each node's gradient is complete when
     /// reached, because all its consumers come after it. Contributions from several
-    /// consumers are summed.
+    /// consumers are summed. Edges that are not differentiable (into a literal or a class
+    /// index, see ``Graph/isDifferentiable(_:argument:)``) are not pulled back at all, so a
+    /// node reached only through them keeps a nil gradient.
     public static func run(from output: NodeID, seed: Tensor, graph: Graph, values: Evaluation,
                            recordContributions: Bool = false,
                            shouldStop: () -> Bool = { false }) throws(EvaluationError) -> Gradients {
@@ -46,7 +48,7 @@ public struct Gradients: Sendable {
                     guard let y = values[id] else { preconditionFailure("backward before forward") }
                     arguments.removeAll(keepingCapacity: true)
                     for input in inputs { arguments.append(values[input] ?? Tensor(0)) }
-                    for (k, input) in inputs.enumerated() {
+                    for (k, input) in inputs.enumerated() where graph.isDifferentiable(id, argument: k) {
                         let contribution = nodes[id].op.pullback(g, inputs: arguments, output: y, input: k)
                         if recordContributions {
                             result.contributions.append(EdgeContribution(consumer: id, argument: k, input: input, value: contribution))

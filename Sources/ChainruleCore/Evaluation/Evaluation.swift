@@ -1,8 +1,3 @@
-/// Stopped because the caller asked (Ctrl-C during a long computation).
-public struct Interrupted: Error, Sendable {
-    public init() {}
-}
-
 /// Asks `shouldStop` after every ``interval`` units of work (elements computed), so that
 /// a pass over a few huge nodes and a pass over many tiny ones are both stopped promptly.
 public struct StopPoll {

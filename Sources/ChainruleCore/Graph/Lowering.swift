@@ -95,14 +95,14 @@ struct Lowering {
             return try apply(.pointwise(.negate), [(try lower(operand), operand.range)], focus: expr.focus)
         case .binary(let op, let a, let b):
             let left = try lower(a), right = try lower(b)
-            return try apply(Lowering.op(for: op), [(left, a.range), (right, b.range)], focus: expr.focus)
+            return try apply(self.op(for: op, left, right), [(left, a.range), (right, b.range)], focus: expr.focus)
         case .chain(let first, let links):
             // Left to right, one node per operator: `a + b - c` is `(a + b) - c`.
             var value = try lower(first)
             var range = first.range
             for link in links {
                 let right = try lower(link.operand)
-                value = try apply(Lowering.op(for: link.op), [(value, range), (right, link.operand.range)], focus: link.focus)
+                value = try apply(self.op(for: link.op, value, right), [(value, range), (right, link.operand.range)], focus: link.focus)
                 range = range.union(link.operand.range)
             }
             return value
@@ -123,13 +123,16 @@ struct Lowering {
                     components.append(.slice(start: try bound(start), stop: try bound(stop), step: try bound(step)))
                 }
             }
-            return try apply(.index(components), [(value, base.range)], focus: expr.focus)
+            let plan: IndexPlan
+            do { plan = try IndexPlan(components: components, shape: shape(value)) } catch { throw self.error(error.text, at: expr.focus) }
+            return try apply(.index(plan), [(value, base.range)], focus: expr.focus)
         case .call(let name, let arguments, let keywords):
             return try lowerCall(name, arguments, keywords, expr: expr)
         }
     }
 
-    static func op(for op: BinaryOperator) -> Op {
+    /// The operation of a binary operator between two lowered operands.
+    func op(for op: BinaryOperator, _ left: Value, _ right: Value) -> Op {
         switch op {
         case .add: .binary(.add)
         case .subtract: .binary(.subtract)
@@ -137,6 +140,8 @@ struct Lowering {
         case .divide: .binary(.divide)
         case .power: .binary(.power)
         case .matmul: .matmul
+        // `·` from slides: a matrix product between tensors, a product when either side is a scalar.
+        case .middleDot: shape(left).isEmpty || shape(right).isEmpty ? .binary(.multiply) : .matmul
         }
     }
 

@@ -25,7 +25,16 @@ public enum Suggestions {
                 scored.append((candidate, reach + 1))
             }
         }
-        return scored.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.prefix(limit).map(\.0)
+        let nearest = scored.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map(\.0)
+        let sameLetters = differingInCase(from: word, among: candidates)
+        return Array((sameLetters + nearest.filter { !sameLetters.contains($0) }).prefix(limit))
+    }
+
+    /// The case-insensitive pass: candidates spelt like `word` but for case (`RELU` → `relu`),
+    /// sorted; they come before every other suggestion.
+    static func differingInCase(from word: String, among candidates: [String]) -> [String] {
+        let folded = word.lowercased()
+        return Set(candidates).filter { $0 != word && $0.lowercased() == folded }.sorted()
     }
 
     /// `; did you mean 'a'?`, `; did you mean 'a' or 'b'?`, or nil when nothing is close.

@@ -3,9 +3,11 @@
 /// Each case's forward rule and vector–Jacobian product (its derivative, applied
 /// to an upstream gradient) live side by side in the file of its family:
 /// `Pointwise.swift` (elementwise functions), `Arithmetic.swift` (broadcasting
-/// `+ - * / ^`), `Structure.swift` (matmul, transpose, indexing, stacking,
-/// reductions, einsum) and `Losses.swift`. Backward never builds a Jacobian to
-/// move a gradient; ``LocalJacobian`` builds one only to show it.
+/// `+ - * / ^`, two-argument `max`/`min`, activations with a slope input),
+/// `Structure.swift` (matmul, transpose, indexing, stacking, reductions, einsum)
+/// and `Losses.swift`. Whatever depends only on shapes is settled when the node is
+/// built and carried in the op, so a pullback has no failure to hide. Backward
+/// never builds a Jacobian to move a gradient; ``LocalJacobian`` builds one only to show it.
 public enum Op: Equatable, Sendable {
     /// A leaf: the node's stored value.
     case constant
@@ -16,15 +18,20 @@ public enum Op: Equatable, Sendable {
     case matmul
     case dot
     case transpose
-    case index([IndexComponent])
+    /// Basic indexing, resolved for the input's shape when the node is built.
+    case index(IndexPlan)
     /// Scalar or tensor inputs of one shape stacked along a new leading axis.
     case stack
+    /// The sum of all elements, or along one axis. The axis is resolved when the node is
+    /// built (`0 ≤ axis < rank`; a negative axis as written has been counted from the end).
     case sum(axis: Int?)
+    /// The mean of all elements, or along one resolved axis (as for ``sum(axis:)``).
     case mean(axis: Int?)
     case max
     case softmax
     case logSoftmax
-    case einsum(EinsumSpec)
+    /// NumPy einsum, bound to its operands' shapes when the node is built.
+    case einsum(EinsumPlan)
     case loss(Loss)
 
     /// The name used in listings and in JSON's `op` field.
@@ -70,8 +77,11 @@ public enum Op: Equatable, Sendable {
             return []
         case .transpose:
             return shapes[0].reversed()
-        case .index(let components):
-            return try IndexPlan(components: components, shape: shapes[0]).resultShape
+        case .index(let plan):
+            guard shapes[0] == plan.sourceShape else {
+                throw ShapeMessage("an index planned for shape \(describe(shape: plan.sourceShape)) cannot index shape \(describe(shape: shapes[0]))")
+            }
+            return plan.resultShape
         case .stack:
             guard let first = shapes.first else { throw ShapeMessage("an empty list has no shape") }
             if let other = shapes.first(where: { $0 != first }) {
@@ -81,13 +91,19 @@ public enum Op: Equatable, Sendable {
         case .sum(let axis), .mean(let axis):
             guard let axis else { return [] }
             var shape = shapes[0]
-            shape.remove(at: try Reduction.normalize(axis: axis, rank: shape.count))
+            guard axis >= 0 && axis < shape.count else {
+                throw ShapeMessage("axis \(axis) is out of range for a tensor of rank \(shape.count)")
+            }
+            shape.remove(at: axis)
             return shape
         case .max:
             guard shapes[0].reduce(1, *) > 0 else { throw ShapeMessage("max of an empty tensor") }
             return []
-        case .einsum(let spec):
-            return try spec.sizes(for: shapes).output
+        case .einsum(let plan):
+            guard shapes == plan.shapes else {
+                throw ShapeMessage("an einsum planned for shapes \(plan.shapes.map { describe(shape: $0) }.joined(separator: ", ")) cannot take other shapes")
+            }
+            return plan.outputShape
         case .loss(let loss):
             try loss.check(shapes)
             return []
@@ -128,20 +144,10 @@ public enum Op: Equatable, Sendable {
             guard case .success(let result) = Matmul.shape(shapes[0], shapes[1]) else { return nil }
             let inner = shapes[0].last ?? 1
             return Limits.product(result + [inner], limit: Int.max / 2) ?? Int.max
-        case .einsum(let spec):
-            guard let sizes = try? spec.sizes(for: shapes) else { return nil }
-            return Limits.product(sizes.labels, limit: Int.max / 2) ?? Int.max
+        case .einsum(let plan):
+            return Limits.product(plan.sizes, limit: Int.max / 2) ?? Int.max
         default:
             return nil
-        }
-    }
-
-    /// Whether the output's element `i` depends on the input's element `i` only (same shapes):
-    /// its local Jacobian is then diagonal.
-    public var isElementwise: Bool {
-        switch self {
-        case .identity, .pointwise, .binary: true
-        default: false
         }
     }
 }

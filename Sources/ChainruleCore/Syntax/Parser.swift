@@ -198,7 +198,7 @@ public struct Parser {
         return chain(first, links)
     }
 
-    /// term := unary (('*' | '/' | '@') unary)*      (left-associative, kept flat)
+    /// term := unary (('*' | '/' | '@' | '·') unary)*      (left-associative, kept flat)
     mutating func parseTerm() throws(Failure) -> Expr {
         let first = try parseUnary()
         var links: [ChainLink] = []
@@ -392,6 +392,7 @@ extension TokenKind {
         case .star: .multiply
         case .slash: .divide
         case .at: .matmul
+        case .middleDot: .middleDot
         default: nil
         }
     }

@@ -68,12 +68,15 @@ extension Expr.Kind {
 
 public enum BinaryOperator: String, Sendable, Equatable {
     case add = "+", subtract = "-", multiply = "*", divide = "/", matmul = "@", power = "^"
+    /// `·` as pasted from slides: `@` when both sides have rank ≥ 1, `*` when either is a scalar
+    /// (decided from the shapes when the expression is lowered).
+    case middleDot = "·"
 
     /// Binding strength: higher binds tighter.
     public var precedence: Int {
         switch self {
         case .add, .subtract: 1
-        case .multiply, .divide, .matmul: 2
+        case .multiply, .divide, .matmul, .middleDot: 2
         case .power: 4
         }
     }

@@ -63,8 +63,4 @@ extension Workspace {
         case .interrupted: Diagnostic("interrupted", at: span)
         }
     }
-
-    func unwrap<T>(_ body: () throws(EvaluationError) -> T) throws(Diagnostic) -> T {
-        do { return try body() } catch { throw Workspace.diagnostic(error, at: nil) }
-    }
 }

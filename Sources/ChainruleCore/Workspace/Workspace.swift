@@ -71,6 +71,7 @@ public struct Workspace: Sendable {
 
     /// Adds or replaces a definition. Throws (leaving everything as it was) when the
     /// definition itself is wrong; returns warnings for other definitions it breaks.
+    /// A plain `name = value` for an existing leaf keeps the leaf's kind (param or input).
     @discardableResult
     public mutating func define(_ definition: Definition, in source: Source) throws(Diagnostic) -> [Diagnostic] {
         let span = SourceSpan(source, definition.range)
@@ -84,7 +85,13 @@ public struct Workspace: Sendable {
                              at: SourceSpan(source, definition.nameRange))
         }
 
-        var entry = Entry(name: definition.name, kind: definition.kind, formula: definition.value,
+        var kind = definition.kind
+        if kind == .formula, dependencies.isEmpty, let old = entries[definition.name], old.isLeaf {
+            // `w = 2` after `param w = -2` gives the leaf a new value; it stays a param.
+            // Only `input`/`param`, or a formula, changes what a leaf is.
+            kind = old.kind
+        }
+        var entry = Entry(name: definition.name, kind: kind, formula: definition.value,
                           value: nil, dependencies: dependencies, span: span)
         if dependencies.isEmpty || definition.kind != .formula {
             // A leaf: evaluated once, now.
