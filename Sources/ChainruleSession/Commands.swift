@@ -65,8 +65,8 @@ extension Session {
         Command(name: "train", usage: ":train LOSS [steps=N] [lr=η]", summary: "gradient descent on the param leaves, with progress and the loss curve",
                 detail: "Repeats: forward, backward from LOSS, then W ← W − η·∂LOSS/∂W for every param W that LOSS depends on. Defaults: steps=100, lr=0.1. Inputs and other leaves stay fixed. Ctrl-C stops early and keeps what was learned. Prints the loss before and after and draws the loss curve.",
                 example: ":train L steps=500 lr=0.5", run: { s, a throws(Diagnostic) in try s.train(a) }),
-        Command(name: "set", usage: ":set KEY VALUE", summary: "settings: precision N, color on|off",
-                detail: "precision: significant digits shown (1 to 17, default 6). color: colour on a terminal (never with NO_COLOR set).",
+        Command(name: "set", usage: ":set KEY VALUE", summary: "settings: precision N, color on|off, output N, memory SIZE",
+                detail: "precision: significant digits shown (1 to 17, default 6). color: colour on a terminal (never with NO_COLOR set). output: the most characters one command or value prints (default 1000000); longer output is cut with a note. memory: the most the graph's values may occupy, as 2GB, 500MB or bytes (default 2GB); a definition past it is refused.",
                 example: ":set precision 4", run: { s, a throws(Diagnostic) in try s.set(a) }),
     ] + derivativeCommands
 
@@ -136,7 +136,7 @@ extension Session {
         """
 
     func set(_ arguments: CommandArguments) throws(Diagnostic) {
-        let usage = ":set precision N | :set color on|off"
+        let usage = ":set precision N | :set color on|off | :set output N | :set memory SIZE"
         try arguments.expect(count: 2...2, usage: usage)
         let key = arguments.words[0], value = arguments.words[1]
         switch key.text {
@@ -153,8 +153,18 @@ extension Session {
             if colorSetting && !colorAllowed.output {
                 print("note: colour stays off: output is not a terminal or NO_COLOR is set")
             }
+        case "output":
+            guard let n = Int(value.text), (1000...1_000_000_000).contains(n) else {
+                throw Diagnostic("output must be a whole number of characters from 1000 to 1000000000", at: value.span)
+            }
+            outputLimit = n
+        case "memory":
+            guard let bytes = Session.parse(bytes: value.text), bytes >= 1_000_000 else {
+                throw Diagnostic("memory must be a size of at least 1MB, as in 2GB, 500MB or 1000000", at: value.span)
+            }
+            workspace.memoryLimit = bytes
         default:
-            let hint = Suggestions.didYouMean(key.text, among: ["precision", "color"]) ?? "; settings are 'precision' and 'color'"
+            let hint = Suggestions.didYouMean(key.text, among: ["precision", "color", "output", "memory"]) ?? "; settings are 'precision', 'color', 'output' and 'memory'"
             throw Diagnostic("unknown setting '\(key.text)'" + hint, at: key.span)
         }
     }

@@ -36,7 +36,8 @@ extension Session {
         }
         let paths = enumeratePaths(from: input, to: output, through: onPath, limit: Session.pathLimit + 1)
         let total = countPaths(from: input, to: output, through: onPath)
-        var lines = ["∂\(out)/∂\(name) as a sum over \(total) path\(total == 1 ? "" : "s") from \(name) to \(out): multiply the local derivatives along each path, add the paths"]
+        let counted = total >= Session.pathCountCap ? "more than 10¹⁸ paths" : "\(total) path\(total == 1 ? "" : "s")"
+        var lines = ["∂\(out)/∂\(name) as a sum over \(counted) from \(name) to \(out): multiply the local derivatives along each path, add the paths"]
         var sum = Tensor.zeros(graph[input].shape)
         for (n, path) in paths.prefix(Session.pathLimit).enumerated() {
             let (contribution, factors) = pullAlong(path, from: output)
@@ -60,7 +61,8 @@ extension Session {
         let reverse = "reverse pass ∂\(out)/∂\(name)"
         let width = max(reverse.count, "sum of the paths".count)
         if total > Session.pathLimit {
-            lines.append("  (\(total - Session.pathLimit) more paths not listed; the reverse pass adds them all)")
+            let rest = total >= Session.pathCountCap ? "more than 10¹⁸" : "\(total - Session.pathLimit)"
+            lines.append("  (\(rest) more paths not listed; the reverse pass adds them all)")
         } else {
             lines.append("  " + "sum of the paths".padded(to: width) + " = " + style.gradient(format.inline(sum)))
         }
@@ -84,15 +86,18 @@ extension Session {
         return mark
     }
 
+    /// Path counts from here on are shown as "more than 10¹⁸" rather than as a number.
+    static let pathCountCap = 1_000_000_000_000_000_000
+
     /// How many distinct paths (an input used twice by one node gives two) lead from `source` to `target`,
-    /// saturating instead of overflowing.
+    /// saturating at ``pathCountCap`` instead of overflowing.
     func countPaths(from source: NodeID, to target: NodeID, through onPath: [Bool]) -> Int {
         var count = Array(repeating: 0, count: target + 1)
         count[source] = 1
         for id in (source + 1)..<(target + 1) where onPath[id] {
             for (k, input) in workspace.graph[id].inputs.enumerated()
             where input >= source && onPath[input] && workspace.graph.isDifferentiable(id, argument: k) {
-                count[id] = count[id].addingReportingOverflow(count[input]).overflow ? Int.max : count[id] + count[input]
+                count[id] = min(count[id] + count[input], Session.pathCountCap)
             }
         }
         return count[target]

@@ -26,13 +26,20 @@ public final class Session {
     var lastSeeded = false
     /// Where `:step` stands, if a walk is under way.
     var stepper: Stepper?
+    /// `:set output N`: the most characters one command or value prints.
+    public var outputLimit = Session.defaultOutputLimit
     /// Files being loaded, innermost last, to refuse a script that loads itself.
     var loading: [String] = []
+    /// `:load`s run since the outermost one began.
+    var loadsStarted = 0
+    static let maximumLoadDepth = 16
+    static let maximumLoads = 1000
     let output: OutputSink
 
     public init(output: OutputSink, colorOutput: Bool = false, colorError: Bool = false) {
         self.output = output
         self.colorAllowed = (colorOutput, colorError)
+        workspace.memoryLimit = Session.defaultMemoryLimit
     }
 
     /// Polled during long computations; return true to abandon them (Ctrl-C).
@@ -47,7 +54,7 @@ public final class Session {
     // MARK: Output
 
     func print(_ text: String, terminator: String = "\n") {
-        if !quiet { output.write(text + terminator, toError: false) }
+        if !quiet { output.write(bounded(text) + terminator, toError: false) }
     }
 
     public func report(_ diagnostic: Diagnostic) {

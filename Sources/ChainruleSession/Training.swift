@@ -80,10 +80,13 @@ extension Session {
         guard let top = finite.max(), let bottom = finite.min() else { return ["(no finite loss to draw)"] }
         let columns = min(losses.count, 60)
         let samples = (0..<columns).map { c in losses[c * (losses.count - 1) / max(columns - 1, 1)] }
-        let span = top - bottom
+        // Halved, so that the range of two finite losses (up to ±1.8e308) cannot overflow.
+        let halfSpan = top / 2 - bottom / 2
         let eighths = samples.map { v -> Int in
             guard v.isFinite else { return height * 8 }
-            return span == 0 ? height * 4 : Int(((v - bottom) / span * Double(height * 8 - 1)).rounded()) + 1
+            guard halfSpan > 0 else { return height * 4 }
+            let fraction = min(1, max(0, (v / 2 - bottom / 2) / halfSpan))
+            return Int((fraction * Double(height * 8 - 1)).rounded()) + 1
         }
         let blocks: [Character] = [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
         let labels = [format.format(top), format.format(bottom)]

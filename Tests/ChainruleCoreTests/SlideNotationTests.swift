@@ -125,8 +125,35 @@ final class SlideNotationTests: XCTestCase {
         // `·` binds like `*` and `@`, left to right, tighter than `+`, looser than `^`;
         // a line ending after it continues.
         XCTAssertEqual(Printer.expression(d.value), "a + B · c^2 · d")
-        guard case .binary(.add, _, let product) = d.value.kind, case .binary(.middleDot, let left, _) = product.kind,
-              case .binary(.middleDot, _, _) = left.kind else { return XCTFail("\(d.value.kind)") }
+        guard case .chain(let a, let sum) = d.value.kind, a.kind == .name("a"), sum.map(\.op) == [.add],
+              case .chain(let b, let product) = sum[0].operand.kind, b.kind == .name("B"),
+              product.map(\.op) == [.middleDot, .middleDot],
+              case .binary(.power, _, _) = product[0].operand.kind, product[1].operand.kind == .name("d")
+        else { return XCTFail("\(d.value.kind)") }
+    }
+
+    /// In a chain each `·` is decided from the shapes on its two sides: the product so far and the next operand.
+    func testMiddleDotInAChainIsDecidedLinkByLink() throws {
+        var script = try Script("""
+            A = [[1, 2, 3], [4, 5, 6]]
+            x = [1, 0, -1]
+            u = A·x·3
+            v = 2·A·x
+            w = x·x·A.T
+            """)
+        assertClose(try script.value("u"), [-6, -6], shape: [2])
+        assertClose(try script.value("v"), [-4, -4], shape: [2])
+        // x·x is the scalar 2, so the second `·` scales A.T elementwise.
+        assertClose(try script.value("w"), [2, 8, 4, 10, 6, 12], shape: [3, 2])
+        let graph = script.workspace.graph
+        XCTAssertEqual(graph[try script.id("u")].op.name, "mul")
+        XCTAssertEqual(graph[graph[try script.id("u")].inputs[0]].op.name, "matmul")
+        XCTAssertEqual(graph[try script.id("v")].op.name, "matmul")
+        XCTAssertEqual(graph[graph[try script.id("v")].inputs[0]].op.name, "mul")
+        XCTAssertEqual(graph[try script.id("w")].op.name, "mul")
+        // ∂sum(u)/∂x through the matrix product: 3·(column sums of A).
+        var loss = try Script("A = [[1, 2, 3], [4, 5, 6]]\nx = [1, 0, -1]\nL = sum(A·x·3)")
+        assertClose(try loss.gradient(of: "L", wrt: "x"), [15, 21, 27], shape: [3])
     }
 
     func testStepAndSign() throws {

@@ -1,3 +1,35 @@
+/// Asks `shouldStop` after every ``interval`` units of work (elements computed), so that
+/// a pass over a few huge nodes and a pass over many tiny ones are both stopped promptly.
+public struct StopPoll {
+    /// Elements of work between two questions; a node counts at least one.
+    public static let interval = 1 << 16
+    let shouldStop: () -> Bool
+    var done = 0
+
+    public init(_ shouldStop: @escaping () -> Bool) { self.shouldStop = shouldStop }
+
+    /// The work of computing node `id`: its multiply–adds for products, else its elements.
+    static func units(of id: NodeID, in nodes: UnsafeBufferPointer<Node>) -> Int {
+        let node = nodes[id]
+        switch node.op {
+        case .matmul, .einsum:
+            return node.op.work(node.inputs.map { nodes[$0].shape }) ?? Int.max / 2
+        default:
+            var count = 1
+            for size in node.shape { count &*= size }
+            return count
+        }
+    }
+
+    /// Counts `units` of work about to be done; throws when the caller asked to stop.
+    public mutating func account(_ units: Int) throws(EvaluationError) {
+        done += Swift.min(Swift.max(1, units), StopPoll.interval)
+        guard done >= StopPoll.interval else { return }
+        done = 0
+        if shouldStop() { throw .interrupted }
+    }
+}
+
 /// The forward pass's results: every node's value, kept so the reverse pass can reuse them.
 public struct Evaluation: Sendable {
     /// `values[id]` is the value of node `id`, or nil if it has not been computed.
@@ -48,22 +80,25 @@ public struct Evaluation: Sendable {
     mutating func compute(in graph: Graph, shouldStop: () -> Bool,
                           include: (NodeID) -> Bool) throws(EvaluationError) {
         var arguments: [Tensor] = []
-        try graph.nodes.withUnsafeBufferPointer { (nodes) throws(EvaluationError) in
-            for id in nodes.indices where values[id] == nil && include(id) {
-                if id & 1023 == 0 && shouldStop() { throw .interrupted }
-                if let leaf = nodes[id].value {
-                    values[id] = leaf
-                    continue
-                }
-                arguments.removeAll(keepingCapacity: true)
-                for input in nodes[id].inputs {
-                    guard let value = values[input] else { preconditionFailure("input evaluated before its consumer") }
-                    arguments.append(value)
-                }
-                do throws(ShapeMessage) {
-                    values[id] = try nodes[id].op.forward(arguments)
-                } catch {
-                    throw .failed(Diagnostic(error.text, at: nodes[id].origin))
+        try withoutActuallyEscaping(shouldStop) { (shouldStop) throws(EvaluationError) in
+            var poll = StopPoll(shouldStop)
+            try graph.nodes.withUnsafeBufferPointer { (nodes) throws(EvaluationError) in
+                for id in nodes.indices where values[id] == nil && include(id) {
+                    try poll.account(StopPoll.units(of: id, in: nodes))
+                    if let leaf = nodes[id].value {
+                        values[id] = leaf
+                        continue
+                    }
+                    arguments.removeAll(keepingCapacity: true)
+                    for input in nodes[id].inputs {
+                        guard let value = values[input] else { preconditionFailure("input evaluated before its consumer") }
+                        arguments.append(value)
+                    }
+                    do throws(ShapeMessage) {
+                        values[id] = try nodes[id].op.forward(arguments)
+                    } catch {
+                        throw .failed(Diagnostic(error.text, at: nodes[id].origin))
+                    }
                 }
             }
         }

@@ -117,10 +117,16 @@ extension Lowering {
             guard value >= 0 else { throw error("the seed must not be negative", at: keyword.value.range) }
             seed = UInt64(value)
         }
+        guard arguments.count <= Limits.rank else {
+            throw error("\(name) of \(arguments.count) sizes would have more than \(Limits.rank) axes", at: expr.range)
+        }
         var shape: [Int] = []
         for argument in arguments {
             let size = try integer(argument, what: "a size")
             guard size >= 0 else { throw error("a size must not be negative, got \(size)", at: argument.range) }
+            guard size <= Limits.elements else {
+                throw error("a size must be at most \(Limits.elements), got \(size)", at: argument.range)
+            }
             shape.append(size)
         }
         guard Limits.product(name == "eye" ? shape + shape : shape, limit: Limits.elements) != nil else {

@@ -82,6 +82,7 @@ extension Workspace {
             guard let t = tangent.tangent[output] else { return result }
             var direction = Tensor.zeros(shape)
             for i in 0..<result.count {
+                if shouldStop() { throw .interrupted }
                 direction.scalars[i] = 1
                 let values = try tangent.evaluate(forward: evaluation, direction: direction, shouldStop: shouldStop)
                 result.scalars[i] = values[t]?.scalars[0] ?? 0
@@ -102,6 +103,7 @@ extension Workspace {
             guard x < reverse.gradient.count, let g = reverse.gradient[x] else { return (matrix, .reverse, output.count) }
             var seed = Tensor.zeros(output.shape)
             for r in 0..<output.count {
+                if shouldStop() { throw .interrupted }
                 seed.scalars[r] = 1
                 let values = try reverse.evaluate(forward: evaluation, seed: seed, shouldStop: shouldStop)
                 seed.scalars[r] = 0
@@ -115,6 +117,7 @@ extension Workspace {
         guard let t = tangent.tangent[y] else { return (matrix, .forward, columns) }
         var direction = Tensor.zeros(graph[x].shape)
         for c in 0..<columns {
+            if shouldStop() { throw .interrupted }
             direction.scalars[c] = 1
             let values = try tangent.evaluate(forward: evaluation, direction: direction, shouldStop: shouldStop)
             direction.scalars[c] = 0
@@ -137,6 +140,7 @@ extension Workspace {
         guard let t = tangent.tangent[g] else { return matrix }
         var direction = Tensor.zeros(graph[x].shape)
         for j in 0..<n {
+            if shouldStop() { throw .interrupted }
             direction.scalars[j] = 1
             let values = try tangent.evaluate(forward: forwardValues, direction: direction, shouldStop: shouldStop)
             direction.scalars[j] = 0

@@ -45,6 +45,10 @@ public struct Workspace: Sendable {
     var derivativeCache: (key: ReverseKey, graph: ReverseGraph)?
     /// Cooperative cancellation, polled during long loops.
     public var shouldStop: @Sendable () -> Bool = { false }
+    /// The most bytes the graph's values may occupy; a definition past it is refused.
+    public var memoryLimit = Int.max
+    /// Bytes the values of the graph's nodes occupy once computed (see ``valueBytes(_:)``).
+    public private(set) var storedBytes = 0
 
     public init() {}
 
@@ -54,9 +58,9 @@ public struct Workspace: Sendable {
     }
 
     public mutating func clear() {
-        let stop = shouldStop
+        let (stop, limit) = (shouldStop, memoryLimit)
         self = Workspace()
-        shouldStop = stop
+        (shouldStop, memoryLimit) = (stop, limit)
     }
 
     public var names: [String] { order }
@@ -123,10 +127,12 @@ public struct Workspace: Sendable {
             let before = graph.count
             do {
                 try lower(entry)
+                try checkMemory(storedBytes + Workspace.valueBytes(graph, from: before), for: entry.name, at: span)
             } catch {
                 graph.truncate(to: before)
                 throw error
             }
+            storedBytes += Workspace.valueBytes(graph, from: before)
             entries[entry.name] = entry
             order.append(entry.name)
             return []
@@ -135,6 +141,8 @@ public struct Workspace: Sendable {
         candidate.entries[entry.name] = entry
         candidate.rebuild()
         if let problem = candidate.broken[entry.name] { throw problem }
+        candidate.storedBytes = Workspace.valueBytes(candidate.graph, from: 0)
+        try checkMemory(candidate.storedBytes, for: entry.name, at: span)
         let newlyBroken = candidate.order.filter { candidate.broken[$0] != nil && broken[$0] == nil }
         self = candidate
         return newlyBroken.compactMap { name in
