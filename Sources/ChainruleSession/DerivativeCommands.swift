@@ -129,7 +129,7 @@ extension Session {
             let g: Tensor
             do { g = try workspace.gradient(of: target, wrt: id, method: method) } catch { throw evaluationError(error, at: span) }
             let leaf = label(id)
-            lines.append("∂\(name)/∂\(leaf) = " + style.gradient(format.block(g, indent: 5 + name.count + leaf.count)))
+            lines.append("∂\(name)/∂\(leaf) = " + style.gradient(format.block(g, indent: 6 + name.count + leaf.count)))
         }
         let passes: String = switch method {
         case .reverse: "one reverse pass"

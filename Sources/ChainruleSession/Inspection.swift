@@ -8,6 +8,10 @@ extension Session {
         if node.isLeaf { return node.name == nil ? "const" : node.kind.rawValue }
         var arguments = node.inputs.map(argument)
         switch node.op {
+        case .sumTo(let shape), .broadcastTo(let shape), .reshape(let shape):
+            arguments.append("shape=\(describe(shape: shape))")
+        case .oneHot(let classes):
+            arguments.append("classes=\(classes)")
         case .binary(.leakyRelu), .binary(.elu): arguments[1] = "a=" + arguments[1]
         case .sum(let axis?), .mean(let axis?): arguments.append("axis=\(axis)")
         case .einsum(let plan):
