@@ -72,7 +72,7 @@ final class ExplainTests: XCTestCase {
         // The counting is right too: u0 = x is an identity node; every layer offers two routes.
         let workspace = session.workspace
         let (x, l) = (try XCTUnwrap(workspace.graph.node(named: "x")), try XCTUnwrap(workspace.graph.node(named: "L")))
-        XCTAssertEqual(session.countPaths(from: x, to: l, through: session.nodesBetween(x, l)), 16)
+        XCTAssertEqual(workspace.countPaths(from: x, to: l, through: workspace.nodesBetween(x, l)), 16)
     }
 
     /// Another oracle, central differences of the forward pass, for a graph with a shared
