@@ -100,12 +100,16 @@ extension Session {
         for (k, input) in node.inputs.enumerated() where workspace.graph.isClassIndex(id, argument: k) {
             rows.append(Row(role: "local", lhs: "∂\(name)/∂\(label(input))", rhs: "none", note: "a class index: not differentiated"))
         }
+        return lines + render(rows)
+    }
+
+    /// A block's rows with their `=` signs lined up.
+    func render(_ rows: [Row]) -> [String] {
         let width = rows.map(\.lhs.count).max() ?? 0
-        for row in rows {
+        return rows.map { row in
             let line = "  " + row.role.padded(to: 9) + " " + row.lhs.padded(to: width) + " = " + row.rhs
-            lines.append(row.note.isEmpty ? line : line + style.dim("   " + row.note))
+            return row.note.isEmpty ? line : line + style.dim("   " + row.note)
         }
-        return lines
     }
 
     /// The local Jacobian of one edge and the chain-rule product that moves the gradient along it.

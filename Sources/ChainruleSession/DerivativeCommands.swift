@@ -69,11 +69,7 @@ extension Session {
                 let via = Session.unique(feeding).map(label).joined(separator: ", ")
                 rows.append(Row(role: "tangent", lhs: tangentLabel, rhs: style.gradient(format.inline(tangent)), note: "from \(via)"))
             }
-            let width = rows.map(\.lhs.count).max() ?? 0
-            for row in rows {
-                let line = "  " + row.role.padded(to: 9) + " " + row.lhs.padded(to: width) + " = " + row.rhs
-                lines.append(row.note.isEmpty ? line : line + style.dim("   " + row.note))
-            }
+            lines.append(contentsOf: render(rows))
         }
         if output >= result.graph.tangent.count || result.graph.tangent[output] == nil {
             lines.append("")
