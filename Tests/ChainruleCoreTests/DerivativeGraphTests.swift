@@ -213,4 +213,25 @@ final class DerivativeGraphTests: XCTestCase {
         try script.run("u = 5\nz = grad(u * 2, x)")
         assertClose(try script.value("z").scalars[0], 0, .exact, "z does not depend on x")
     }
+
+    /// Training asks for the params' gradients only: the product that would give ∂L/∂x for
+    /// the data is never built, and the step is the same as with every gradient.
+    func testTrainingDifferentiatesOnlyTheParams() throws {
+        let text = """
+            input x = [[0, 0], [0, 1], [1, 0], [1, 1]]
+            param W = [[0.5, -1], [1, 0.5]]
+            L = sum(tanh(x @ W) ^ 2)
+            """
+        var script = try Script(text)
+        let (loss, w) = (try script.id("L"), try script.id("W"))
+        let all = CostLedger(try script.workspace.reverseGraph(of: loss, seeded: false))
+        let params = CostLedger(try script.workspace.reverseGraph(of: loss, seeded: false, wrt: [w]))
+        // ∂L/∂x would be a (4, 2)·(2, 2) product: 2·4·2·2 = 32 FLOPs.
+        XCTAssertEqual(all.backwardFlops - params.backwardFlops, 32)
+        let expected = try script.gradient(of: "L", wrt: "W")
+        _ = try script.workspace.descend(loss, params: ["W"], learningRate: 0.5)
+        var reference = try Script(text)
+        let before = try reference.value("W")
+        assertClose(try script.value("W"), zip(before.scalars, expected.scalars).map { $0 - 0.5 * $1 }, shape: [2, 2])
+    }
 }

@@ -4,6 +4,7 @@ struct ReverseKey: Equatable, Sendable {
     var version: Int
     var output: NodeID
     var seeded: Bool
+    var wrt: Set<NodeID>?
 }
 
 extension Workspace {
@@ -15,10 +16,12 @@ extension Workspace {
 
     /// The reverse graph of `output`, built once per graph version and reused while only
     /// leaf values change (training steps, redefinitions of a leaf with a value of its shape).
-    public mutating func reverseGraph(of output: NodeID, seeded: Bool) throws(EvaluationError) -> ReverseGraph {
-        let key = ReverseKey(version: version, output: output, seeded: seeded)
+    /// With `wrt`, only the gradients of those nodes are built (training needs the params',
+    /// not the data's).
+    public mutating func reverseGraph(of output: NodeID, seeded: Bool, wrt: Set<NodeID>? = nil) throws(EvaluationError) -> ReverseGraph {
+        let key = ReverseKey(version: version, output: output, seeded: seeded, wrt: wrt)
         if let cached = derivativeCache, cached.key == key { return cached.graph }
-        let built = try ReverseMode.build(graph, output: output, seeded: seeded, remat: rematNodes, shouldStop: shouldStop)
+        let built = try ReverseMode.build(graph, output: output, wrt: wrt, seeded: seeded, remat: rematNodes, shouldStop: shouldStop)
         derivativeCache = (key, built)
         return built
     }
@@ -26,11 +29,11 @@ extension Workspace {
     /// Runs the reverse pass from `output` (forward first if needed): builds the reverse
     /// graph and evaluates it. The seed defaults to 1 for a scalar output; any other output
     /// is seeded with `seed` or, without one, with ones.
-    public mutating func gradients(of output: NodeID, seed: Tensor? = nil,
+    public mutating func gradients(of output: NodeID, seed: Tensor? = nil, wrt: Set<NodeID>? = nil,
                                    recordContributions: Bool = false) throws(EvaluationError) -> Gradients {
         let y = try value(of: output)
         let seeded = !(y.isScalar && (seed == nil || seed == Tensor(1)))
-        let reverse = try reverseGraph(of: output, seeded: seeded)
+        let reverse = try reverseGraph(of: output, seeded: seeded, wrt: wrt)
         let values = try reverse.evaluate(forward: evaluation,
                                           seed: seeded ? seed ?? Tensor(repeating: 1, shape: y.shape) : nil,
                                           shouldStop: shouldStop)

@@ -10,10 +10,12 @@ extension Workspace {
     }
 
     /// One step of gradient descent, `W ← W − η·∂loss/∂W` for each of `params`, from one
-    /// forward and one reverse pass (the reverse graph is built once and reused across steps).
+    /// forward and one reverse pass that computes the params' gradients only (the reverse graph
+    /// is built once and reused across steps).
     /// Returns the loss before the step.
     public mutating func descend(_ loss: NodeID, params: [String], learningRate rate: Double) throws(EvaluationError) -> Double {
-        let result = try gradients(of: loss)
+        let ids = Set(params.compactMap { graph.node(named: $0) })
+        let result = try gradients(of: loss, wrt: ids)
         let before = evaluation[loss]?.scalars[0] ?? .nan
         for name in params {
             guard let id = graph.node(named: name), let g = result[id], var w = entries[name]?.value else { continue }
