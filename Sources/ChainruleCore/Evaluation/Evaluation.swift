@@ -54,11 +54,14 @@ public struct Evaluation: Sendable {
                     guard let value = values[input] else { preconditionFailure("input evaluated before its consumer") }
                     arguments.append(value)
                 }
+                let value: Tensor?
                 do throws(ShapeMessage) {
-                    values[id] = try nodes[id].op.forward(arguments)
+                    value = try nodes[id].op.forward(arguments, shouldStop: shouldStop)
                 } catch {
                     throw .failed(Diagnostic(error.text, at: nodes[id].origin))
                 }
+                guard let value else { throw .interrupted }
+                values[id] = value
             }
         }
     }

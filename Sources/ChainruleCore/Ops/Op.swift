@@ -107,6 +107,27 @@ public enum Op: Equatable, Sendable {
         }
     }
 
+    /// ``forward(_:)``, or nil when `shouldStop` returned true between two blocks of a matrix product
+    /// (matmul, einsum); every other op runs to the end.
+    public func forward(_ x: [Tensor], shouldStop: () -> Bool) throws(ShapeMessage) -> Tensor? {
+        switch self {
+        case .matmul: return Matmul.apply(x[0], x[1], shouldStop: shouldStop)
+        case .einsum(let spec): return try spec.apply(x, shouldStop: shouldStop)
+        default: return try forward(x)
+        }
+    }
+
+    /// ``pullback(_:inputs:output:input:)``, or nil when `shouldStop` returned true between two
+    /// blocks of a matrix product (matmul, einsum); every other op runs to the end.
+    public func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int,
+                         shouldStop: () -> Bool) -> Tensor? {
+        switch self {
+        case .matmul: return Matmul.pullback(g, x[0], x[1], input: k, shouldStop: shouldStop)
+        case .einsum(let spec): return (try? spec.pullback(g, x, operand: k, shouldStop: shouldStop)) ?? Tensor.zeros(x[k].shape)
+        default: return pullback(g, inputs: x, output: y, input: k)
+        }
+    }
+
     /// The vector–Jacobian product for input `k`: given the upstream gradient `g` (∂L/∂output),
     /// the contribution `g · ∂output/∂input_k` to ∂L/∂input_k, of input `k`'s shape.
     public func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {

@@ -107,26 +107,153 @@ public struct EinsumSpec: Equatable, Sendable {
     }
 
     public func apply(_ tensors: [Tensor]) throws(ShapeMessage) -> Tensor {
+        try evaluate(tensors, shouldStop: { false }).result
+    }
+
+    /// ``apply(_:)``, or nil when `shouldStop` returned true between two blocks of a matrix product.
+    public func apply(_ tensors: [Tensor], shouldStop: () -> Bool) throws(ShapeMessage) -> Tensor? {
+        let (result, completed) = try evaluate(tensors, shouldStop: shouldStop)
+        return completed ? result : nil
+    }
+
+    /// The vector–Jacobian product for operand `k`: each term adds `g[out] · Π_{j≠k} t_j` into operand `k`.
+    public func pullback(_ g: Tensor, _ tensors: [Tensor], operand k: Int) throws(ShapeMessage) -> Tensor {
+        try pullback(g, tensors, operand: k, shouldStop: { false }) ?? Tensor.zeros(tensors[k].shape)
+    }
+
+    /// ``pullback(_:_:operand:)``, or nil when `shouldStop` stopped it. For a matrix product it is
+    /// itself one: `"ij,jk->ik"` pulls back to operand 0 as `"ik,jk->ij"` of `g` and operand 1.
+    public func pullback(_ g: Tensor, _ tensors: [Tensor], operand k: Int,
+                         shouldStop: () -> Bool) throws(ShapeMessage) -> Tensor? {
+        let shapes = tensors.map(\.shape)
+        let (sizes, _) = try self.sizes(for: shapes)
+        if operands.count == 2, Contraction(self) != nil {
+            let reverse = EinsumSpec(operands: [output, operands[1 - k]], output: operands[k], letters: letters)
+            return try reverse.apply([g, tensors[1 - k]], shouldStop: shouldStop)
+        }
+        var result = Tensor.zeros(shapes[k])
+        forEachTerm(sizes: sizes, shapes: shapes) { offsets, out in
+            var product = g.scalars[out]
+            for j in offsets.indices where j != k { product *= tensors[j].scalars[offsets[j]] }
+            result.scalars[offsets[k]] += product
+        }
+        return result
+    }
+
+    init(operands: [[Int]], output: [Int], letters: [Character]) {
+        self.operands = operands
+        self.output = output
+        self.letters = letters
+    }
+
+    /// The result and whether it ran to the end: a matrix product through BLAS, anything else term by term.
+    func evaluate(_ tensors: [Tensor], shouldStop: () -> Bool) throws(ShapeMessage) -> (result: Tensor, completed: Bool) {
         let shapes = tensors.map(\.shape)
         let (sizes, outputShape) = try self.sizes(for: shapes)
+        if tensors.count == 2, let contraction = Contraction(self) {
+            return contraction.apply(tensors[0], tensors[1], sizes: sizes, shouldStop: shouldStop)
+        }
         var result = Tensor.zeros(outputShape)
         forEachTerm(sizes: sizes, shapes: shapes) { offsets, out in
             var product = 1.0
             for k in offsets.indices { product *= tensors[k].scalars[offsets[k]] }
             result.scalars[out] += product
         }
-        return result
+        return (result, true)
+    }
+}
+
+/// A two-operand einsum that is a batch of matrix products, `out[b, i, j] = Σ_k A[b, i, k] · B[b, k, j]`,
+/// where each of `b`, `i`, `j`, `k` stands for a group of letters (possibly empty): `ij,jk->ik`,
+/// `ij,j->i`, `i,i->`, `bij,bjk->bik`, `ij,kj->ik`, `i,j->ij`, … It runs as BLAS products after
+/// laying the operands out in that order (no copy when they already are, or are transposed).
+///
+/// Not a contraction: a letter repeated within an operand (a diagonal), a letter summed within one
+/// operand alone, or elementwise products (every letter in both operands and the output).
+struct Contraction {
+    var spec: EinsumSpec
+    var batch: [Int], left: [Int], right: [Int], inner: [Int]
+
+    init?(_ spec: EinsumSpec) {
+        guard spec.operands.count == 2 else { return nil }
+        let a = spec.operands[0], b = spec.operands[1], out = spec.output
+        for labels in [a, b] where Set(labels).count != labels.count { return nil }
+        guard a.allSatisfy({ b.contains($0) || out.contains($0) }),
+              b.allSatisfy({ a.contains($0) || out.contains($0) }) else { return nil }
+        self.spec = spec
+        batch = out.filter { a.contains($0) && b.contains($0) }
+        left = out.filter { a.contains($0) && !b.contains($0) }
+        right = out.filter { b.contains($0) && !a.contains($0) }
+        inner = a.filter { b.contains($0) && !out.contains($0) }
+        // Elementwise products gain nothing from BLAS.
+        if left.isEmpty && right.isEmpty && inner.isEmpty { return nil }
     }
 
-    /// The vector–Jacobian product for operand `k`: each term adds `g[out] · Π_{j≠k} t_j` into operand `k`.
-    public func pullback(_ g: Tensor, _ tensors: [Tensor], operand k: Int) throws(ShapeMessage) -> Tensor {
-        let shapes = tensors.map(\.shape)
-        let (sizes, _) = try self.sizes(for: shapes)
-        var result = Tensor.zeros(shapes[k])
-        forEachTerm(sizes: sizes, shapes: shapes) { offsets, out in
-            var product = g.scalars[out]
-            for j in offsets.indices where j != k { product *= tensors[j].scalars[offsets[j]] }
-            result.scalars[offsets[k]] += product
+    func apply(_ a: Tensor, _ b: Tensor, sizes: [Int], shouldStop: () -> Bool) -> (result: Tensor, completed: Bool) {
+        func size(_ labels: [Int]) -> Int { labels.reduce(1) { $0 * sizes[$1] } }
+        let count = size(batch), n = size(left), m = size(right), k = size(inner)
+        // Each operand as stored, in order, or transposed (inner letters before the free ones).
+        let (pa, transA) = Contraction.arrange(a, labels: spec.operands[0], batch: batch, first: left, second: inner, sizes: sizes)
+        let (pb, transB) = Contraction.arrange(b, labels: spec.operands[1], batch: batch, first: inner, second: right, sizes: sizes)
+        var out = [Double](repeating: 0, count: count * n * m)
+        var completed = true
+        pa.withUnsafeBufferPointer { pa in
+            pb.withUnsafeBufferPointer { pb in
+                out.withUnsafeMutableBufferPointer { po in
+                    guard let a = pa.baseAddress, let b = pb.baseAddress, let o = po.baseAddress else { return }
+                    for t in 0..<count where completed {
+                        completed = Matmul.multiply(
+                            n: n, m: m, k: k,
+                            MatrixOperand(base: a + t * n * k, ld: transA ? n : k, transposed: transA),
+                            MatrixOperand(base: b + t * k * m, ld: transB ? k : m, transposed: transB),
+                            into: o + t * n * m, ldc: m, shouldStop: shouldStop)
+                    }
+                }
+            }
+        }
+        let computed = batch + left + right
+        let scalars = computed == spec.output
+            ? out : Contraction.permute(out, shape: computed.map { sizes[$0] }, order: spec.output.map { computed.firstIndex(of: $0) ?? 0 })
+        return (Tensor(shape: spec.output.map { sizes[$0] }, scalars: scalars), completed)
+    }
+
+    /// The operand's elements with its axes in the order `batch + first + second`, or (then `true`)
+    /// `batch + second + first`, copying only when neither is its stored order.
+    static func arrange(_ t: Tensor, labels: [Int], batch: [Int], first: [Int], second: [Int],
+                        sizes: [Int]) -> (scalars: [Double], transposed: Bool) {
+        if labels == batch + first + second { return (t.scalars, false) }
+        if labels == batch + second + first { return (t.scalars, true) }
+        let order = (batch + first + second).map { labels.firstIndex(of: $0) ?? 0 }
+        return (permute(t.scalars, shape: t.shape, order: order), false)
+    }
+
+    /// The elements of a row-major tensor of `shape` with its axes reordered: axis `a` of the
+    /// result is axis `order[a]` of the source.
+    static func permute(_ scalars: [Double], shape: [Int], order: [Int]) -> [Double] {
+        let source = strides(of: shape)
+        let sizes = order.map { shape[$0] }, steps = order.map { source[$0] }
+        var result = [Double]()
+        result.reserveCapacity(scalars.count)
+        guard !scalars.isEmpty else { return result }
+        guard !sizes.isEmpty else { return scalars }
+        var index = Array(repeating: 0, count: sizes.count)
+        var offset = 0
+        let last = sizes.count - 1
+        scalars.withUnsafeBufferPointer { s in
+            while true {
+                // The innermost axis in one run.
+                for q in 0..<sizes[last] { result.append(s[offset + q * steps[last]]) }
+                var axis = last - 1
+                while axis >= 0 {
+                    index[axis] += 1
+                    offset += steps[axis]
+                    if index[axis] < sizes[axis] { break }
+                    offset -= steps[axis] * index[axis]
+                    index[axis] = 0
+                    axis -= 1
+                }
+                if axis < 0 { return }
+            }
         }
         return result
     }
