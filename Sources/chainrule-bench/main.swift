@@ -1,7 +1,7 @@
 // Prints timings, as JSON, for scripts/bench to set beside its peers'.
 //
-//   chainrule-bench graph FILE NODE [REPEATS]   build FILE's graph, then time forward and reverse passes from NODE
-//   chainrule-bench matmul N [REPEATS]          time an N×N by N×N matmul
+//   chainrule-bench graph FILE NODE [REPEATS]   parse FILE, define its graph, then time forward and reverse passes from NODE
+//   chainrule-bench matmul N [REPEATS]          time an N×N by N×N matmul (OpenBLAS, CHAINRULE_THREADS threads)
 import ChainruleCore
 #if canImport(Glibc)
 import Glibc
@@ -49,10 +49,12 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "graph" where arguments.count >= 3:
     let repeats = arguments.count > 3 ? Int(arguments[3]) ?? 5 : 5
-    let source = Source(name: arguments[1], text: readFile(arguments[1]))
+    let text = readFile(arguments[1])
+    let source = Source(name: arguments[1], text: text)
     var workspace = Workspace()
     let build = now()
     let (statements, diagnostics) = Parser.parse(source)
+    let parseTime = now() - build
     if let first = diagnostics.first { fail(first.message) }
     for statement in statements {
         guard case .definition(let definition) = statement else { continue }
@@ -74,7 +76,7 @@ case "graph" where arguments.count >= 3:
         let id = workspace.graph.node(named: name) ?? 0
         return "\"\(name)\": \(gradients?[id]?.scalars.first ?? .nan)"
     }
-    print("{\"nodes\": \(workspace.graph.count), \"build\": \(buildTime), \"forward\": \(forward), \"backward\": \(backward), \"value\": \(values[output]?.scalars.first ?? .nan), \"grads\": {\(probes.joined(separator: ", "))}}")
+    print("{\"nodes\": \(workspace.graph.count), \"bytes\": \(text.utf8.count), \"parse\": \(parseTime), \"build\": \(buildTime), \"forward\": \(forward), \"backward\": \(backward), \"value\": \(values[output]?.scalars.first ?? .nan), \"grads\": {\(probes.joined(separator: ", "))}}")
 case "matmul" where arguments.count >= 2:
     guard let n = Int(arguments[1]) else { fail("matmul N") }
     let repeats = arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5
@@ -83,7 +85,8 @@ case "matmul" where arguments.count >= 2:
     let b = Tensor(shape: [n, n], scalars: (0..<(n * n)).map { _ in random.normal() })
     var c = Tensor(0)
     let time = fastest(repeats) { c = Matmul.apply(a, b) }
-    print("{\"n\": \(n), \"seconds\": \(time), \"gflops\": \(2 * Double(n * n * n) / time / 1e9), \"check\": \(c.scalars[0])}")
+    print("{\"n\": \(n), \"seconds\": \(time), \"gflops\": \(2 * Double(n * n * n) / time / 1e9), \"check\": \(c.scalars[0]), "
+          + "\"threads\": \(BLAS.threads), \"kernel\": \"\(BLAS.kernel)\"}")
 default:
     fail("usage: chainrule-bench graph FILE NODE [REPEATS] | matmul N [REPEATS]")
 }
