@@ -17,9 +17,10 @@ extension Session {
         let word = arguments.words[0]
         let base = arguments.source.name.hasPrefix("<") ? nil : arguments.source.name
         let path = Files.resolve(word.text, relativeTo: base)
-        guard !loading.contains(path), loading.count < 32 else {
+        guard !loading.contains(path) else {
             throw Diagnostic("'\(word.text)' is already being loaded; a script cannot load itself", at: word.span)
         }
+        try checkLoadLimits(at: word.span)
         let text: String
         do { text = try Files.read(path) } catch { throw Diagnostic(error.message, at: word.span) }
         loading.append(path)
@@ -30,6 +31,20 @@ extension Session {
         }
         // `:quit` inside a loaded script ends that script, not the session.
         quitRequested = wasQuitting
+    }
+
+    /// Scripts may load scripts ``Session/maximumLoadDepth`` deep and, under one top-level
+    /// script or entry, ``Session/maximumLoads`` times in all; Ctrl-C stops before each load.
+    func checkLoadLimits(at span: SourceSpan) throws(Diagnostic) {
+        if loading.isEmpty { loadsStarted = 0 }
+        guard loading.count < Session.maximumLoadDepth else {
+            throw Diagnostic("scripts load each other more than \(Session.maximumLoadDepth) levels deep", at: span)
+        }
+        guard loadsStarted < Session.maximumLoads else {
+            throw Diagnostic("more than \(Session.maximumLoads) :load commands under one script; is a script loading others in a loop?", at: span)
+        }
+        if shouldStop() { throw Diagnostic("interrupted", at: span) }
+        loadsStarted += 1
     }
 
     /// The whole graph as a script: leaves with their exact values, formulas as written, in dependency order.

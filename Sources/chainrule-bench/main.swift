@@ -1,13 +1,12 @@
 // Prints timings, as JSON, for scripts/bench to set beside its peers'.
 //
-//   chainrule-bench graph FILE NODE [REPEATS]   parse FILE, define its graph, then time forward and reverse passes from NODE
+//   chainrule-bench graph FILE NODE [REPEATS]   parse FILE, define its graph, then time forward and reverse passes from NODE:
+//       "backward" is Workspace.gradients(of:) with its reverse graph built (what :grad and :train reuse),
+//       "reverse_build" the first such call (building the reverse graph, then evaluating it),
+//       "backward_eager" the numeric pass Gradients.run (the tests' oracle)
 //   chainrule-bench matmul N [REPEATS]          time an N×N by N×N matmul (OpenBLAS, CHAINRULE_THREADS threads)
 import ChainruleCore
-#if canImport(Glibc)
 import Glibc
-#else
-import Darwin
-#endif
 
 func now() -> Double {
     var t = timespec()
@@ -67,16 +66,28 @@ case "graph" where arguments.count >= 3:
         values = Evaluation()
         try values.computeAll(in: workspace.graph)
     }
+    // The reverse graph: built on the first call, reused by every later one while the graph is unchanged.
+    _ = try workspace.value(of: output)
     var gradients: Gradients?
-    let backward = try fastest(repeats) {
-        gradients = try Gradients.run(from: output, seed: Tensor(1), graph: workspace.graph, values: values)
+    let reverseBuild = try fastest(1) { gradients = try workspace.gradients(of: output) }
+    let backward = try fastest(repeats) { gradients = try workspace.gradients(of: output) }
+    var eager: Gradients?
+    let backwardEager = try fastest(repeats) {
+        eager = try Gradients.run(from: output, seed: Tensor(1), graph: workspace.graph, values: values)
+    }
+    // Both passes must agree before either time means anything.
+    for name in workspace.order {
+        guard let id = workspace.graph.node(named: name), let a = gradients?[id], let b = eager?[id] else { continue }
+        for (x, y) in zip(a.scalars, b.scalars) where abs(x - y) > 1e-9 * max(1, abs(x), abs(y)) {
+            fail("gradients of \(name) differ: \(x) from the reverse graph, \(y) from the numeric pass")
+        }
     }
     // A few gradients, so the caller can check them against its peer.
     let probes = workspace.order.prefix(3).map { name -> String in
         let id = workspace.graph.node(named: name) ?? 0
         return "\"\(name)\": \(gradients?[id]?.scalars.first ?? .nan)"
     }
-    print("{\"nodes\": \(workspace.graph.count), \"bytes\": \(text.utf8.count), \"parse\": \(parseTime), \"build\": \(buildTime), \"forward\": \(forward), \"backward\": \(backward), \"value\": \(values[output]?.scalars.first ?? .nan), \"grads\": {\(probes.joined(separator: ", "))}}")
+    print("{\"nodes\": \(workspace.graph.count), \"bytes\": \(text.utf8.count), \"parse\": \(parseTime), \"build\": \(buildTime), \"forward\": \(forward), \"backward\": \(backward), \"reverse_build\": \(reverseBuild), \"backward_eager\": \(backwardEager), \"value\": \(values[output]?.scalars.first ?? .nan), \"grads\": {\(probes.joined(separator: ", "))}}")
 case "matmul" where arguments.count >= 2:
     guard let n = Int(arguments[1]) else { fail("matmul N") }
     let repeats = arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5

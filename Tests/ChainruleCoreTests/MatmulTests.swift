@@ -250,22 +250,15 @@ final class MatmulTests: XCTestCase {
         for (text, shapes, isContraction) in cases {
             let spec = try EinsumSpec(text, operandCount: shapes.count)
             XCTAssertEqual(Contraction(spec) != nil, isContraction, text)
+            let plan = try EinsumPlan(spec, shapes: shapes)
             let tensors = shapes.enumerated().map { random($1, seed: UInt64(10 + $0)) }
-            assertMatches(try spec.apply(tensors), try termByTerm(spec, tensors), text)
+            assertMatches(plan.apply(tensors), try termByTerm(spec, tensors), text)
             // Each operand's pullback: the definition's Σ over terms of g[out] · the other operand.
-            let output = try spec.apply(tensors)
+            let output = plan.apply(tensors)
             let g = random(output.shape, seed: 99)
             for k in tensors.indices {
-                var withG = tensors
-                withG[k] = Tensor(repeating: 1, shape: tensors[k].shape)
-                let actual = try spec.pullback(g, tensors, operand: k)
-                var expected = [Double](repeating: 0, count: tensors[k].count)
-                let (sizes, _) = try spec.sizes(for: shapes)
-                spec.forEachTerm(sizes: sizes, shapes: shapes) { offsets, out in
-                    var product = g.scalars[out]
-                    for j in offsets.indices where j != k { product *= tensors[j].scalars[offsets[j]] }
-                    expected[offsets[k]] += product
-                }
+                let actual = plan.pullback(g, tensors, operand: k)
+                let expected = pullbackByDefinition(spec, g, tensors, operand: k)
                 XCTAssertEqual(actual.shape, tensors[k].shape, "\(text) operand \(k)")
                 for i in expected.indices {
                     XCTAssertEqual(actual.scalars[i], expected[i], accuracy: 1e-12 * (1 + abs(expected[i])), "\(text) operand \(k) element \(i)")
@@ -274,11 +267,100 @@ final class MatmulTests: XCTestCase {
         }
     }
 
+    /// `Σ_terms g[out] · Π_{j≠k} t_j` into operand `k`, term by term.
+    func pullbackByDefinition(_ spec: EinsumSpec, _ g: Tensor, _ tensors: [Tensor], operand k: Int) -> [Double] {
+        let shapes = tensors.map(\.shape)
+        var expected = [Double](repeating: 0, count: tensors[k].count)
+        guard let (sizes, _) = try? spec.sizes(for: shapes) else { return expected }
+        spec.forEachTerm(sizes: sizes, shapes: shapes) { offsets, out in
+            var product = g.scalars[out]
+            for j in offsets.indices where j != k { product *= tensors[j].scalars[offsets[j]] }
+            expected[offsets[k]] += product
+        }
+        return expected
+    }
+
+    func dot(_ a: Tensor, _ b: Tensor) -> Double { zip(a.scalars, b.scalars).reduce(0) { $0 + $1.0 * $1.1 } }
+
+    /// The op the reverse graph emits for an einsum's pullback, through BLAS when the einsum is a
+    /// matrix product: its value is the definition's pullback, and its own pullback in each input is
+    /// the adjoint of that linear map (⟨h, T(…, v, …)⟩ = ⟨pullback(h), v⟩).
+    func testEinsumTransposeAgreesWithTheDefinitionAndIsLinear() throws {
+        let cases: [(String, [[Int]])] = [
+            ("ij,jk->ik", [[5, 4], [4, 6]]), ("ij,j->i", [[5, 4], [4]]), ("i,i->", [[7], [7]]),
+            ("bij,bjk->bik", [[3, 5, 4], [3, 4, 6]]), ("ij,kj->ik", [[5, 4], [6, 4]]), ("ijk,jl->lik", [[2, 3, 4], [3, 5]]),
+            ("ii,i->i", [[3, 3], [3]]), ("ij,ij->ij", [[3, 4], [3, 4]]), ("ij,jk,kl->il", [[2, 3], [3, 4], [4, 5]]),
+        ]
+        for (text, shapes) in cases {
+            let spec = try EinsumSpec(text, operandCount: shapes.count)
+            let plan = try EinsumPlan(spec, shapes: shapes)
+            let tensors = shapes.enumerated().map { random($1, seed: UInt64(20 + $0)) }
+            let g = random(plan.outputShape, seed: 77)
+            for k in tensors.indices {
+                let op = Op.einsumTranspose(plan, operand: k)
+                var inputs = tensors
+                inputs.remove(at: k)
+                inputs.insert(g, at: 0)
+                XCTAssertEqual(try op.resultShape(inputs.map(\.shape)), shapes[k], "\(text) operand \(k)")
+                let value = try op.forward(inputs)
+                let expected = pullbackByDefinition(spec, g, tensors, operand: k)
+                XCTAssertEqual(value.shape, shapes[k])
+                for i in expected.indices {
+                    XCTAssertEqual(value.scalars[i], expected[i], accuracy: 1e-12 * (1 + abs(expected[i])), "\(text) operand \(k) element \(i)")
+                }
+                let stoppable = try op.forward(inputs, shouldStop: { false })
+                XCTAssertEqual(stoppable?.scalars, value.scalars, "\(text) operand \(k): one code path")
+                let h = random(shapes[k], seed: 55)
+                for input in inputs.indices {
+                    let v = random(inputs[input].shape, seed: 66 + UInt64(input))
+                    var moved = inputs
+                    moved[input] = v
+                    let lhs = dot(h, try op.forward(moved))
+                    guard let back = op.pullback(h, inputs: inputs, output: value, input: input, shouldStop: { false }) else {
+                        return XCTFail("\(text): pullback stopped")
+                    }
+                    XCTAssertEqual(back.shape, inputs[input].shape, "\(text) operand \(k) input \(input)")
+                    XCTAssertEqual(back.scalars, op.pullback(h, inputs: inputs, output: value, input: input).scalars)
+                    XCTAssertEqual(dot(back, v), lhs, accuracy: 1e-10 * (1 + abs(lhs)), "\(text) operand \(k) input \(input)")
+                }
+            }
+        }
+    }
+
+    /// The batched transposition behind `transposeLastTwo`, against the index formula.
+    func testSwapLastTwoAgainstTheIndexFormula() {
+        for shape in [[2, 3, 37, 41], [5, 1], [1, 4], [0, 3], [3, 0, 2], [64, 33], [2, 1, 1]] {
+            let t = random(shape, seed: 5)
+            let swapped = Matmul.swapLastTwo(t)
+            let rank = shape.count, rows = shape[rank - 2], columns = shape[rank - 1]
+            var expectedShape = shape
+            expectedShape.swapAt(rank - 2, rank - 1)
+            XCTAssertEqual(swapped.shape, expectedShape, "\(shape)")
+            XCTAssertEqual(swapped.count, t.count)
+            let block = rows * columns
+            for batch in 0..<(block == 0 ? 0 : t.count / block) {
+                for r in 0..<rows {
+                    for c in 0..<columns {
+                        XCTAssertEqual(swapped.scalars[batch * block + c * rows + r], t.scalars[batch * block + r * columns + c])
+                    }
+                }
+            }
+            XCTAssertEqual(try Op.transposeLastTwo.forward([t]).scalars, swapped.scalars)
+            XCTAssertEqual(Matmul.swapLastTwo(swapped).scalars, t.scalars, "an involution")
+        }
+        let vector = random([4], seed: 1)
+        XCTAssertEqual(Matmul.swapLastTwo(vector), vector, "rank 1 is unchanged")
+    }
+
     func testEinsumContractionsStopBetweenBlocks() throws {
-        let spec = try EinsumSpec("ij,jk->ik", operandCount: 2)
-        let a = random([2048, 256], seed: 8), b = random([256, 512], seed: 9)
-        XCTAssertNil(try spec.apply([a, b], shouldStop: { true }))
-        XCTAssertNil(try spec.pullback(random([2048, 512], seed: 10), [a, b], operand: 0, shouldStop: { true }))
-        XCTAssertNotNil(try spec.apply([a, b], shouldStop: { false }))
+        let plan = try EinsumPlan(try EinsumSpec("ij,jk->ik", operandCount: 2), shapes: [[2048, 256], [256, 512]])
+        let a = random([2048, 256], seed: 8), b = random([256, 512], seed: 9), g = random([2048, 512], seed: 10)
+        XCTAssertNil(plan.apply([a, b], shouldStop: { true }))
+        XCTAssertNil(plan.pullback(g, [a, b], operand: 0, shouldStop: { true }))
+        XCTAssertNotNil(plan.apply([a, b], shouldStop: { false }))
+        // The pullback as a node of a reverse graph stops too.
+        let transpose = Op.einsumTranspose(plan, operand: 0)
+        XCTAssertNil(try transpose.forward([g, b], shouldStop: { true }))
+        XCTAssertNotNil(try transpose.forward([g, b], shouldStop: { false }))
     }
 }

@@ -3,7 +3,7 @@
 /// Every letter names an axis; letters shared between operands must have one size;
 /// letters absent from the output are summed over. Without `->` the output is the
 /// letters that occur once, in alphabetical order (NumPy's implicit mode).
-public struct EinsumSpec: Equatable, Sendable {
+public struct EinsumSpec: Hashable, Sendable {
     /// Per operand, its axis letters mapped to label numbers.
     public var operands: [[Int]]
     public var output: [Int]
@@ -105,34 +105,65 @@ public struct EinsumSpec: Equatable, Sendable {
             }
         }
     }
+}
 
-    public func apply(_ tensors: [Tensor]) throws(ShapeMessage) -> Tensor {
-        try evaluate(tensors, shouldStop: { false }).result
+extension EinsumSpec {
+    init(operands: [[Int]], output: [Int], letters: [Character]) {
+        self.operands = operands
+        self.output = output
+        self.letters = letters
+    }
+}
+
+/// An einsum spec bound to its operands' shapes when the node is built: every label's size
+/// is known, so evaluating and pulling back cannot fail. A two-operand plan that is a batch of
+/// matrix products (``Contraction``) runs through BLAS, and so does its pullback.
+public struct EinsumPlan: Hashable, Sendable {
+    public let spec: EinsumSpec
+    /// The operands' shapes the plan was made for.
+    public let shapes: [[Int]]
+    /// The size of every label.
+    public let sizes: [Int]
+    public let outputShape: [Int]
+
+    /// Checks `shapes` against `spec` (see ``EinsumSpec/sizes(for:)``).
+    public init(_ spec: EinsumSpec, shapes: [[Int]]) throws(ShapeMessage) {
+        (sizes, outputShape) = try spec.sizes(for: shapes)
+        self.spec = spec
+        self.shapes = shapes
+    }
+
+    /// Sums, for every output element, the products of the operand elements its labels select.
+    public func apply(_ tensors: [Tensor]) -> Tensor {
+        EinsumPlan.evaluate(spec, sizes: sizes, tensors, shouldStop: { false }).result
     }
 
     /// ``apply(_:)``, or nil when `shouldStop` returned true between two blocks of a matrix product.
-    public func apply(_ tensors: [Tensor], shouldStop: () -> Bool) throws(ShapeMessage) -> Tensor? {
-        let (result, completed) = try evaluate(tensors, shouldStop: shouldStop)
+    public func apply(_ tensors: [Tensor], shouldStop: () -> Bool) -> Tensor? {
+        let (result, completed) = EinsumPlan.evaluate(spec, sizes: sizes, tensors, shouldStop: shouldStop)
         return completed ? result : nil
     }
 
     /// The vector–Jacobian product for operand `k`: each term adds `g[out] · Π_{j≠k} t_j` into operand `k`.
-    public func pullback(_ g: Tensor, _ tensors: [Tensor], operand k: Int) throws(ShapeMessage) -> Tensor {
-        try pullback(g, tensors, operand: k, shouldStop: { false }) ?? Tensor.zeros(tensors[k].shape)
+    /// Operand `k`'s own elements are not read (only its shape, from the plan).
+    public func pullback(_ g: Tensor, _ tensors: [Tensor], operand k: Int) -> Tensor {
+        pullback(g, tensors, operand: k, shouldStop: { false }) ?? Tensor.zeros(shapes[k])
     }
 
     /// ``pullback(_:_:operand:)``, or nil when `shouldStop` stopped it. For a matrix product it is
-    /// itself one: `"ij,jk->ik"` pulls back to operand 0 as `"ik,jk->ij"` of `g` and operand 1.
+    /// itself one: `"ij,jk->ik"` pulls back to operand 0 as `"ik,jk->ij"` of `g` and operand 1,
+    /// over the same labels, so the plan's sizes serve it unchanged.
     public func pullback(_ g: Tensor, _ tensors: [Tensor], operand k: Int,
-                         shouldStop: () -> Bool) throws(ShapeMessage) -> Tensor? {
-        let shapes = tensors.map(\.shape)
-        let (sizes, _) = try self.sizes(for: shapes)
-        if operands.count == 2, Contraction(self) != nil {
-            let reverse = EinsumSpec(operands: [output, operands[1 - k]], output: operands[k], letters: letters)
-            return try reverse.apply([g, tensors[1 - k]], shouldStop: shouldStop)
+                         shouldStop: () -> Bool) -> Tensor? {
+        if spec.operands.count == 2, Contraction(spec) != nil {
+            let reverse = EinsumSpec(operands: [spec.output, spec.operands[1 - k]], output: spec.operands[k],
+                                     letters: spec.letters)
+            let (result, completed) = EinsumPlan.evaluate(reverse, sizes: sizes, [g, tensors[1 - k]],
+                                                          shouldStop: shouldStop)
+            return completed ? result : nil
         }
         var result = Tensor.zeros(shapes[k])
-        forEachTerm(sizes: sizes, shapes: shapes) { offsets, out in
+        spec.forEachTerm(sizes: sizes, shapes: shapes) { offsets, out in
             var product = g.scalars[out]
             for j in offsets.indices where j != k { product *= tensors[j].scalars[offsets[j]] }
             result.scalars[offsets[k]] += product
@@ -140,21 +171,15 @@ public struct EinsumSpec: Equatable, Sendable {
         return result
     }
 
-    init(operands: [[Int]], output: [Int], letters: [Character]) {
-        self.operands = operands
-        self.output = output
-        self.letters = letters
-    }
-
-    /// The result and whether it ran to the end: a matrix product through BLAS, anything else term by term.
-    func evaluate(_ tensors: [Tensor], shouldStop: () -> Bool) throws(ShapeMessage) -> (result: Tensor, completed: Bool) {
-        let shapes = tensors.map(\.shape)
-        let (sizes, outputShape) = try self.sizes(for: shapes)
-        if tensors.count == 2, let contraction = Contraction(self) {
+    /// `spec` of `tensors`, whose labels have `sizes`, and whether it ran to the end:
+    /// a matrix product through BLAS, anything else term by term.
+    static func evaluate(_ spec: EinsumSpec, sizes: [Int], _ tensors: [Tensor],
+                         shouldStop: () -> Bool) -> (result: Tensor, completed: Bool) {
+        if tensors.count == 2, let contraction = Contraction(spec) {
             return contraction.apply(tensors[0], tensors[1], sizes: sizes, shouldStop: shouldStop)
         }
-        var result = Tensor.zeros(outputShape)
-        forEachTerm(sizes: sizes, shapes: shapes) { offsets, out in
+        var result = Tensor.zeros(spec.output.map { sizes[$0] })
+        spec.forEachTerm(sizes: sizes, shapes: spec.operands.map { $0.map { sizes[$0] } }) { offsets, out in
             var product = 1.0
             for k in offsets.indices { product *= tensors[k].scalars[offsets[k]] }
             result.scalars[out] += product

@@ -101,6 +101,35 @@ public enum Matmul {
     static func promotedLeft(_ shape: [Int]) -> [Int] { shape.count == 1 ? [1] + shape : shape }
     static func promotedRight(_ shape: [Int]) -> [Int] { shape.count == 1 ? shape + [1] : shape }
 
+    /// Swaps the last two axes (a batch of matrix transpositions); a tensor of rank below 2 is returned unchanged.
+    /// Copies in 32×32 tiles so that neither side is walked with a long stride for long.
+    static func swapLastTwo(_ t: Tensor) -> Tensor {
+        guard t.rank >= 2 else { return t }
+        let rows = t.shape[t.rank - 2], columns = t.shape[t.rank - 1]
+        var shape = t.shape
+        shape.swapAt(t.rank - 2, t.rank - 1)
+        let block = rows * columns
+        guard block > 0 else { return Tensor(shape: shape, scalars: t.scalars) }
+        let tile = 32
+        var out = [Double](repeating: 0, count: t.count)
+        t.scalars.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { target in
+                for start in stride(from: 0, to: t.count, by: block) {
+                    for r0 in stride(from: 0, to: rows, by: tile) {
+                        let r1 = min(rows, r0 + tile)
+                        for c0 in stride(from: 0, to: columns, by: tile) {
+                            let c1 = min(columns, c0 + tile)
+                            for r in r0..<r1 {
+                                for c in c0..<c1 { target[start + c * rows + r] = source[start + r * columns + c] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: shape, scalars: out)
+    }
+
     /// `a @ b` and whether it ran to the end.
     static func product(_ a: Tensor, _ b: Tensor, shouldStop: () -> Bool) -> (result: Tensor, completed: Bool) {
         guard case .success(let resultShape) = shape(a.shape, b.shape) else {
