@@ -12,8 +12,11 @@ let package = Package(
     ],
     targets: [
         // The language, tensors, the graph, forward and reverse evaluation.
-        // Pure: no I/O, no global state.
-        .target(name: "ChainruleCore"),
+        // Pure: no I/O; its only global state is OpenBLAS's thread count.
+        .target(name: "ChainruleCore", dependencies: ["COpenBLAS"]),
+
+        // OpenBLAS (cblas_dgemm, cblas_dgemv) for matrix products.
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
 
         // Commands, formatting, JSON and the read–evaluate–print loop,
         // talking to an abstract line reader and output sink.

@@ -1,7 +1,10 @@
 // Prints timings, as JSON, for scripts/bench to set beside its peers'.
 //
-//   chainrule-bench graph FILE NODE [REPEATS]   build FILE's graph, then time forward and reverse passes from NODE
-//   chainrule-bench matmul N [REPEATS]          time an N×N by N×N matmul
+//   chainrule-bench graph FILE NODE [REPEATS]   parse FILE, define its graph, then time forward and reverse passes from NODE:
+//       "backward" is Workspace.gradients(of:) with its reverse graph built (what :grad and :train reuse),
+//       "reverse_build" the first such call (building the reverse graph, then evaluating it),
+//       "backward_eager" the numeric pass Gradients.run (the tests' oracle)
+//   chainrule-bench matmul N [REPEATS]          time an N×N by N×N matmul (OpenBLAS, CHAINRULE_THREADS threads)
 import ChainruleCore
 import Glibc
 
@@ -45,10 +48,12 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "graph" where arguments.count >= 3:
     let repeats = arguments.count > 3 ? Int(arguments[3]) ?? 5 : 5
-    let source = Source(name: arguments[1], text: readFile(arguments[1]))
+    let text = readFile(arguments[1])
+    let source = Source(name: arguments[1], text: text)
     var workspace = Workspace()
     let build = now()
     let (statements, diagnostics) = Parser.parse(source)
+    let parseTime = now() - build
     if let first = diagnostics.first { fail(first.message) }
     for statement in statements {
         guard case .definition(let definition) = statement else { continue }
@@ -61,16 +66,28 @@ case "graph" where arguments.count >= 3:
         values = Evaluation()
         try values.computeAll(in: workspace.graph)
     }
+    // The reverse graph: built on the first call, reused by every later one while the graph is unchanged.
+    _ = try workspace.value(of: output)
     var gradients: Gradients?
-    let backward = try fastest(repeats) {
-        gradients = try Gradients.run(from: output, seed: Tensor(1), graph: workspace.graph, values: values)
+    let reverseBuild = try fastest(1) { gradients = try workspace.gradients(of: output) }
+    let backward = try fastest(repeats) { gradients = try workspace.gradients(of: output) }
+    var eager: Gradients?
+    let backwardEager = try fastest(repeats) {
+        eager = try Gradients.run(from: output, seed: Tensor(1), graph: workspace.graph, values: values)
+    }
+    // Both passes must agree before either time means anything.
+    for name in workspace.order {
+        guard let id = workspace.graph.node(named: name), let a = gradients?[id], let b = eager?[id] else { continue }
+        for (x, y) in zip(a.scalars, b.scalars) where abs(x - y) > 1e-9 * max(1, abs(x), abs(y)) {
+            fail("gradients of \(name) differ: \(x) from the reverse graph, \(y) from the numeric pass")
+        }
     }
     // A few gradients, so the caller can check them against its peer.
     let probes = workspace.order.prefix(3).map { name -> String in
         let id = workspace.graph.node(named: name) ?? 0
         return "\"\(name)\": \(gradients?[id]?.scalars.first ?? .nan)"
     }
-    print("{\"nodes\": \(workspace.graph.count), \"build\": \(buildTime), \"forward\": \(forward), \"backward\": \(backward), \"value\": \(values[output]?.scalars.first ?? .nan), \"grads\": {\(probes.joined(separator: ", "))}}")
+    print("{\"nodes\": \(workspace.graph.count), \"bytes\": \(text.utf8.count), \"parse\": \(parseTime), \"build\": \(buildTime), \"forward\": \(forward), \"backward\": \(backward), \"reverse_build\": \(reverseBuild), \"backward_eager\": \(backwardEager), \"value\": \(values[output]?.scalars.first ?? .nan), \"grads\": {\(probes.joined(separator: ", "))}}")
 case "matmul" where arguments.count >= 2:
     guard let n = Int(arguments[1]) else { fail("matmul N") }
     let repeats = arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5
@@ -79,7 +96,8 @@ case "matmul" where arguments.count >= 2:
     let b = Tensor(shape: [n, n], scalars: (0..<(n * n)).map { _ in random.normal() })
     var c = Tensor(0)
     let time = fastest(repeats) { c = Matmul.apply(a, b) }
-    print("{\"n\": \(n), \"seconds\": \(time), \"gflops\": \(2 * Double(n * n * n) / time / 1e9), \"check\": \(c.scalars[0])}")
+    print("{\"n\": \(n), \"seconds\": \(time), \"gflops\": \(2 * Double(n * n * n) / time / 1e9), \"check\": \(c.scalars[0]), "
+          + "\"threads\": \(BLAS.threads), \"kernel\": \"\(BLAS.kernel)\"}")
 default:
     fail("usage: chainrule-bench graph FILE NODE [REPEATS] | matmul N [REPEATS]")
 }

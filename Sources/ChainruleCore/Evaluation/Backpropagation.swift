@@ -49,7 +49,9 @@ public struct Gradients: Sendable {
                     arguments.removeAll(keepingCapacity: true)
                     for input in inputs { arguments.append(values[input] ?? Tensor(0)) }
                     for (k, input) in inputs.enumerated() where graph.isDifferentiable(id, argument: k) {
-                        let contribution = nodes[id].op.pullback(g, inputs: arguments, output: y, input: k)
+                        // Matrix products also ask `shouldStop` between blocks of rows.
+                        guard let contribution = nodes[id].op.pullback(g, inputs: arguments, output: y, input: k,
+                                                                       shouldStop: shouldStop) else { throw .interrupted }
                         if recordContributions {
                             result.contributions.append(EdgeContribution(consumer: id, argument: k, input: input, value: contribution))
                         }

@@ -94,11 +94,15 @@ public struct Evaluation: Sendable {
                         guard let value = values[input] else { preconditionFailure("input evaluated before its consumer") }
                         arguments.append(value)
                     }
+                    // Matrix products also ask `shouldStop` between blocks of rows.
+                    let value: Tensor?
                     do throws(ShapeMessage) {
-                        values[id] = try nodes[id].op.forward(arguments)
+                        value = try nodes[id].op.forward(arguments, shouldStop: shouldStop)
                     } catch {
                         throw .failed(Diagnostic(error.text, at: nodes[id].origin))
                     }
+                    guard let value else { throw .interrupted }
+                    values[id] = value
                 }
             }
         }

@@ -160,6 +160,37 @@ public enum Op: Hashable, Sendable {
         }
     }
 
+    /// ``forward(_:)``, or nil when `shouldStop` returned true between two blocks of a matrix product
+    /// (matmul, einsum and its transpose); every other op runs to the end.
+    public func forward(_ x: [Tensor], shouldStop: () -> Bool) throws(ShapeMessage) -> Tensor? {
+        switch self {
+        case .matmul: return Matmul.apply(x[0], x[1], shouldStop: shouldStop)
+        case .einsum(let plan): return plan.apply(x, shouldStop: shouldStop)
+        case .einsumTranspose(let plan, let k):
+            var operands = Array(x.dropFirst())
+            operands.insert(Tensor.zeros(plan.shapes[k]), at: k)
+            return plan.pullback(x[0], operands, operand: k, shouldStop: shouldStop)
+        default: return try forward(x)
+        }
+    }
+
+    /// ``pullback(_:inputs:output:input:)``, or nil when `shouldStop` returned true between two
+    /// blocks of a matrix product (matmul, einsum and its transpose); every other op runs to the end.
+    public func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int,
+                         shouldStop: () -> Bool) -> Tensor? {
+        switch self {
+        case .matmul: return Matmul.pullback(g, x[0], x[1], input: k, shouldStop: shouldStop)
+        case .einsum(let plan): return plan.pullback(g, x, operand: k, shouldStop: shouldStop)
+        case .einsumTranspose(let plan, let operand):
+            // The cotangent takes operand `operand`'s place among the einsum's operands.
+            var operands = Array(x.dropFirst())
+            operands.insert(g, at: operand)
+            if k == 0 { return plan.apply(operands, shouldStop: shouldStop) }
+            return plan.pullback(x[0], operands, operand: k - 1 < operand ? k - 1 : k, shouldStop: shouldStop)
+        default: return pullback(g, inputs: x, output: y, input: k)
+        }
+    }
+
     /// The vector–Jacobian product for input `k`: given the upstream gradient `g` (∂L/∂output),
     /// the contribution `g · ∂output/∂input_k` to ∂L/∂input_k, of input `k`'s shape.
     public func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {

@@ -49,8 +49,7 @@ enum Structure {
     static func pullback(_ op: Op, _ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
         switch op {
         case .matmul:
-            let (da, db) = Matmul.pullback(g, x[0], x[1])
-            return k == 0 ? da : db
+            return Matmul.pullback(g, x[0], x[1], input: k) ?? Tensor.zeros(x[k].shape)
         case .dot:
             // ∂(a·b)/∂a = b, ∂(a·b)/∂b = a.
             let scale = g.scalars[0]

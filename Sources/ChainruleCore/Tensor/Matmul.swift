@@ -1,11 +1,12 @@
-import Dispatch
+import COpenBLAS
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// NumPy's `matmul` (`@`): vector·vector is a dot product, a 1-D operand is
 /// promoted to a row (left) or a column (right) and the promoted axis dropped
-/// again, and leading (batch) axes broadcast.
+/// again, and leading (batch) axes broadcast. The products run in OpenBLAS
+/// (see ``BLAS``), in blocks of rows between which a caller may stop them.
 public enum Matmul {
     /// The result shape, or a message saying why the shapes do not fit.
     public static func shape(_ a: [Int], _ b: [Int]) -> Result<[Int], ShapeMessage> {
@@ -28,142 +29,239 @@ public enum Matmul {
 
     /// `a @ b`; the shapes must fit (see ``shape(_:_:)``).
     public static func apply(_ a: Tensor, _ b: Tensor) -> Tensor {
-        guard case .success(let resultShape) = shape(a.shape, b.shape) else {
-            preconditionFailure("matmul of unfit shapes")
-        }
-        let product = batched(a.reshaped(promotedLeft(a.shape)), b.reshaped(promotedRight(b.shape)))
-        return product.reshaped(resultShape)
+        product(a, b, shouldStop: { false }).result
     }
 
-    /// The vector–Jacobian products of `a @ b` for an upstream gradient `g` of the result's shape:
-    /// `(g @ bᵀ, aᵀ @ g)`, with promotions undone and broadcast batch axes summed.
-    public static func pullback(_ g: Tensor, _ a: Tensor, _ b: Tensor) -> (Tensor, Tensor) {
-        let pa = a.reshaped(promotedLeft(a.shape)), pb = b.reshaped(promotedRight(b.shape))
-        let batch = Broadcast.shape(Array(pa.shape.dropLast(2)), Array(pb.shape.dropLast(2))) ?? []
-        let gp = g.reshaped(batch + [pa.shape[pa.rank - 2], pb.shape[pb.rank - 1]])
-        let da = batched(gp, swapLastTwo(pb))
-        let db = batched(swapLastTwo(pa), gp)
-        let daReduced = Broadcast.reduce(da, to: pa.shape).reshaped(a.shape)
-        let dbReduced = Broadcast.reduce(db, to: pb.shape).reshaped(b.shape)
-        return (daReduced, dbReduced)
+    /// `a @ b`, or nil when `shouldStop` returned true between two blocks of the product.
+    public static func apply(_ a: Tensor, _ b: Tensor, shouldStop: () -> Bool) -> Tensor? {
+        let (result, completed) = product(a, b, shouldStop: shouldStop)
+        return completed ? result : nil
+    }
+
+    /// The vector–Jacobian product of `a @ b` for argument `k` (0: `a`, 1: `b`) and an upstream
+    /// gradient `g` of the result's shape: `g @ bᵀ` or `aᵀ @ g`, with promotions undone and broadcast
+    /// batch axes summed. Computes only that one product; nil when `shouldStop` stopped it.
+    public static func pullback(_ g: Tensor, _ a: Tensor, _ b: Tensor, input k: Int,
+                                shouldStop: () -> Bool = { false }) -> Tensor? {
+        let pa = promotedLeft(a.shape), pb = promotedRight(b.shape)
+        let n = pa[pa.count - 2], inner = pa[pa.count - 1], m = pb[pb.count - 1]
+        let batchA = Array(pa.dropLast(2)), batchB = Array(pb.dropLast(2))
+        let batch = Broadcast.shape(batchA, batchB) ?? []
+        let left = Broadcast.sourceIndices(from: batchA, to: batch)
+        let right = Broadcast.sourceIndices(from: batchB, to: batch)
+        // When b has no batch of its own, a's batch folds into its rows: one product instead of many.
+        let fold = left.count > 1 && batchB.reduce(1, *) == 1 && batchA.reduce(1, *) == left.count
+        var out = [Double](repeating: 0, count: k == 0 ? a.count : b.count)
+        var completed = true
+        g.scalars.withUnsafeBufferPointer { pg in
+            a.scalars.withUnsafeBufferPointer { pa in
+                b.scalars.withUnsafeBufferPointer { pb in
+                    out.withUnsafeMutableBufferPointer { po in
+                        guard let g = pg.baseAddress, let a = pa.baseAddress, let b = pb.baseAddress,
+                              let o = po.baseAddress else { return }
+                        if k == 0 {
+                            // ∂a = g @ bᵀ: (n×m) @ (m×inner), summed over the batch items that share an a.
+                            let bt = MatrixOperand(base: b, ld: m, transposed: true)
+                            if fold {
+                                completed = multiply(n: left.count * n, m: inner, k: m,
+                                                     MatrixOperand(base: g, ld: m, transposed: false), bt,
+                                                     into: o, ldc: inner, shouldStop: shouldStop)
+                                return
+                            }
+                            for t in left.indices where completed {
+                                completed = multiply(n: n, m: inner, k: m,
+                                                     MatrixOperand(base: g + t * n * m, ld: m, transposed: false),
+                                                     MatrixOperand(base: b + right[t] * inner * m, ld: m, transposed: true),
+                                                     into: o + left[t] * n * inner, ldc: inner, shouldStop: shouldStop)
+                            }
+                        } else {
+                            // ∂b = aᵀ @ g: (inner×n) @ (n×m), summed over the batch items that share a b.
+                            if fold {
+                                completed = multiply(n: inner, m: m, k: left.count * n,
+                                                     MatrixOperand(base: a, ld: inner, transposed: true),
+                                                     MatrixOperand(base: g, ld: m, transposed: false),
+                                                     into: o, ldc: m, shouldStop: shouldStop)
+                                return
+                            }
+                            for t in left.indices where completed {
+                                completed = multiply(n: inner, m: m, k: n,
+                                                     MatrixOperand(base: a + left[t] * n * inner, ld: inner, transposed: true),
+                                                     MatrixOperand(base: g + t * n * m, ld: m, transposed: false),
+                                                     into: o + right[t] * inner * m, ldc: m, shouldStop: shouldStop)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        guard completed else { return nil }
+        return Tensor(shape: k == 0 ? a.shape : b.shape, scalars: out)
     }
 
     static func promotedLeft(_ shape: [Int]) -> [Int] { shape.count == 1 ? [1] + shape : shape }
     static func promotedRight(_ shape: [Int]) -> [Int] { shape.count == 1 ? shape + [1] : shape }
 
-    /// Swaps the last two axes of a tensor of rank 2 or more.
+    /// Swaps the last two axes (a batch of matrix transpositions); a tensor of rank below 2 is returned unchanged.
+    /// Copies in 32×32 tiles so that neither side is walked with a long stride for long.
     static func swapLastTwo(_ t: Tensor) -> Tensor {
+        guard t.rank >= 2 else { return t }
         let rows = t.shape[t.rank - 2], columns = t.shape[t.rank - 1]
+        var shape = t.shape
+        shape.swapAt(t.rank - 2, t.rank - 1)
         let block = rows * columns
-        var result = t
-        result.shape[t.rank - 2] = columns
-        result.shape[t.rank - 1] = rows
-        for start in stride(from: 0, to: t.count, by: max(block, 1)) {
-            for r in 0..<rows {
-                for c in 0..<columns {
-                    result.scalars[start + c * rows + r] = t.scalars[start + r * columns + c]
-                }
-            }
-        }
-        return result
-    }
-
-    /// Online processors, read once.
-    static let cores: Int = {
-        #if canImport(Glibc)
-        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        #else
-        return 1
-        #endif
-    }()
-
-    /// Pointers handed to worker threads; each thread writes only its own rows of the output.
-    struct SharedOperands: @unchecked Sendable {
-        var a: UnsafePointer<Double>, b: UnsafePointer<Double>, o: UnsafeMutablePointer<Double>
-    }
-
-    /// ``kernel(_:_:_:n:k:m:)`` with the rows split between the machine's cores when the
-    /// product is large enough to pay for the threads. Results do not depend on the split.
-    static func parallelKernel(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ o: UnsafeMutablePointer<Double>,
-                               n: Int, k: Int, m: Int) {
-        let workers = min(Matmul.cores, n / 8)
-        guard workers > 1, n * k * m >= 1 << 20 else {
-            kernel(a, b, o, n: n, k: k, m: m)
-            return
-        }
-        // Chunks of whole 4-row tiles, so the edges stay where the single-threaded kernel has them.
-        let tiles = (n + 3) / 4
-        let shared = SharedOperands(a: a, b: b, o: o)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let first = tiles * w / workers * 4, last = min(n, tiles * (w + 1) / workers * 4)
-            guard first < last else { return }
-            kernel(shared.a + first * k, shared.b, shared.o + first * m, n: last - first, k: k, m: m)
-        }
-    }
-
-    /// `o += a @ b` for row-major `a` (n×k), `b` (k×m), `o` (n×m).
-    ///
-    /// Works on 4×4 tiles of `o` held in registers while running over `k`, so each
-    /// element of `a` and `b` loaded is used four times; edges fall back to a plain loop.
-    /// Each output element sums its products in order of `p`, as the plain loop does.
-    static func kernel(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ o: UnsafeMutablePointer<Double>,
-                       n: Int, k: Int, m: Int) {
-        let rows = n - n % 4, columns = m - m % 4
-        let rawB = UnsafeRawPointer(b)
-        for i in stride(from: 0, to: rows, by: 4) {
-            let a0 = a + i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k
-            for j in stride(from: 0, to: columns, by: 4) {
-                var c0 = SIMD4<Double>(), c1 = SIMD4<Double>(), c2 = SIMD4<Double>(), c3 = SIMD4<Double>()
-                for p in 0..<k {
-                    let row = rawB.loadUnaligned(fromByteOffset: (p * m + j) * 8, as: SIMD4<Double>.self)
-                    c0 += a0[p] * row
-                    c1 += a1[p] * row
-                    c2 += a2[p] * row
-                    c3 += a3[p] * row
-                }
-                for q in 0..<4 {
-                    o[i * m + j + q] += c0[q]
-                    o[(i + 1) * m + j + q] += c1[q]
-                    o[(i + 2) * m + j + q] += c2[q]
-                    o[(i + 3) * m + j + q] += c3[q]
-                }
-            }
-            for r in i..<(i + 4) {
-                for j in columns..<m {
-                    var total = 0.0
-                    for p in 0..<k { total += a[r * k + p] * b[p * m + j] }
-                    o[r * m + j] += total
-                }
-            }
-        }
-        for r in rows..<n {
-            for j in 0..<m {
-                var total = 0.0
-                for p in 0..<k { total += a[r * k + p] * b[p * m + j] }
-                o[r * m + j] += total
-            }
-        }
-    }
-
-    /// Matrix products over broadcast batch axes; both operands have rank ≥ 2 and fit.
-    static func batched(_ a: Tensor, _ b: Tensor) -> Tensor {
-        let n = a.shape[a.rank - 2], k = a.shape[a.rank - 1], m = b.shape[b.rank - 1]
-        let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
-        let batch = Broadcast.shape(batchA, batchB) ?? []
-        let left = Broadcast.sourceIndices(from: batchA, to: batch)
-        let right = Broadcast.sourceIndices(from: batchB, to: batch)
-        var out = [Double](repeating: 0, count: left.count * n * m)
-        a.scalars.withUnsafeBufferPointer { pa in
-            b.scalars.withUnsafeBufferPointer { pb in
-                out.withUnsafeMutableBufferPointer { po in
-                    for t in left.indices {
-                        guard let a = pa.baseAddress, let b = pb.baseAddress, let o = po.baseAddress else { continue }
-                        Matmul.parallelKernel(a + left[t] * n * k, b + right[t] * k * m, o + t * n * m, n: n, k: k, m: m)
+        guard block > 0 else { return Tensor(shape: shape, scalars: t.scalars) }
+        let tile = 32
+        var out = [Double](repeating: 0, count: t.count)
+        t.scalars.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { target in
+                for start in stride(from: 0, to: t.count, by: block) {
+                    for r0 in stride(from: 0, to: rows, by: tile) {
+                        let r1 = min(rows, r0 + tile)
+                        for c0 in stride(from: 0, to: columns, by: tile) {
+                            let c1 = min(columns, c0 + tile)
+                            for r in r0..<r1 {
+                                for c in c0..<c1 { target[start + c * rows + r] = source[start + r * columns + c] }
+                            }
+                        }
                     }
                 }
             }
         }
-        return Tensor(shape: batch + [n, m], scalars: out)
+        return Tensor(shape: shape, scalars: out)
+    }
+
+    /// `a @ b` and whether it ran to the end.
+    static func product(_ a: Tensor, _ b: Tensor, shouldStop: () -> Bool) -> (result: Tensor, completed: Bool) {
+        guard case .success(let resultShape) = shape(a.shape, b.shape) else {
+            preconditionFailure("matmul of unfit shapes")
+        }
+        let pa = promotedLeft(a.shape), pb = promotedRight(b.shape)
+        let n = pa[pa.count - 2], inner = pa[pa.count - 1], m = pb[pb.count - 1]
+        let batchA = Array(pa.dropLast(2)), batchB = Array(pb.dropLast(2))
+        let batch = Broadcast.shape(batchA, batchB) ?? []
+        let left = Broadcast.sourceIndices(from: batchA, to: batch)
+        let right = Broadcast.sourceIndices(from: batchB, to: batch)
+        let fold = left.count > 1 && batchB.reduce(1, *) == 1 && batchA.reduce(1, *) == left.count
+        var out = [Double](repeating: 0, count: left.count * n * m)
+        var completed = true
+        a.scalars.withUnsafeBufferPointer { pa in
+            b.scalars.withUnsafeBufferPointer { pb in
+                out.withUnsafeMutableBufferPointer { po in
+                    guard let a = pa.baseAddress, let b = pb.baseAddress, let o = po.baseAddress else { return }
+                    if fold {
+                        completed = multiply(n: left.count * n, m: m, k: inner,
+                                             MatrixOperand(base: a, ld: inner, transposed: false),
+                                             MatrixOperand(base: b, ld: m, transposed: false),
+                                             into: o, ldc: m, shouldStop: shouldStop)
+                        return
+                    }
+                    for t in left.indices where completed {
+                        completed = multiply(n: n, m: m, k: inner,
+                                             MatrixOperand(base: a + left[t] * n * inner, ld: inner, transposed: false),
+                                             MatrixOperand(base: b + right[t] * inner * m, ld: m, transposed: false),
+                                             into: o + t * n * m, ldc: m, shouldStop: shouldStop)
+                    }
+                }
+            }
+        }
+        return (Tensor(shape: resultShape, scalars: out), completed)
+    }
+
+    /// Multiply–adds between two polls of `shouldStop` (tens of milliseconds on one core).
+    static let blockWork = 1 << 26
+    /// The fewest rows (or columns) in a block, so that repacking the other operand stays cheap.
+    static let blockMinimum = 256
+
+    /// `c += op(a) · op(b)` for `op(a)` n×k, `op(b)` k×m and row-major `c` n×m with row stride `ldc`,
+    /// by OpenBLAS; a vector result goes through `dgemv`, a scalar through `ddot`. Large products run
+    /// in blocks of rows of `c` with a poll of `shouldStop` between blocks; returns false when it stopped.
+    static func multiply(n: Int, m: Int, k: Int, _ a: MatrixOperand, _ b: MatrixOperand,
+                         into c: UnsafeMutablePointer<Double>, ldc: Int, shouldStop: () -> Bool) -> Bool {
+        guard n > 0, m > 0, k > 0 else { return true }
+        BLAS.prepare()
+        // A row of op(a) steps by 1 when stored as is, by ld when stored transposed; a column of op(b) the other way.
+        let rowStepA = a.transposed ? a.ld : 1, columnStepB = b.transposed ? 1 : b.ld
+        if n == 1 && m == 1 {
+            c[0] += cblas_ddot(Int32(k), a.base, Int32(rowStepA), b.base, Int32(columnStepB))
+            return true
+        }
+        let perLine = n == 1 ? k : k * m
+        let step = max(blockMinimum, blockWork / max(perLine, 1))
+        if n == 1 {
+            // One row: cᵀ = op(b)ᵀ · a, in blocks of columns.
+            var j0 = 0
+            while j0 < m {
+                if j0 > 0 && shouldStop() { return false }
+                let j1 = min(m, j0 + step)
+                if b.transposed {  // stored m×k
+                    cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(j1 - j0), Int32(k), 1, b.base + j0 * b.ld, Int32(b.ld),
+                                a.base, Int32(rowStepA), 1, c + j0, 1)
+                } else {  // stored k×m
+                    cblas_dgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(j1 - j0), 1, b.base + j0, Int32(b.ld),
+                                a.base, Int32(rowStepA), 1, c + j0, 1)
+                }
+                j0 = j1
+            }
+            return true
+        }
+        var i0 = 0
+        while i0 < n {
+            if i0 > 0 && shouldStop() { return false }
+            let i1 = min(n, i0 + step), rows = i1 - i0
+            // Rows i0..<i1 of op(a): stored rows when as is, stored columns when transposed.
+            let aBlock = a.transposed ? a.base + i0 : a.base + i0 * a.ld
+            let transA = a.transposed ? CblasTrans : CblasNoTrans
+            if m == 1 {
+                // One column: c = op(a) · b.
+                cblas_dgemv(CblasRowMajor, transA, Int32(a.transposed ? k : rows), Int32(a.transposed ? rows : k), 1,
+                            aBlock, Int32(a.ld), b.base, Int32(columnStepB), 1, c + i0 * ldc, Int32(ldc))
+            } else {
+                cblas_dgemm(CblasRowMajor, transA, b.transposed ? CblasTrans : CblasNoTrans,
+                            Int32(rows), Int32(m), Int32(k), 1, aBlock, Int32(a.ld), b.base, Int32(b.ld),
+                            1, c + i0 * ldc, Int32(ldc))
+            }
+            i0 = i1
+        }
+        return true
+    }
+}
+
+/// One operand of ``Matmul/multiply(n:m:k:_:_:into:ldc:shouldStop:)``: row-major storage with
+/// `ld` elements between stored rows, holding the operand itself or (when `transposed`) its transpose.
+struct MatrixOperand {
+    var base: UnsafePointer<Double>
+    var ld: Int
+    var transposed: Bool
+
+    init(base: UnsafePointer<Double>, ld: Int, transposed: Bool) {
+        self.base = base
+        self.ld = max(ld, 1)
+        self.transposed = transposed
+    }
+}
+
+/// OpenBLAS, which computes every matrix product: matmul, einsum contractions, and their pullbacks.
+///
+/// It uses `CHAINRULE_THREADS` threads (a whole number from 1 to 256; 1 when unset or anything
+/// else), set once before the first product. With a given thread count, a product's result
+/// depends only on its operands.
+public enum BLAS {
+    public static let threads: Int = {
+        var count = 1
+        if let text = getenv("CHAINRULE_THREADS"), let value = Int(String(cString: text)), (1...256).contains(value) {
+            count = value
+        }
+        openblas_set_num_threads(Int32(count))
+        return count
+    }()
+
+    /// Sets OpenBLAS's thread count if that has not been done yet.
+    static func prepare() { _ = threads }
+
+    /// The CPU kernel OpenBLAS picked at start-up (e.g. `Haswell`), for benchmark reports.
+    public static var kernel: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
     }
 }
 
