@@ -18,7 +18,7 @@ public struct TangentGraph: Sendable {
         var values = forward
         values.pad(to: graph.count)
         values.set(direction, value)
-        try values.compute(in: graph, shouldStop: shouldStop) { $0 >= base }
+        try values.compute(in: graph, shouldStop: shouldStop, ids: base..<graph.count)
         return values
     }
 }

@@ -148,7 +148,7 @@ extension ReverseGraph {
         var values = forward
         values.pad(to: graph.count)
         if let value { values.set(seed, value) }
-        try values.compute(in: graph, shouldStop: shouldStop) { $0 >= base }
+        try values.compute(in: graph, shouldStop: shouldStop, ids: base..<graph.count)
         return values
     }
 

@@ -59,31 +59,40 @@ public struct Evaluation: Sendable {
     public mutating func invalidateAll() { values.removeAll(keepingCapacity: true) }
 
     /// Computes, in creation order, the value of `target` and of every node it depends on
-    /// that has no value yet. Loops over the node array; never recursive.
+    /// that has no value yet. Walks back from `target` with an explicit stack and stops at
+    /// nodes that have values, so the work is proportional to what is missing, not to the
+    /// size of the graph (a statement typed after a long script costs what it adds).
     public mutating func compute(_ target: NodeID, in graph: Graph,
                                  shouldStop: () -> Bool = { false }) throws(EvaluationError) {
-        if values.count < graph.count { values += Array(repeating: nil, count: graph.count - values.count) }
+        pad(to: graph.count)
         if values[target] != nil { return }
-        let needed = graph.ancestors(of: target)
-        try compute(in: graph, shouldStop: shouldStop) { id in id <= target && needed[id] }
+        var missing: [NodeID] = []
+        var seen: Set<NodeID> = [target]
+        var stack = [target]
+        while let id = stack.popLast() {
+            missing.append(id)
+            for input in graph[id].inputs where values[input] == nil && seen.insert(input).inserted { stack.append(input) }
+        }
+        missing.sort()
+        try compute(in: graph, shouldStop: shouldStop, ids: missing)
     }
 
     /// Computes every node of the graph that has no value yet, in creation order.
     public mutating func computeAll(in graph: Graph, shouldStop: () -> Bool = { false }) throws(EvaluationError) {
-        if values.count < graph.count { values += Array(repeating: nil, count: graph.count - values.count) }
-        try compute(in: graph, shouldStop: shouldStop) { _ in true }
+        pad(to: graph.count)
+        try compute(in: graph, shouldStop: shouldStop, ids: 0..<graph.count)
     }
 
-    /// The forward pass over the nodes that `include` selects and that have no value yet.
+    /// The forward pass over the nodes `ids` (in creation order) that have no value yet.
     /// Nodes are borrowed from the graph's storage, not copied, and the argument list is
     /// reused from node to node: this loop is the evaluator's hot path.
     mutating func compute(in graph: Graph, shouldStop: () -> Bool,
-                          include: (NodeID) -> Bool) throws(EvaluationError) {
+                          ids: some Sequence<NodeID>) throws(EvaluationError) {
         var arguments: [Tensor] = []
         try withoutActuallyEscaping(shouldStop) { (shouldStop) throws(EvaluationError) in
             var poll = StopPoll(shouldStop)
             try graph.nodes.withUnsafeBufferPointer { (nodes) throws(EvaluationError) in
-                for id in nodes.indices where values[id] == nil && include(id) {
+                for id in ids where values[id] == nil {
                     try poll.account(StopPoll.units(of: id, in: nodes))
                     if let leaf = nodes[id].value {
                         values[id] = leaf
