@@ -117,7 +117,9 @@ int ceditline_history_append_newest(History *h, const char *path) {
     FILE *file = fopen(path, "a");
     if (file == NULL) return -1;
     HistEvent event;
-    int result = history(h, &event, H_NSAVE_FP, (size_t)1, file);
+    /* H_NSAVE_FP writes the n + 1 newest entries (libedit counts from the
+       newest and stops one further on), so n = 0 writes the newest alone. */
+    int result = history(h, &event, H_NSAVE_FP, (size_t)0, file);
     if (fclose(file) != 0) result = -1;
     return result < 0 ? -1 : 0;
 }

@@ -65,7 +65,7 @@ extension Session {
         Command(name: "train", usage: ":train LOSS [steps=N] [lr=η]", summary: "gradient descent on the param leaves, with progress and the loss curve",
                 detail: "Repeats: forward, backward from LOSS, then W ← W − η·∂LOSS/∂W for every param W that LOSS depends on. Defaults: steps=100, lr=0.1. Inputs and other leaves stay fixed. Ctrl-C stops early and keeps what was learned. Prints the loss before and after and draws the loss curve.",
                 example: ":train L steps=500 lr=0.5", run: { s, a throws(Diagnostic) in try s.train(a) }),
-        Command(name: "set", usage: ":set KEY VALUE", summary: "settings: precision N, color on|off, limits",
+        Command(name: "set", usage: ":set KEY VALUE", summary: "settings: precision N, color on|off",
                 detail: "precision: significant digits shown (1 to 17, default 6). color: colour on a terminal (never with NO_COLOR set). max-file-size: the largest script :load reads (default 64MB; units KB, MB, GB). max-errors: syntax errors shown per script (default 20; the rest are counted).",
                 example: ":set precision 4", run: { s, a throws(Diagnostic) in try s.set(a) }),
     ]
