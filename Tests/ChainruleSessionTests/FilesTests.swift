@@ -135,6 +135,21 @@ final class FilesTests: XCTestCase {
         try Files.write("x\n", to: "/dev/null")
     }
 
+    // MARK: Saving high ranks
+
+    /// A leaf of very high rank is saved as `ones(…) * literal`, which nests within the parser's limit.
+    func testHighRankLeavesAreSavedWithinTheNestingLimit() {
+        let value = Tensor(shape: Array(repeating: 1, count: 600) + [2, 3], scalars: [1, 2, 3, 4, 5, 6])
+        let text = Session.literal(value)
+        XCTAssertEqual(text, "ones(" + String(repeating: "1, ", count: 600) + "2, 3) * [[1, 2, 3], [4, 5, 6]]")
+        XCTAssertEqual(Parser.parse(Source(name: "f", text: "x = " + (text ?? ""))).diagnostics, [])
+        XCTAssertEqual(Parser.parse(Source(name: "f", text: "x = " + Printer.literal(value))).diagnostics.count, 1,
+                       "the plain literal nests too deep")
+        // Size-1 axes after larger ones cannot be broadcast into place: `:save` refuses rather than write a bad file.
+        XCTAssertNil(Session.literal(Tensor(shape: [2] + Array(repeating: 1, count: 600), scalars: [1, 2])))
+        XCTAssertEqual(Session.literal(Tensor(shape: [2, 1], scalars: [1, 2])), "[[1], [2]]")
+    }
+
     // MARK: Locations
 
     /// A byte-order mark is not a column; `\r\n` and a lone `\r` end lines.
