@@ -60,7 +60,7 @@ extension Session {
                 detail: "Draws NODE (default: the last defined node) and everything it depends on as a tree, inputs below their consumer, with each node's op, shape, value and (after :backward or :grad) gradient. A node used more than once is drawn in full the first time and by name after that.",
                 example: ":graph L", run: { s, a throws(Diagnostic) in try s.graph(a) }),
         Command(name: "dot", usage: ":dot [FILE]", summary: "write the graph, with values and gradients, as Graphviz DOT",
-                detail: "Without FILE, prints the DOT text. Leaves are blue (params orange); edges run from inputs to consumers, numbered by argument when a node has several. Render with 'dot -Tpng FILE -o graph.png'.",
+                detail: "Without FILE, prints the DOT text. Leaves are blue (params orange); edges run from inputs to consumers, numbered by argument when a node has several. Render with 'dot -Tpng FILE -o graph.png'. Inside a script, FILE is relative to the script's folder.",
                 example: ":dot lecture.dot", run: { s, a throws(Diagnostic) in try s.dot(a) }),
         Command(name: "train", usage: ":train LOSS [steps=N] [lr=η]", summary: "gradient descent on the param leaves, with progress and the loss curve",
                 detail: "Repeats: forward, backward from LOSS, then W ← W − η·∂LOSS/∂W for every param W that LOSS depends on. Defaults: steps=100, lr=0.1. Inputs and other leaves stay fixed. Ctrl-C stops early and keeps what was learned. Prints the loss before and after and draws the loss curve.",

@@ -135,6 +135,14 @@ final class FilesTests: XCTestCase {
         try Files.write("x\n", to: "/dev/null")
     }
 
+    /// A 10 KB line of bad characters gives 20 short diagnostics and a count, not 10,000 copies of the line.
+    func testErrorOutputForALongBadLineIsBounded() {
+        let (session, output) = makeSession()
+        XCTAssertFalse(execute(session, String(repeating: "$", count: 10_000)))
+        XCTAssertLessThan(output.errors.utf8.count, 20 * 200 + 200)
+        XCTAssertTrue(output.errors.hasSuffix("chainrule: note: 9980 more errors in <stdin> not shown (':set max-errors' shows more)\n"))
+    }
+
     // MARK: Saving high ranks
 
     /// A leaf of very high rank is saved as `ones(…) * literal`, which nests within the parser's limit.
