@@ -29,6 +29,7 @@ let package = Package(
         .executableTarget(
             name: "chainrule",
             dependencies: [
+                "ChainruleCore",
                 "ChainruleSession",
                 "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -42,7 +43,7 @@ let package = Package(
         .testTarget(name: "ChainruleCoreTests", dependencies: ["ChainruleCore"]),
         .testTarget(
             name: "ChainruleSessionTests",
-            dependencies: ["ChainruleSession"],
+            dependencies: ["ChainruleCore", "ChainruleSession"],
             exclude: ["Transcripts"]
         ),
         .testTarget(name: "ChainruleCLITests", dependencies: ["chainrule"]),

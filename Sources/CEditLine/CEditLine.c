@@ -16,8 +16,6 @@ void ceditline_setup_locale(void) {
     }
 }
 
-int ceditline_isatty(int fd) { return isatty(fd) ? 1 : 0; }
-
 void ceditline_print(const char *text) {
     fputs(text, stdout);
     fflush(stdout);
@@ -154,5 +152,3 @@ int ceditline_take_interrupt(void) {
     /* An atomic exchange, so that a Ctrl-C arriving meanwhile is not lost. */
     return __atomic_exchange_n(&interrupt_flag, 0, __ATOMIC_SEQ_CST) ? 1 : 0;
 }
-
-int ceditline_peek_interrupt(void) { return interrupt_flag ? 1 : 0; }

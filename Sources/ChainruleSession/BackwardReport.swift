@@ -24,13 +24,19 @@ extension Session {
         }
         let result = try gradients(of: target, seed: seed, record: true, at: place)
         lastBackwardTarget = label(target)
-        print(report(result))
+        print(report(result, seeded: seed != nil))
     }
 
     /// Whether a node is an unnamed constant (a literal such as the `2` in `x^2`), left out of reports.
-    func isLiteral(_ id: NodeID) -> Bool {
-        let node = workspace.graph[id]
-        return node.isLeaf && node.name == nil
+    func isLiteral(_ id: NodeID) -> Bool { workspace.graph[id].isLiteral }
+
+    /// Why a node that `output` depends on gets no gradient from it, or nil when it gets one
+    /// (or does not reach `output` at all).
+    func noGradientReason(_ id: NodeID, output: NodeID) -> String? {
+        let graph = workspace.graph
+        guard id <= output, graph.ancestors(of: output)[id], !graph.differentiableAncestors(of: output)[id] else { return nil }
+        if graph[id].isLiteral { return "\(label(id)) is a number written in a formula, a constant" }
+        return "\(label(output)) uses \(label(id)) only as a class index, which is not differentiated"
     }
 
     /// One line of a node's block: a role, `lhs = rhs`, and a dim note; `=` signs line up within a block.
@@ -41,13 +47,18 @@ extension Session {
         var note = ""
     }
 
-    func report(_ result: Gradients) -> String {
+    /// The whole reverse pass. With an explicit seed `p` every gradient is the vector–Jacobian
+    /// product p·∂out/∂node, and is labelled so.
+    func report(_ result: Gradients, seeded: Bool = false) -> String {
         let out = label(result.output)
-        var lines = ["backward pass from \(out), seed ∂\(out)/∂\(out) = \(format.inline(result.seed)); nodes in reverse topological order"]
+        let heading = seeded
+            ? "backward pass from \(out), seed p = \(format.inline(result.seed)): each gradient is p·∂\(out)/∂node; nodes in reverse topological order"
+            : "backward pass from \(out), seed ∂\(out)/∂\(out) = \(format.inline(result.seed)); nodes in reverse topological order"
+        var lines = [heading]
         let edges = EdgeIndex(result)
         for id in stride(from: result.output, through: 0, by: -1) where result[id] != nil && !isLiteral(id) {
             lines.append("")
-            lines.append(contentsOf: block(for: id, in: result, edges: edges))
+            lines.append(contentsOf: block(for: id, in: result, edges: edges, seeded: seeded))
         }
         return lines.joined(separator: "\n")
     }
@@ -66,14 +77,14 @@ extension Session {
 
     /// One node's part of the reverse pass: its gradient (summed over its consumers when it
     /// feeds several), then each input edge's local Jacobian and chain-rule product.
-    func block(for id: NodeID, in result: Gradients, edges: EdgeIndex) -> [String] {
+    func block(for id: NodeID, in result: Gradients, edges: EdgeIndex, seeded: Bool = false) -> [String] {
         guard let g = result[id] else { return [] }
         let out = label(result.output)
         let node = workspace.graph[id]
         let name = label(id)
         let heading = node.isLeaf ? "\(name)  \(node.kind.rawValue)" : "\(name) = \(operation(id))"
         var lines = [style.bold(heading) + style.dim("   shape \(describe(shape: node.shape))")]
-        let upstream = "∂\(out)/∂\(name)"
+        let upstream = partial(out, name, seeded: seeded)
         var rows: [Row] = []
         let arriving = edges.incoming[id] ?? []
         if arriving.count > 1 {
@@ -85,6 +96,9 @@ extension Session {
         }
         for edge in edges.outgoing[id] ?? [] where !isLiteral(edge.input) {
             rows.append(contentsOf: edgeRows(edge, upstream: upstream))
+        }
+        for (k, input) in node.inputs.enumerated() where workspace.graph.isClassIndex(id, argument: k) {
+            rows.append(Row(role: "local", lhs: "∂\(name)/∂\(label(input))", rhs: "none", note: "a class index: not differentiated"))
         }
         let width = rows.map(\.lhs.count).max() ?? 0
         for row in rows {
@@ -136,29 +150,48 @@ extension Session {
     }
 
     func grad(_ arguments: CommandArguments) throws(Diagnostic) {
-        let usage = ":grad NODE [wrt X]"
-        try arguments.expect(count: 1...3, usage: usage)
-        let words = arguments.words
+        let usage = ":grad NODE [wrt X] [method=reverse|forward|fd]"
+        let (words, keyed) = try arguments.keyed(["method"], usage: usage)
+        guard (1...3).contains(words.count) else {
+            throw Diagnostic("usage: \(usage)", at: words.count > 3 ? words[3].span : arguments.endSpan)
+        }
         if words.count == 2 || (words.count == 3 && words[1].text != "wrt") {
             throw Diagnostic("expected 'wrt X' after the node; usage: \(usage)", at: words[1].span)
+        }
+        var method = DerivativeMethod.reverse
+        if let word = keyed["method"] {
+            guard let chosen = DerivativeMethod(rawValue: word.text) else {
+                throw Diagnostic("unknown method '\(word.text)'; methods are 'reverse', 'forward' and 'fd'", at: word.span)
+            }
+            method = chosen
         }
         let target = try node(words[0])
         let y = try value(target, at: words[0].span)
         guard y.isScalar else {
             throw Diagnostic("\(words[0].text) has shape \(describe(shape: y.shape)), not a scalar; use :jacobian \(words[0].text) X for a vector output", at: words[0].span)
         }
-        let result = try gradients(of: target, seed: nil, record: false, at: words[0].span)
         let ids: [NodeID]
         if words.count == 3 {
             ids = [try node(words[2])]
         } else {
-            ids = workspace.order.compactMap { workspace.graph.node(named: $0) }.filter { workspace.graph[$0].isLeaf }
+            // Every named leaf, but not those `target` uses only as class indices: they have no gradient.
+            let graph = workspace.graph
+            let ancestors = graph.ancestors(of: target), differentiable = graph.differentiableAncestors(of: target)
+            ids = workspace.order.compactMap { graph.node(named: $0) }
+                .filter { graph[$0].isLeaf && ($0 > target || !ancestors[$0] || differentiable[$0]) }
         }
+        if method != .reverse {
+            print(try gradByMethod(target, ids: ids, method: method, name: words[0].text, at: words[0].span).joined(separator: "\n"))
+            return
+        }
+        let result = try gradients(of: target, seed: nil, record: false, at: words[0].span)
         var lines: [String] = []
         for id in ids {
             let name = label(id)
-            if let g = result[id] {
-                lines.append("∂\(words[0].text)/∂\(name) = " + style.gradient(format.block(g, indent: 5 + words[0].text.count + name.count)))
+            if words.count == 3, let reason = noGradientReason(id, output: target) {
+                lines.append("∂\(words[0].text)/∂\(name): none, " + reason)
+            } else if let g = result[id] {
+                lines.append("∂\(words[0].text)/∂\(name) = " + style.gradient(format.block(g, indent: 6 + words[0].text.count + name.count)))
             } else {
                 lines.append("∂\(words[0].text)/∂\(name) = " + format.inline(Tensor.zeros(workspace.graph[id].shape)) + style.dim("  (\(words[0].text) does not depend on \(name))"))
             }

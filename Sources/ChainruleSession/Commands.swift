@@ -39,19 +39,19 @@ extension Session {
                 detail: "Shows only the nodes NODE depends on (default: the last defined node), in creation order, which is a topological order. Unnamed intermediates are shown as %ID.",
                 example: ":forward f", run: { s, a throws(Diagnostic) in try s.forward(a) }),
         Command(name: "backward", usage: ":backward [NODE] [seed=VALUE]", summary: "backprop from NODE, printing every gradient, local Jacobian and chain-rule product",
-                detail: "Walks the graph in reverse topological order. For each node: the upstream gradient ∂NODE/∂node (summed over its consumers when it feeds several), and for each input edge the local Jacobian ∂node/∂input and the chain-rule product. NODE defaults to the last defined node and must be a scalar unless seed= gives ∂NODE/∂NODE.",
+                detail: "Walks the graph in reverse topological order. For each node: the upstream gradient ∂NODE/∂node (summed over its consumers when it feeds several), and for each input edge the local Jacobian ∂node/∂input and the chain-rule product. NODE defaults to the last defined node and must be a scalar unless seed=p gives ∂NODE/∂NODE; with a seed every row is the vector–Jacobian product p·∂NODE/∂node, and is labelled so. Numbers written in a formula and class indices (the t of cross_entropy(z, t)) are constants: they get no gradient.",
                 example: ":backward L\n:backward y seed=[1, 0]", run: { s, a throws(Diagnostic) in try s.backward(a) }),
-        Command(name: "grad", usage: ":grad NODE [wrt X]", summary: "the gradient ∂NODE/∂X (default: every leaf)",
-                detail: "NODE must be a scalar. Without 'wrt', prints the gradient with respect to every named leaf.",
-                example: ":grad L wrt W", run: { s, a throws(Diagnostic) in try s.grad(a) }),
+        Command(name: "grad", usage: ":grad NODE [wrt X] [method=M]", summary: "the gradient ∂NODE/∂X (default: every leaf)",
+                detail: "NODE must be a scalar. Without 'wrt', prints the gradient with respect to every named leaf, leaving out leaves NODE uses only as class indices (they have no gradient; 'wrt' says so). method= chooses how: reverse mode (default, one backward pass), forward mode (one tangent pass per input element) or fd (central finite differences, h = ∛ε·max(1, |x|) per element).",
+                example: ":grad L wrt W\n:grad L method=forward", run: { s, a throws(Diagnostic) in try s.grad(a) }),
         Command(name: "explain", usage: ":explain L X", summary: "∂L/∂X as the chain rule's sum over paths, path by path",
                 detail: "Lists every path from X to L (up to 24), the product of the local derivatives along it (written out when they are numbers) and its value; the paths add up to the gradient the reverse pass computes, which is shown last. A node used twice by one operation (x * x) gives two paths.",
                 example: ":explain f x", run: { s, a throws(Diagnostic) in try s.explain(a) }),
         Command(name: "jacobian", usage: ":jacobian Y X", summary: "the full Jacobian ∂Y/∂X as a matrix, with its determinant when square",
-                detail: "Rows are Y's elements and columns X's, both flattened row-major. Built with one reverse pass per element of Y.",
+                detail: "Rows are Y's elements and columns X's, both flattened row-major. Built by rows (one reverse pass per element of Y) or by columns (one forward-mode pass per element of X), whichever needs fewer passes; the heading says which.",
                 example: ":jacobian h x", run: { s, a throws(Diagnostic) in try s.jacobian(a) }),
         Command(name: "check", usage: ":check [NODE]", summary: "compare backprop gradients with central finite differences",
-                detail: "For every named leaf, compares ∂NODE/∂leaf from the reverse pass with (f(x+h) − f(x−h))/2h, element by element, and reports the largest relative error. Kinks (relu at 0) can disagree.",
+                detail: "For every named leaf NODE depends on, compares ∂NODE/∂leaf from the reverse pass with (f(x+h) − f(x−h))/2h, element by element, and reports the largest absolute and relative errors as they are. An element agrees within 1e-4 relative, or within the rounding noise of the differences. Where the one-sided differences disagree too, the row says the two points straddle a kink (relu at 0). Class indices are not perturbed.",
                 example: ":check L", run: { s, a throws(Diagnostic) in try s.check(a) }),
         Command(name: "step", usage: ":step [NODE]", summary: "advance one node: forward through the graph, then backward; shows where it stands",
                 detail: "Each :step evaluates the next node NODE (default: the last defined node) depends on, in topological order, showing its inputs and value. After the last node, each :step goes one node back: its gradient, its local Jacobians and chain-rule products, as :backward shows them. Defining anything starts the walk afresh.",
@@ -65,10 +65,10 @@ extension Session {
         Command(name: "train", usage: ":train LOSS [steps=N] [lr=η]", summary: "gradient descent on the param leaves, with progress and the loss curve",
                 detail: "Repeats: forward, backward from LOSS, then W ← W − η·∂LOSS/∂W for every param W that LOSS depends on. Defaults: steps=100, lr=0.1. Inputs and other leaves stay fixed. Ctrl-C stops early and keeps what was learned. Prints the loss before and after and draws the loss curve.",
                 example: ":train L steps=500 lr=0.5", run: { s, a throws(Diagnostic) in try s.train(a) }),
-        Command(name: "set", usage: ":set KEY VALUE", summary: "settings: precision N, color on|off",
-                detail: "precision: significant digits shown (1 to 17, default 6). color: colour on a terminal (never with NO_COLOR set). max-file-size: the largest script :load reads (default 64MB; units KB, MB, GB). max-errors: syntax errors shown per script (default 20; the rest are counted).",
+        Command(name: "set", usage: ":set KEY VALUE", summary: "settings: precision N, color on|off, output N, memory SIZE, max-file-size SIZE, max-errors N",
+                detail: "precision: significant digits shown (1 to 17, default 6). color: colour on a terminal (never with NO_COLOR set). output: the most characters one command or value prints (default 1000000); longer output is cut with a note. memory: the most the graph's values may occupy, as 2GB, 500MB or bytes (default 2GB); a definition past it is refused. max-file-size: the largest script :load reads (default 64MB; units KB, MB, GB). max-errors: syntax errors shown per script (default 20; the rest are counted).",
                 example: ":set precision 4", run: { s, a throws(Diagnostic) in try s.set(a) }),
-    ]
+    ] + derivativeCommands
 
     func runCommand(_ statement: CommandStatement, in source: Source) throws(Diagnostic) {
         let arguments = CommandArguments(statement, in: source)
@@ -97,7 +97,9 @@ extension Session {
         switch name {
         case "functions":
             let width = Builtins.functions.map(\.signature.count).max() ?? 0
-            print((["functions:"] + Builtins.functions.map { "  " + $0.signature.padded(to: width) + "  " + $0.summary })
+            let aliases = Builtins.aliases.map(\.spelling).joined(separator: ", ")
+            print((["functions:"] + Builtins.functions.map { "  " + $0.signature.padded(to: width) + "  " + $0.summary }
+                   + ["the spellings slides use, \(aliases), name the same functions"])
                 .joined(separator: "\n"))
         case "language":
             print(Session.languageHelp)
@@ -126,14 +128,15 @@ extension Session {
           param name = expr    a trainable leaf
           expr                 print the value
           :command args        a command
-        operators, loosest first:  + -   * / @   -x   ^   f(x) a[i] a.T
+        operators, loosest first:  + -   * / @ ·   -x   ^   f(x) a[i] a.T
+        from slides: A·x is A @ x (both sides rank ≥ 1), 2·x is 2 * x (a scalar side); × is *, − is -
         literals: 3  2.5  1e-3  [1, 2]  [[1, 2], [3, 4]]  "ij,j->i" (einsum specs)
         indexing: x[0]  x[-1]  A[1, 2]  A[1]  A[:, 0]
         comments start with '#'; a line ending inside brackets or after an operator continues
         """
 
     func set(_ arguments: CommandArguments) throws(Diagnostic) {
-        let usage = ":set precision N | :set color on|off | :set max-file-size SIZE | :set max-errors N"
+        let usage = ":set precision N | :set color on|off | :set output N | :set memory SIZE | :set max-file-size SIZE | :set max-errors N"
         try arguments.expect(count: 2...2, usage: usage)
         let key = arguments.words[0], value = arguments.words[1]
         switch key.text {
@@ -150,6 +153,16 @@ extension Session {
             if colorSetting && !colorAllowed.output {
                 print("note: colour stays off: output is not a terminal or NO_COLOR is set")
             }
+        case "output":
+            guard let n = Int(value.text), (1000...1_000_000_000).contains(n) else {
+                throw Diagnostic("output must be a whole number of characters from 1000 to 1000000000", at: value.span)
+            }
+            outputLimit = n
+        case "memory":
+            guard let bytes = Session.parse(bytes: value.text), bytes >= 1_000_000 else {
+                throw Diagnostic("memory must be a size of at least 1MB, as in 2GB, 500MB or 1000000", at: value.span)
+            }
+            workspace.memoryLimit = bytes
         case "max-file-size":
             guard let size = Files.parseSize(value.text) else {
                 throw Diagnostic("max-file-size is a size such as 64MB, 512KB or 1GB", at: value.span)
@@ -161,8 +174,8 @@ extension Session {
             }
             maximumErrors = n
         default:
-            let hint = Suggestions.didYouMean(key.text, among: ["precision", "color", "max-file-size", "max-errors"])
-                ?? "; settings are 'precision', 'color', 'max-file-size' and 'max-errors'"
+            let hint = Suggestions.didYouMean(key.text, among: ["precision", "color", "output", "memory", "max-file-size", "max-errors"])
+                ?? "; settings are 'precision', 'color', 'output', 'memory', 'max-file-size' and 'max-errors'"
             throw Diagnostic("unknown setting '\(key.text)'" + hint, at: key.span)
         }
     }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#else
-import Darwin
-#endif
 import ChainruleCore
 
 /// Tab completion: commands, node names, functions, keyword arguments and file paths.

@@ -25,6 +25,10 @@ extension Session {
         }
         let graph = workspace.graph
         let (out, name) = (label(output), label(input))
+        if let reason = noGradientReason(input, output: output) {
+            print("∂\(out)/∂\(name): none, " + reason)
+            return
+        }
         let onPath = nodesBetween(input, output)
         guard input <= output, onPath[output] else {
             print("∂\(out)/∂\(name) = 0: no path leads from \(name) to \(out)")
@@ -32,7 +36,8 @@ extension Session {
         }
         let paths = enumeratePaths(from: input, to: output, through: onPath, limit: Session.pathLimit + 1)
         let total = countPaths(from: input, to: output, through: onPath)
-        var lines = ["∂\(out)/∂\(name) as a sum over \(total) path\(total == 1 ? "" : "s") from \(name) to \(out): multiply the local derivatives along each path, add the paths"]
+        let counted = total >= Session.pathCountCap ? "more than 10¹⁸ paths" : "\(total) path\(total == 1 ? "" : "s")"
+        var lines = ["∂\(out)/∂\(name) as a sum over \(counted) from \(name) to \(out): multiply the local derivatives along each path, add the paths"]
         var sum = Tensor.zeros(graph[input].shape)
         for (n, path) in paths.prefix(Session.pathLimit).enumerated() {
             let (contribution, factors) = pullAlong(path, from: output)
@@ -56,7 +61,8 @@ extension Session {
         let reverse = "reverse pass ∂\(out)/∂\(name)"
         let width = max(reverse.count, "sum of the paths".count)
         if total > Session.pathLimit {
-            lines.append("  (\(total - Session.pathLimit) more paths not listed; the reverse pass adds them all)")
+            let rest = total >= Session.pathCountCap ? "more than 10¹⁸" : "\(total - Session.pathLimit)"
+            lines.append("  (\(rest) more paths not listed; the reverse pass adds them all)")
         } else {
             lines.append("  " + "sum of the paths".padded(to: width) + " = " + style.gradient(format.inline(sum)))
         }
@@ -65,25 +71,33 @@ extension Session {
     }
 
     /// Nodes that lie on some path from `source` to `target`: descendants of `source` among the ancestors of `target`.
+    /// Only differentiable edges count: a path through a class index carries no derivative.
     func nodesBetween(_ source: NodeID, _ target: NodeID) -> [Bool] {
         guard source <= target else { return [] }
-        let ancestors = workspace.graph.ancestors(of: target)
+        let graph = workspace.graph
+        let ancestors = graph.differentiableAncestors(of: target)
         var mark = Array(repeating: false, count: target + 1)
         mark[source] = ancestors[source]
         for id in (source + 1)..<(target + 1) where ancestors[id] {
-            mark[id] = workspace.graph[id].inputs.contains { $0 >= source && mark[$0] }
+            mark[id] = graph[id].inputs.indices.contains { k in
+                graph[id].inputs[k] >= source && mark[graph[id].inputs[k]] && graph.isDifferentiable(id, argument: k)
+            }
         }
         return mark
     }
 
+    /// Path counts from here on are shown as "more than 10¹⁸" rather than as a number.
+    static let pathCountCap = 1_000_000_000_000_000_000
+
     /// How many distinct paths (an input used twice by one node gives two) lead from `source` to `target`,
-    /// saturating instead of overflowing.
+    /// saturating at ``pathCountCap`` instead of overflowing.
     func countPaths(from source: NodeID, to target: NodeID, through onPath: [Bool]) -> Int {
         var count = Array(repeating: 0, count: target + 1)
         count[source] = 1
         for id in (source + 1)..<(target + 1) where onPath[id] {
-            for input in workspace.graph[id].inputs where input >= source && onPath[input] {
-                count[id] = count[id].addingReportingOverflow(count[input]).overflow ? Int.max : count[id] + count[input]
+            for (k, input) in workspace.graph[id].inputs.enumerated()
+            where input >= source && onPath[input] && workspace.graph.isDifferentiable(id, argument: k) {
+                count[id] = min(count[id] + count[input], Session.pathCountCap)
             }
         }
         return count[target]
@@ -94,7 +108,8 @@ extension Session {
     func enumeratePaths(from source: NodeID, to target: NodeID, through onPath: [Bool], limit: Int) -> [[PathEdge]] {
         var consumers: [NodeID: [PathEdge]] = [:]
         for id in source...target where onPath[id] {
-            for (k, input) in workspace.graph[id].inputs.enumerated() where input >= source && onPath[input] {
+            for (k, input) in workspace.graph[id].inputs.enumerated()
+            where input >= source && onPath[input] && workspace.graph.isDifferentiable(id, argument: k) {
                 consumers[input, default: []].append(PathEdge(consumer: id, argument: k))
             }
         }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#else
-import Darwin
-#endif
 
 /// Reading and writing whole text files with the C library (no Foundation, for start-up speed).
 ///

@@ -8,13 +8,14 @@ extension Session {
         if node.isLeaf { return node.name == nil ? "const" : node.kind.rawValue }
         var arguments = node.inputs.map(argument)
         switch node.op {
-        case .pointwise(.leakyRelu(let a)), .pointwise(.elu(let a)): arguments.append("a=\(Printer.number(a))")
+        case .binary(.leakyRelu), .binary(.elu): arguments[1] = "a=" + arguments[1]
         case .sum(let axis?), .mean(let axis?): arguments.append("axis=\(axis)")
-        case .einsum(let spec):
+        case .einsum(let plan):
+            let spec = plan.spec
             let operands = spec.operands.map { String($0.map { spec.letters[$0] }) }.joined(separator: ",")
             arguments.insert("\"\(operands)->\(String(spec.output.map { spec.letters[$0] }))\"", at: 0)
-        case .index(let components):
-            let parts = components.map { component -> String in
+        case .index(let plan):
+            let parts = plan.components.map { component -> String in
                 switch component {
                 case .at(let i): return String(i)
                 case .slice(let a, let b, let c):
@@ -88,10 +89,13 @@ extension Session {
         lines.append("  shape  \(describe(shape: node.shape))")
         lines.append("  value  " + style.value(format.block(value, indent: 9)))
         if let (target, gradients) = lastGradients {
+            let partial = self.partial(target, word.text, seeded: lastSeeded)
             if let g = gradients[id] {
-                lines.append("  grad   ∂\(target)/∂\(word.text) = " + style.gradient(format.block(g, indent: 12 + target.count + word.text.count)))
+                lines.append("  grad   \(partial) = " + style.gradient(format.block(g, indent: 12 + partial.count)))
+            } else if let reason = noGradientReason(id, output: gradients.output) {
+                lines.append("  grad   \(partial): none, \(reason)")
             } else {
-                lines.append("  grad   ∂\(target)/∂\(word.text): \(target) does not depend on \(word.text)")
+                lines.append("  grad   \(partial): \(target) does not depend on \(word.text)")
             }
         } else {
             lines.append("  grad   not computed (run :backward or :grad)")

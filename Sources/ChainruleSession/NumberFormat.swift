@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#else
-import Darwin
-#endif
 import ChainruleCore
 
 /// Fixed, locale-independent number formatting.

@@ -10,6 +10,7 @@ extension Session {
             report(Diagnostic(error.message, at: nil))
             return false
         }
+        if loading.isEmpty { loadsStarted = 0 }
         loading.append(canonical)
         defer { loading.removeLast() }
         return run(Source(name: path, text: text))
@@ -23,9 +24,10 @@ extension Session {
         let path = self.path(word, in: arguments)
         // Compare real paths, so that `./x.graph` or a link to it is the same script.
         let canonical = Files.canonical(path)
-        guard !loading.contains(canonical), loading.count < 32 else {
+        guard !loading.contains(canonical) else {
             throw Diagnostic("'\(word.text)' is already being loaded; a script cannot load itself", at: word.span)
         }
+        try checkLoadLimits(at: word.span)
         let text: String
         do { text = try Files.read(path, limit: maximumFileSize, shouldStop: shouldStop) } catch {
             throw Diagnostic(error.message, at: word.span)
@@ -49,6 +51,20 @@ extension Session {
     func path(_ word: CommandArguments.Word, in arguments: CommandArguments) -> String {
         let base = arguments.source.name.hasPrefix("<") ? nil : arguments.source.name
         return Files.resolve(word.text, relativeTo: base)
+    }
+
+    /// Scripts may load scripts ``Session/maximumLoadDepth`` deep and, under one top-level
+    /// script or entry, ``Session/maximumLoads`` times in all; Ctrl-C stops before each load.
+    func checkLoadLimits(at span: SourceSpan) throws(Diagnostic) {
+        if loading.isEmpty { loadsStarted = 0 }
+        guard loading.count < Session.maximumLoadDepth else {
+            throw Diagnostic("scripts load each other more than \(Session.maximumLoadDepth) levels deep", at: span)
+        }
+        guard loadsStarted < Session.maximumLoads else {
+            throw Diagnostic("more than \(Session.maximumLoads) :load commands under one script; is a script loading others in a loop?", at: span)
+        }
+        if shouldStop() { throw Diagnostic("interrupted", at: span) }
+        loadsStarted += 1
     }
 
     /// The whole graph as a script: leaves with their exact values, formulas as written, in dependency order.

@@ -19,7 +19,6 @@ public struct REPL {
     /// Runs until `:quit` or end of input. Errors are reported and never end the loop.
     public func run() {
         var pending: [String] = []
-        var entries = 0
         while !session.quitRequested {
             let prompt = pending.isEmpty ? colored(REPL.prompt) : colored(REPL.continuationPrompt)
             switch reader.readLine(prompt: prompt) {
@@ -34,7 +33,6 @@ public struct REPL {
                 pending.removeAll()
                 if text.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
                 reader.addHistory(text)
-                entries += 1
                 session.run(Source(name: "<stdin>", text: text))
                 afterEntry()
             }

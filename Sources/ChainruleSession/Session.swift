@@ -22,10 +22,18 @@ public final class Session {
     public internal(set) var lastDefined: String?
     /// The last reverse pass, for `:show`.
     var lastGradients: (target: String, gradients: Gradients)?
+    /// Whether the last reverse pass was seeded with an explicit `seed=p`: its gradients are then p·∂target/∂node.
+    var lastSeeded = false
     /// Where `:step` stands, if a walk is under way.
     var stepper: Stepper?
+    /// `:set output N`: the most characters one command or value prints.
+    public var outputLimit = Session.defaultOutputLimit
     /// Files being loaded (real paths), innermost last, to refuse a script that loads itself.
     var loading: [String] = []
+    /// `:load`s run since the outermost one began.
+    var loadsStarted = 0
+    static let maximumLoadDepth = 16
+    static let maximumLoads = 1000
     /// `:set max-file-size`: the largest script `:load` reads (and standard input, as a script).
     public var maximumFileSize = Files.defaultMaximumSize
     /// `:set max-errors`: how many syntax errors of one script are shown; the rest are counted.
@@ -35,6 +43,7 @@ public final class Session {
     public init(output: OutputSink, colorOutput: Bool = false, colorError: Bool = false) {
         self.output = output
         self.colorAllowed = (colorOutput, colorError)
+        workspace.memoryLimit = Session.defaultMemoryLimit
     }
 
     /// Polled during long computations; return true to abandon them (Ctrl-C).
@@ -49,7 +58,7 @@ public final class Session {
     // MARK: Output
 
     func print(_ text: String, terminator: String = "\n") {
-        if !quiet { output.write(text + terminator, toError: false) }
+        if !quiet { output.write(bounded(text) + terminator, toError: false) }
     }
 
     public func report(_ diagnostic: Diagnostic) {
@@ -109,14 +118,16 @@ public final class Session {
         var maximumErrors: Int
         var lastBackwardTarget: String?
         var lastDefined: String?
+        var outputLimit: Int
         var lastGradients: (target: String, gradients: Gradients)?
+        var lastSeeded: Bool
         var stepper: Stepper?
     }
 
     func snapshot() -> Snapshot {
         Snapshot(workspace: workspace, format: format, colorSetting: colorSetting, maximumFileSize: maximumFileSize,
                  maximumErrors: maximumErrors, lastBackwardTarget: lastBackwardTarget, lastDefined: lastDefined,
-                 lastGradients: lastGradients, stepper: stepper)
+                 outputLimit: outputLimit, lastGradients: lastGradients, lastSeeded: lastSeeded, stepper: stepper)
     }
 
     func restore(_ snapshot: Snapshot) {
@@ -127,7 +138,9 @@ public final class Session {
         maximumErrors = snapshot.maximumErrors
         lastBackwardTarget = snapshot.lastBackwardTarget
         lastDefined = snapshot.lastDefined
+        outputLimit = snapshot.outputLimit
         lastGradients = snapshot.lastGradients
+        lastSeeded = snapshot.lastSeeded
         stepper = snapshot.stepper
     }
 
@@ -172,17 +185,33 @@ public final class Session {
         return try defaultTarget(at: arguments.nameSpan)
     }
 
+    /// How a gradient of the reverse pass is written: `∂f/∂x`, or `p·∂f/∂x` after a pass seeded
+    /// with `seed=p` (a vector–Jacobian product, not the Jacobian ∂f/∂x itself).
+    func partial(_ output: String, _ node: String, seeded: Bool) -> String {
+        (seeded ? "p·" : "") + "∂\(output)/∂\(node)"
+    }
+
     func value(_ id: NodeID, at span: SourceSpan?) throws(Diagnostic) -> Tensor {
-        do { return try workspace.value(of: id) } catch { throw Workspace.diagnostic(error, at: span) }
+        do { return try workspace.value(of: id) } catch { throw located(error, at: span) }
+    }
+
+    /// An evaluation failure met while running a command, reported at the command (`span`),
+    /// with a note pointing at the operation that failed. Without a span (`--json`), the
+    /// failure stays where the operation is.
+    func located(_ error: EvaluationError, at span: SourceSpan?) -> Diagnostic {
+        let found = Workspace.diagnostic(error, at: span)
+        guard let span, let origin = found.span, origin != span else { return found }
+        return Diagnostic(found.message, at: span, notes: [Diagnostic("the operation that failed", at: origin)] + found.notes)
     }
 
     func gradients(of id: NodeID, seed: Tensor?, record: Bool, at span: SourceSpan?) throws(Diagnostic) -> Gradients {
         do {
             let result = try workspace.gradients(of: id, seed: seed, recordContributions: record)
             lastGradients = (label(id), result)
+            lastSeeded = seed != nil
             return result
         } catch {
-            throw Workspace.diagnostic(error, at: span)
+            throw located(error, at: span)
         }
     }
 }

@@ -59,7 +59,8 @@ extension Session {
         state.taken += 1
         var lines = [style.bold("backward \(backwardIndex + 1)/\(count)")]
         if result[id] == nil {
-            lines[0] += "  \(label(id)): no gradient (\(label(state.target)) does not depend on it)"
+            let reason = noGradientReason(id, output: state.target) ?? "\(label(state.target)) does not depend on it"
+            lines[0] += "  \(label(id)): no gradient (\(reason))"
         } else {
             lines.append(contentsOf: block(for: id, in: result, edges: EdgeIndex(result)))
         }

@@ -33,8 +33,7 @@ extension Session {
         guard !params.isEmpty else {
             throw Diagnostic("there are no params to train; declare them with 'param W = …'", at: arguments.nameSpan)
         }
-        let ancestors = workspace.graph.ancestors(of: loss)
-        let used = params.filter { name in workspace.graph.node(named: name).map { $0 <= loss && ancestors[$0] } ?? false }
+        let used = workspace.trainableParams(of: loss)
         guard !used.isEmpty else {
             throw Diagnostic("\(lossWord.text) depends on none of the params (\(params.joined(separator: ", ")))", at: lossWord.span)
         }
@@ -48,13 +47,10 @@ extension Session {
                 interrupted = true
                 break
             }
-            let result = try gradients(of: loss, seed: nil, record: false, at: lossWord.span)
-            losses.append(workspace.evaluation[loss]?.scalars[0] ?? .nan)
-            for name in used {
-                guard let id = workspace.graph.node(named: name), let g = result[id],
-                      var w = workspace.entries[name]?.value else { continue }
-                for i in w.scalars.indices { w.scalars[i] -= rate * g.scalars[i] }
-                workspace.setValue(w, of: name)
+            do {
+                losses.append(try workspace.descend(loss, params: used, learningRate: rate))
+            } catch {
+                throw located(error, at: lossWord.span)
             }
             if showsProgress && (step == steps || step % max(1, steps / 100) == 0) {
                 output.write("\r" + progressBar(step: step, of: steps, loss: losses[losses.count - 1]), toError: false)
@@ -84,10 +80,13 @@ extension Session {
         guard let top = finite.max(), let bottom = finite.min() else { return ["(no finite loss to draw)"] }
         let columns = min(losses.count, 60)
         let samples = (0..<columns).map { c in losses[c * (losses.count - 1) / max(columns - 1, 1)] }
-        let span = top - bottom
+        // Halved, so that the range of two finite losses (up to ±1.8e308) cannot overflow.
+        let halfSpan = top / 2 - bottom / 2
         let eighths = samples.map { v -> Int in
             guard v.isFinite else { return height * 8 }
-            return span == 0 ? height * 4 : Int(((v - bottom) / span * Double(height * 8 - 1)).rounded()) + 1
+            guard halfSpan > 0 else { return height * 4 }
+            let fraction = min(1, max(0, (v / 2 - bottom / 2) / halfSpan))
+            return Int((fraction * Double(height * 8 - 1)).rounded()) + 1
         }
         let blocks: [Character] = [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
         let labels = [format.format(top), format.format(bottom)]

@@ -3,11 +3,7 @@
 //   chainrule-bench graph FILE NODE [REPEATS]   build FILE's graph, then time forward and reverse passes from NODE
 //   chainrule-bench matmul N [REPEATS]          time an N×N by N×N matmul
 import ChainruleCore
-#if canImport(Glibc)
 import Glibc
-#else
-import Darwin
-#endif
 
 func now() -> Double {
     var t = timespec()

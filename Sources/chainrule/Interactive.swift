@@ -1,9 +1,5 @@
 import ChainruleSession
-#if canImport(Glibc)
 import Glibc
-#else
-import Darwin
-#endif
 
 /// The prompt at a terminal: libedit's line editing, history and completion.
 struct Interactive {

@@ -1,10 +1,6 @@
 import ChainruleCore
 import ChainruleSession
-#if canImport(Glibc)
 import Glibc
-#else
-import Darwin
-#endif
 
 /// Chooses the mode from the command line and standard input, and runs it.
 struct Launcher {

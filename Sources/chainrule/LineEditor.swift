@@ -372,9 +372,6 @@ public final class LineEditor: LineReader {
 
     // MARK: Process-wide set-up
 
-    /// True when Ctrl-C was pressed since the last `takeInterrupt()`.
-    public static var interruptRequested: Bool { ceditline_peek_interrupt() != 0 }
-
     /// Returns whether Ctrl-C was pressed since the last call, and clears it.
     /// Long computations poll this to stop early.
     public static func takeInterrupt() -> Bool { ceditline_take_interrupt() != 0 }
@@ -387,9 +384,4 @@ public final class LineEditor: LineReader {
     /// ASCII), which libedit needs for non-ASCII input. Called by `init`;
     /// affects `LC_CTYPE` only, so number formatting is unchanged.
     public static func setUpLocale() { ceditline_setup_locale() }
-
-    /// Whether a file descriptor (0, 1, 2) is a terminal.
-    public static func isTerminal(_ fileDescriptor: Int32) -> Bool {
-        ceditline_isatty(fileDescriptor) != 0
-    }
 }

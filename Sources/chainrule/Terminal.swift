@@ -1,9 +1,5 @@
 import ChainruleSession
-#if canImport(Glibc)
 import Glibc
-#else
-import Darwin
-#endif
 
 /// Standard output and standard error, buffered, written with `write(2)`.
 final class Terminal: OutputSink, @unchecked Sendable {

@@ -1,11 +1,7 @@
 import ArgumentParser
 import ChainruleCore
 import ChainruleSession
-#if canImport(Glibc)
 import Glibc
-#else
-import Darwin
-#endif
 
 /// The command line of SPEC §3. Parsing is ArgumentParser's; bad usage exits with status 2.
 struct Chainrule: ParsableCommand {

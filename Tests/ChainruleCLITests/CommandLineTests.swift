@@ -117,10 +117,17 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
+    /// With --json, values and command results are not printed: standard output is the document alone.
     func testJSONIsQuiet() throws {
         let result = try runChainrule(["--json", "-e", "x = 2; x * 10; :grad x"])
-        let object = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8))
-        XCTAssertNotNil(object, "only the JSON document is printed")
+        XCTAssertEqual(result.status, 0, result.standardError)
+        XCTAssertEqual(result.standardError, "")
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any],
+                                   "only the JSON document is printed: \(result.standardOutput)")
+        XCTAssertEqual(object["output"] as? String, "x")
+        XCTAssertTrue(result.standardOutput.hasPrefix("{\n  \"output\": \"x\","), result.standardOutput)
+        XCTAssertFalse(result.standardOutput.contains("20"), "the value of x * 10 was printed")
+        XCTAssertFalse(result.standardOutput.contains("∂"), "the result of :grad was printed")
     }
 
     func testScriptThenPromptWithPipedInput() throws {

@@ -14,6 +14,9 @@ final class ParserTests: XCTestCase {
         case .list(let items): return "[" + items.map(tree).joined(separator: " ") + "]"
         case .negate(let operand): return "(neg \(tree(operand)))"
         case .binary(let op, let a, let b): return "(\(op.rawValue) \(tree(a)) \(tree(b)))"
+        case .chain(let first, let links):
+            // Rendered as the left-nested tree it means.
+            return links.reduce(tree(first)) { "(\($1.op.rawValue) \($0) \(tree($1.operand)))" }
         case .transpose(let operand): return "(T \(tree(operand)))"
         case .call(let name, let arguments, let keywords):
             return "(" + ([name] + arguments.map(tree) + keywords.map { "\($0.name)=\(tree($0.value))" }).joined(separator: " ") + ")"

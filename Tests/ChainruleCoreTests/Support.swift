@@ -106,24 +106,35 @@ struct Script {
         return g
     }
 
-    /// ∂output/∂leaf by central differences, changing one element of the leaf at a time.
-    /// `output` must be a scalar.
-    mutating func finiteDifference(of output: String, wrt leaf: String, step: Double = 1e-5) throws -> Tensor {
+    /// ∂output/∂leaf by the eager numeric reverse pass (each op's numeric pullback), kept as a
+    /// second implementation to check the reverse graph against.
+    mutating func eagerGradient(of output: String, wrt leaf: String) throws -> Tensor {
+        let out = try id(output)
+        _ = try value(output)
+        let gradients = try Gradients.run(from: out, seed: Tensor(1), graph: workspace.graph, values: workspace.evaluation)
+        guard let g = gradients[try id(leaf)] else { throw ScriptError(description: "no eager gradient for '\(leaf)'") }
+        return g
+    }
+
+    /// ∂output/∂leaf by forward mode: one tangent pass per element of the leaf.
+    mutating func forwardModeGradient(of output: String, wrt leaf: String) throws -> Tensor {
+        let out = try id(output), x = try id(leaf)
         let original = try value(leaf)
         var result = Tensor.zeros(original.shape)
-        defer { workspace.setValue(original, of: leaf) }
+        var direction = Tensor.zeros(original.shape)
         for i in original.scalars.indices {
-            let h = step * max(1, abs(original.scalars[i]))
-            var shifted = original
-            shifted.scalars[i] = original.scalars[i] + h
-            workspace.setValue(shifted, of: leaf)
-            let up = try value(output).scalars[0]
-            shifted.scalars[i] = original.scalars[i] - h
-            workspace.setValue(shifted, of: leaf)
-            let down = try value(output).scalars[0]
-            result.scalars[i] = (up - down) / (2 * h)
+            direction.scalars[i] = 1
+            let (graph, values) = try workspace.tangents(of: out, wrt: x, direction: direction)
+            result.scalars[i] = graph.tangent[out].flatMap { values[$0]?.scalars[0] } ?? 0
+            direction.scalars[i] = 0
         }
         return result
+    }
+
+    /// ∂output/∂leaf by central differences, changing one element of the leaf at a time
+    /// (the program's one finite-difference routine). `output` must be a scalar.
+    mutating func finiteDifference(of output: String, wrt leaf: String) throws -> Tensor {
+        try workspace.finiteDifferences(of: try id(output), wrt: try id(leaf)).central
     }
 }
 
@@ -159,6 +170,12 @@ func checkGradients(_ text: String, output: String = "L", wrt leaves: [String], 
             let reverse = try script.gradient(of: output, wrt: leaf)
             assertClose(reverse, oracle, shape: shape, .exact, "\(label) ∂\(output)/∂\(leaf) against automatic differentiation",
                         file: file, line: line)
+            let eager = try script.eagerGradient(of: output, wrt: leaf)
+            assertClose(reverse, eager.scalars, shape: shape, .exact,
+                        "\(label) ∂\(output)/∂\(leaf): reverse graph against the eager pass", file: file, line: line)
+            let forward = try script.forwardModeGradient(of: output, wrt: leaf)
+            assertClose(forward, oracle, shape: shape, .exact,
+                        "\(label) ∂\(output)/∂\(leaf): forward mode against automatic differentiation", file: file, line: line)
             let numeric = try script.finiteDifference(of: output, wrt: leaf)
             assertClose(reverse, numeric.scalars, shape: shape, .finiteDifference,
                         "\(label) ∂\(output)/∂\(leaf) against central differences", file: file, line: line)

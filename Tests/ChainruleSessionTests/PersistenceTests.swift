@@ -178,6 +178,49 @@ final class PersistenceTests: XCTestCase {
         XCTAssertTrue(output.text.hasSuffix("[2, 4]\n"), output.text)
     }
 
+    /// The settings `:set output` and `:set memory` are part of what a failed `:load` puts back.
+    func testFailedLoadPutsBackOutputAndMemorySettings() throws {
+        let path = folder.appendingPathComponent("settings.graph").path
+        try ":set output 5000\n:set memory 3MB\n:set max-errors 7\nnope + 1\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let (session, output) = makeSession()
+        XCTAssertFalse(execute(session, ":load \(path)"))
+        XCTAssertTrue(output.errors.hasPrefix("\(path):4:1: error: "), output.errors)
+        XCTAssertEqual(session.outputLimit, 1_000_000)
+        XCTAssertEqual(session.workspace.memoryLimit, 2_000_000_000)
+        XCTAssertEqual(session.maximumErrors, 20)
+        // The same script without its error keeps all three.
+        try ":set output 5000\n:set memory 3MB\n:set max-errors 7\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertTrue(execute(session, ":load \(path)"), output.errors)
+        XCTAssertEqual(session.outputLimit, 5000)
+        XCTAssertEqual(session.workspace.memoryLimit, 3_000_000)
+        XCTAssertEqual(session.maximumErrors, 7)
+    }
+
+    /// An unknown setting lists every key, the limits of both kinds included.
+    func testUnknownSettingListsEveryKey() {
+        let (session, output) = makeSession()
+        XCTAssertFalse(execute(session, ":set zzz 1"))
+        XCTAssertEqual(output.errors, """
+            <stdin>:1:6: error: unknown setting 'zzz'; settings are 'precision', 'color', 'output', 'memory', 'max-file-size' and 'max-errors'
+                :set zzz 1
+                     ^
+
+            """)
+    }
+
+    /// Each script named on the command line starts its own count of nested `:load`s.
+    func testLoadCountStartsAgainForEachCommandLineScript() throws {
+        try "y = 2\n".write(to: folder.appendingPathComponent("leaf.graph"), atomically: true, encoding: .utf8)
+        let many = folder.appendingPathComponent("many.graph").path
+        try String(repeating: ":load leaf.graph\n", count: 600).write(toFile: many, atomically: true, encoding: .utf8)
+        let (session, output) = makeSession()
+        XCTAssertTrue(session.load(path: many), output.errors)
+        XCTAssertTrue(session.load(path: many), output.errors)
+        try String(repeating: ":load leaf.graph\n", count: 1001).write(toFile: many, atomically: true, encoding: .utf8)
+        XCTAssertFalse(session.load(path: many))
+        XCTAssertTrue(output.errors.hasPrefix("\(many):1001:7: error: more than 1000 :load commands under one script"), output.errors)
+    }
+
     /// Syntax errors are all reported (up to the limit) and nothing runs.
     func testSyntaxErrorsAreCappedWithACount() throws {
         let (session, output) = makeSession()

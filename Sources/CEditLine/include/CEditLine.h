@@ -21,8 +21,6 @@ typedef unsigned char (*ceditline_command_fn)(EditLine *_Nonnull el, int key);
 /* setlocale(LC_CTYPE, ""), falling back to "C.UTF-8" when that gives the
    C locale; without a UTF-8 locale libedit drops every non-ASCII byte. */
 void ceditline_setup_locale(void);
-/* isatty(fd) as 0 or 1. */
-int ceditline_isatty(int fd);
 /* Writes to stdout (the editor's output) or stderr, then flushes. */
 void ceditline_print(const char *_Nonnull text);
 void ceditline_print_error(const char *_Nonnull text);
@@ -81,7 +79,5 @@ const char *_Nullable ceditline_history_newest(History *_Nonnull h);
 void ceditline_install_interrupt_handler(void);
 /* Returns 1 and clears the flag if SIGINT arrived since the last take. */
 int ceditline_take_interrupt(void);
-/* Returns 1 if SIGINT arrived since the last take, leaving the flag set. */
-int ceditline_peek_interrupt(void);
 
 #endif

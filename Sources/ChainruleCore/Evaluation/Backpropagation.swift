@@ -26,7 +26,9 @@ public struct Gradients: Sendable {
     ///
     /// Walks nodes in reverse creation order; each node's gradient is complete when
     /// reached, because all its consumers come after it. Contributions from several
-    /// consumers are summed.
+    /// consumers are summed. Edges that are not differentiable (into a literal or a class
+    /// index, see ``Graph/isDifferentiable(_:argument:)``) are not pulled back at all, so a
+    /// node reached only through them keeps a nil gradient.
     public static func run(from output: NodeID, seed: Tensor, graph: Graph, values: Evaluation,
                            recordContributions: Bool = false,
                            shouldStop: () -> Bool = { false }) throws(EvaluationError) -> Gradients {
@@ -34,24 +36,28 @@ public struct Gradients: Sendable {
                                gradients: Array(repeating: nil, count: graph.count), contributions: [])
         result.gradients[output] = seed
         var arguments: [Tensor] = []
-        try graph.nodes.withUnsafeBufferPointer { (nodes) throws(EvaluationError) in
-            for id in stride(from: output, through: 0, by: -1) {
-                guard let g = result.gradients[id] else { continue }
-                if id & 1023 == 0 && shouldStop() { throw .interrupted }
-                let inputs = nodes[id].inputs
-                if inputs.isEmpty { continue }
-                guard let y = values[id] else { preconditionFailure("backward before forward") }
-                arguments.removeAll(keepingCapacity: true)
-                for input in inputs { arguments.append(values[input] ?? Tensor(0)) }
-                for (k, input) in inputs.enumerated() {
-                    let contribution = nodes[id].op.pullback(g, inputs: arguments, output: y, input: k)
-                    if recordContributions {
-                        result.contributions.append(EdgeContribution(consumer: id, argument: k, input: input, value: contribution))
-                    }
-                    if result.gradients[input] == nil {
-                        result.gradients[input] = contribution
-                    } else {
-                        result.gradients[input]?.accumulate(contribution)
+        try withoutActuallyEscaping(shouldStop) { (shouldStop) throws(EvaluationError) in
+            var poll = StopPoll(shouldStop)
+            try graph.nodes.withUnsafeBufferPointer { (nodes) throws(EvaluationError) in
+                for id in stride(from: output, through: 0, by: -1) {
+                    guard let g = result.gradients[id] else { continue }
+                    // A pullback costs about as much as the forward rule.
+                    try poll.account(StopPoll.units(of: id, in: nodes))
+                    let inputs = nodes[id].inputs
+                    if inputs.isEmpty { continue }
+                    guard let y = values[id] else { preconditionFailure("backward before forward") }
+                    arguments.removeAll(keepingCapacity: true)
+                    for input in inputs { arguments.append(values[input] ?? Tensor(0)) }
+                    for (k, input) in inputs.enumerated() where graph.isDifferentiable(id, argument: k) {
+                        let contribution = nodes[id].op.pullback(g, inputs: arguments, output: y, input: k)
+                        if recordContributions {
+                            result.contributions.append(EdgeContribution(consumer: id, argument: k, input: input, value: contribution))
+                        }
+                        if result.gradients[input] == nil {
+                            result.gradients[input] = contribution
+                        } else {
+                            result.gradients[input]?.accumulate(contribution)
+                        }
                     }
                 }
             }

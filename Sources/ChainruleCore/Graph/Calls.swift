@@ -26,32 +26,50 @@ extension Lowering {
         return slots
     }
 
-    mutating func lowerCall(_ name: String, _ arguments: [Expr], _ keywords: [KeywordArgument], expr: Expr) throws(Diagnostic) -> Value {
+    mutating func lowerCall(_ written: String, _ arguments: [Expr], _ keywords: [KeywordArgument], expr: Expr) throws(Diagnostic) -> Value {
         let focus = expr.focus
+        let name = Builtins.canonical(written)
         func operand(_ e: Expr?) throws(Diagnostic) -> (value: Value, range: SourceRange) {
             guard let e else { return (.constant(Tensor(0)), expr.range) }
             return (try lower(e), e.range)
         }
         if let p = Builtins.pointwise[name] {
-            let a = try bind(name, arguments, keywords, parameters: ["x"], required: 1, expr: expr)
+            let a = try bind(written, arguments, keywords, parameters: ["x"], required: 1, expr: expr)
             return try apply(.pointwise(p), [try operand(a[0])], focus: focus)
         }
         if let loss = Builtins.losses[name] {
-            let a = try bind(name, arguments, keywords, parameters: ["y", "t"], required: 2, expr: expr)
+            let a = try bind(written, arguments, keywords, parameters: ["y", "t"], required: 2, expr: expr)
             return try apply(.loss(loss), [try operand(a[0]), try operand(a[1])], focus: focus)
         }
         switch name {
         case "leaky_relu", "elu":
-            let a = try bind(name, arguments, keywords, parameters: ["x", "a"], required: 1, expr: expr)
-            let slope = try a[1].map { e throws(Diagnostic) in try number(e, what: "the slope 'a'") } ?? (name == "elu" ? 1 : 0.01)
-            let p: Pointwise = name == "elu" ? .elu(alpha: slope) : .leakyRelu(slope: slope)
-            return try apply(.pointwise(p), [try operand(a[0])], focus: focus)
+            // The slope is an input like any other (a constant leaf when a number is given),
+            // so a `param` slope is learned.
+            let a = try bind(written, arguments, keywords, parameters: ["x", "a"], required: 1, expr: expr)
+            let x = try operand(a[0])
+            let slope: (value: Value, range: SourceRange)
+            if let e = a[1] {
+                slope = (try lower(e), e.range)
+                guard shape(slope.value).isEmpty else {
+                    throw error("the slope 'a' must be a scalar, got shape \(describe(shape: shape(slope.value)))", at: e.range)
+                }
+            } else {
+                slope = (.constant(Tensor(name == "elu" ? 1 : 0.01)), expr.range)
+            }
+            return try apply(.binary(name == "elu" ? .elu : .leakyRelu), [x, slope], focus: focus)
         case "sum", "mean":
-            let a = try bind(name, arguments, keywords, parameters: ["x", "axis"], required: 1, expr: expr)
-            let axis = try a[1].map { e throws(Diagnostic) in try integer(e, what: "the axis") }
-            return try apply(name == "sum" ? .sum(axis: axis) : .mean(axis: axis), [try operand(a[0])], focus: focus)
+            let a = try bind(written, arguments, keywords, parameters: ["x", "axis"], required: 1, expr: expr)
+            let x = try operand(a[0])
+            var axis = try a[1].map { e throws(Diagnostic) in try integer(e, what: "the axis") }
+            if let written = axis {
+                do { axis = try Reduction.normalize(axis: written, rank: shape(x.value).count) } catch { throw self.error(error.text, at: focus) }
+            }
+            return try apply(name == "sum" ? .sum(axis: axis) : .mean(axis: axis), [x], focus: focus)
+        case "max" where arguments.count > 1, "min":
+            let a = try bind(written, arguments, keywords, parameters: ["a", "b"], required: 2, expr: expr)
+            return try apply(.binary(name == "max" ? .maximum : .minimum), [try operand(a[0]), try operand(a[1])], focus: focus)
         case "max", "softmax", "log_softmax", "transpose":
-            let a = try bind(name, arguments, keywords, parameters: ["x"], required: 1, expr: expr)
+            let a = try bind(written, arguments, keywords, parameters: ["x"], required: 1, expr: expr)
             let op: Op = switch name {
             case "max": .max
             case "softmax": .softmax
@@ -60,7 +78,7 @@ extension Lowering {
             }
             return try apply(op, [try operand(a[0])], focus: focus)
         case "dot":
-            let a = try bind(name, arguments, keywords, parameters: ["a", "b"], required: 2, expr: expr)
+            let a = try bind(written, arguments, keywords, parameters: ["a", "b"], required: 2, expr: expr)
             return try apply(.dot, [try operand(a[0]), try operand(a[1])], focus: focus)
         case "einsum":
             guard let first = arguments.first, case .string(let text) = first.kind else {
@@ -71,7 +89,11 @@ extension Lowering {
             do { spec = try EinsumSpec(text, operandCount: arguments.count - 1) } catch { throw self.error(error.text, at: first.range) }
             var operands: [(value: Value, range: SourceRange)] = []
             for e in arguments.dropFirst() { operands.append((try lower(e), e.range)) }
-            return try apply(.einsum(spec), operands, focus: focus)
+            let plan: EinsumPlan
+            do { plan = try EinsumPlan(spec, shapes: operands.map { shape($0.value) }) } catch { throw self.error(error.text, at: focus) }
+            return try apply(.einsum(plan), operands, focus: focus)
+        case "grad":
+            return try lowerGrad(arguments, keywords, expr: expr)
         case "zeros", "ones", "randn", "rand", "eye":
             return .constant(try creation(name, arguments, keywords, expr: expr))
         default:
@@ -95,10 +117,16 @@ extension Lowering {
             guard value >= 0 else { throw error("the seed must not be negative", at: keyword.value.range) }
             seed = UInt64(value)
         }
+        guard arguments.count <= Limits.rank else {
+            throw error("\(name) of \(arguments.count) sizes would have more than \(Limits.rank) axes", at: expr.range)
+        }
         var shape: [Int] = []
         for argument in arguments {
             let size = try integer(argument, what: "a size")
             guard size >= 0 else { throw error("a size must not be negative, got \(size)", at: argument.range) }
+            guard size <= Limits.elements else {
+                throw error("a size must be at most \(Limits.elements), got \(size)", at: argument.range)
+            }
             shape.append(size)
         }
         guard Limits.product(name == "eye" ? shape + shape : shape, limit: Limits.elements) != nil else {

@@ -12,6 +12,19 @@ public enum NodeKind: String, Sendable, Equatable {
     case op
 }
 
+/// Where a node came from: the user's formulas, or a derivative rule.
+public enum NodeRole: Hashable, Sendable {
+    case forward
+    /// Emitted by the reverse pass while pulling the gradient back through node `of`.
+    case gradient(of: NodeID)
+    /// Emitted by forward mode for the tangent of node `of`.
+    case tangent(of: NodeID)
+    /// Node `of` computed again inside the reverse graph (checkpointing) instead of stored.
+    case recompute(of: NodeID)
+    /// The seed of a derivative pass: ∂out/∂out, or a direction for forward mode.
+    case seed
+}
+
 public struct Node: Sendable, Equatable {
     public var op: Op
     public var inputs: [NodeID]
@@ -23,6 +36,8 @@ public struct Node: Sendable, Equatable {
     public var value: Tensor?
     /// The text that made this node, for errors found while evaluating it.
     public var origin: SourceSpan?
+    /// Whether the node comes from a formula or from a derivative rule.
+    public var role: NodeRole = .forward
 
     public var isLeaf: Bool { inputs.isEmpty }
 }

@@ -12,6 +12,8 @@ struct Lowering {
 
     var graph: Graph
     let source: Source
+    /// Whether this lowering already runs on a large stack (see ``DeepStack``).
+    var onDeepStack = false
 
     /// The node a name refers to, or nil when the name is not a node.
     func resolve(_ name: String) -> NodeID? { graph.node(named: name) }
@@ -45,6 +47,9 @@ struct Lowering {
         } catch {
             throw self.error(error.text, at: focus)
         }
+        guard resultShape.count <= Limits.rank else {
+            throw error("the result would have \(resultShape.count) axes, more than the limit of \(Limits.rank)", at: focus)
+        }
         guard Limits.product(resultShape, limit: Limits.elements) != nil else {
             throw error("the result would have shape \(describe(shape: resultShape)), more than \(Limits.elements) elements", at: focus)
         }
@@ -63,7 +68,18 @@ struct Lowering {
                                        origin: SourceSpan(source, focus))))
     }
 
+    /// Lowers `expr`, moving to a large stack first when the tree is deep.
     mutating func lower(_ expr: Expr) throws(Diagnostic) -> Value {
+        guard !onDeepStack && expr.depth > DeepStack.threshold else { return try lowerNode(expr) }
+        onDeepStack = true
+        defer { onDeepStack = false }
+        let result = DeepStack.run { () -> Result<Value, Diagnostic> in
+            do throws(Diagnostic) { return .success(try self.lowerNode(expr)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    mutating func lowerNode(_ expr: Expr) throws(Diagnostic) -> Value {
         switch expr.kind {
         case .number(let value):
             return .constant(Tensor(value))
@@ -79,15 +95,17 @@ struct Lowering {
             return try apply(.pointwise(.negate), [(try lower(operand), operand.range)], focus: expr.focus)
         case .binary(let op, let a, let b):
             let left = try lower(a), right = try lower(b)
-            let nodeOp: Op = switch op {
-            case .add: .binary(.add)
-            case .subtract: .binary(.subtract)
-            case .multiply: .binary(.multiply)
-            case .divide: .binary(.divide)
-            case .power: .binary(.power)
-            case .matmul: .matmul
+            return try apply(self.op(for: op, left, right), [(left, a.range), (right, b.range)], focus: expr.focus)
+        case .chain(let first, let links):
+            // Left to right, one node per operator: `a + b - c` is `(a + b) - c`.
+            var value = try lower(first)
+            var range = first.range
+            for link in links {
+                let right = try lower(link.operand)
+                value = try apply(self.op(for: link.op, value, right), [(value, range), (right, link.operand.range)], focus: link.focus)
+                range = range.union(link.operand.range)
             }
-            return try apply(nodeOp, [(left, a.range), (right, b.range)], focus: expr.focus)
+            return value
         case .transpose(let operand):
             return try apply(.transpose, [(try lower(operand), operand.range)], focus: expr.focus)
         case .index(let base, let indices):
@@ -105,9 +123,25 @@ struct Lowering {
                     components.append(.slice(start: try bound(start), stop: try bound(stop), step: try bound(step)))
                 }
             }
-            return try apply(.index(components), [(value, base.range)], focus: expr.focus)
+            let plan: IndexPlan
+            do { plan = try IndexPlan(components: components, shape: shape(value)) } catch { throw self.error(error.text, at: expr.focus) }
+            return try apply(.index(plan), [(value, base.range)], focus: expr.focus)
         case .call(let name, let arguments, let keywords):
             return try lowerCall(name, arguments, keywords, expr: expr)
+        }
+    }
+
+    /// The operation of a binary operator between two lowered operands.
+    func op(for op: BinaryOperator, _ left: Value, _ right: Value) -> Op {
+        switch op {
+        case .add: .binary(.add)
+        case .subtract: .binary(.subtract)
+        case .multiply: .binary(.multiply)
+        case .divide: .binary(.divide)
+        case .power: .binary(.power)
+        case .matmul: .matmul
+        // `·` from slides: a matrix product between tensors, a product when either side is a scalar.
+        case .middleDot: shape(left).isEmpty || shape(right).isEmpty ? .binary(.multiply) : .matmul
         }
     }
 

@@ -4,11 +4,26 @@ import Glibc
 import Darwin
 #endif
 
-/// `+ - * / ^` with NumPy broadcasting. The pullback forms the elementwise
-/// partial derivative at the broadcast shape, then sums it back onto the
-/// input's own shape (the adjoint of broadcasting).
-public enum BinaryArithmetic: Equatable, Sendable {
+/// Elementwise functions of two tensors with NumPy broadcasting: `+ - * / ^`,
+/// two-argument `max` and `min`, and the activations whose slope is an input
+/// (`leaky_relu(x, a)`, `elu(x, a)`, with `a` broadcast from a scalar). The
+/// pullback forms the elementwise partial derivative at the broadcast shape, then
+/// sums it back onto the input's own shape (the adjoint of broadcasting), so a
+/// scalar slope receives the sum over every element.
+public enum BinaryArithmetic: Hashable, Sendable {
     case add, subtract, multiply, divide, power
+    /// `max(a, b)`: `a` if `a ≥ b` (or `a` is NaN) else `b`. The derivative is `1` for the
+    /// chosen argument and `0` for the other; at a tie the first argument is chosen, so
+    /// `max(0, x)` has the derivative of `relu`, `0` at `x = 0`.
+    case maximum
+    /// `min(a, b)`: `a` if `a ≤ b` (or `a` is NaN) else `b`; derivatives as for ``maximum``,
+    /// the first argument taking the gradient at a tie.
+    case minimum
+    /// `leaky_relu(x, a)`: `x` if `x > 0` else `a·x`. ∂/∂x = `1` or `a`; ∂/∂a = `0` or `x`
+    /// (at `x = 0` both branches agree on the value; the derivative takes the `a·x` branch).
+    case leakyRelu
+    /// `elu(x, a)`: `x` if `x > 0` else `a·(eˣ − 1)`. ∂/∂x = `1` or `a·eˣ`; ∂/∂a = `0` or `eˣ − 1`.
+    case elu
 
     public var name: String {
         switch self {
@@ -17,6 +32,10 @@ public enum BinaryArithmetic: Equatable, Sendable {
         case .multiply: "mul"
         case .divide: "div"
         case .power: "pow"
+        case .maximum: "maximum"
+        case .minimum: "minimum"
+        case .leakyRelu: "leaky_relu"
+        case .elu: "elu"
         }
     }
 
@@ -27,6 +46,10 @@ public enum BinaryArithmetic: Equatable, Sendable {
         case .multiply: "*"
         case .divide: "/"
         case .power: "^"
+        case .maximum: "max"
+        case .minimum: "min"
+        case .leakyRelu: "leaky_relu"
+        case .elu: "elu"
         }
     }
 
@@ -37,10 +60,15 @@ public enum BinaryArithmetic: Equatable, Sendable {
         case .multiply: a * b
         case .divide: a / b
         case .power: pow(a, b)
+        case .maximum: a >= b || a.isNaN ? a : b
+        case .minimum: a <= b || a.isNaN ? a : b
+        case .leakyRelu: a > 0 ? a : b * a
+        case .elu: a > 0 ? a : b * expm1(a)
         }
     }
 
-    /// ∂(a ∘ b)/∂a when `k == 0`, ∂(a ∘ b)/∂b when `k == 1`, at one element with value `y`.
+    /// ∂(a ∘ b)/∂a when `k == 0`, ∂(a ∘ b)/∂b when `k == 1`, at one element with value `y`
+    /// (for `leaky_relu` and `elu`, `a` is `x` and `b` the slope).
     ///
     /// For `a^b`: ∂/∂a = `b·a^(b−1)`, taken as 0 when `b = 0`; ∂/∂b = `a^b·log a`,
     /// taken as 0 when `a = 0` and `b ≥ 0` (as PyTorch does), NaN for negative `a`.
@@ -55,6 +83,14 @@ public enum BinaryArithmetic: Equatable, Sendable {
         case (.divide, _): -a / (b * b)
         case (.power, 0): b == 0 ? 0 : b * pow(a, b - 1)
         case (.power, _): (a == 0 && b >= 0) ? 0 : y * Glibc.log(a)
+        case (.maximum, 0): a >= b || a.isNaN ? 1 : 0
+        case (.maximum, _): a >= b || a.isNaN ? 0 : 1
+        case (.minimum, 0): a <= b || a.isNaN ? 1 : 0
+        case (.minimum, _): a <= b || a.isNaN ? 0 : 1
+        case (.leakyRelu, 0): a > 0 ? 1 : b
+        case (.leakyRelu, _): a > 0 ? 0 : a
+        case (.elu, 0): a > 0 ? 1 : b * Glibc.exp(a)
+        case (.elu, _): a > 0 ? 0 : expm1(a)
         }
     }
 

@@ -3,10 +3,12 @@
 /// Each case's forward rule and vector–Jacobian product (its derivative, applied
 /// to an upstream gradient) live side by side in the file of its family:
 /// `Pointwise.swift` (elementwise functions), `Arithmetic.swift` (broadcasting
-/// `+ - * / ^`), `Structure.swift` (matmul, transpose, indexing, stacking,
-/// reductions, einsum) and `Losses.swift`. Backward never builds a Jacobian to
-/// move a gradient; ``LocalJacobian`` builds one only to show it.
-public enum Op: Equatable, Sendable {
+/// `+ - * / ^`, two-argument `max`/`min`, activations with a slope input),
+/// `Structure.swift` (matmul, transpose, indexing, stacking, reductions, einsum)
+/// and `Losses.swift`. Whatever depends only on shapes is settled when the node is
+/// built and carried in the op, so a pullback has no failure to hide. Backward
+/// never builds a Jacobian to move a gradient; ``LocalJacobian`` builds one only to show it.
+public enum Op: Hashable, Sendable {
     /// A leaf: the node's stored value.
     case constant
     /// The input, unchanged (`y = x`).
@@ -16,16 +18,44 @@ public enum Op: Equatable, Sendable {
     case matmul
     case dot
     case transpose
-    case index([IndexComponent])
+    /// Basic indexing, resolved for the input's shape when the node is built.
+    case index(IndexPlan)
     /// Scalar or tensor inputs of one shape stacked along a new leading axis.
     case stack
+    /// The sum of all elements, or along one axis. The axis is resolved when the node is
+    /// built (`0 ≤ axis < rank`; a negative axis as written has been counted from the end).
     case sum(axis: Int?)
+    /// The mean of all elements, or along one resolved axis (as for ``sum(axis:)``).
     case mean(axis: Int?)
     case max
     case softmax
     case logSoftmax
-    case einsum(EinsumSpec)
+    /// NumPy einsum, bound to its operands' shapes when the node is built.
+    case einsum(EinsumPlan)
     case loss(Loss)
+
+    // The ops derivative rules are written in (`Plumbing.swift`).
+    /// Sums a tensor down to a shape it broadcasts from (the adjoint of broadcasting).
+    case sumTo([Int])
+    /// Repeats a tensor to a shape it broadcasts to.
+    case broadcastTo([Int])
+    /// The same elements under another shape.
+    case reshape([Int])
+    /// Swaps the last two axes (batched transposition).
+    case transposeLastTwo
+    /// `select(mask, a, b)`: `a` where the mask is non-zero, else `b`, with broadcasting.
+    case select
+    /// A 0/1 mask comparing two tensors elementwise.
+    case compare(Comparison)
+    /// The adjoint of indexing: the input placed at the indexed positions of zeros of the plan's source shape.
+    case scatter(IndexPlan)
+    /// 1 at the first largest element, 0 elsewhere.
+    case argmaxMask
+    /// Class indices as one-hot rows of `classes` columns.
+    case oneHot(classes: Int)
+    /// The adjoint of einsum in operand `operand`: inputs are the output's cotangent,
+    /// then the other operands; the result has operand `operand`'s shape.
+    case einsumTranspose(EinsumPlan, operand: Int)
 
     /// The name used in listings and in JSON's `op` field.
     public var name: String {
@@ -46,6 +76,16 @@ public enum Op: Equatable, Sendable {
         case .logSoftmax: "log_softmax"
         case .einsum: "einsum"
         case .loss(let l): l.name
+        case .sumTo: "sum_to"
+        case .broadcastTo: "broadcast_to"
+        case .reshape: "reshape"
+        case .transposeLastTwo: "transpose_last_two"
+        case .select: "select"
+        case .compare(let c): c.name
+        case .scatter: "scatter"
+        case .argmaxMask: "argmax_mask"
+        case .oneHot: "one_hot"
+        case .einsumTranspose: "einsum_transpose"
         }
     }
 
@@ -70,8 +110,11 @@ public enum Op: Equatable, Sendable {
             return []
         case .transpose:
             return shapes[0].reversed()
-        case .index(let components):
-            return try IndexPlan(components: components, shape: shapes[0]).resultShape
+        case .index(let plan):
+            guard shapes[0] == plan.sourceShape else {
+                throw ShapeMessage("an index planned for shape \(describe(shape: plan.sourceShape)) cannot index shape \(describe(shape: shapes[0]))")
+            }
+            return plan.resultShape
         case .stack:
             guard let first = shapes.first else { throw ShapeMessage("an empty list has no shape") }
             if let other = shapes.first(where: { $0 != first }) {
@@ -81,16 +124,24 @@ public enum Op: Equatable, Sendable {
         case .sum(let axis), .mean(let axis):
             guard let axis else { return [] }
             var shape = shapes[0]
-            shape.remove(at: try Reduction.normalize(axis: axis, rank: shape.count))
+            guard axis >= 0 && axis < shape.count else {
+                throw ShapeMessage("axis \(axis) is out of range for a tensor of rank \(shape.count)")
+            }
+            shape.remove(at: axis)
             return shape
         case .max:
             guard shapes[0].reduce(1, *) > 0 else { throw ShapeMessage("max of an empty tensor") }
             return []
-        case .einsum(let spec):
-            return try spec.sizes(for: shapes).output
+        case .einsum(let plan):
+            guard shapes == plan.shapes else {
+                throw ShapeMessage("an einsum planned for shapes \(plan.shapes.map { describe(shape: $0) }.joined(separator: ", ")) cannot take other shapes")
+            }
+            return plan.outputShape
         case .loss(let loss):
             try loss.check(shapes)
             return []
+        case .sumTo, .broadcastTo, .reshape, .transposeLastTwo, .select, .compare, .scatter, .argmaxMask, .oneHot, .einsumTranspose:
+            return try Plumbing.resultShape(self, shapes)
         }
     }
 
@@ -103,6 +154,8 @@ public enum Op: Equatable, Sendable {
         case .binary(let b): return b.forward(x[0], x[1])
         case .pointwise(let p): return x[0].map(p.value)
         case .loss(let l): return try l.forward(x[0], x[1])
+        case .sumTo, .broadcastTo, .reshape, .transposeLastTwo, .select, .compare, .scatter, .argmaxMask, .oneHot, .einsumTranspose:
+            return try Plumbing.forward(self, x)
         default: return try Structure.forward(self, x)
         }
     }
@@ -116,6 +169,8 @@ public enum Op: Equatable, Sendable {
         case .binary(let b): return b.pullback(g, x[0], x[1], output: y, input: k)
         case .pointwise(let p): return Pointwise.pullback(p, g, x: x[0], y: y)
         case .loss(let l): return l.pullback(g, x[0], x[1], input: k)
+        case .sumTo, .broadcastTo, .reshape, .transposeLastTwo, .select, .compare, .scatter, .argmaxMask, .oneHot, .einsumTranspose:
+            return Plumbing.pullback(self, g, inputs: x, output: y, input: k)
         default: return Structure.pullback(self, g, inputs: x, output: y, input: k)
         }
     }
@@ -128,20 +183,10 @@ public enum Op: Equatable, Sendable {
             guard case .success(let result) = Matmul.shape(shapes[0], shapes[1]) else { return nil }
             let inner = shapes[0].last ?? 1
             return Limits.product(result + [inner], limit: Int.max / 2) ?? Int.max
-        case .einsum(let spec):
-            guard let sizes = try? spec.sizes(for: shapes) else { return nil }
-            return Limits.product(sizes.labels, limit: Int.max / 2) ?? Int.max
+        case .einsum(let plan), .einsumTranspose(let plan, _):
+            return Limits.product(plan.sizes, limit: Int.max / 2) ?? Int.max
         default:
             return nil
-        }
-    }
-
-    /// Whether the output's element `i` depends on the input's element `i` only (same shapes):
-    /// its local Jacobian is then diagonal.
-    public var isElementwise: Bool {
-        switch self {
-        case .identity, .pointwise, .binary: true
-        default: false
         }
     }
 }

@@ -7,15 +7,12 @@ import Darwin
 /// Functions applied to every element on its own. Each case gives its value
 /// and its derivative together; at a kink the derivative is taken from the
 /// branch the definition's `if` selects, so `relu'(0) = abs'(0) = 0`.
-public enum Pointwise: Equatable, Sendable {
+/// (`leaky_relu` and `elu` take a slope as a second input: see ``BinaryArithmetic``.)
+public enum Pointwise: Hashable, Sendable {
     /// `−x`.
     case negate
     /// `max(0, x)`; derivative `1` for `x > 0`, else `0`.
     case relu
-    /// `x` if `x > 0` else `a·x`; derivative `1` or `a`.
-    case leakyRelu(slope: Double)
-    /// `x` if `x > 0` else `a·(eˣ − 1)`; derivative `1` or `a·eˣ`.
-    case elu(alpha: Double)
     /// Exact GELU `x·Φ(x) = ½x(1 + erf(x/√2))`; derivative `Φ(x) + x·φ(x)`.
     case gelu
     /// `1/(1 + e⁻ˣ)`, evaluated without overflow for large `|x|`; derivative `σ(1 − σ)`.
@@ -36,13 +33,19 @@ public enum Pointwise: Equatable, Sendable {
     case cos
     /// The identity, the "linear" activation; derivative `1`.
     case linear
+    /// Heaviside step: `1` for `x > 0`, else `0` (so `step(0) = 0`); NaN stays NaN.
+    /// Derivative `0` everywhere, the jump at 0 included (as for `relu'` at 0, no delta).
+    case step
+    /// `−1`, `0` or `1` by the sign of `x` (`sign(−0) = 0`); NaN stays NaN. Derivative `0` everywhere.
+    case sign
+    /// The standard normal distribution function `Φ(x) = ½(1 + erf(x/√2))`; derivative
+    /// `φ(x) = e^(−x²/2)/√(2π)`. Derivative rules use it (GELU's is `Φ(x) + x·φ(x)`).
+    case normalCDF
 
     public var name: String {
         switch self {
         case .negate: "neg"
         case .relu: "relu"
-        case .leakyRelu: "leaky_relu"
-        case .elu: "elu"
         case .gelu: "gelu"
         case .sigmoid: "sigmoid"
         case .tanh: "tanh"
@@ -54,6 +57,9 @@ public enum Pointwise: Equatable, Sendable {
         case .sin: "sin"
         case .cos: "cos"
         case .linear: "linear"
+        case .step: "step"
+        case .sign: "sign"
+        case .normalCDF: "normal_cdf"
         }
     }
 
@@ -62,8 +68,6 @@ public enum Pointwise: Equatable, Sendable {
         switch self {
         case .negate: -x
         case .relu: x > 0 ? x : 0
-        case .leakyRelu(let a): x > 0 ? x : a * x
-        case .elu(let a): x > 0 ? x : a * expm1(x)
         case .gelu: 0.5 * x * (1 + erf(x / 2.0.squareRoot()))
         case .sigmoid: Pointwise.sigmoid(x)
         case .tanh: Glibc.tanh(x)
@@ -75,6 +79,9 @@ public enum Pointwise: Equatable, Sendable {
         case .sin: Glibc.sin(x)
         case .cos: Glibc.cos(x)
         case .linear: x
+        case .step: x > 0 ? 1 : (x.isNaN ? x : 0)
+        case .sign: x > 0 ? 1 : (x < 0 ? -1 : (x.isNaN ? x : 0))
+        case .normalCDF: 0.5 * (1 + erf(x / 2.0.squareRoot()))
         }
     }
 
@@ -83,8 +90,6 @@ public enum Pointwise: Equatable, Sendable {
         switch self {
         case .negate: -1
         case .relu: x > 0 ? 1 : 0
-        case .leakyRelu(let a): x > 0 ? 1 : a
-        case .elu(let a): x > 0 ? 1 : a * Glibc.exp(x)
         case .gelu:
             0.5 * (1 + erf(x / 2.0.squareRoot())) + x * Glibc.exp(-0.5 * x * x) / (2 * Double.pi).squareRoot()
         case .sigmoid: y * (1 - y)
@@ -97,6 +102,8 @@ public enum Pointwise: Equatable, Sendable {
         case .sin: Glibc.cos(x)
         case .cos: -Glibc.sin(x)
         case .linear: 1
+        case .step, .sign: 0
+        case .normalCDF: Glibc.exp(-0.5 * x * x) / (2 * Double.pi).squareRoot()
         }
     }
 

@@ -17,35 +17,35 @@ enum Structure {
             return Tensor(total)
         case .transpose:
             return x[0].transposed
-        case .index(let components):
-            return try IndexPlan(components: components, shape: x[0].shape).gather(x[0])
+        case .index(let plan):
+            return plan.gather(x[0])
         case .stack:
             return Tensor.stack(x)
         case .sum(nil):
             return Tensor(x[0].scalars.reduce(0, +))
         case .sum(let axis?):
-            return Reduction.sum(x[0], axis: try Reduction.normalize(axis: axis, rank: x[0].rank))
+            return Reduction.sum(x[0], axis: axis)
         case .mean(nil):
             return Tensor(x[0].scalars.reduce(0, +) / Double(x[0].count))
         case .mean(let axis?):
-            let a = try Reduction.normalize(axis: axis, rank: x[0].rank)
-            let n = Double(x[0].shape[a])
-            return Reduction.sum(x[0], axis: a).map { $0 / n }
+            let n = Double(x[0].shape[axis])
+            return Reduction.sum(x[0], axis: axis).map { $0 / n }
         case .max:
             return Tensor(x[0].scalars[Reduction.argmax(x[0].scalars)])
         case .softmax:
             return Reduction.softmax(x[0])
         case .logSoftmax:
             return Reduction.logSoftmax(x[0])
-        case .einsum(let spec):
-            return try spec.apply(x)
-        case .constant, .identity, .binary, .pointwise, .loss:
+        case .einsum(let plan):
+            return plan.apply(x)
+        default:
             preconditionFailure("\(op.name) is not a structural op")
         }
     }
 
-    /// `g · ∂op/∂x_k`. Shapes were checked when the node was built, so index
-    /// plans and einsum sizes cannot fail here.
+    /// `g · ∂op/∂x_k`. Everything that depends on shapes (index plans, resolved axes,
+    /// einsum sizes) was settled when the node was built and travels in the op, so
+    /// nothing here can fail.
     static func pullback(_ op: Op, _ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
         switch op {
         case .matmul:
@@ -57,11 +57,8 @@ enum Structure {
             return x[1 - k].map { $0 * scale }
         case .transpose:
             return g.transposed
-        case .index(let components):
-            guard let plan = try? IndexPlan(components: components, shape: x[0].shape) else {
-                return Tensor.zeros(x[0].shape)
-            }
-            return plan.scatter(g, into: x[0].shape)
+        case .index(let plan):
+            return plan.scatter(g)
         case .stack:
             return g.unstacked(k)
         case .sum(nil):
@@ -69,10 +66,9 @@ enum Structure {
         case .mean(nil):
             return Tensor(repeating: g.scalars[0] / Double(x[0].count), shape: x[0].shape)
         case .sum(let axis?), .mean(let axis?):
-            let a = (try? Reduction.normalize(axis: axis, rank: x[0].rank)) ?? 0
-            let spread = Reduction.spread(g, along: a, to: x[0].shape)
+            let spread = Reduction.spread(g, along: axis, to: x[0].shape)
             if case .mean = op {
-                let n = Double(x[0].shape[a])
+                let n = Double(x[0].shape[axis])
                 return spread.map { $0 / n }
             }
             return spread
@@ -99,9 +95,9 @@ enum Structure {
                 for i in row { result.scalars[i] = g.scalars[i] - exp(y.scalars[i]) * total }
             }
             return result
-        case .einsum(let spec):
-            return (try? spec.pullback(g, x, operand: k)) ?? Tensor.zeros(x[k].shape)
-        case .constant, .identity, .binary, .pointwise, .loss:
+        case .einsum(let plan):
+            return plan.pullback(g, x, operand: k)
+        default:
             preconditionFailure("\(op.name) is not a structural op")
         }
     }

@@ -19,9 +19,3 @@ public struct Diagnostic: Error, Sendable, Equatable {
         self.notes = notes
     }
 }
-
-/// One or more diagnostics from one run of the parser or one statement.
-public struct Diagnostics: Error, Sendable, Equatable {
-    public var items: [Diagnostic]
-    public init(_ items: [Diagnostic]) { self.items = items }
-}

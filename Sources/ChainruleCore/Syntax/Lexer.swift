@@ -84,7 +84,7 @@ public struct Lexer {
         "(": .leftParen, ")": .rightParen, "[": .leftBracket, "]": .rightBracket,
         ",": .comma, "=": .equals, ":": .colon, ".": .dot, ";": .semicolon,
         "+": .plus, "-": .minus, "*": .star, "/": .slash, "@": .at, "^": .caret,
-        "−": .minus, "·": .star, "×": .star,
+        "−": .minus, "·": .middleDot, "×": .star,
     ]
 
     static func isIdentifierStart(_ c: Unicode.Scalar) -> Bool {

@@ -3,14 +3,16 @@
 /// After an error the parser skips to the end of the statement and goes on, so a
 /// script with three typos yields three diagnostics.
 public struct Parser {
-    /// The deepest expression tree accepted; deeper ones are refused rather than risking the stack.
+    /// The most levels of nesting accepted (brackets, calls, index brackets, unary minus, `^`,
+    /// `.T`); deeper expressions are refused rather than risking the stack. Chains of
+    /// `+ - * / @` are flat and may be as long as memory allows.
     public static let maximumDepth = 500
 
     let source: Source
     let tokens: [Token]
     var index = 0
     var diagnostics: [Diagnostic]
-    /// Brackets and prefix operators currently open, to stop runaway recursion early.
+    /// Levels of nesting currently open (see ``enter(_:at:)``).
     var nesting = 0
     /// Where the lexer's diagnostics start, in order (they come first in `diagnostics`).
     var lexicalErrorStarts: [Int] = []
@@ -113,9 +115,10 @@ public struct Parser {
         }
         if case .identifier(let name) = current.kind, next.kind == .equals {
             let nameToken = advance()
-            _ = advance()
-            if current.kind == .newline || current.kind == .semicolon || current.kind == .end {
-                throw fail("expected an expression after '='", at: current.range)
+            let equals = advance()
+            if current.kind == .newline || current.kind == .semicolon || current.kind == .end
+                || startsDefinitionOnNewLine(after: equals) {
+                throw fail("expected an expression after '='", at: equals.range)
             }
             let value = try parseExpression()
             return .definition(Definition(kind: kind, name: name, nameRange: nameToken.range, value: value,
@@ -126,43 +129,108 @@ public struct Parser {
 
     // MARK: Expressions
 
-    mutating func checked(_ expr: Expr) throws(Failure) -> Expr {
+    /// What opens one level of nesting, for the message when there are too many.
+    enum Nesting {
+        case parenthesis, list, call(String), index, negation, power, transpose
+
+        var spelling: String {
+            switch self {
+            case .parenthesis: "'('"
+            case .list: "'['"
+            case .call(let name): "call of '\(name)'"
+            case .index: "index '['"
+            case .negation: "unary '-'"
+            case .power: "'^'"
+            case .transpose: "'.T'"
+            }
+        }
+    }
+
+    /// Opens one level of nesting, refusing the level past ``maximumDepth``.
+    ///
+    /// Brackets, calls, index brackets, unary minus, `^` and `.T` each add a level;
+    /// a chain of `+ - * / @` does not (it is kept flat). Every level adds at most three
+    /// to the depth of the syntax tree, which bounds any recursion over it.
+    mutating func enter(_ what: Nesting, at range: SourceRange) throws(Failure) {
+        nesting += 1
+        if nesting > Parser.maximumDepth {
+            throw fail("expression is nested more than \(Parser.maximumDepth) levels deep at this \(what.spelling); split it into several definitions", at: range)
+        }
+    }
+
+    /// Refuses a node whose tree holds more than ``maximumDepth`` levels of nesting
+    /// (postfix chains such as `x.T.T` grow the tree without recursing in the parser).
+    mutating func checked(_ expr: Expr, _ what: Nesting) throws(Failure) -> Expr {
         guard expr.depth <= Parser.maximumDepth else {
-            throw fail("expression is nested more than \(Parser.maximumDepth) levels deep; split it into several definitions", at: expr.focus)
+            throw fail("expression is nested more than \(Parser.maximumDepth) levels deep at this \(what.spelling); split it into several definitions", at: expr.focus)
         }
         return expr
     }
 
-    /// expr := term (('+' | '-') term)*
-    mutating func parseExpression() throws(Failure) -> Expr {
-        var left = try parseTerm()
-        while let op = current.kind.additiveOperator {
-            let opToken = advance()
-            let right = try parseTerm()
-            left = try checked(Expr(.binary(op, left, right), range: left.range.union(right.range), focus: opToken.range))
+    /// Whether the current token, on a later line than `previous`, starts a new definition
+    /// (`name =`, `input name`, `param name`): the line before ended with a dangling operator.
+    func startsDefinitionOnNewLine(after previous: Token) -> Bool {
+        guard case .identifier(let word) = current.kind else { return false }
+        let looksLikeDefinition: Bool
+        if next.kind == .equals {
+            looksLikeDefinition = true
+        } else if word == "input" || word == "param", case .identifier = next.kind {
+            looksLikeDefinition = true
+        } else {
+            looksLikeDefinition = false
         }
-        return left
+        guard looksLikeDefinition else { return false }
+        let between = previous.range.end..<max(previous.range.end, current.range.start)
+        return between.contains { source.scalars[$0] == "\n" }
     }
 
-    /// term := unary (('*' | '/' | '@') unary)*
+    /// Reads the right operand of a binary operator, refusing a definition on the next line
+    /// that a trailing operator would otherwise swallow (`x = y +` then `z = 2`).
+    mutating func operand(after operatorToken: Token, _ parse: (inout Parser) throws(Failure) -> Expr) throws(Failure) -> Expr {
+        if startsDefinitionOnNewLine(after: operatorToken) {
+            throw fail("expected an expression after \(operatorToken.kind.spelling)", at: operatorToken.range)
+        }
+        return try parse(&self)
+    }
+
+    /// A flat chain from its first operand and links, or the operand alone.
+    func chain(_ first: Expr, _ links: [ChainLink]) -> Expr {
+        guard let last = links.last else { return first }
+        return Expr(.chain(first, links), range: first.range.union(last.operand.range), focus: last.focus)
+    }
+
+    /// expr := term (('+' | '-') term)*      (left-associative, kept flat)
+    mutating func parseExpression() throws(Failure) -> Expr {
+        let first = try parseTerm()
+        var links: [ChainLink] = []
+        while let op = current.kind.additiveOperator {
+            let opToken = advance()
+            let right = try operand(after: opToken) { (p) throws(Failure) in try p.parseTerm() }
+            links.append(ChainLink(op: op, focus: opToken.range, operand: right))
+        }
+        return chain(first, links)
+    }
+
+    /// term := unary (('*' | '/' | '@' | '·') unary)*      (left-associative, kept flat)
     mutating func parseTerm() throws(Failure) -> Expr {
-        var left = try parseUnary()
+        let first = try parseUnary()
+        var links: [ChainLink] = []
         while let op = current.kind.multiplicativeOperator {
             let opToken = advance()
-            let right = try parseUnary()
-            left = try checked(Expr(.binary(op, left, right), range: left.range.union(right.range), focus: opToken.range))
+            let right = try operand(after: opToken) { (p) throws(Failure) in try p.parseUnary() }
+            links.append(ChainLink(op: op, focus: opToken.range, operand: right))
         }
-        return left
+        return chain(first, links)
     }
 
     /// unary := '-' unary | power
     mutating func parseUnary() throws(Failure) -> Expr {
         guard current.kind == .minus else { return try parsePower() }
         let opToken = advance()
-        try enter(opToken.range)
+        try enter(.negation, at: opToken.range)
         defer { nesting -= 1 }
         let operand = try parseUnary()
-        return try checked(Expr(.negate(operand), range: opToken.range.union(operand.range), focus: opToken.range))
+        return try checked(Expr(.negate(operand), range: opToken.range.union(operand.range), focus: opToken.range), .negation)
     }
 
     /// power := postfix ('^' unary)?     (right-associative: `2^3^2` is `2^(3^2)`)
@@ -170,35 +238,33 @@ public struct Parser {
         let base = try parsePostfix()
         guard current.kind == .caret else { return base }
         let opToken = advance()
-        try enter(opToken.range)
+        try enter(.power, at: opToken.range)
         defer { nesting -= 1 }
-        let exponent = try parseUnary()
-        return try checked(Expr(.binary(.power, base, exponent), range: base.range.union(exponent.range), focus: opToken.range))
-    }
-
-    mutating func enter(_ range: SourceRange) throws(Failure) {
-        nesting += 1
-        if nesting > Parser.maximumDepth {
-            throw fail("expression is nested more than \(Parser.maximumDepth) levels deep; split it into several definitions", at: range)
-        }
+        let exponent = try operand(after: opToken) { (p) throws(Failure) in try p.parseUnary() }
+        return try checked(Expr(.binary(.power, base, exponent), range: base.range.union(exponent.range), focus: opToken.range), .power)
     }
 
     /// postfix := primary ('[' indices ']' | '.' 'T')*
+    ///
+    /// Each index and `.T` is a level of nesting: `x.T.T` is `(x.T).T`, checked on the tree
+    /// because the loop does not recurse.
     mutating func parsePostfix() throws(Failure) -> Expr {
         var expr = try parsePrimary()
         while true {
             if current.kind == .leftBracket {
                 let open = advance()
+                try enter(.index, at: open.range)
+                defer { nesting -= 1 }
                 let indices = try parseIndices(open: open.range)
                 let close = try expect(.rightBracket, "expected ']' to close the index opened here")
-                expr = try checked(Expr(.index(expr, indices), range: expr.range.union(close.range), focus: open.range))
+                expr = try checked(Expr(.index(expr, indices), range: expr.range.union(close.range), focus: open.range), .index)
             } else if current.kind == .dot {
                 let dot = advance()
                 guard case .identifier("T") = current.kind else {
                     throw fail("expected 'T' after '.' (the only attribute is '.T', the transpose)", at: current.kind == .end ? dot.range : current.range)
                 }
                 let t = advance()
-                expr = try checked(Expr(.transpose(expr), range: expr.range.union(t.range), focus: dot.range.union(t.range)))
+                expr = try checked(Expr(.transpose(expr), range: expr.range.union(t.range), focus: dot.range.union(t.range)), .transpose)
             } else {
                 return expr
             }
@@ -252,16 +318,21 @@ public struct Parser {
             return try parseCall(name: name, nameRange: token.range)
         case .leftParen:
             _ = advance()
-            try enter(token.range)
+            try enter(.parenthesis, at: token.range)
             defer { nesting -= 1 }
             var inner = try parseExpression()
             let source = self.source  // a local copy, so the message is only built on failure
             let close = try expect(.rightParen, "expected ')' to close the '(' at column \(source.location(of: token.range.start).column)")
             inner.range = token.range.union(close.range)
+            // A chain in brackets is a level: `a + (b + (c + …))` nests.
+            if case .chain = inner.kind {
+                inner.depth += 1
+                inner = try checked(inner, .parenthesis)
+            }
             return inner
         case .leftBracket:
             _ = advance()
-            try enter(token.range)
+            try enter(.list, at: token.range)
             defer { nesting -= 1 }
             var items: [Expr] = []
             while current.kind != .rightBracket {
@@ -273,7 +344,7 @@ public struct Parser {
                 items.append(try parseExpression())
             }
             let close = advance()
-            return try checked(Expr(.list(items), range: token.range.union(close.range), focus: token.range))
+            return try checked(Expr(.list(items), range: token.range.union(close.range), focus: token.range), .list)
         case .end, .newline, .semicolon:
             if index > 0, tokens[index - 1].kind.continuesLine {
                 let previous = tokens[index - 1]
@@ -290,7 +361,7 @@ public struct Parser {
     /// arguments := (expr (',' expr)*)? (',' name '=' expr)*   — keywords follow positional arguments
     mutating func parseCall(name: String, nameRange: SourceRange) throws(Failure) -> Expr {
         let open = advance()
-        try enter(open.range)
+        try enter(.call(name), at: open.range)
         defer { nesting -= 1 }
         var arguments: [Expr] = []
         var keywords: [KeywordArgument] = []
@@ -316,7 +387,7 @@ public struct Parser {
             }
         }
         let close = advance()
-        return try checked(Expr(.call(name, arguments, keywords), range: nameRange.union(close.range), focus: nameRange))
+        return try checked(Expr(.call(name, arguments, keywords), range: nameRange.union(close.range), focus: nameRange), .call(name))
     }
 }
 
@@ -334,6 +405,7 @@ extension TokenKind {
         case .star: .multiply
         case .slash: .divide
         case .at: .matmul
+        case .middleDot: .middleDot
         default: nil
         }
     }

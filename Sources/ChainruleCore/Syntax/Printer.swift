@@ -33,11 +33,15 @@ public enum Printer {
 
     /// An expression with the fewest parentheses that keep its meaning.
     public static func expression(_ e: Expr) -> String {
+        e.depth > DeepStack.threshold ? DeepStack.run { text(e) } : text(e)
+    }
+
+    static func text(_ e: Expr) -> String {
         switch e.kind {
         case .number(let x): return sourceNumber(x)
         case .string(let s): return "\"\(s)\""
         case .name(let n): return n
-        case .list(let items): return "[" + items.map(expression).joined(separator: ", ") + "]"
+        case .list(let items): return "[" + items.map(text).joined(separator: ", ") + "]"
         case .negate(let operand):
             return "-" + wrap(operand, if: precedence(operand) < 3)
         case .binary(let op, let a, let b):
@@ -47,17 +51,24 @@ public enum Printer {
                 return wrap(a, if: precedence(a) <= p) + "^" + wrap(b, if: precedence(b) < 3)
             }
             return wrap(a, if: precedence(a) < p) + " \(op.rawValue) " + wrap(b, if: precedence(b) <= p)
+        case .chain(let first, let links):
+            var parts = [wrap(first, if: precedence(first) < precedence(e))]
+            for link in links {
+                parts.append(link.op.rawValue)
+                parts.append(wrap(link.operand, if: precedence(link.operand) <= link.op.precedence))
+            }
+            return parts.joined(separator: " ")
         case .call(let name, let arguments, let keywords):
-            let parts = arguments.map(expression) + keywords.map { "\($0.name)=\(expression($0.value))" }
+            let parts = arguments.map(text) + keywords.map { "\($0.name)=\(text($0.value))" }
             return name + "(" + parts.joined(separator: ", ") + ")"
         case .index(let base, let indices):
             let parts = indices.map { index -> String in
                 switch index {
-                case .at(let i): return expression(i)
+                case .at(let i): return text(i)
                 case .slice(let a, let b, let c):
-                    var text = (a.map(expression) ?? "") + ":" + (b.map(expression) ?? "")
-                    if let c { text += ":" + expression(c) }
-                    return text
+                    var part = (a.map(text) ?? "") + ":" + (b.map(text) ?? "")
+                    if let c { part += ":" + text(c) }
+                    return part
                 }
             }
             return wrap(base, if: precedence(base) < 5) + "[" + parts.joined(separator: ", ") + "]"
@@ -69,6 +80,7 @@ public enum Printer {
     static func precedence(_ e: Expr) -> Int {
         switch e.kind {
         case .binary(let op, _, _): op.precedence
+        case .chain(_, let links): links.first?.op.precedence ?? 5
         case .negate: 3
         case .number(let x) where x.sign == .minus: 3
         default: 5
@@ -76,6 +88,6 @@ public enum Printer {
     }
 
     static func wrap(_ e: Expr, if condition: Bool) -> String {
-        condition ? "(" + expression(e) + ")" : expression(e)
+        condition ? "(" + text(e) + ")" : text(e)
     }
 }

@@ -7,7 +7,12 @@ public struct Expr: Sendable, Equatable {
         /// `[a, b, c]`: stacks its elements along a new leading axis.
         case list([Expr])
         case negate(Expr)
+        /// `a ^ b`, the one right-associative operator (its exponent nests).
         case binary(BinaryOperator, Expr, Expr)
+        /// A left-associative run of operators of one precedence level, `a + b - c` or
+        /// `A @ x * 2`, kept flat so that a sum of 100,000 terms is not 100,000 levels deep.
+        /// It means `((a + b) - c)`.
+        case chain(Expr, [ChainLink])
         case call(String, [Expr], [KeywordArgument])
         case index(Expr, [IndexArgument])
         case transpose(Expr)
@@ -18,18 +23,29 @@ public struct Expr: Sendable, Equatable {
     public var range: SourceRange
     /// Where a caret points for errors about this expression: the operator, the function name, the `[`.
     public var focus: SourceRange
-    /// Levels of nesting, to refuse trees deeper than the evaluator should walk recursively.
+    /// Levels of nesting (brackets, calls, indexing, unary minus, `^`, `.T`) in this tree;
+    /// a flat `.chain` adds none. The tree's height is at most about three times this.
     public var depth: Int
 
     public init(_ kind: Kind, range: SourceRange, focus: SourceRange? = nil) {
         self.kind = kind
         self.range = range
         self.focus = focus ?? range
-        self.depth = 1 + kind.children.map(\.depth).reduce(0, Swift.max)
+        var deepest = 0
+        for child in kind.children { deepest = Swift.max(deepest, child.depth) }
+        self.depth = deepest + (kind.nests ? 1 : 0)
     }
 }
 
 extension Expr.Kind {
+    /// Whether this kind of node is a level of nesting (everything but leaves and chains).
+    var nests: Bool {
+        switch self {
+        case .number, .string, .name, .chain: false
+        case .list, .negate, .binary, .call, .index, .transpose: true
+        }
+    }
+
     /// The direct subexpressions, in source order.
     public var children: [Expr] {
         switch self {
@@ -37,6 +53,7 @@ extension Expr.Kind {
         case .list(let items): items
         case .negate(let e), .transpose(let e): [e]
         case .binary(_, let a, let b): [a, b]
+        case .chain(let first, let links): [first] + links.map(\.operand)
         case .call(_, let args, let keywords): args + keywords.map(\.value)
         case .index(let base, let indices):
             [base] + indices.flatMap { index -> [Expr] in
@@ -51,14 +68,31 @@ extension Expr.Kind {
 
 public enum BinaryOperator: String, Sendable, Equatable {
     case add = "+", subtract = "-", multiply = "*", divide = "/", matmul = "@", power = "^"
+    /// `·` as pasted from slides: `@` when both sides have rank ≥ 1, `*` when either is a scalar
+    /// (decided from the shapes when the expression is lowered).
+    case middleDot = "·"
 
     /// Binding strength: higher binds tighter.
     public var precedence: Int {
         switch self {
         case .add, .subtract: 1
-        case .multiply, .divide, .matmul: 2
+        case .multiply, .divide, .matmul, .middleDot: 2
         case .power: 4
         }
+    }
+}
+
+/// One step of a `.chain`: the operator, where it is written, and its right operand.
+public struct ChainLink: Sendable, Equatable {
+    public var op: BinaryOperator
+    /// The operator token, where a caret points for errors about this step.
+    public var focus: SourceRange
+    public var operand: Expr
+
+    public init(op: BinaryOperator, focus: SourceRange, operand: Expr) {
+        self.op = op
+        self.focus = focus
+        self.operand = operand
     }
 }
 

@@ -8,6 +8,8 @@ public enum TokenKind: Equatable, Sendable {
     case leftParen, rightParen, leftBracket, rightBracket
     case comma, equals, colon, dot
     case plus, minus, star, slash, at, caret
+    /// `·` (U+00B7): a product whose kind depends on the operands' shapes.
+    case middleDot
     /// The end of a statement: a newline outside brackets, or `;`.
     case newline, semicolon
     case end
@@ -15,7 +17,7 @@ public enum TokenKind: Equatable, Sendable {
     /// Whether a line ending right after this token continues on the next line.
     var continuesLine: Bool {
         switch self {
-        case .plus, .minus, .star, .slash, .at, .caret, .equals, .comma: true
+        case .plus, .minus, .star, .slash, .at, .caret, .middleDot, .equals, .comma: true
         default: false
         }
     }
@@ -41,6 +43,7 @@ public enum TokenKind: Equatable, Sendable {
         case .slash: "'/'"
         case .at: "'@'"
         case .caret: "'^'"
+        case .middleDot: "'·'"
         case .newline: "end of line"
         case .semicolon: "';'"
         case .end: "end of input"

@@ -3,7 +3,7 @@
 /// Every letter names an axis; letters shared between operands must have one size;
 /// letters absent from the output are summed over. Without `->` the output is the
 /// letters that occur once, in alphabetical order (NumPy's implicit mode).
-public struct EinsumSpec: Equatable, Sendable {
+public struct EinsumSpec: Hashable, Sendable {
     /// Per operand, its axis letters mapped to label numbers.
     public var operands: [[Int]]
     public var output: [Int]
@@ -105,12 +105,29 @@ public struct EinsumSpec: Equatable, Sendable {
             }
         }
     }
+}
 
-    public func apply(_ tensors: [Tensor]) throws(ShapeMessage) -> Tensor {
-        let shapes = tensors.map(\.shape)
-        let (sizes, outputShape) = try self.sizes(for: shapes)
+/// An einsum spec bound to its operands' shapes when the node is built: every label's size
+/// is known, so evaluating and pulling back cannot fail.
+public struct EinsumPlan: Hashable, Sendable {
+    public let spec: EinsumSpec
+    /// The operands' shapes the plan was made for.
+    public let shapes: [[Int]]
+    /// The size of every label.
+    public let sizes: [Int]
+    public let outputShape: [Int]
+
+    /// Checks `shapes` against `spec` (see ``EinsumSpec/sizes(for:)``).
+    public init(_ spec: EinsumSpec, shapes: [[Int]]) throws(ShapeMessage) {
+        (sizes, outputShape) = try spec.sizes(for: shapes)
+        self.spec = spec
+        self.shapes = shapes
+    }
+
+    /// Sums, for every output element, the products of the operand elements its labels select.
+    public func apply(_ tensors: [Tensor]) -> Tensor {
         var result = Tensor.zeros(outputShape)
-        forEachTerm(sizes: sizes, shapes: shapes) { offsets, out in
+        spec.forEachTerm(sizes: sizes, shapes: shapes) { offsets, out in
             var product = 1.0
             for k in offsets.indices { product *= tensors[k].scalars[offsets[k]] }
             result.scalars[out] += product
@@ -119,11 +136,9 @@ public struct EinsumSpec: Equatable, Sendable {
     }
 
     /// The vector–Jacobian product for operand `k`: each term adds `g[out] · Π_{j≠k} t_j` into operand `k`.
-    public func pullback(_ g: Tensor, _ tensors: [Tensor], operand k: Int) throws(ShapeMessage) -> Tensor {
-        let shapes = tensors.map(\.shape)
-        let (sizes, _) = try self.sizes(for: shapes)
+    public func pullback(_ g: Tensor, _ tensors: [Tensor], operand k: Int) -> Tensor {
         var result = Tensor.zeros(shapes[k])
-        forEachTerm(sizes: sizes, shapes: shapes) { offsets, out in
+        spec.forEachTerm(sizes: sizes, shapes: shapes) { offsets, out in
             var product = g.scalars[out]
             for j in offsets.indices where j != k { product *= tensors[j].scalars[offsets[j]] }
             result.scalars[offsets[k]] += product

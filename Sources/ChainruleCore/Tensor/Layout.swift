@@ -38,16 +38,22 @@ extension Tensor {
 }
 
 /// One component of a NumPy basic index: an integer (drops the axis) or a slice (keeps it).
-public enum IndexComponent: Equatable, Sendable {
+public enum IndexComponent: Hashable, Sendable {
     case at(Int)
     case slice(start: Int?, stop: Int?, step: Int?)
 }
 
 /// A resolved basic index: which source elements, in order, make the result.
-public struct IndexPlan: Equatable, Sendable {
-    public var resultShape: [Int]
+/// Made once, when the indexing node is built, for the source's shape; gathering and
+/// scattering through it cannot fail.
+public struct IndexPlan: Hashable, Sendable {
+    /// The index as written (before negative integers and slices are resolved).
+    public let components: [IndexComponent]
+    /// The shape of the tensor indexed.
+    public let sourceShape: [Int]
+    public let resultShape: [Int]
     /// For each result element (row-major), its offset in the source.
-    public var offsets: [Int]
+    public let offsets: [Int]
 
     /// Resolves `components` against `shape` as NumPy does (negative integers count from the end;
     /// missing trailing components select whole axes), or says why it cannot.
@@ -73,6 +79,8 @@ public struct IndexPlan: Equatable, Sendable {
                 keep.append(true)
             }
         }
+        self.components = components
+        sourceShape = shape
         resultShape = zip(shape.indices, keep).compactMap { $1 ? axisIndices[$0].count : nil }
         let sourceStrides = strides(of: shape)
         var offsets = [0]
@@ -113,9 +121,9 @@ public struct IndexPlan: Equatable, Sendable {
         Tensor(shape: resultShape, scalars: offsets.map { source.scalars[$0] })
     }
 
-    /// The adjoint of ``gather(_:)``: adds `gradient` into zeros of `shape` at the gathered offsets.
-    public func scatter(_ gradient: Tensor, into shape: [Int]) -> Tensor {
-        var result = Tensor.zeros(shape)
+    /// The adjoint of ``gather(_:)``: adds `gradient` into zeros of the source's shape at the gathered offsets.
+    public func scatter(_ gradient: Tensor) -> Tensor {
+        var result = Tensor.zeros(sourceShape)
         for (i, offset) in offsets.enumerated() { result.scalars[offset] += gradient.scalars[i] }
         return result
     }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#else
-import Darwin
-#endif
 
 /// A reproducible random stream: SplitMix64, which gives the same numbers on
 /// every machine for the same seed (no platform generator is involved).

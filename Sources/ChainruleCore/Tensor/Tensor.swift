@@ -95,11 +95,15 @@ public enum Limits {
     public static let elements = 50_000_000
     /// The most multiply–adds one matmul or einsum may take.
     public static let work = 4_000_000_000
+    /// The most axes a tensor may have.
+    public static let rank = 32
 
-    /// The product of `sizes`, or nil when it exceeds `limit` (never overflowing).
+    /// The product of `sizes`, or nil when it or any one size exceeds `limit` (never
+    /// overflowing): `(0, 10¹⁵)` is refused like `(10¹⁵, 0)`, though both hold no element.
     public static func product(_ sizes: [Int], limit: Int) -> Int? {
         var total = 1
         for size in sizes {
+            if size > limit { return nil }
             let (result, overflow) = total.multipliedReportingOverflow(by: max(size, 0))
             if overflow || result > limit { return nil }
             total = result
@@ -111,21 +115,31 @@ public enum Limits {
 extension Tensor {
     /// The elements in nested brackets, row-major: `[[1, 2], [3, 4]]`; a scalar is its element alone.
     /// `gap(axis)` separates the sub-arrays along an outer axis (default `", "`).
-    /// Recursion goes as deep as the rank, never deeper.
+    /// A loop with a stack of open brackets: no recursion, whatever the rank.
     public func nestedText(_ element: (Double) -> String, gap: (Int) -> String = { _ in ", " }) -> String {
         if isScalar { return element(scalars[0]) }
+        var text = "["
+        // For each open bracket (one per axis from the outermost), the sub-arrays written so far.
+        var written = [0]
         var offset = 0
-        func emit(_ axis: Int) -> String {
+        while let axis = written.indices.last {
             let size = shape[axis]
             if axis == rank - 1 {
-                let row = scalars[offset..<(offset + size)].map(element)
+                text += scalars[offset..<(offset + size)].map(element).joined(separator: ", ")
                 offset += size
-                return "[" + row.joined(separator: ", ") + "]"
+                text += "]"
+                written.removeLast()
+            } else if written[axis] == size {
+                text += "]"
+                written.removeLast()
+            } else {
+                if written[axis] > 0 { text += gap(axis) }
+                written[axis] += 1
+                text += "["
+                written.append(0)
             }
-            if size == 0 { return "[]" }
-            return "[" + (0..<size).map { _ in emit(axis + 1) }.joined(separator: gap(axis)) + "]"
         }
-        return emit(0)
+        return text
     }
 }
 

@@ -46,25 +46,11 @@ extension Workspace {
         }
     }
 
-    /// Runs the reverse pass from `output` (forward first if needed). The seed defaults to 1
-    /// for a scalar output; any other output needs one of its shape.
-    public mutating func gradients(of output: NodeID, seed: Tensor? = nil,
-                                   recordContributions: Bool = false) throws(EvaluationError) -> Gradients {
-        let y = try value(of: output)
-        let seed = seed ?? Tensor(repeating: 1, shape: y.shape)
-        return try Gradients.run(from: output, seed: seed, graph: graph, values: evaluation,
-                                 recordContributions: recordContributions, shouldStop: shouldStop)
-    }
-
     /// Turns an evaluation failure into a diagnostic; an interruption is reported at `span`.
     public static func diagnostic(_ error: EvaluationError, at span: SourceSpan?) -> Diagnostic {
         switch error {
         case .failed(let diagnostic): diagnostic
         case .interrupted: Diagnostic("interrupted", at: span)
         }
-    }
-
-    func unwrap<T>(_ body: () throws(EvaluationError) -> T) throws(Diagnostic) -> T {
-        do { return try body() } catch { throw Workspace.diagnostic(error, at: nil) }
     }
 }

@@ -35,15 +35,32 @@ public struct Workspace: Sendable {
     /// Definitions that do not currently fit, with the reason.
     public private(set) var broken: [String: Diagnostic] = [:]
     public internal(set) var evaluation = Evaluation()
+    /// Counts structural changes of the graph (not new leaf values): derivative graphs built
+    /// for one version are reused until it changes.
+    public private(set) var version = 0
+    /// Nodes recomputed in the reverse pass instead of stored (`:remat`), and whether all are.
+    public var remat: Set<NodeID> = [] { didSet { derivativeCache = nil } }
+    public var rematAll = false { didSet { derivativeCache = nil } }
+    /// The reverse graph last built, with what it was built for.
+    var derivativeCache: (key: ReverseKey, graph: ReverseGraph)?
     /// Cooperative cancellation, polled during long loops.
     public var shouldStop: @Sendable () -> Bool = { false }
+    /// The most bytes the graph's values may occupy; a definition past it is refused.
+    public var memoryLimit = Int.max
+    /// Bytes the values of the graph's nodes occupy once computed (see ``valueBytes(_:)``).
+    public private(set) var storedBytes = 0
 
     public init() {}
 
+    mutating func structureChanged() {
+        version &+= 1
+        derivativeCache = nil
+    }
+
     public mutating func clear() {
-        let stop = shouldStop
+        let (stop, limit) = (shouldStop, memoryLimit)
         self = Workspace()
-        shouldStop = stop
+        (shouldStop, memoryLimit) = (stop, limit)
     }
 
     public var names: [String] { order }
@@ -67,6 +84,7 @@ public struct Workspace: Sendable {
 
     /// Adds or replaces a definition. Throws (leaving everything as it was) when the
     /// definition itself is wrong; returns warnings for other definitions it breaks.
+    /// A plain `name = value` for an existing leaf keeps the leaf's kind (param or input).
     @discardableResult
     public mutating func define(_ definition: Definition, in source: Source) throws(Diagnostic) -> [Diagnostic] {
         let span = SourceSpan(source, definition.range)
@@ -80,7 +98,13 @@ public struct Workspace: Sendable {
                              at: SourceSpan(source, definition.nameRange))
         }
 
-        var entry = Entry(name: definition.name, kind: definition.kind, formula: definition.value,
+        var kind = definition.kind
+        if kind == .formula, dependencies.isEmpty, let old = entries[definition.name], old.isLeaf {
+            // `w = 2` after `param w = -2` gives the leaf a new value; it stays a param.
+            // Only `input`/`param`, or a formula, changes what a leaf is.
+            kind = old.kind
+        }
+        var entry = Entry(name: definition.name, kind: kind, formula: definition.value,
                           value: nil, dependencies: dependencies, span: span)
         if dependencies.isEmpty || definition.kind != .formula {
             // A leaf: evaluated once, now.
@@ -103,10 +127,12 @@ public struct Workspace: Sendable {
             let before = graph.count
             do {
                 try lower(entry)
+                try checkMemory(storedBytes + Workspace.valueBytes(graph, from: before), for: entry.name, at: span)
             } catch {
                 graph.truncate(to: before)
                 throw error
             }
+            storedBytes += Workspace.valueBytes(graph, from: before)
             entries[entry.name] = entry
             order.append(entry.name)
             return []
@@ -115,6 +141,8 @@ public struct Workspace: Sendable {
         candidate.entries[entry.name] = entry
         candidate.rebuild()
         if let problem = candidate.broken[entry.name] { throw problem }
+        candidate.storedBytes = Workspace.valueBytes(candidate.graph, from: 0)
+        try checkMemory(candidate.storedBytes, for: entry.name, at: span)
         let newlyBroken = candidate.order.filter { candidate.broken[$0] != nil && broken[$0] == nil }
         self = candidate
         return newlyBroken.compactMap { name in
@@ -136,6 +164,7 @@ public struct Workspace: Sendable {
 
     /// Appends the nodes of one definition, naming its root.
     mutating func lower(_ entry: Entry) throws(Diagnostic) {
+        structureChanged()
         if let value = entry.value {
             let id = graph.append(Node(op: .constant, inputs: [], shape: value.shape, kind: entry.nodeKind,
                                        value: value, origin: entry.span))
@@ -165,6 +194,8 @@ public struct Workspace: Sendable {
 
     /// Builds the graph anew from every definition, in dependency order.
     mutating func rebuild() {
+        structureChanged()
+        remat = []
         graph = Graph()
         evaluation = Evaluation()
         broken = [:]

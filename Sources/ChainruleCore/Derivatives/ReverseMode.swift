@@ -1,0 +1,171 @@
+/// The reverse graph of one output: for every node the output depends on, a node of
+/// the same graph whose value is ∂output/∂node, built from the ops' reverse rules.
+///
+/// The forward nodes come first (ids below ``base``) and are shared by reference: a
+/// gradient node reads the forward values it needs (the residuals) instead of copies.
+/// Contributions reaching a node from several consumers are summed by explicit `add`
+/// nodes, in a fixed order: consumers from the last to the first, arguments in order.
+public struct ReverseGraph: Sendable {
+    /// One edge the gradient flowed along: `∂out/∂consumer · ∂consumer/∂input` is `node`'s value.
+    public struct Edge: Sendable, Equatable {
+        public var consumer: NodeID
+        public var argument: Int
+        public var input: NodeID
+        public var node: NodeID
+    }
+
+    /// The forward nodes (ids below `base`) followed by the gradient nodes.
+    public internal(set) var graph: Graph
+    public let base: Int
+    public let output: NodeID
+    /// The leaf holding the seed ∂out/∂out (a constant 1 for an unseeded scalar output).
+    public let seed: NodeID
+    /// For each forward node, the node holding ∂out/∂node, or nil where it is zero or not asked for.
+    public internal(set) var gradient: [NodeID?]
+    public internal(set) var edges: [Edge]
+    /// Forward nodes the output depends on through differentiable arguments: their gradient
+    /// is zero where no node holds it (a derivative that is zero, as through `step`).
+    public internal(set) var live: [Bool]
+
+    /// The gradient nodes emitted while pulling back through forward node `id`, and the recomputed
+    /// forward nodes, each with the forward node it belongs to.
+    public func owner(of id: NodeID) -> NodeID? {
+        switch graph[id].role {
+        case .gradient(let of), .recompute(let of), .tangent(let of): of
+        case .forward, .seed: nil
+        }
+    }
+
+    /// Forward nodes whose stored values the gradient nodes read: what the forward pass must keep.
+    public var residuals: [NodeID] {
+        var used = Array(repeating: false, count: base)
+        for id in base..<graph.count {
+            for input in graph[id].inputs where input < base { used[input] = true }
+        }
+        return used.indices.filter { used[$0] }
+    }
+}
+
+public enum ReverseMode {
+    /// Builds the reverse graph of `output` over `graph`.
+    ///
+    /// - Parameters:
+    ///   - wrt: the nodes whose gradients are wanted; nil for every differentiable leaf.
+    ///   - seeded: whether the seed is a leaf whose value is given at evaluation (any shape);
+    ///     otherwise it is the constant 1, and `output` must be a scalar.
+    ///   - remat: nodes whose values are recomputed inside the reverse graph instead of stored.
+    public static func build(_ graph: Graph, output: NodeID, wrt: Set<NodeID>? = nil, seeded: Bool = false,
+                             remat: Set<NodeID> = [],
+                             shouldStop: () -> Bool = { false }) throws(EvaluationError) -> ReverseGraph {
+        var emitter = Emitter(graph: graph)
+        emitter.remat = remat
+        emitter.role = .seed
+        let seed: NodeID
+        if seeded {
+            let shape = graph[output].shape
+            seed = emitter.graph.append(Node(op: .constant, inputs: [], shape: shape, kind: .input,
+                                             value: Tensor(repeating: 1, shape: shape), role: .seed))
+        } else {
+            // A known 1: rules fold it away (ḡ·d is d), so no node multiplies by the seed.
+            emitter.role = .gradient(of: output)
+            seed = emitter.scalar(1)
+        }
+        return try emit(into: &emitter, base: graph.count, output: output, seed: seed, wrt: wrt, shouldStop: shouldStop)
+    }
+
+    /// Appends the reverse graph of `output`, seeded by node `seed`, to the emitter's graph.
+    static func emit(into emitter: inout Emitter, base: Int, output: NodeID, seed: NodeID, wrt: Set<NodeID>?,
+                     shouldStop: () -> Bool) throws(EvaluationError) -> ReverseGraph {
+        let graph = emitter.graph
+        let live = liveness(graph, output: output, wrt: wrt)
+        var pending: [NodeID?] = Array(repeating: nil, count: output + 1)
+        pending[output] = seed
+        var result = ReverseGraph(graph: Graph(), base: base, output: output, seed: seed,
+                                  gradient: Array(repeating: nil, count: base), edges: [], live: live)
+        for id in stride(from: output, through: 0, by: -1) where live[id] {
+            if id & 255 == 0 && shouldStop() { throw .interrupted }
+            guard let g = pending[id] else { continue }
+            result.gradient[id] = g
+            let node = graph[id]
+            do throws(ShapeMessage) {
+                for (k, input) in node.inputs.enumerated() where live[input] {
+                    emitter.role = .gradient(of: id)
+                    guard let c = try emitter.cotangent(of: id, input: k, gradient: g) else { continue }
+                    result.edges.append(ReverseGraph.Edge(consumer: id, argument: k, input: input, node: c))
+                    emitter.role = .gradient(of: input)
+                    pending[input] = try emitter.add(pending[input], c)
+                }
+            } catch {
+                throw .failed(Diagnostic("cannot differentiate \(node.op.name): \(error.text)", at: node.origin))
+            }
+        }
+        result.graph = emitter.graph
+        return result
+    }
+
+    /// Nodes that need a gradient: the output depends on them, and they depend on a
+    /// differentiable leaf (or on one of `wrt`) through differentiable arguments.
+    static func liveness(_ graph: Graph, output: NodeID, wrt: Set<NodeID>?) -> [Bool] {
+        // Reached from the output along arguments that are differentiated at all.
+        var live = Array(repeating: false, count: output + 1)
+        live[output] = true
+        for id in stride(from: output, through: 0, by: -1) where live[id] {
+            let node = graph[id]
+            let shapes = node.inputs.map { graph[$0].shape }
+            for (k, input) in node.inputs.enumerated() where node.op.differentiates(argument: k, shapes: shapes) {
+                live[input] = true
+            }
+        }
+        // …and reaching a leaf that is differentiated (or one of `wrt`).
+        for id in 0...output where live[id] {
+            let node = graph[id]
+            if let wrt, wrt.contains(id) { continue }
+            if node.isLeaf {
+                live[id] = wrt == nil && node.isDifferentiableLeaf
+                continue
+            }
+            let shapes = node.inputs.map { graph[$0].shape }
+            live[id] = node.inputs.enumerated().contains { k, input in
+                live[input] && node.op.differentiates(argument: k, shapes: shapes)
+            }
+        }
+        return live
+    }
+}
+
+extension Node {
+    /// A leaf that receives a gradient: a named leaf, not a literal written in a formula or a seed.
+    public var isDifferentiableLeaf: Bool {
+        isLeaf && name != nil && role == .forward
+    }
+}
+
+extension ReverseGraph {
+    /// Evaluates the gradient nodes, given the forward values (which must include every
+    /// node the output depends on) and, for a seeded graph, the seed's value.
+    public func evaluate(forward: Evaluation, seed value: Tensor? = nil,
+                         shouldStop: () -> Bool = { false }) throws(EvaluationError) -> Evaluation {
+        var values = forward
+        values.pad(to: graph.count)
+        if let value { values.set(seed, value) }
+        try values.compute(in: graph, shouldStop: shouldStop) { $0 >= base }
+        return values
+    }
+
+    /// The gradients as tensors, with each edge's contribution.
+    public func gradients(_ values: Evaluation) -> Gradients {
+        var result = Gradients(output: output, seed: values[seed] ?? Tensor(1),
+                               gradients: Array(repeating: nil, count: base), contributions: [])
+        for id in 0..<base {
+            if let node = gradient[id] {
+                result.gradients[id] = values[node]
+            } else if id < live.count && live[id] {
+                result.gradients[id] = Tensor.zeros(graph[id].shape)
+            }
+        }
+        result.contributions = edges.compactMap { edge in
+            values[edge.node].map { EdgeContribution(consumer: edge.consumer, argument: edge.argument, input: edge.input, value: $0) }
+        }
+        return result
+    }
+}

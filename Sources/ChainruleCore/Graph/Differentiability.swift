@@ -1,0 +1,45 @@
+/// Which nodes and edges the reverse pass differentiates.
+///
+/// A number written in a formula (the `2` in `x^2`) is a constant: it gets no gradient.
+/// A class-index argument (the `t` of `cross_entropy(z, t)` when it holds indices) selects
+/// an element rather than entering a formula, so no gradient flows into it either. The
+/// reverse pass skips such edges, so a node reached only through them has no gradient
+/// (nil, `null` in JSON), and finite-difference checks leave it out.
+extension Node {
+    /// Whether the node is a number written in a formula: an unnamed leaf.
+    public var isLiteral: Bool { isLeaf && name == nil }
+
+    /// Whether the node may receive a gradient at all: every node but a literal.
+    public var isDifferentiable: Bool { !isLiteral }
+}
+
+extension Graph {
+    /// Whether a gradient flows from node `consumer` into its argument `k`: the argument is
+    /// differentiable and the op is differentiable in that argument.
+    public func isDifferentiable(_ consumer: NodeID, argument k: Int) -> Bool {
+        // Reads through the node array without copying nodes: the reverse pass calls this per edge.
+        guard nodes[nodes[consumer].inputs[k]].isDifferentiable else { return false }
+        return !isClassIndex(consumer, argument: k)
+    }
+
+    /// Whether argument `k` of `consumer` is a class index (of `cross_entropy`).
+    public func isClassIndex(_ consumer: NodeID, argument k: Int) -> Bool {
+        guard k == 1, case .loss(.crossEntropy) = nodes[consumer].op else { return false }
+        let inputs = nodes[consumer].inputs
+        return Loss.targetsAreIndices(nodes[inputs[0]].shape, nodes[inputs[1]].shape)
+    }
+
+    /// Marks the nodes through which `target` depends differentiably on something: `target`
+    /// itself and every input reached from it along differentiable edges. A node that is not
+    /// marked gets no gradient from a reverse pass started at `target`.
+    public func differentiableAncestors(of target: NodeID) -> [Bool] {
+        var mark = Array(repeating: false, count: target + 1)
+        mark[target] = true
+        for id in stride(from: target, through: 0, by: -1) where mark[id] {
+            for (k, input) in nodes[id].inputs.enumerated() where isDifferentiable(id, argument: k) {
+                mark[input] = true
+            }
+        }
+        return mark
+    }
+}

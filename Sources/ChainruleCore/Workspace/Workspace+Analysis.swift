@@ -1,0 +1,152 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How a derivative was computed.
+public enum DerivativeMethod: String, Sendable, CaseIterable {
+    /// Reverse mode: one pass back from the output gives the gradient for every input.
+    case reverse
+    /// Forward mode: one tangent pass per input element.
+    case forward
+    /// Central finite differences: two forward passes per input element.
+    case fd
+}
+
+/// Central differences of a scalar node with respect to every element of one leaf.
+public struct FiniteDifferences: Sendable {
+    /// `(f(x + h) − f(x − h)) / 2h`.
+    public var central: Tensor
+    /// `(f(x + h) − f(x)) / h` and `(f(x) − f(x − h)) / h`: where they disagree much, the two
+    /// points straddle a kink.
+    public var forward: Tensor
+    public var backward: Tensor
+    /// The step used per element: `h = ∛ε · max(1, |x|)`, balancing truncation and rounding.
+    public var steps: Tensor
+    /// `f(x + h)`, `f(x − h)` per element, and `f(x)`: what the differences were made of.
+    public var up: Tensor
+    public var down: Tensor
+    public var centre: Double
+
+    public static func step(at x: Double) -> Double { 6.0554544523933395e-06 * max(1, abs(x)) }
+}
+
+extension Workspace {
+    /// Central differences of scalar `output` with respect to every element of the leaf `leaf`.
+    /// The one finite-difference routine of the program; works on a copy, so nothing changes.
+    public func finiteDifferences(of output: NodeID, wrt leaf: NodeID) throws(EvaluationError) -> FiniteDifferences {
+        var probe = self
+        let centre = try probe.value(of: output).scalars[0]
+        guard let name = graph[leaf].name, let original = entries[name]?.value else {
+            let zero = Tensor.zeros(graph[leaf].shape)
+            return FiniteDifferences(central: zero, forward: zero, backward: zero, steps: zero, up: zero, down: zero, centre: centre)
+        }
+        let zero = Tensor.zeros(original.shape)
+        var result = FiniteDifferences(central: zero, forward: zero, backward: zero, steps: zero, up: zero, down: zero, centre: centre)
+        var shifted = original
+        for i in 0..<original.count {
+            if shouldStop() { throw .interrupted }
+            let x = original.scalars[i]
+            let h = FiniteDifferences.step(at: x)
+            shifted.scalars[i] = x + h
+            probe.setValue(shifted, of: name)
+            let up = try probe.value(of: output).scalars[0]
+            shifted.scalars[i] = x - h
+            probe.setValue(shifted, of: name)
+            let down = try probe.value(of: output).scalars[0]
+            shifted.scalars[i] = x
+            // The steps actually taken, after rounding x ± h.
+            let (right, left) = (x + h, x - h)
+            result.central.scalars[i] = (up - down) / (right - left)
+            result.forward.scalars[i] = (up - centre) / (right - x)
+            result.backward.scalars[i] = (centre - down) / (x - left)
+            result.steps.scalars[i] = h
+            result.up.scalars[i] = up
+            result.down.scalars[i] = down
+        }
+        return result
+    }
+
+    /// ∂output/∂x for scalar `output` by the chosen method.
+    public mutating func gradient(of output: NodeID, wrt x: NodeID, method: DerivativeMethod) throws(EvaluationError) -> Tensor {
+        switch method {
+        case .reverse:
+            return try gradients(of: output)[x] ?? Tensor.zeros(graph[x].shape)
+        case .fd:
+            return try finiteDifferences(of: output, wrt: x).central
+        case .forward:
+            let shape = graph[x].shape
+            var result = Tensor.zeros(shape)
+            guard x <= output else { return result }
+            _ = try value(of: output)
+            let tangent = try ForwardMode.build(graph, input: x, output: output, shouldStop: shouldStop)
+            guard let t = tangent.tangent[output] else { return result }
+            var direction = Tensor.zeros(shape)
+            for i in 0..<result.count {
+                if shouldStop() { throw .interrupted }
+                direction.scalars[i] = 1
+                let values = try tangent.evaluate(forward: evaluation, direction: direction, shouldStop: shouldStop)
+                result.scalars[i] = values[t]?.scalars[0] ?? 0
+                direction.scalars[i] = 0
+            }
+            return result
+        }
+    }
+
+    /// The full Jacobian ∂y/∂x, `(y.count × x.count)`, built by rows (one reverse pass per
+    /// element of y) or by columns (one forward pass per element of x), whichever needs fewer.
+    public mutating func jacobian(of y: NodeID, wrt x: NodeID) throws(EvaluationError) -> (matrix: Tensor, method: DerivativeMethod, passes: Int) {
+        let output = try value(of: y)
+        let columns = graph[x].shape.reduce(1, *)
+        var matrix = Tensor.zeros([output.count, columns])
+        if output.count <= columns {
+            let reverse = try ReverseMode.build(graph, output: y, wrt: [x], seeded: true, shouldStop: shouldStop)
+            guard x < reverse.gradient.count, let g = reverse.gradient[x] else { return (matrix, .reverse, output.count) }
+            var seed = Tensor.zeros(output.shape)
+            for r in 0..<output.count {
+                if shouldStop() { throw .interrupted }
+                seed.scalars[r] = 1
+                let values = try reverse.evaluate(forward: evaluation, seed: seed, shouldStop: shouldStop)
+                seed.scalars[r] = 0
+                guard let row = values[g] else { continue }
+                for c in 0..<columns { matrix.scalars[r * columns + c] = row.scalars[c] }
+            }
+            return (matrix, .reverse, output.count)
+        }
+        guard x <= y else { return (matrix, .forward, columns) }
+        let tangent = try ForwardMode.build(graph, input: x, output: y, shouldStop: shouldStop)
+        guard let t = tangent.tangent[y] else { return (matrix, .forward, columns) }
+        var direction = Tensor.zeros(graph[x].shape)
+        for c in 0..<columns {
+            if shouldStop() { throw .interrupted }
+            direction.scalars[c] = 1
+            let values = try tangent.evaluate(forward: evaluation, direction: direction, shouldStop: shouldStop)
+            direction.scalars[c] = 0
+            guard let column = values[t] else { continue }
+            for r in 0..<output.count { matrix.scalars[r * columns + c] = column.scalars[r] }
+        }
+        return (matrix, .forward, columns)
+    }
+
+    /// The Hessian of scalar `output` with respect to `x`, `(x.count × x.count)`: forward mode
+    /// over the reverse graph, one tangent pass of the gradient per element of x.
+    public mutating func hessian(of output: NodeID, wrt x: NodeID) throws(EvaluationError) -> Tensor {
+        _ = try value(of: output)
+        let n = graph[x].shape.reduce(1, *)
+        var matrix = Tensor.zeros([n, n])
+        let reverse = try ReverseMode.build(graph, output: output, wrt: [x], shouldStop: shouldStop)
+        guard x < reverse.gradient.count, let g = reverse.gradient[x] else { return matrix }
+        let forwardValues = try reverse.evaluate(forward: evaluation, shouldStop: shouldStop)
+        let tangent = try ForwardMode.build(reverse.graph, input: x, output: g, shouldStop: shouldStop)
+        guard let t = tangent.tangent[g] else { return matrix }
+        var direction = Tensor.zeros(graph[x].shape)
+        for j in 0..<n {
+            if shouldStop() { throw .interrupted }
+            direction.scalars[j] = 1
+            let values = try tangent.evaluate(forward: forwardValues, direction: direction, shouldStop: shouldStop)
+            direction.scalars[j] = 0
+            guard let column = values[t] else { continue }
+            for i in 0..<n { matrix.scalars[i * n + j] = column.scalars[i] }
+        }
+        return matrix
+    }
+}

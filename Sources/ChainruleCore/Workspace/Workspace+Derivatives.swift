@@ -1,0 +1,47 @@
+/// Derivatives of the workspace's graph: every method here builds (or reuses) a
+/// derivative graph and evaluates it. Nothing outside the core differentiates.
+struct ReverseKey: Equatable, Sendable {
+    var version: Int
+    var output: NodeID
+    var seeded: Bool
+}
+
+extension Workspace {
+    /// The nodes marked for recomputation, resolved against the current graph.
+    var rematNodes: Set<NodeID> {
+        guard rematAll else { return remat }
+        return Set(graph.nodes.indices.filter { !graph[$0].isLeaf })
+    }
+
+    /// The reverse graph of `output`, built once per graph version and reused while only
+    /// leaf values change (training steps, redefinitions of a leaf with a value of its shape).
+    public mutating func reverseGraph(of output: NodeID, seeded: Bool) throws(EvaluationError) -> ReverseGraph {
+        let key = ReverseKey(version: version, output: output, seeded: seeded)
+        if let cached = derivativeCache, cached.key == key { return cached.graph }
+        let built = try ReverseMode.build(graph, output: output, seeded: seeded, remat: rematNodes, shouldStop: shouldStop)
+        derivativeCache = (key, built)
+        return built
+    }
+
+    /// Runs the reverse pass from `output` (forward first if needed): builds the reverse
+    /// graph and evaluates it. The seed defaults to 1 for a scalar output; any other output
+    /// is seeded with `seed` or, without one, with ones.
+    public mutating func gradients(of output: NodeID, seed: Tensor? = nil,
+                                   recordContributions: Bool = false) throws(EvaluationError) -> Gradients {
+        let y = try value(of: output)
+        let seeded = !(y.isScalar && (seed == nil || seed == Tensor(1)))
+        let reverse = try reverseGraph(of: output, seeded: seeded)
+        let values = try reverse.evaluate(forward: evaluation,
+                                          seed: seeded ? seed ?? Tensor(repeating: 1, shape: y.shape) : nil,
+                                          shouldStop: shouldStop)
+        return reverse.gradients(values)
+    }
+
+    /// The tangent graph from `input` to `output`, evaluated along `direction`.
+    public mutating func tangents(of output: NodeID, wrt input: NodeID,
+                                  direction: Tensor) throws(EvaluationError) -> (graph: TangentGraph, values: Evaluation) {
+        _ = try value(of: output)
+        let tangent = try ForwardMode.build(graph, input: input, output: output, shouldStop: shouldStop)
+        return (tangent, try tangent.evaluate(forward: evaluation, direction: direction, shouldStop: shouldStop))
+    }
+}

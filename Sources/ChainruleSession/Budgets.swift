@@ -1,0 +1,37 @@
+import ChainruleCore
+
+/// `:set output N` and `:set memory SIZE`: how much one command may print, and how much
+/// the graph's values may occupy (enforced by the workspace).
+extension Session {
+    /// The default of `:set output`: characters one command or value may print.
+    public static let defaultOutputLimit = 1_000_000
+    /// The default of `:set memory`: bytes the graph's values may occupy (2 GB).
+    public static let defaultMemoryLimit = 2_000_000_000
+
+    /// `text` cut to the output limit, with a line saying how much was left out.
+    func bounded(_ text: String) -> String {
+        var end = text.startIndex
+        var kept = 0
+        while end < text.endIndex && kept < outputLimit {
+            end = text.index(after: end)
+            kept += 1
+        }
+        guard end < text.endIndex else { return text }
+        var cut = String(text[..<end])
+        if let newline = cut.lastIndex(of: "\n") { cut = String(cut[..<newline]) }
+        return cut + "\n… output cut at \(outputLimit) characters (:set output N shows more)"
+    }
+
+    /// Reads `2GB`, `500MB`, `64KB`, `1000000` (bytes); nil for anything else.
+    static func parse(bytes text: String) -> Int? {
+        let upper = text.uppercased()
+        let units: [(String, Int)] = [("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1_000), ("B", 1)]
+        for (suffix, size) in units where upper.hasSuffix(suffix) {
+            guard let number = Double(upper.dropLast(suffix.count)), number.isFinite, number > 0,
+                  number * Double(size) < 1e18 else { return nil }
+            return Int((number * Double(size)).rounded())
+        }
+        guard let n = Int(text), n > 0 else { return nil }
+        return n
+    }
+}

@@ -1,0 +1,175 @@
+import ChainruleCore
+@testable import ChainruleSession
+import Foundation
+import XCTest
+
+/// Hostile input at the session level: no trap, no unbounded output or memory, and
+/// Ctrl-C (a `shouldStop` that turns true) stops every long loop promptly.
+final class SessionLimitTests: XCTestCase {
+    /// The loss range overflows (1e308 − (−1e308) is infinite): the curve is still drawn.
+    func testTrainingWithALossRangeThatOverflows() {
+        let (session, output) = makeSession()
+        XCTAssertTrue(execute(session, "param p = 1\nL = p * 1e308\n:train L steps=1 lr=2e-308"), output.errors)
+        XCTAssertEqual(output.text, """
+            training L: 1 step of gradient descent, lr = 2e-308, on p
+            done: 1 step; L 1e+308 → -1e+308
+             1e+308 ┤█
+                    ┤█
+                    ┤█
+                    ┤█
+                    ┤█
+                    ┤█
+                    ┤█
+            -1e+308 ┤█▁
+                    └── step 0 … 1
+
+            """)
+    }
+}
+
+/// Ctrl-C inside the loops of commands: one reverse pass per Jacobian row, two forward
+/// passes per finite difference, and `:load`s that fan out.
+final class SessionInterruptTests: XCTestCase {
+    final class Switch: @unchecked Sendable {
+        let lock = NSLock()
+        var calls = 0
+        let after: Int
+        init(after: Int) { self.after = after }
+        func ask() -> Bool {
+            lock.lock()
+            defer { lock.unlock() }
+            calls += 1
+            return calls >= after
+        }
+    }
+
+    func interrupted(_ setup: String, _ command: String, after: Int = 50) -> (String, Int) {
+        let (session, output) = makeSession()
+        XCTAssertTrue(execute(session, setup), output.errors)
+        let stop = Switch(after: after)
+        session.shouldStop = { stop.ask() }
+        XCTAssertFalse(execute(session, command))
+        return (output.errors, stop.calls)
+    }
+
+    func testJacobianStops() {
+        // 2000 rows and 2000 columns: 2000 passes either way (a tall Jacobian is one forward pass).
+        let (errors, calls) = interrupted("keep = 1; x = ones(2000); y = x * sum(x)", ":jacobian y x")
+        XCTAssertEqual(errors, "<stdin>:1:11: error: interrupted\n    :jacobian y x\n              ^\n")
+        XCTAssertEqual(calls, 50)
+    }
+
+    func testCheckStops() {
+        let (errors, calls) = interrupted("keep = 1; x = ones(30000); L = sum(x * x)", ":check L")
+        XCTAssertEqual(errors, "<stdin>:1:8: error: interrupted\n    :check L\n           ^\n")
+        XCTAssertEqual(calls, 50)
+    }
+
+    func testLoadsAreBoundedInDepthAndNumber() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-loads-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // f0 loads f1 twice, f1 loads f2 twice, …: 2^20 loads without a bound.
+        for k in 0..<20 {
+            try ":load f\(k + 1).graph\n:load f\(k + 1).graph\n".write(to: folder.appendingPathComponent("f\(k).graph"), atomically: true, encoding: .utf8)
+        }
+        try "x = 1\n".write(to: folder.appendingPathComponent("f20.graph"), atomically: true, encoding: .utf8)
+        let (session, output) = makeSession()
+        let start = Date()
+        XCTAssertFalse(execute(session, ":load \(folder.path)/f0.graph"))
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10)
+        XCTAssert(output.errors.hasPrefix("\(folder.path)/f15.graph:1:7: error: scripts load each other more than 16 levels deep\n"), output.errors)
+
+        // Breadth: 40 files each loading the next one 40 times stays shallow but loads too often.
+        for k in 0..<3 {
+            try String(repeating: ":load g\(k + 1).graph\n", count: 40).write(to: folder.appendingPathComponent("g\(k).graph"), atomically: true, encoding: .utf8)
+        }
+        try "y = 2\n".write(to: folder.appendingPathComponent("g3.graph"), atomically: true, encoding: .utf8)
+        let (wide, wideOutput) = makeSession()
+        XCTAssertFalse(execute(wide, ":load \(folder.path)/g0.graph"))
+        XCTAssert(wideOutput.errors.contains("error: more than 1000 :load commands under one script; is a script loading others in a loop?\n"), wideOutput.errors)
+        // The count starts again with the next top-level :load.
+        XCTAssertTrue(execute(wide, ":load \(folder.path)/g3.graph"), wideOutput.errors)
+
+        let (stopped, stoppedOutput) = makeSession()
+        stopped.shouldStop = { true }
+        XCTAssertFalse(execute(stopped, ":load \(folder.path)/g3.graph"))
+        XCTAssertEqual(stoppedOutput.errors, "<stdin>:1:7: error: interrupted\n    :load \(folder.path)/g3.graph\n          ^\n")
+    }
+}
+
+/// `:set output N` bounds what one command prints; `:set memory SIZE` bounds the values
+/// the graph stores; path counts past 10¹⁸ are not printed as exact numbers.
+final class SessionBudgetTests: XCTestCase {
+    /// A 20,000-definition chain: the drawing used to take memory quadratic in its depth.
+    func testGraphOfADeepChainIsCutAtTheOutputLimit() {
+        let (session, output) = makeSession()
+        var text = "x0 = 1\n"
+        for k in 1...20_000 { text += "x\(k) = x\(k - 1) * 1.0000001 + 0\n" }
+        XCTAssertTrue(execute(session, text), output.errors)
+        let start = Date()
+        XCTAssertTrue(execute(session, ":graph x20000"))
+        XCTAssertLessThan(Date().timeIntervalSince(start), 20)
+        XCTAssertLessThanOrEqual(output.text.count, Session.defaultOutputLimit)
+        XCTAssert(output.text.hasSuffix("\n… drawing cut at 1000000 characters (:set output N shows more)\n"), String(output.text.suffix(200)))
+        XCTAssert(output.text.hasPrefix("x20000 = add(%"), String(output.text.prefix(40)))
+    }
+
+    func testOutputLimitIsSettable() {
+        let (session, output) = makeSession()
+        var text = ":set output 1000\nx0 = 1\n"
+        for k in 1...50 { text += "x\(k) = x\(k - 1) * 2\n" }
+        XCTAssertTrue(execute(session, text + ":graph x50"), output.errors)
+        let lines = output.text.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertEqual(lines.first, "x50 = mul(x49, 2)  ()  1.1259e+15")
+        XCTAssertEqual(lines.dropLast().last, "… drawing cut at 1000 characters (:set output N shows more)")
+        XCTAssertLessThanOrEqual(output.text.count, 1000)
+        XCTAssertGreaterThan(output.text.count, 800)
+        XCTAssertFalse(execute(session, ":set output 5"))
+        XCTAssert(output.errors.hasPrefix("<stdin>:1:13: error: output must be a whole number of characters from 1000 to 1000000000\n"), output.errors)
+        // Any printed text is cut too, at a line boundary.
+        let (other, otherOutput) = makeSession()
+        XCTAssertTrue(execute(other, ":set output 1000\n" + (1...100).map { "v\($0) = \($0)" }.joined(separator: "\n") + "\n:vars"), otherOutput.errors)
+        XCTAssert(otherOutput.text.hasSuffix("\n… output cut at 1000 characters (:set output N shows more)\n"), otherOutput.text)
+        XCTAssertLessThan(otherOutput.text.count, 1100)
+    }
+
+    /// 50M elements are 400 MB; with a 2 GB budget the fifth such value is refused and
+    /// the session keeps what it had.
+    func testMemoryBudget() {
+        let (session, output) = makeSession()
+        var text = "x = ones(50000000)\na0 = x + 0\n"
+        for k in 1...11 { text += "a\(k) = a\(k - 1) + 1\n" }
+        XCTAssertFalse(execute(session, text))
+        // Five values of 400 MB and four constants of 8 bytes: just past 2 GB.
+        XCTAssertEqual(output.errors, """
+            <stdin>:5:1: error: defining 'a3' would bring the graph's values to 2000000032 bytes, more than the memory limit of 2000000000 bytes; remove definitions or raise the limit with ':set memory'
+                a3 = a2 + 1
+                ^
+
+            """)
+        XCTAssertEqual(session.workspace.names, ["x", "a0", "a1", "a2"])
+        XCTAssertTrue(execute(session, ":set memory 3GB\na3 = a2 + 1"), output.errors)
+        XCTAssertFalse(execute(session, "a4 = a3 + 1\na5 = a4 + 1\na6 = a5 + 1"))
+        XCTAssert(output.errors.hasSuffix("error: defining 'a6' would bring the graph's values to 3.2 GB, more than the memory limit of 3 GB; remove definitions or raise the limit with ':set memory'\n    a6 = a5 + 1\n    ^\n"), output.errors)
+        XCTAssertFalse(execute(session, ":set memory lots"))
+        XCTAssert(output.errors.hasSuffix("<stdin>:1:13: error: memory must be a size of at least 1MB, as in 2GB, 500MB or 1000000\n    :set memory lots\n                ^\n"), output.errors)
+        // A redefinition that grows a value is checked too, and refused whole.
+        XCTAssertTrue(execute(session, ":clear\n:set memory 100MB\nv = ones(1000)\nw = v * 2"), output.errors)
+        XCTAssertFalse(execute(session, "v = ones(10000000)"))
+        XCTAssert(output.errors.hasSuffix("error: defining 'v' would bring the graph's values to 160 MB, more than the memory limit of 100 MB; remove definitions or raise the limit with ':set memory'\n    v = ones(10000000)\n    ^\n"), output.errors)
+        XCTAssertEqual(session.workspace.entries["v"]?.value?.count, 1000)
+    }
+
+    /// 2^70 paths: the count saturates and is said to be "more than 10¹⁸", not a number.
+    func testExplainSaysWhenThePathCountIsCapped() {
+        let (session, output) = makeSession()
+        var text = "x = 1\na0 = x\n"
+        for k in 1...70 { text += "a\(k) = a\(k - 1) + a\(k - 1)\n" }
+        XCTAssertTrue(execute(session, text + ":explain a59 x\n:explain a70 x"), output.errors)
+        XCTAssert(output.text.contains("∂a59/∂x as a sum over 576460752303423488 paths from x to a59"), output.text)
+        XCTAssert(output.text.contains("∂a70/∂x as a sum over more than 10¹⁸ paths from x to a70"), output.text)
+        XCTAssert(output.text.contains("(more than 10¹⁸ more paths not listed; the reverse pass adds them all)"), output.text)
+        XCTAssertFalse(output.text.contains("9223372036854775807"))
+    }
+}
