@@ -109,6 +109,24 @@ int ceditline_history_save(History *h, const char *path) {
     return history(h, &event, H_SAVE, path);
 }
 
+int ceditline_history_append_newest(History *h, const char *path) {
+    /* Opened for appending, the stream starts at the end of the file, and
+       H_NSAVE_FP writes the "_HiStOrY_V2_" first line only at offset 0. */
+    FILE *file = fopen(path, "a");
+    if (file == NULL) return -1;
+    HistEvent event;
+    /* H_NSAVE_FP writes the n + 1 newest entries (libedit counts from the
+       newest and stops one further on), so n = 0 writes the newest alone. */
+    int result = history(h, &event, H_NSAVE_FP, (size_t)0, file);
+    if (fclose(file) != 0) result = -1;
+    return result < 0 ? -1 : 0;
+}
+
+const char *ceditline_history_newest(History *h) {
+    HistEvent event;
+    return history(h, &event, H_FIRST) < 0 ? NULL : event.str;
+}
+
 /* ---- Ctrl-C ---- */
 
 /* The only mutable global state: written by the signal handler. */

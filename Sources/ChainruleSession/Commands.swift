@@ -21,10 +21,10 @@ extension Session {
                 detail: "Ends the session. In a script, stops the script without an error.",
                 example: ":quit", run: { s, a throws(Diagnostic) in try a.expect(count: 0...0, usage: ":quit"); s.quitRequested = true }),
         Command(name: "load", usage: ":load FILE", summary: "run a .graph script into the current session",
-                detail: "Runs the script's statements and commands as if typed. A relative path inside a script is taken relative to that script's folder. The first error stops the script.",
+                detail: "Runs the script's statements and commands as if typed. A relative path inside a script is taken relative to that script's folder. All or nothing: every syntax error is reported before anything runs, and the first error stops the script and puts the session back as it was before :load. Only regular files (and pipes) up to max-file-size (:set) are read.",
                 example: ":load examples/xor.graph", run: { s, a throws(Diagnostic) in try s.load(a) }),
         Command(name: "save", usage: ":save FILE", summary: "write the graph as a .graph script that :load restores exactly",
-                detail: "Leaves are written with their current values, exact to the bit (so trained params are kept); formulas as formulas, in dependency order.",
+                detail: "Leaves are written with their current values, exact to the bit (so trained params are kept); formulas as formulas, in dependency order. Infinities are written 1e999 and NaN abs(0/0), so nodes named inf or nan change nothing. A definition that no longer evaluates is written as a comment with the reason. The file is replaced atomically: a crash or a full disk leaves the old file whole. Inside a script, FILE is relative to the script's folder.",
                 example: ":save session.graph", run: { s, a throws(Diagnostic) in try s.save(a) }),
         Command(name: "clear", usage: ":clear", summary: "forget every definition",
                 detail: "Removes every node; settings such as precision stay.",
@@ -60,13 +60,13 @@ extension Session {
                 detail: "Draws NODE (default: the last defined node) and everything it depends on as a tree, inputs below their consumer, with each node's op, shape, value and (after :backward or :grad) gradient. A node used more than once is drawn in full the first time and by name after that.",
                 example: ":graph L", run: { s, a throws(Diagnostic) in try s.graph(a) }),
         Command(name: "dot", usage: ":dot [FILE]", summary: "write the graph, with values and gradients, as Graphviz DOT",
-                detail: "Without FILE, prints the DOT text. Leaves are blue (params orange); edges run from inputs to consumers, numbered by argument when a node has several. Render with 'dot -Tpng FILE -o graph.png'.",
+                detail: "Without FILE, prints the DOT text. Leaves are blue (params orange); edges run from inputs to consumers, numbered by argument when a node has several. Render with 'dot -Tpng FILE -o graph.png'. Inside a script, FILE is relative to the script's folder.",
                 example: ":dot lecture.dot", run: { s, a throws(Diagnostic) in try s.dot(a) }),
         Command(name: "train", usage: ":train LOSS [steps=N] [lr=η]", summary: "gradient descent on the param leaves, with progress and the loss curve",
                 detail: "Repeats: forward, backward from LOSS, then W ← W − η·∂LOSS/∂W for every param W that LOSS depends on. Defaults: steps=100, lr=0.1. Inputs and other leaves stay fixed. Ctrl-C stops early and keeps what was learned. Prints the loss before and after and draws the loss curve.",
                 example: ":train L steps=500 lr=0.5", run: { s, a throws(Diagnostic) in try s.train(a) }),
-        Command(name: "set", usage: ":set KEY VALUE", summary: "settings: precision N, color on|off, output N, memory SIZE",
-                detail: "precision: significant digits shown (1 to 17, default 6). color: colour on a terminal (never with NO_COLOR set). output: the most characters one command or value prints (default 1000000); longer output is cut with a note. memory: the most the graph's values may occupy, as 2GB, 500MB or bytes (default 2GB); a definition past it is refused.",
+        Command(name: "set", usage: ":set KEY VALUE", summary: "settings: precision N, color on|off, output N, memory SIZE, max-file-size SIZE, max-errors N",
+                detail: "precision: significant digits shown (1 to 17, default 6). color: colour on a terminal (never with NO_COLOR set). output: the most characters one command or value prints (default 1000000); longer output is cut with a note. memory: the most the graph's values may occupy, as 2GB, 500MB or bytes (default 2GB); a definition past it is refused. max-file-size: the largest script :load reads (default 64MB; units KB, MB, GB). max-errors: syntax errors shown per script (default 20; the rest are counted).",
                 example: ":set precision 4", run: { s, a throws(Diagnostic) in try s.set(a) }),
     ] + derivativeCommands
 
@@ -136,7 +136,7 @@ extension Session {
         """
 
     func set(_ arguments: CommandArguments) throws(Diagnostic) {
-        let usage = ":set precision N | :set color on|off | :set output N | :set memory SIZE"
+        let usage = ":set precision N | :set color on|off | :set output N | :set memory SIZE | :set max-file-size SIZE | :set max-errors N"
         try arguments.expect(count: 2...2, usage: usage)
         let key = arguments.words[0], value = arguments.words[1]
         switch key.text {
@@ -163,8 +163,19 @@ extension Session {
                 throw Diagnostic("memory must be a size of at least 1MB, as in 2GB, 500MB or 1000000", at: value.span)
             }
             workspace.memoryLimit = bytes
+        case "max-file-size":
+            guard let size = Files.parseSize(value.text) else {
+                throw Diagnostic("max-file-size is a size such as 64MB, 512KB or 1GB", at: value.span)
+            }
+            maximumFileSize = size
+        case "max-errors":
+            guard let n = Int(value.text), n >= 1 else {
+                throw Diagnostic("max-errors must be a whole number of at least 1", at: value.span)
+            }
+            maximumErrors = n
         default:
-            let hint = Suggestions.didYouMean(key.text, among: ["precision", "color", "output", "memory"]) ?? "; settings are 'precision', 'color', 'output' and 'memory'"
+            let hint = Suggestions.didYouMean(key.text, among: ["precision", "color", "output", "memory", "max-file-size", "max-errors"])
+                ?? "; settings are 'precision', 'color', 'output', 'memory', 'max-file-size' and 'max-errors'"
             throw Diagnostic("unknown setting '\(key.text)'" + hint, at: key.span)
         }
     }

@@ -5,6 +5,9 @@ public struct DiagnosticRenderer: Sendable {
     public var style: Style
     public init(style: Style) { self.style = style }
 
+    /// The widest source line echoed in full; a longer one is shown as a window around the caret.
+    public static let maximumLineWidth = 100
+
     public func render(_ diagnostic: Diagnostic) -> String {
         var out = ""
         let label: String = switch diagnostic.severity {
@@ -13,11 +16,9 @@ public struct DiagnosticRenderer: Sendable {
         case .note: style.note("note:")
         }
         if let span = diagnostic.span {
-            out += style.bold("\(span.location):") + " \(label) \(diagnostic.message)\n"
-            let line = span.source.lineText(containing: span.range.start)
-            let column = span.location.column
-            // Keep tabs so the caret lines up under tab-indented text.
-            let lead = String(line.unicodeScalars.prefix(column - 1).map { $0 == "\t" ? "\t" : " " })
+            let location = span.location
+            out += style.bold("\(location):") + " \(label) \(diagnostic.message)\n"
+            let (line, lead) = DiagnosticRenderer.excerpt(span.source, at: span.range.start)
             out += "    \(line)\n    \(lead)\(style.caret("^"))\n"
         } else {
             out += "chainrule: \(label) \(diagnostic.message)\n"
@@ -28,5 +29,34 @@ public struct DiagnosticRenderer: Sendable {
             out += render(shown)
         }
         return out
+    }
+
+    /// The line containing `offset` as it is echoed, and the blanks that put a caret under `offset`.
+    ///
+    /// A line wider than ``maximumLineWidth`` is cut to a window around the offset, marked with `…`
+    /// where text is left out. Control characters other than tabs are shown as `�` so that a binary
+    /// file cannot drive the terminal; tabs stay, so that the caret lines up under tab-indented text.
+    static func excerpt(_ source: Source, at offset: Int) -> (line: String, lead: String) {
+        let range = source.lineRange(containing: offset)
+        let caret = min(max(offset, range.start), range.end)
+        var start = range.start, end = range.end
+        if end - start > maximumLineWidth {
+            start = max(range.start, caret - maximumLineWidth / 2)
+            end = min(range.end, start + maximumLineWidth)
+            start = max(range.start, end - maximumLineWidth)
+        }
+        var line = String.UnicodeScalarView(), lead = String.UnicodeScalarView()
+        if start > range.start {
+            line.append("…")
+            lead.append(" ")
+        }
+        for i in start..<end {
+            let c = source.scalars[i]
+            let isControl = c.value < 0x20 || (0x7F...0x9F).contains(c.value)
+            line.append(c == "\t" ? "\t" : isControl ? "\u{FFFD}" : c)
+            if i < caret { lead.append(c == "\t" ? "\t" : " ") }
+        }
+        if end < range.end { line.append("…") }
+        return (String(line), String(lead))
     }
 }

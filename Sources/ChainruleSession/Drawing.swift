@@ -107,7 +107,8 @@ extension Session {
             print(text, terminator: "")
             return
         }
-        do { try Files.write(text, to: file.text) } catch { throw Diagnostic(error.message, at: file.span) }
-        print("wrote \(workspace.graph.count) node\(workspace.graph.count == 1 ? "" : "s") to \(file.text) (render with: dot -Tpng \(file.text) -o graph.png)")
+        let path = self.path(file, in: arguments)
+        do { try Files.write(text, to: path) } catch { throw Diagnostic(error.message, at: file.span) }
+        print("wrote \(workspace.graph.count) node\(workspace.graph.count == 1 ? "" : "s") to \(path) (render with: dot -Tpng \(path) -o graph.png)")
     }
 }

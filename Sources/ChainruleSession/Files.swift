@@ -1,32 +1,128 @@
 import Glibc
 
 /// Reading and writing whole text files with the C library (no Foundation, for start-up speed).
-enum Files {
-    struct Failure: Error {
-        var message: String
+///
+/// Reading is bounded: only regular files and pipes are read, in chunks, up to a size limit,
+/// stopping at a NUL byte (a binary file) or when asked to stop (Ctrl-C). Writing is atomic:
+/// the text goes to a temporary file in the same folder, is flushed to disk, and then renamed
+/// over the old file, so a crash or a full disk leaves either the old file or the new one.
+public enum Files {
+    public struct Failure: Error, Equatable {
+        public var message: String
     }
 
-    static func read(_ path: String) throws(Failure) -> String {
-        guard let file = fopen(path, "rb") else { throw Failure(message: "cannot read '\(path)': \(reason())") }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, file)
-            if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
-            if n < chunk.count { break }
+    /// The default for ``Session/maximumFileSize``.
+    public static let defaultMaximumSize = 64 << 20
+    static let chunkSize = 1 << 16
+
+    /// The whole file at `path` as text.
+    static func read(_ path: String, limit: Int, shouldStop: () -> Bool) throws(Failure) -> String {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw Failure(message: "cannot read '\(path)': \(reason())") }
+        let type = info.st_mode & S_IFMT
+        if type == S_IFDIR { throw Failure(message: "cannot read '\(path)': \(String(cString: strerror(EISDIR)))") }
+        guard type == S_IFREG || type == S_IFIFO else {
+            throw Failure(message: "cannot read '\(path)': not a regular file")
         }
-        if ferror(file) != 0 { throw Failure(message: "cannot read '\(path)': \(reason())") }
+        if type == S_IFREG && Int(info.st_size) > limit { throw tooLarge("'\(path)'", limit: limit) }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw Failure(message: "cannot read '\(path)': \(reason())") }
+        defer { close(descriptor) }
+        return try readText(from: descriptor, name: "'\(path)'", limit: limit, shouldStop: shouldStop)
+    }
+
+    /// Everything readable from `descriptor` as text, read in chunks of 64 KB.
+    ///
+    /// Stops with a failure past `limit` bytes, at a NUL byte, or when `shouldStop` returns true.
+    /// `name` is how messages name the input (`'file.graph'`, `standard input`).
+    public static func readText(from descriptor: Int32, name: String, limit: Int,
+                                shouldStop: () -> Bool = { false }) throws(Failure) -> String {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: chunkSize)
+        while true {
+            if shouldStop() { throw Failure(message: "reading \(name) was interrupted") }
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw Failure(message: "cannot read \(name): \(reason())") }
+            if n == 0 { break }
+            if let zero = chunk[0..<n].firstIndex(of: 0) {
+                throw Failure(message: "cannot read \(name): it holds a NUL byte (at byte \(bytes.count + zero + 1)), so it is not a text script")
+            }
+            if bytes.count + n > limit { throw tooLarge(name, limit: limit) }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    static func tooLarge(_ name: String, limit: Int) -> Failure {
+        Failure(message: "cannot read \(name): it is larger than \(formatSize(limit)), the limit set by ':set max-file-size'")
+    }
+
+    /// Replaces the file at `path` with `text` atomically (see ``Files``).
+    ///
+    /// A symbolic link is followed, so the link stays and its target is replaced. A path that names
+    /// something other than a regular file (`/dev/stdout`) is written in place.
     static func write(_ text: String, to path: String) throws(Failure) {
-        guard let file = fopen(path, "wb") else { throw Failure(message: "cannot write '\(path)': \(reason())") }
-        let bytes = Array(text.utf8)
-        let written = fwrite(bytes, 1, bytes.count, file)
-        if fclose(file) != 0 || written != bytes.count {
-            throw Failure(message: "cannot write '\(path)': \(reason())")
+        func failure() -> Failure { Failure(message: "cannot write '\(path)': \(reason())") }
+        var target = path
+        var info = stat()
+        if lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK, let real = realpath(path, nil) {
+            target = String(cString: real)
+            free(real)
         }
+        let exists = stat(target, &info) == 0
+        if exists && (info.st_mode & S_IFMT) != S_IFREG {
+            let descriptor = open(target, O_WRONLY | O_TRUNC | O_CLOEXEC)
+            guard descriptor >= 0 else { throw failure() }
+            let written = writeAll(text, to: descriptor)
+            let closed = close(descriptor) == 0
+            guard written && closed else { throw failure() }
+            return
+        }
+        let slash = target.lastIndex(of: "/")
+        let folder = slash.map { String(target[...$0]) } ?? "./"
+        let base = slash.map { String(target[target.index(after: $0)...]) } ?? target
+        var template = Array((folder + "." + base + ".tmp-XXXXXX").utf8CString)
+        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard descriptor >= 0 else { throw failure() }
+        let temporary = String(cString: template)
+        // New files get the usual mode (0666 less the umask); an existing file keeps its own.
+        let mask = umask(0)
+        umask(mask)
+        let mode = exists ? info.st_mode & 0o7777 : 0o666 & ~mask
+        _ = fchmod(descriptor, mode)
+        guard writeAll(text, to: descriptor), fsync(descriptor) == 0 else {
+            let saved = errno
+            close(descriptor)
+            unlink(temporary)
+            errno = saved
+            throw failure()
+        }
+        guard close(descriptor) == 0, rename(temporary, target) == 0 else {
+            let saved = errno
+            unlink(temporary)
+            errno = saved
+            throw failure()
+        }
+        // Make the rename itself durable.
+        let directory = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directory >= 0 {
+            _ = fsync(directory)
+            close(directory)
+        }
+    }
+
+    /// Writes every byte of `text`; false (with `errno` set) when a write fails.
+    static func writeAll(_ text: String, to descriptor: Int32) -> Bool {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeMutableBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return false }
+            offset += n
+        }
+        return true
     }
 
     static func isDirectory(_ path: String) -> Bool {
@@ -40,5 +136,35 @@ enum Files {
     static func resolve(_ path: String, relativeTo base: String?) -> String {
         guard !path.hasPrefix("/"), let base, let slash = base.lastIndex(of: "/") else { return path }
         return String(base[...slash]) + path
+    }
+
+    /// The file's absolute path with every `.`, `..` and symbolic link resolved, so that two
+    /// spellings of one file compare equal; the path itself when the file does not exist.
+    static func canonical(_ path: String) -> String {
+        guard let real = realpath(path, nil) else { return path }
+        defer { free(real) }
+        return String(cString: real)
+    }
+
+    // MARK: Sizes
+
+    /// A size as `:set max-file-size` takes it: bytes, or a whole number with `KB`, `MB` or `GB`
+    /// (powers of 1024; case does not matter).
+    static func parseSize(_ text: String) -> Int? {
+        let upper = text.uppercased()
+        let units: [(suffix: String, factor: Int)] = [("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("B", 1)]
+        let (digits, factor) = units.first { upper.hasSuffix($0.suffix) }
+            .map { (String(upper.dropLast($0.suffix.count)), $0.factor) } ?? (upper, 1)
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let n = Int(digits), n > 0 else { return nil }
+        let (product, overflow) = n.multipliedReportingOverflow(by: factor)
+        return overflow ? nil : product
+    }
+
+    /// `64 MB`, `1 GB`, `1500 bytes`: the largest unit that divides the size.
+    public static func formatSize(_ size: Int) -> String {
+        for (unit, factor) in [("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)] where size % factor == 0 && size >= factor {
+            return "\(size / factor) \(unit)"
+        }
+        return size == 1 ? "1 byte" : "\(size) bytes"
     }
 }

@@ -2,35 +2,55 @@ import ChainruleCore
 
 /// `:load` and `:save`.
 extension Session {
-    /// Runs a script file into this session.
+    /// Runs a script file into this session (a file named on the command line).
     public func load(path: String) -> Bool {
+        let canonical = Files.canonical(path)
         let text: String
-        do { text = try Files.read(path) } catch {
+        do { text = try Files.read(path, limit: maximumFileSize, shouldStop: shouldStop) } catch {
             report(Diagnostic(error.message, at: nil))
             return false
         }
+        if loading.isEmpty { loadsStarted = 0 }
+        loading.append(canonical)
+        defer { loading.removeLast() }
         return run(Source(name: path, text: text))
     }
 
+    /// `:load FILE`: all or nothing. When the script stops at an error, the session is put back
+    /// exactly as it was before (definitions, results, settings), so a half-run script leaves no trace.
     func load(_ arguments: CommandArguments) throws(Diagnostic) {
         try arguments.expect(count: 1...1, usage: ":load FILE")
         let word = arguments.words[0]
-        let base = arguments.source.name.hasPrefix("<") ? nil : arguments.source.name
-        let path = Files.resolve(word.text, relativeTo: base)
-        guard !loading.contains(path) else {
+        let path = self.path(word, in: arguments)
+        // Compare real paths, so that `./x.graph` or a link to it is the same script.
+        let canonical = Files.canonical(path)
+        guard !loading.contains(canonical) else {
             throw Diagnostic("'\(word.text)' is already being loaded; a script cannot load itself", at: word.span)
         }
         try checkLoadLimits(at: word.span)
         let text: String
-        do { text = try Files.read(path) } catch { throw Diagnostic(error.message, at: word.span) }
-        loading.append(path)
+        do { text = try Files.read(path, limit: maximumFileSize, shouldStop: shouldStop) } catch {
+            throw Diagnostic(error.message, at: word.span)
+        }
+        loading.append(canonical)
         defer { loading.removeLast() }
+        let before = snapshot()
         let wasQuitting = quitRequested
         if !run(Source(name: path, text: text)) {
-            throw Diagnostic("'\(word.text)' stopped at an error", at: word.span, severity: .note)
+            restore(before)
+            quitRequested = wasQuitting
+            throw Diagnostic("'\(word.text)' stopped at an error; the session is as it was before ':load'",
+                             at: word.span, severity: .note)
         }
         // `:quit` inside a loaded script ends that script, not the session.
         quitRequested = wasQuitting
+    }
+
+    /// A file named in a command: relative to the script's folder inside a script, else to the
+    /// current folder (as `:load`, `:save` and `:dot` all take it).
+    func path(_ word: CommandArguments.Word, in arguments: CommandArguments) -> String {
+        let base = arguments.source.name.hasPrefix("<") ? nil : arguments.source.name
+        return Files.resolve(word.text, relativeTo: base)
     }
 
     /// Scripts may load scripts ``Session/maximumLoadDepth`` deep and, under one top-level
@@ -48,24 +68,65 @@ extension Session {
     }
 
     /// The whole graph as a script: leaves with their exact values, formulas as written, in dependency order.
-    public func script() -> String {
+    ///
+    /// The file loads back into the same session: numbers are spelt so that no name can change them
+    /// (``Printer/sourceNumber(_:)``), and a definition that does not evaluate when saved (a later
+    /// redefinition broke it) is written as a comment with the reason, so that it cannot stop the load.
+    public func script() throws(Diagnostic) -> String {
         var lines = ["# chainrule graph: \(workspace.order.count) definition\(workspace.order.count == 1 ? "" : "s")"]
         for name in workspace.dependencyOrder() {
             guard let entry = workspace.entries[name] else { continue }
             let prefix = entry.kind == .formula ? "" : entry.kind.rawValue + " "
+            let right: String
             if let value = entry.value {
-                lines.append("\(prefix)\(name) = \(Printer.literal(value))")
+                guard let literal = Session.literal(value) else {
+                    throw Diagnostic("cannot save '\(name)': a literal of rank \(value.rank) would nest deeper than \(Parser.maximumDepth) levels", at: nil)
+                }
+                right = literal
             } else if let formula = entry.formula {
-                lines.append("\(prefix)\(name) = \(Printer.expression(formula))")
+                right = Printer.expression(formula)
+            } else {
+                continue
+            }
+            if let problem = workspace.broken[name] {
+                let reason = problem.message.split(whereSeparator: \.isNewline).joined(separator: " ")
+                lines.append("# '\(name)' did not evaluate when saved: \(reason)")
+                lines.append("# \(prefix)\(name) = \(right)")
+            } else {
+                lines.append("\(prefix)\(name) = \(right)")
             }
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The deepest literal `:save` writes; tensors of higher rank are built by broadcasting instead.
+    static let maximumLiteralRank = 64
+
+    /// A leaf's value as source text, or nil when no literal within the parser's depth limit holds it.
+    ///
+    /// A literal nests one bracket per axis. Past ``maximumLiteralRank`` the leading size-1 axes are
+    /// written as `ones(1, …, 1, n, …) * literal`, which broadcasts to the same shape and (times 1)
+    /// the same bits.
+    static func literal(_ value: Tensor) -> String? {
+        guard value.rank > maximumLiteralRank, value.count > 0 else { return Printer.literal(value) }
+        let leading = value.shape.prefix { $0 == 1 }.count
+        let rest = Array(value.shape[leading...])
+        guard rest.count <= maximumLiteralRank else { return nil }
+        let ones = "ones(" + value.shape.map(String.init).joined(separator: ", ") + ")"
+        return ones + " * " + Printer.literal(Tensor(shape: rest, scalars: value.scalars))
+    }
+
     func save(_ arguments: CommandArguments) throws(Diagnostic) {
         try arguments.expect(count: 1...1, usage: ":save FILE")
         let word = arguments.words[0]
-        do { try Files.write(script(), to: word.text) } catch { throw Diagnostic(error.message, at: word.span) }
-        print("saved \(workspace.order.count) definition\(workspace.order.count == 1 ? "" : "s") to \(word.text)")
+        let path = self.path(word, in: arguments)
+        let text: String
+        do { text = try script() } catch {
+            var located = error
+            located.span = word.span
+            throw located
+        }
+        do { try Files.write(text, to: path) } catch { throw Diagnostic(error.message, at: word.span) }
+        print("saved \(workspace.order.count) definition\(workspace.order.count == 1 ? "" : "s") to \(path)")
     }
 }

@@ -28,12 +28,16 @@ public final class Session {
     var stepper: Stepper?
     /// `:set output N`: the most characters one command or value prints.
     public var outputLimit = Session.defaultOutputLimit
-    /// Files being loaded, innermost last, to refuse a script that loads itself.
+    /// Files being loaded (real paths), innermost last, to refuse a script that loads itself.
     var loading: [String] = []
     /// `:load`s run since the outermost one began.
     var loadsStarted = 0
     static let maximumLoadDepth = 16
     static let maximumLoads = 1000
+    /// `:set max-file-size`: the largest script `:load` reads (and standard input, as a script).
+    public var maximumFileSize = Files.defaultMaximumSize
+    /// `:set max-errors`: how many syntax errors of one script are shown; the rest are counted.
+    public var maximumErrors = 20
     let output: OutputSink
 
     public init(output: OutputSink, colorOutput: Bool = false, colorError: Bool = false) {
@@ -69,7 +73,12 @@ public final class Session {
     public func run(_ source: Source) -> Bool {
         let (statements, diagnostics) = Parser.parse(source)
         if !diagnostics.isEmpty {
-            diagnostics.forEach(report)
+            diagnostics.prefix(maximumErrors).forEach(report)
+            let hidden = diagnostics.count - maximumErrors
+            if hidden > 0 {
+                report(Diagnostic("\(hidden) more error\(hidden == 1 ? "" : "s") in \(source.name) not shown (':set max-errors' shows more)",
+                                  at: nil, severity: .note))
+            }
             return false
         }
         for statement in statements {
@@ -98,6 +107,41 @@ public final class Session {
         case .command(let command):
             try runCommand(command, in: source)
         }
+    }
+
+    /// Everything a script can change, to put back when `:load` fails.
+    struct Snapshot {
+        var workspace: Workspace
+        var format: NumberFormat
+        var colorSetting: Bool
+        var maximumFileSize: Int
+        var maximumErrors: Int
+        var lastBackwardTarget: String?
+        var lastDefined: String?
+        var outputLimit: Int
+        var lastGradients: (target: String, gradients: Gradients)?
+        var lastSeeded: Bool
+        var stepper: Stepper?
+    }
+
+    func snapshot() -> Snapshot {
+        Snapshot(workspace: workspace, format: format, colorSetting: colorSetting, maximumFileSize: maximumFileSize,
+                 maximumErrors: maximumErrors, lastBackwardTarget: lastBackwardTarget, lastDefined: lastDefined,
+                 outputLimit: outputLimit, lastGradients: lastGradients, lastSeeded: lastSeeded, stepper: stepper)
+    }
+
+    func restore(_ snapshot: Snapshot) {
+        workspace = snapshot.workspace
+        format = snapshot.format
+        colorSetting = snapshot.colorSetting
+        maximumFileSize = snapshot.maximumFileSize
+        maximumErrors = snapshot.maximumErrors
+        lastBackwardTarget = snapshot.lastBackwardTarget
+        lastDefined = snapshot.lastDefined
+        outputLimit = snapshot.outputLimit
+        lastGradients = snapshot.lastGradients
+        lastSeeded = snapshot.lastSeeded
+        stepper = snapshot.stepper
     }
 
     /// Forgets every definition and result; settings stay.

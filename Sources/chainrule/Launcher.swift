@@ -19,14 +19,25 @@ struct Launcher {
         return result
     }
 
-    /// Runs and returns the exit status: 0 success, 1 an error in a script or statement.
+    /// Runs and returns the exit status: 0 success, 1 an error in a script or statement, or
+    /// standard output could not be written (a failed write is an error, not lost output).
     func run() -> Int32 {
         let noColor = getenv("NO_COLOR") != nil
         let output = Terminal.standardOutput
         let session = Session(output: output,
                               colorOutput: !noColor && isatty(1) == 1 && !arguments.json,
                               colorError: !noColor && isatty(2) == 1)
-        defer { output.flush() }
+        let status = run(session)
+        output.flush()
+        if let failure = output.failure {
+            Terminal.standardError.write("chainrule: error: cannot write standard output: \(failure)\n")
+            return 1
+        }
+        return status
+    }
+
+    func run(_ session: Session) -> Int32 {
+        let output = Terminal.standardOutput
         session.showsProgress = isatty(1) == 1 && !arguments.json
 
         if arguments.json {
@@ -76,7 +87,14 @@ struct Launcher {
     }
 
     /// Standard input that is not a terminal is a script: no prompt, no line editing.
+    /// It is read in chunks, up to the session's file-size limit, and refused at a NUL byte.
     func runStandardInput(_ session: Session) -> Bool {
-        session.run(Source(name: "<stdin>", text: Terminal.readStandardInput()))
+        do {
+            let text = try Files.readText(from: 0, name: "standard input", limit: session.maximumFileSize)
+            return session.run(Source(name: "<stdin>", text: text))
+        } catch {
+            session.report(Diagnostic(error.message, at: nil))
+            return false
+        }
     }
 }

@@ -6,8 +6,8 @@ import Glibc
 #endif
 
 /// Reads lines at a terminal through libedit: emacs-style editing, Tab
-/// completion, Ctrl-R history search, and a history file that is written
-/// after every entry.
+/// completion, Ctrl-R history search, and a history file that grows by one
+/// appended entry after every entry.
 ///
 /// This is the only place that talks to libedit; piped input never comes here.
 /// Key bindings can be changed in `~/.editrc` (lines may be prefixed with the
@@ -22,6 +22,9 @@ public final class LineEditor: LineReader {
     private let historyPath: String?
     /// False when writing the history file would destroy something, or failed.
     private var savesHistory: Bool
+    /// Entries in the history file, which grows by appending until it holds twice
+    /// ``historySize`` and is then rewritten with the newest ``historySize``.
+    private var entriesInFile = 0
     private let complete: (String) -> Completion
     /// The current prompt, with escape sequences marked, owned by this object:
     /// libedit asks for it through `promptCallback` whenever it redraws.
@@ -265,8 +268,10 @@ public final class LineEditor: LineReader {
 
     public func addHistory(_ entry: String) {
         guard entry.contains(where: { !$0.isWhitespace }) else { return }
+        let previous = ceditline_history_newest(history).map { String(cString: $0) }
         _ = ceditline_history_enter(history, entry)
-        saveHistory()  // now, so that a killed session loses nothing
+        // Now, so that a killed session loses nothing; a repeat of the last entry is not kept.
+        if previous != entry { saveHistory() }
     }
 
     private func loadHistory() {
@@ -289,14 +294,45 @@ public final class LineEditor: LineReader {
             // Saving would replace the file: keep this session's history in memory.
             warn("history file '\(path)' is not in libedit's format; history will not be saved")
             savesHistory = false
+            return
         }
+        entriesInFile = LineEditor.countLines(path) - 1  // after the format's first line
     }
 
+    /// Appends the newest entry to the file: one short write per entry, however long the history.
+    /// A new file, and one grown past twice the history size, is written whole instead: to a
+    /// temporary file beside it that then replaces it, so the old file stays whole until then.
     private func saveHistory() {
         guard savesHistory, let path = historyPath else { return }
-        if ceditline_history_save(history, path) < 0 {
-            warn("cannot write history file '\(path)'; history will not be saved")
-            savesHistory = false
+        if entriesInFile > 0 && entriesInFile < 2 * Int(LineEditor.historySize) {
+            if ceditline_history_append_newest(history, path) == 0 {
+                entriesInFile += 1
+                return
+            }
+        } else {
+            let temporary = path + ".new"
+            if ceditline_history_save(history, temporary) >= 0 && rename(temporary, path) == 0 {
+                entriesInFile = LineEditor.countLines(path) - 1
+                return
+            }
+            unlink(temporary)
+        }
+        warn("cannot write history file '\(path)'; history will not be saved")
+        savesHistory = false
+    }
+
+    /// The number of newline characters in a file (0 when it cannot be read).
+    static func countLines(_ path: String) -> Int {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return 0 }
+        defer { close(descriptor) }
+        var count = 0
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return count }
+            count += chunk[0..<n].reduce(0) { $1 == 10 ? $0 + 1 : $0 }
         }
     }
 

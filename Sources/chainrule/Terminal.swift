@@ -8,6 +8,8 @@ final class Terminal: OutputSink, @unchecked Sendable {
     static var standardError: ErrorStream { ErrorStream() }
 
     private var buffer: [UInt8] = []
+    /// Why writing to standard output failed (a full disk, `/dev/full`), once it has.
+    private(set) var failure: String?
     /// On a terminal every write shows at once (progress bars, long commands); into a pipe, output is batched.
     private let immediate = isatty(1) == 1
 
@@ -22,18 +24,23 @@ final class Terminal: OutputSink, @unchecked Sendable {
     }
 
     func flush() {
-        Terminal.writeAll(buffer, to: 1)
+        if !Terminal.writeAll(buffer, to: 1) && failure == nil {
+            failure = String(cString: strerror(errno))
+        }
         buffer.removeAll(keepingCapacity: true)
     }
 
-    static func writeAll(_ bytes: [UInt8], to descriptor: Int32) {
+    /// Writes every byte; false (with `errno` set) when a write fails.
+    @discardableResult
+    static func writeAll(_ bytes: [UInt8], to descriptor: Int32) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let n = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
+            if n <= 0 { return false }
             offset += n
         }
+        return true
     }
 
     struct ErrorStream {
@@ -41,18 +48,5 @@ final class Terminal: OutputSink, @unchecked Sendable {
             Terminal.standardOutput.flush()
             Terminal.writeAll(Array(text.utf8), to: 2)
         }
-    }
-
-    /// All of standard input as text.
-    static func readStandardInput() -> String {
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

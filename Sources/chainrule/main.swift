@@ -55,4 +55,7 @@ do {
     Terminal.standardError.write("chainrule: \(message)\n")
     exit(2)
 }
+// Past a file-size limit (`ulimit -f`) a write should fail with an error that is reported,
+// not end the process.
+signal(SIGXFSZ, SIG_IGN)
 exit(Launcher(arguments: arguments).run())

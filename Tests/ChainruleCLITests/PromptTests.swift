@@ -190,6 +190,41 @@ final class PromptTests: XCTestCase {
         try finish(second)
     }
 
+    /// Each entry is appended: a file longer than the history size keeps its old entries (a rewrite
+    /// would cut it to the newest 1000), and a repeat of the last entry is not written again.
+    func testHistoryEntriesAreAppendedToTheFile() throws {
+        let old = (0..<1500).map { "e\($0)" }
+        try ("_HiStOrY_V2_\n" + old.map { $0 + "\n" }.joined()).write(to: historyFile, atomically: false, encoding: .utf8)
+        let session = try startSession()
+        try enter("x = 3", in: session)
+        try enter("x = 3", in: session)
+        try enter("f = relu(x) + 1", in: session)
+        try finish(session)
+
+        let contents = try String(contentsOf: historyFile, encoding: .utf8)
+        XCTAssertTrue(contents.hasPrefix("_HiStOrY_V2_\ne0\n"), String(contents.prefix(40)))
+        let entries = contents.split(separator: "\n").dropFirst().map { Self.unvis($0) }
+        XCTAssertEqual(entries, old + ["x = 3", "f = relu(x) + 1"])
+    }
+
+    /// Past twice the history size the file is rewritten with the newest 1000 entries, through a
+    /// temporary file that replaces it (a new inode), never by truncating it in place.
+    func testHistoryFileIsCompactedPastTwiceItsSize() throws {
+        let old = (0..<2000).map { "e\($0)" }
+        try ("_HiStOrY_V2_\n" + old.map { $0 + "\n" }.joined()).write(to: historyFile, atomically: false, encoding: .utf8)
+        let inode = try FileManager.default.attributesOfItem(atPath: historyFile.path)[.systemFileNumber] as? Int
+        let session = try startSession()
+        try enter("x = 3", in: session)
+        try enter("y = 4", in: session)
+        try finish(session)
+
+        let entries = try String(contentsOf: historyFile, encoding: .utf8).split(separator: "\n").dropFirst().map { Self.unvis($0) }
+        XCTAssertEqual(entries, Array(old.suffix(999)) + ["x = 3", "y = 4"])
+        let after = try FileManager.default.attributesOfItem(atPath: historyFile.path)[.systemFileNumber] as? Int
+        XCTAssertNotEqual(inode, after, "compacting replaces the file")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: historyFile.path + ".new"))
+    }
+
     func testForeignHistoryFileIsLeftUntouched() throws {
         let foreign = Data("x = 1\nprint me\n".utf8)
         try foreign.write(to: historyFile)

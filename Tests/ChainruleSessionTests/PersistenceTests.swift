@@ -69,4 +69,188 @@ final class PersistenceTests: XCTestCase {
         XCTAssertFalse(execute(session, ":load nowhere/missing.graph"))
         XCTAssertTrue(output.errors.hasPrefix("<stdin>:1:7: error: cannot read 'nowhere/missing.graph': No such file or directory"), output.errors)
     }
+
+    // MARK: Files that load back
+
+    /// Nodes named `inf` and `nan` do not change saved non-finite numbers, and leaves stay leaves.
+    func testNonFiniteNumbersDoNotDependOnNodeNames() throws {
+        let (session, output) = makeSession()
+        XCTAssertTrue(execute(session, """
+            inf = 0
+            nan = 1
+            a = log(0)
+            b = [0/0, 1e999, -(0/0), -1e999]
+            x = 2
+            y = x * 1e999
+            """), output.errors)
+        let path = folder.appendingPathComponent("s.graph").path
+        XCTAssertTrue(execute(session, ":save \(path)"), output.errors)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertFalse(text.split(separator: "\n").dropFirst(3).contains { $0.contains("inf") || $0.contains("nan") }, text)
+
+        // Loaded over the same names, in a session where `inf` and `nan` are defined first.
+        let (restored, restoredOutput) = makeSession()
+        XCTAssertTrue(execute(restored, "inf = 0\nnan = 1\n:load \(path)"), restoredOutput.errors)
+        for name in ["a", "b", "y"] {
+            var w1 = session.workspace, w2 = restored.workspace
+            let v1 = try w1.value(of: XCTUnwrap(w1.graph.node(named: name)))
+            let v2 = try w2.value(of: XCTUnwrap(w2.graph.node(named: name)))
+            XCTAssertEqual(v1.scalars.map(\.bitPattern), v2.scalars.map(\.bitPattern), name)
+        }
+        XCTAssertEqual(restored.workspace.entries["b"]?.isLeaf, true)
+        XCTAssertEqual(restored.workspace.entries["a"]?.isLeaf, true)
+        let b = try XCTUnwrap(restored.workspace.entries["b"]?.value)
+        XCTAssertTrue(b.scalars[0].isNaN && b.scalars[2].isNaN && b.scalars[0].sign != b.scalars[2].sign,
+                      "both signs of NaN come back: \(b.scalars.map(\.bitPattern))")
+    }
+
+    /// Both signs of NaN are kept: `abs` clears the sign and `-` sets it, whatever the hardware's default NaN.
+    func testBothSignsOfNaNAreSpeltExactly() {
+        XCTAssertEqual(Printer.sourceNumber(.nan), "abs(0/0)")
+        XCTAssertEqual(Printer.sourceNumber(-.nan), "-abs(0/0)")
+        XCTAssertEqual(Printer.sourceNumber(.infinity), "1e999")
+        XCTAssertEqual(Printer.sourceNumber(-.infinity), "-1e999")
+        let (session, _) = makeSession()
+        XCTAssertTrue(execute(session, "p = [abs(0/0), -abs(0/0)]"))
+        let p = session.workspace.entries["p"]?.value?.scalars ?? []
+        XCTAssertEqual(p.map(\.bitPattern), [Double.nan.bitPattern, (-Double.nan).bitPattern])
+    }
+
+    /// A definition broken by a later redefinition is saved as a comment with the reason, so the
+    /// file loads and keeps every other definition.
+    func testBrokenDefinitionIsSavedAsACommentAndTheFileLoads() throws {
+        let (session, output) = makeSession()
+        XCTAssertTrue(execute(session, "x = [1, 2]\ny = x @ [1, 2]\nw = y + 1\nz = 42\nx = [1, 2, 3]"), output.errors)
+        let path = folder.appendingPathComponent("b.graph").path
+        XCTAssertTrue(execute(session, ":save \(path)"), output.errors)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertEqual(text, """
+            # chainrule graph: 4 definitions
+            x = [1, 2, 3]
+            # 'y' did not evaluate when saved: shapes (3) and (2) do not fit for '@': inner sizes 3 and 2 differ
+            # y = x @ [1, 2]
+            # 'w' did not evaluate when saved: 'w' depends on 'y', which cannot be evaluated (shapes (3) and (2) do not fit for '@': inner sizes 3 and 2 differ)
+            # w = y + 1
+            z = 42
+
+            """)
+        let (restored, restoredOutput) = makeSession()
+        XCTAssertTrue(execute(restored, ":load \(path)\nz"), restoredOutput.errors)
+        XCTAssertEqual(restored.workspace.names, ["x", "z"])
+    }
+
+    /// `:save` and `:dot` inside a script write beside the script, where its `:load` reads.
+    func testSaveAndDotInAScriptWriteBesideTheScript() throws {
+        let sub = folder.appendingPathComponent("sub")
+        try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+        try "x = 3\n:save out.graph\n:dot out.dot\n:clear\n:load out.graph\ny = x * 2\n"
+            .write(to: sub.appendingPathComponent("s.graph"), atomically: true, encoding: .utf8)
+        let (session, output) = makeSession()
+        XCTAssertTrue(execute(session, ":load \(sub.path)/s.graph\ny"), output.errors)
+        XCTAssertTrue(output.text.hasSuffix("6\n"), output.text)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: sub.appendingPathComponent("out.graph").path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: sub.appendingPathComponent("out.dot").path))
+        XCTAssertTrue(output.text.contains("saved 1 definition to \(sub.path)/out.graph\n"), output.text)
+    }
+
+    // MARK: :load is all or nothing
+
+    /// A `:load` that stops at an error leaves the session exactly as it was.
+    func testFailedLoadLeavesTheSessionAsItWas() throws {
+        let path = folder.appendingPathComponent("bad.graph").path
+        try "x = [9, 9, 9]\nnewvar = 1\n:set precision 3\ny = x @ [1, 2]\nlater = 2\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let (session, output) = makeSession()
+        XCTAssertTrue(execute(session, "x = [1, 2]\ny = x * 2"))
+        XCTAssertFalse(execute(session, ":load \(path)"))
+        XCTAssertEqual(output.errors, """
+            \(path):4:7: error: shapes (3) and (2) do not fit for '@': inner sizes 3 and 2 differ
+                y = x @ [1, 2]
+                      ^
+            <stdin>:1:7: note: 'bad.graph' stopped at an error; the session is as it was before ':load'
+                :load \(path)
+                      ^
+
+            """.replacingOccurrences(of: "'bad.graph'", with: "'\(path)'"))
+        XCTAssertEqual(session.workspace.names, ["x", "y"])
+        XCTAssertEqual(session.workspace.entries["x"]?.value, Tensor([1, 2]))
+        XCTAssertEqual(session.format.precision, 6)
+        XCTAssertTrue(execute(session, "y"))
+        XCTAssertTrue(output.text.hasSuffix("[2, 4]\n"), output.text)
+    }
+
+    /// The settings `:set output` and `:set memory` are part of what a failed `:load` puts back.
+    func testFailedLoadPutsBackOutputAndMemorySettings() throws {
+        let path = folder.appendingPathComponent("settings.graph").path
+        try ":set output 5000\n:set memory 3MB\n:set max-errors 7\nnope + 1\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let (session, output) = makeSession()
+        XCTAssertFalse(execute(session, ":load \(path)"))
+        XCTAssertTrue(output.errors.hasPrefix("\(path):4:1: error: "), output.errors)
+        XCTAssertEqual(session.outputLimit, 1_000_000)
+        XCTAssertEqual(session.workspace.memoryLimit, 2_000_000_000)
+        XCTAssertEqual(session.maximumErrors, 20)
+        // The same script without its error keeps all three.
+        try ":set output 5000\n:set memory 3MB\n:set max-errors 7\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertTrue(execute(session, ":load \(path)"), output.errors)
+        XCTAssertEqual(session.outputLimit, 5000)
+        XCTAssertEqual(session.workspace.memoryLimit, 3_000_000)
+        XCTAssertEqual(session.maximumErrors, 7)
+    }
+
+    /// An unknown setting lists every key, the limits of both kinds included.
+    func testUnknownSettingListsEveryKey() {
+        let (session, output) = makeSession()
+        XCTAssertFalse(execute(session, ":set zzz 1"))
+        XCTAssertEqual(output.errors, """
+            <stdin>:1:6: error: unknown setting 'zzz'; settings are 'precision', 'color', 'output', 'memory', 'max-file-size' and 'max-errors'
+                :set zzz 1
+                     ^
+
+            """)
+    }
+
+    /// Each script named on the command line starts its own count of nested `:load`s.
+    func testLoadCountStartsAgainForEachCommandLineScript() throws {
+        try "y = 2\n".write(to: folder.appendingPathComponent("leaf.graph"), atomically: true, encoding: .utf8)
+        let many = folder.appendingPathComponent("many.graph").path
+        try String(repeating: ":load leaf.graph\n", count: 600).write(toFile: many, atomically: true, encoding: .utf8)
+        let (session, output) = makeSession()
+        XCTAssertTrue(session.load(path: many), output.errors)
+        XCTAssertTrue(session.load(path: many), output.errors)
+        try String(repeating: ":load leaf.graph\n", count: 1001).write(toFile: many, atomically: true, encoding: .utf8)
+        XCTAssertFalse(session.load(path: many))
+        XCTAssertTrue(output.errors.hasPrefix("\(many):1001:7: error: more than 1000 :load commands under one script"), output.errors)
+    }
+
+    /// Syntax errors are all reported (up to the limit) and nothing runs.
+    func testSyntaxErrorsAreCappedWithACount() throws {
+        let (session, output) = makeSession()
+        XCTAssertFalse(execute(session, String(repeating: "x = )\n", count: 25)))
+        XCTAssertEqual(output.errors.components(separatedBy: ": error: ").count - 1, 20)
+        XCTAssertTrue(output.errors.hasSuffix("chainrule: note: 5 more errors in <stdin> not shown (':set max-errors' shows more)\n"), output.errors)
+        XCTAssertTrue(execute(session, ":set max-errors 30"))
+        XCTAssertFalse(execute(session, String(repeating: "x = )\n", count: 25)))
+        XCTAssertEqual(output.errors.components(separatedBy: ": error: ").count - 1, 45)
+    }
+
+    // MARK: Scripts that load themselves
+
+    /// A script named on the command line that loads itself runs once.
+    func testTopLevelScriptThatLoadsItselfRunsOnce() throws {
+        let path = folder.appendingPathComponent("me.graph").path
+        try "1\n:load me.graph\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let (session, output) = makeSession()
+        XCTAssertFalse(session.load(path: path))
+        XCTAssertEqual(output.text.components(separatedBy: "\n").filter { $0 == "1" }.count, 1, output.text)
+        XCTAssertTrue(output.errors.hasPrefix("\(path):2:7: error: 'me.graph' is already being loaded; a script cannot load itself"), output.errors)
+    }
+
+    /// `./x.graph` and `x.graph` are one file: loading through the alias is refused at once.
+    func testLoadThroughAnAliasIsRecognised() throws {
+        let path = folder.appendingPathComponent("a.graph").path
+        try "2\n:load ./a.graph\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let (session, output) = makeSession()
+        XCTAssertFalse(execute(session, ":load \(path)"))
+        XCTAssertEqual(output.text.components(separatedBy: "\n").filter { $0 == "2" }.count, 1, output.text)
+        XCTAssertTrue(output.errors.contains("'./a.graph' is already being loaded"), output.errors)
+    }
 }

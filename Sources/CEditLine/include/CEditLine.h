@@ -66,6 +66,11 @@ int ceditline_history_enter(History *_Nonnull h, const char *_Nonnull line);
 int ceditline_history_load(History *_Nonnull h, const char *_Nonnull path);
 /* Rewrites the whole file (mode 0600). */
 int ceditline_history_save(History *_Nonnull h, const char *_Nonnull path);
+/* Appends the newest entry to an existing, non-empty history file, encoded
+   as ceditline_history_save writes it. */
+int ceditline_history_append_newest(History *_Nonnull h, const char *_Nonnull path);
+/* The newest entry, or NULL when the history is empty. */
+const char *_Nullable ceditline_history_newest(History *_Nonnull h);
 
 /* Ctrl-C. */
 

@@ -14,10 +14,13 @@ public struct Parser {
     var diagnostics: [Diagnostic]
     /// Levels of nesting currently open (see ``enter(_:at:)``).
     var nesting = 0
+    /// Where the lexer's diagnostics start, in order (they come first in `diagnostics`).
+    var lexicalErrorStarts: [Int] = []
 
     public static func parse(_ source: Source) -> (statements: [Statement], diagnostics: [Diagnostic]) {
         let lexed = Lexer.tokenize(source)
         var parser = Parser(source: source, tokens: lexed.tokens, diagnostics: lexed.diagnostics)
+        parser.lexicalErrorStarts = lexed.diagnostics.map { $0.span?.range.start ?? 0 }
         let statements = parser.parseStatements()
         let sorted = parser.diagnostics.enumerated().sorted {
             ($0.element.span?.range.start ?? 0, $0.offset) < ($1.element.span?.range.start ?? 0, $1.offset)
@@ -76,12 +79,22 @@ public struct Parser {
                 while current.kind != .newline && current.kind != .semicolon && current.kind != .end { _ = advance() }
                 // One error per statement: a bad character already explains what follows it.
                 let end = current.range.start
-                if diagnostics[..<reported].contains(where: { ($0.span?.range.start).map { (start..<max(end, start + 1)).contains($0) } ?? false }) {
+                if hasLexicalError(in: start..<max(end, start + 1)) {
                     diagnostics.removeSubrange(reported...)
                 }
             }
         }
         return statements
+    }
+
+    /// Whether the lexer reported a bad character in `range` (a binary search: scripts may hold many).
+    func hasLexicalError(in range: Range<Int>) -> Bool {
+        var lo = 0, hi = lexicalErrorStarts.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if lexicalErrorStarts[mid] < range.lowerBound { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < lexicalErrorStarts.count && lexicalErrorStarts[lo] < range.upperBound
     }
 
     /// statement := command | ('input' | 'param')? name '=' expr | expr

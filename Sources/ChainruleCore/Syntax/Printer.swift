@@ -12,13 +12,23 @@ public enum Printer {
         return "\(x)"
     }
 
+    /// A number as source text that reads back to the same `Double` whatever names are defined:
+    /// finite numbers as ``number(_:)`` writes them, infinities as the overflowing literals `1e999`
+    /// and `-1e999`, NaN as `abs(0/0)` or `-abs(0/0)` (the sign kept, as `abs` clears it and `-` sets it).
+    /// Never `inf` or `nan`, which a node of that name would shadow.
+    public static func sourceNumber(_ x: Double) -> String {
+        if x.isNaN { return x.sign == .minus ? "-abs(0/0)" : "abs(0/0)" }
+        if x.isInfinite { return x < 0 ? "-1e999" : "1e999" }
+        return number(x)
+    }
+
     /// A constant tensor as a literal: `3`, `[1, 2]`, `[[1, 2], [3, 4]]`, exact to the bit.
     public static func literal(_ t: Tensor) -> String {
         if t.count == 0 && t.rank > 1 {
             // An empty literal cannot carry a shape like (2, 0); build it instead.
             return "zeros(" + t.shape.map(String.init).joined(separator: ", ") + ")"
         }
-        return t.nestedText(number)
+        return t.nestedText(sourceNumber)
     }
 
     /// An expression with the fewest parentheses that keep its meaning.
@@ -28,7 +38,7 @@ public enum Printer {
 
     static func text(_ e: Expr) -> String {
         switch e.kind {
-        case .number(let x): return number(x)
+        case .number(let x): return sourceNumber(x)
         case .string(let s): return "\"\(s)\""
         case .name(let n): return n
         case .list(let items): return "[" + items.map(text).joined(separator: ", ") + "]"
@@ -72,7 +82,7 @@ public enum Printer {
         case .binary(let op, _, _): op.precedence
         case .chain(_, let links): links.first?.op.precedence ?? 5
         case .negate: 3
-        case .number(let x) where x < 0 || (x == 0 && x.sign == .minus): 3
+        case .number(let x) where x.sign == .minus: 3
         default: 5
         }
     }

@@ -1,17 +1,44 @@
 /// A named piece of program text: a script file, one line typed at the prompt, an `-e` argument.
 ///
 /// Positions are offsets into `scalars`; they become line and column numbers
-/// only when a diagnostic is shown.
+/// only when a diagnostic is shown, by a binary search in a table of line starts.
+///
+/// The text is normalised as it is read: a byte-order mark at the start is dropped
+/// (it is not a column), and `\r\n` and a lone `\r` (old Mac files) end lines as `\n` does.
 public struct Source: Sendable, Equatable {
     public let name: String
     public let scalars: [Unicode.Scalar]
     /// The line number (1-based) of the first line, for text that continues a larger input.
     public let firstLine: Int
+    /// The offset where each line starts; the first is 0.
+    let lineStarts: [Int]
 
     public init(name: String, text: String, firstLine: Int = 1) {
         self.name = name
-        self.scalars = Array(text.unicodeScalars)
+        self.scalars = Source.normalized(text)
         self.firstLine = firstLine
+        var starts = [0]
+        for (i, c) in scalars.enumerated() where c == "\n" { starts.append(i + 1) }
+        self.lineStarts = starts
+    }
+
+    /// The text's scalars without a leading byte-order mark, with every line ending made `\n`.
+    static func normalized(_ text: String) -> [Unicode.Scalar] {
+        var result: [Unicode.Scalar] = []
+        result.reserveCapacity(text.utf8.count)
+        var previousWasReturn = false
+        for (i, c) in text.unicodeScalars.enumerated() {
+            defer { previousWasReturn = c == "\r" }
+            if i == 0 && c == "\u{FEFF}" { continue }
+            if c == "\r" {
+                result.append("\n")
+            } else if c == "\n" && previousWasReturn {
+                continue  // the second half of `\r\n`
+            } else {
+                result.append(c)
+            }
+        }
+        return result
     }
 
     public var text: String { String(String.UnicodeScalarView(scalars)) }
@@ -22,24 +49,34 @@ public struct Source: Sendable, Equatable {
         return String(String.UnicodeScalarView(scalars[lo..<hi]))
     }
 
+    /// The index in `lineStarts` of the line containing `offset` (binary search).
+    func lineIndex(of offset: Int) -> Int {
+        var lo = 0, hi = lineStarts.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if lineStarts[mid] <= offset { lo = mid } else { hi = mid - 1 }
+        }
+        return lo
+    }
+
     /// The 1-based line and column of an offset (columns count Unicode scalars).
     public func location(of offset: Int) -> SourceLocation {
-        var line = firstLine, lineStart = 0
         let end = min(max(offset, 0), scalars.count)
-        for i in 0..<end where scalars[i] == "\n" {
-            line += 1
-            lineStart = i + 1
-        }
-        return SourceLocation(file: name, line: line, column: end - lineStart + 1)
+        let index = lineIndex(of: end)
+        return SourceLocation(file: name, line: firstLine + index, column: end - lineStarts[index] + 1)
+    }
+
+    /// The range of the whole line containing `offset`, without its newline.
+    public func lineRange(containing offset: Int) -> SourceRange {
+        let index = lineIndex(of: min(max(offset, 0), scalars.count))
+        let start = lineStarts[index]
+        let end = index + 1 < lineStarts.count ? lineStarts[index + 1] - 1 : scalars.count
+        return SourceRange(start, end)
     }
 
     /// The whole line containing `offset`, without its newline.
     public func lineText(containing offset: Int) -> String {
-        let at = min(max(offset, 0), scalars.count)
-        var start = at, end = at
-        while start > 0 && scalars[start - 1] != "\n" { start -= 1 }
-        while end < scalars.count && scalars[end] != "\n" { end += 1 }
-        return text(SourceRange(start, end))
+        text(lineRange(containing: offset))
     }
 }
 
