@@ -42,6 +42,9 @@ let package = Package(
         // Timings of the forward and reverse passes and of matmul, for scripts/bench.
         .executableTarget(name: "chainrule-bench", dependencies: ["ChainruleCore"]),
 
+        // The libFuzzer target over the whole pipeline, for scripts/fuzz; a plain build replays files.
+        .executableTarget(name: "chainrule-fuzz", dependencies: ["ChainruleSession"]),
+
         // Tests, one target per layer.
         .testTarget(name: "ChainruleCoreTests", dependencies: ["ChainruleCore"]),
         .testTarget(
