@@ -156,9 +156,8 @@ extension Session {
     func grad(_ arguments: CommandArguments) throws(Diagnostic) {
         let usage = ":grad NODE [wrt X] [method=reverse|forward|fd]"
         let (words, keyed) = try arguments.keyed(["method"], usage: usage)
-        guard (1...3).contains(words.count) else {
-            throw Diagnostic("usage: \(usage)", at: words.count > 3 ? words[3].span : arguments.endSpan)
-        }
+        guard !words.isEmpty else { throw Diagnostic("missing argument; usage: \(usage)", at: arguments.endSpan) }
+        guard words.count <= 3 else { throw Diagnostic("unexpected argument '\(words[3].text)'; usage: \(usage)", at: words[3].span) }
         if words.count == 2 || (words.count == 3 && words[1].text != "wrt") {
             throw Diagnostic("expected 'wrt X' after the node; usage: \(usage)", at: words[1].span)
         }

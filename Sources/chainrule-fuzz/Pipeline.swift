@@ -37,8 +37,8 @@ enum Pipeline {
         for command in tail + (leafElements <= checkedElements ? [":check"] : []) where !script.quitRequested {
             script.run(Source(name: "<stdin>", text: command))
         }
-        // What :save would write, without writing it.
-        _ = Parser.parse(Source(name: "saved.graph", text: script.script()))
+        // What :save would write, without writing it (or its refusal, itself a checked error).
+        if let saved = try? script.script() { _ = Parser.parse(Source(name: "saved.graph", text: saved)) }
 
         let prompt = Session(output: sink, colorOutput: true, colorError: true)
         prompt.shouldStop = stop
