@@ -146,6 +146,11 @@ final class CatalogueTests: XCTestCase {
         ("a2 = 1\nb2 = 2\nc2 = 3 $ 4", "<stdin>:3:8: error: unexpected character '$'"),
         ("\tx +", "<stdin>:1:4: error: expected an expression after '+'"),
         ("a2 = 1\n\nb2 = x @ @ x", "<stdin>:3:10: error: expected an expression, found '@'"),
+        ("y2 = 1\n# comment\nz2 = [1, 2\n\n# trailing\n", "<stdin>:3:11: error: expected ',' or ']' to close the '[' at 3:6"),
+        ("z2 = f(1, 2", "<stdin>:1:12: error: expected ',' or ')' to close the arguments of 'f' opened at 1:7"),
+        ("x[0/0]", "<stdin>:1:3: error: an index must be a whole number, got nan"),
+        ("ones(1e16)", "<stdin>:1:6: error: a size is far too large: 1e+16"),
+        ("eye(100000)", "<stdin>:1:1: error: eye of shape (100000, 100000) is too large (more than 50000000 elements)"),
         // Keyword arguments
         ("input", "<stdin>:1:1: error: undefined name 'input'"),
         ("param", "<stdin>:1:1: error: undefined name 'param'"),

@@ -130,7 +130,7 @@ extension Lowering {
             shape.append(size)
         }
         guard Limits.product(name == "eye" ? shape + shape : shape, limit: Limits.elements) != nil else {
-            throw error("\(name) of shape \(describe(shape: shape)) is too large (more than \(Limits.elements) elements)", at: expr.range)
+            throw error("\(name) of shape \(describe(shape: name == "eye" ? shape + shape : shape)) is too large (more than \(Limits.elements) elements)", at: expr.range)
         }
         switch name {
         case "eye":

@@ -160,8 +160,11 @@ struct Lowering {
     /// A constant whole number, such as an index, an axis or a size.
     func integer(_ expr: Expr, what: String) throws(Diagnostic) -> Int {
         let value = try number(expr, what: what)
-        guard value == value.rounded(), abs(value) < 1e15 else {
-            throw error("\(what) must be a whole number, got \(value)", at: expr.range)
+        guard value.isFinite, value == value.rounded() else {
+            throw error("\(what) must be a whole number, got \(value.isNaN ? "nan" : Printer.number(value))", at: expr.range)
+        }
+        guard abs(value) < 1e15 else {
+            throw error("\(what) is far too large: \(Printer.number(value))", at: expr.range)
         }
         return Int(value)
     }

@@ -53,8 +53,17 @@ public struct Parser {
     }
 
     mutating func expect(_ kind: TokenKind, _ message: @autoclosure () -> String) throws(Failure) -> Token {
-        guard current.kind == kind else { throw fail(message(), at: current.range) }
+        guard current.kind == kind else { throw fail(message(), at: current.kind == .end ? endOfLastToken : current.range) }
         return advance()
+    }
+
+    /// Just after the last token that is not a line end: where a statement cut short by the end
+    /// of the text stops (never past the text, on a blank line or a comment after it).
+    var endOfLastToken: SourceRange {
+        var i = index - 1
+        while i > 0 && tokens[i].kind == .newline { i -= 1 }
+        guard i >= 0, i < tokens.count else { return current.range }
+        return SourceRange(tokens[i].range.end, tokens[i].range.end)
     }
 
     // MARK: Statements
