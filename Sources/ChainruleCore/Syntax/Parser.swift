@@ -67,6 +67,11 @@ public struct Parser {
     /// program := (statement? (newline | ';'))* end
     mutating func parseStatements() -> [Statement] {
         var statements: [Statement] = []
+        // At most one statement per separator (and one after the last): growing the array
+        // instead would copy it and touch twice the memory.
+        var separators = 0
+        for token in tokens where token.kind == .newline || token.kind == .semicolon { separators += 1 }
+        statements.reserveCapacity(separators + 1)
         while current.kind != .end {
             if current.kind == .newline || current.kind == .semicolon {
                 _ = advance()
