@@ -5,6 +5,8 @@
 //       "reverse_build" the first such call (building the reverse graph, then evaluating it),
 //       "backward_eager" the numeric pass Gradients.run (the tests' oracle)
 //   chainrule-bench matmul N [REPEATS]          time an N×N by N×N matmul (OpenBLAS, CHAINRULE_THREADS threads)
+//   chainrule-bench frontend MB|FILE [REPEATS]  time reading, lexing and parsing a scalar-MLP script of MB
+//                                               megabytes (generated) or of FILE, in MB/s
 import ChainruleCore
 import Glibc
 
@@ -98,6 +100,57 @@ case "matmul" where arguments.count >= 2:
     let time = fastest(repeats) { c = Matmul.apply(a, b) }
     print("{\"n\": \(n), \"seconds\": \(time), \"gflops\": \(2 * Double(n * n * n) / time / 1e9), \"check\": \(c.scalars[0]), "
           + "\"threads\": \(BLAS.threads), \"kernel\": \"\(BLAS.kernel)\"}")
+case "frontend" where arguments.count >= 2:
+    let repeats = arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5
+    let text = Double(arguments[1]).map { scalarMLPScript(megabytes: $0) } ?? readFile(arguments[1])
+    let bytes = Double(text.utf8.count)
+    var source = Source(name: "bench.graph", text: text)
+    let read = fastest(repeats) { source = Source(name: "bench.graph", text: text) }
+    var tokens = 0
+    let lex = fastest(repeats) { tokens = Lexer.tokenize(source).tokens.count }
+    // The trees are freed outside the timed region: lowering keeps them no longer than that.
+    var statements = 0
+    var parse = Double.infinity
+    for _ in 0..<max(repeats, 1) {
+        let start = now()
+        let (parsed, diagnostics) = Parser.parse(source)
+        parse = min(parse, now() - start)
+        if let first = diagnostics.first { fail(first.message) }
+        statements = parsed.count
+    }
+    func rate(_ seconds: Double) -> Double { bytes / seconds / 1e6 }
+    print("{\"bytes\": \(Int(bytes)), \"tokens\": \(tokens), \"statements\": \(statements), "
+        + "\"read_mbps\": \(rate(read)), \"lex_mbps\": \(rate(lex)), \"lex_parse_mbps\": \(rate(parse)), "
+        + "\"front_end_mbps\": \(rate(read + parse))}")
 default:
-    fail("usage: chainrule-bench graph FILE NODE [REPEATS] | matmul N [REPEATS]")
+    fail("usage: chainrule-bench graph FILE NODE [REPEATS] | matmul N [REPEATS] | frontend MB|FILE [REPEATS]")
+}
+
+/// A script of at least `megabytes` MB defining scalar MLPs (24 inputs, layers of 48 tanh
+/// neurons, one definition per neuron), with its weights as `param` lines of full-precision numbers.
+func scalarMLPScript(megabytes: Double) -> String {
+    var random = SeededRandom(seed: 7)
+    var lines: [String] = []
+    var size = 0
+    func add(_ line: String) {
+        lines.append(line)
+        size += line.utf8.count + 1
+    }
+    let inputs = 24, width = 48
+    for i in 0..<inputs { add("input x\(i) = \(random.uniform())") }
+    var previous = (0..<inputs).map { "x\($0)" }
+    var layer = 0
+    while Double(size) < megabytes * 1e6 {
+        layer += 1
+        var current: [String] = []
+        for j in 0..<width {
+            for i in previous.indices { add("param w\(layer)_\(j)_\(i) = \(random.normal() * 0.2)") }
+            add("param b\(layer)_\(j) = \(random.normal() * 0.01)")
+            let terms = previous.indices.map { "w\(layer)_\(j)_\($0) * \(previous[$0])" }.joined(separator: " + ")
+            add("h\(layer)_\(j) = tanh(\(terms) + b\(layer)_\(j))")
+            current.append("h\(layer)_\(j)")
+        }
+        previous = current
+    }
+    return lines.joined(separator: "\n") + "\n"
 }

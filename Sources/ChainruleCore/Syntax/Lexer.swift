@@ -3,17 +3,23 @@
 /// Newlines inside `(` `[` or right after a binary operator, `=` or `,` do not end
 /// a statement; `#` starts a comment; a `:` at the start of a statement makes
 /// the rest of the line a command. Bad characters become diagnostics and are skipped.
+///
+/// The lexer walks the source's scalars once, with a fast path for ASCII; tokens are
+/// a kind and a range, and nothing is copied out of the source while lexing. The parser
+/// takes the text of a name (``text(_:_:)``) or the value of a number (``number(_:_:)``)
+/// when it builds the node that holds it.
 public struct Lexer {
     let source: Source
-    var scalars: [Unicode.Scalar] { source.scalars }
-    var position = 0
     var depth = 0
     var tokens: [Token] = []
     var diagnostics: [Diagnostic] = []
 
     public static func tokenize(_ source: Source) -> (tokens: [Token], diagnostics: [Diagnostic], openDepth: Int) {
         var lexer = Lexer(source: source)
-        lexer.run()
+        let scalars = source.scalars
+        // About one token per six scalars in typical scripts; room for a few more saves copying.
+        lexer.tokens.reserveCapacity(scalars.count / 4 + 16)
+        scalars.withUnsafeBufferPointer { lexer.run($0) }
         return (lexer.tokens, lexer.diagnostics, lexer.depth)
     }
 
@@ -32,60 +38,119 @@ public struct Lexer {
         return last.kind == .newline || last.kind == .semicolon
     }
 
-    mutating func emit(_ kind: TokenKind, from start: Int) {
-        tokens.append(Token(kind: kind, range: SourceRange(start, position)))
+    @inline(__always)
+    mutating func emit(_ kind: TokenKind, _ start: Int, _ end: Int) {
+        tokens.append(Token(kind: kind, start: start, end: end))
     }
 
-    mutating func run() {
-        while position < scalars.count {
-            let c = scalars[position]
-            let start = position
-            switch c {
-            case " ", "\t", "\r":
-                position += 1
-            case "\n":
-                position += 1
+    mutating func run(_ s: UnsafeBufferPointer<Unicode.Scalar>) {
+        let n = s.count
+        var p = 0
+        while p < n {
+            let v = s[p].value
+            let start = p
+            guard v < 0x80 else {
+                p = nonASCII(s, at: p)
+                continue
+            }
+            switch UInt8(truncatingIfNeeded: v) {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"):
+                p += 1
+            case UInt8(ascii: "\n"):
+                p += 1
                 let continues = tokens.last?.kind.continuesLine ?? false
-                if depth == 0 && !continues { emit(.newline, from: start) }
-            case "#":
-                while position < scalars.count && scalars[position] != "\n" { position += 1 }
-            case ":" where atStatementStart:
-                lexCommand()
-            case "\"":
-                lexString()
-            case "0"..."9":
-                lexNumber()
-            case "." where position + 1 < scalars.count && ("0"..."9").contains(scalars[position + 1]):
-                lexNumber()
-            default:
-                if Lexer.isIdentifierStart(c) {
-                    while position < scalars.count && Lexer.isIdentifierContinue(scalars[position]) { position += 1 }
-                    emit(.identifier(source.text(SourceRange(start, position))), from: start)
-                } else if let kind = Lexer.punctuation[c] {
-                    position += 1
-                    switch kind {
-                    case .leftParen, .leftBracket: depth += 1
-                    case .rightParen, .rightBracket: depth = max(0, depth - 1)
-                    default: break
-                    }
-                    emit(kind, from: start)
-                } else if c.properties.isWhitespace || c == "\u{FEFF}" {
-                    position += 1  // no-break spaces and byte-order marks pasted from elsewhere
+                if depth == 0 && !continues { emit(.newline, start, p) }
+            case UInt8(ascii: "#"):
+                while p < n && s[p] != "\n" { p += 1 }
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "_"):
+                p = Lexer.identifierEnd(s, from: p + 1)
+                emit(.identifier, start, p)
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                p = Lexer.numberEnd(s, from: p)
+                emit(.number, start, p)
+            case UInt8(ascii: "."):
+                if p + 1 < n && Lexer.isDigit(s[p + 1].value) {
+                    p = Lexer.numberEnd(s, from: p)
+                    emit(.number, start, p)
                 } else {
-                    position += 1
-                    diagnostics.append(Diagnostic("unexpected character '\(c)'", at: SourceSpan(source, SourceRange(start, position))))
+                    p += 1
+                    emit(.dot, start, p)
                 }
+            case UInt8(ascii: ":"):
+                if atStatementStart {
+                    p = Lexer.commandEnd(s, from: p)
+                    emit(.command, start, p)
+                } else {
+                    p += 1
+                    emit(.colon, start, p)
+                }
+            case UInt8(ascii: "\""):
+                p = lexString(s, from: p)
+            case UInt8(ascii: "("): p += 1; depth += 1; emit(.leftParen, start, p)
+            case UInt8(ascii: "["): p += 1; depth += 1; emit(.leftBracket, start, p)
+            case UInt8(ascii: ")"): p += 1; depth = max(0, depth - 1); emit(.rightParen, start, p)
+            case UInt8(ascii: "]"): p += 1; depth = max(0, depth - 1); emit(.rightBracket, start, p)
+            case UInt8(ascii: ","): p += 1; emit(.comma, start, p)
+            case UInt8(ascii: "="): p += 1; emit(.equals, start, p)
+            case UInt8(ascii: ";"): p += 1; emit(.semicolon, start, p)
+            case UInt8(ascii: "+"): p += 1; emit(.plus, start, p)
+            case UInt8(ascii: "-"): p += 1; emit(.minus, start, p)
+            case UInt8(ascii: "*"): p += 1; emit(.star, start, p)
+            case UInt8(ascii: "/"): p += 1; emit(.slash, start, p)
+            case UInt8(ascii: "@"): p += 1; emit(.at, start, p)
+            case UInt8(ascii: "^"): p += 1; emit(.caret, start, p)
+            default:
+                p = nonASCII(s, at: p)  // other controls: vertical tab and form feed are blanks
             }
         }
-        emit(.end, from: position)
+        emit(.end, p, p)
     }
 
-    static let punctuation: [Unicode.Scalar: TokenKind] = [
-        "(": .leftParen, ")": .rightParen, "[": .leftBracket, "]": .rightBracket,
-        ",": .comma, "=": .equals, ":": .colon, ".": .dot, ";": .semicolon,
-        "+": .plus, "-": .minus, "*": .star, "/": .slash, "@": .at, "^": .caret,
-        "−": .minus, "·": .middleDot, "×": .star,
-    ]
+    /// Everything but the ASCII fast path: names in other scripts, `−` `·` `×`, blanks
+    /// such as no-break spaces and byte-order marks, and bad characters. Returns the next offset.
+    mutating func nonASCII(_ s: UnsafeBufferPointer<Unicode.Scalar>, at start: Int) -> Int {
+        let c = s[start]
+        if Lexer.isIdentifierStart(c) {
+            let end = Lexer.identifierEnd(s, from: start + 1)
+            emit(.identifier, start, end)
+            return end
+        }
+        switch c {
+        case "−": emit(.minus, start, start + 1)
+        case "·": emit(.middleDot, start, start + 1)
+        case "×": emit(.star, start, start + 1)
+        default:
+            if !(c.properties.isWhitespace || c == "\u{FEFF}") {  // no-break spaces and byte-order marks pasted from elsewhere
+                diagnostics.append(Diagnostic("unexpected character '\(c)'", at: SourceSpan(source, SourceRange(start, start + 1))))
+            }
+        }
+        return start + 1
+    }
+
+    @inline(__always)
+    static func isDigit(_ v: UInt32) -> Bool { v &- 0x30 < 10 }
+
+    /// ASCII letters, digits and `_`, as bits of the scalar's value: 64–127 here, digits below.
+    static let wordBits: UInt64 = 0x07FF_FFFE_87FF_FFFE
+
+    /// The end of a name whose first scalar is before `from`.
+    @inline(__always)
+    static func identifierEnd(_ s: UnsafeBufferPointer<Unicode.Scalar>, from: Int) -> Int {
+        var p = from
+        let n = s.count
+        while p < n {
+            let v = s[p].value
+            if v < 0x40 {
+                guard isDigit(v) else { return p }
+            } else if v < 0x80 {
+                guard (wordBits >> UInt64(v - 0x40)) & 1 != 0 else { return p }
+            } else {
+                guard isIdentifierContinue(s[p]) else { return p }
+            }
+            p += 1
+        }
+        return p
+    }
 
     static func isIdentifierStart(_ c: Unicode.Scalar) -> Bool {
         if c.isASCII { return c == "_" || ("a"..."z").contains(c) || ("A"..."Z").contains(c) }
@@ -98,68 +163,171 @@ public struct Lexer {
 
     static func isSubscriptDigit(_ c: Unicode.Scalar) -> Bool { (0x2080...0x2089).contains(c.value) }
 
-    mutating func lexNumber() {
-        let start = position
-        func digits() { while position < scalars.count && ("0"..."9").contains(scalars[position]) { position += 1 } }
-        digits()
-        if position < scalars.count && scalars[position] == "." {
+    /// The end of a number starting at `start`: digits, a point, digits, an exponent.
+    static func numberEnd(_ s: UnsafeBufferPointer<Unicode.Scalar>, from start: Int) -> Int {
+        let n = s.count
+        var p = start
+        while p < n && isDigit(s[p].value) { p += 1 }
+        if p < n && s[p] == "." {
             // `2.T` is not a number followed by `.T`; a digit or nothing may follow the point.
-            let next = position + 1 < scalars.count ? scalars[position + 1] : " "
-            if !Lexer.isIdentifierStart(next) {
-                position += 1
-                digits()
+            if !(p + 1 < n && isIdentifierStart(s[p + 1])) {
+                p += 1
+                while p < n && isDigit(s[p].value) { p += 1 }
             }
         }
-        if position < scalars.count && (scalars[position] == "e" || scalars[position] == "E") {
-            var look = position + 1
-            if look < scalars.count && (scalars[look] == "+" || scalars[look] == "-") { look += 1 }
-            if look < scalars.count && ("0"..."9").contains(scalars[look]) {
-                position = look
-                digits()
+        if p < n && (s[p] == "e" || s[p] == "E") {
+            var look = p + 1
+            if look < n && (s[look] == "+" || s[look] == "-") { look += 1 }
+            if look < n && isDigit(s[look].value) {
+                p = look
+                while p < n && isDigit(s[p].value) { p += 1 }
             }
         }
-        let text = source.text(SourceRange(start, position))
-        if let value = Double(text.hasPrefix(".") ? "0" + text : text) {
-            emit(.number(value), from: start)
-        } else {
-            diagnostics.append(Diagnostic("malformed number '\(text)'", at: SourceSpan(source, SourceRange(start, position))))
-        }
+        return p
     }
 
-    mutating func lexString() {
-        let start = position
-        position += 1
-        while position < scalars.count && scalars[position] != "\"" && scalars[position] != "\n" { position += 1 }
-        guard position < scalars.count && scalars[position] == "\"" else {
+    /// Lexes `"…"` on one line; returns the next offset.
+    mutating func lexString(_ s: UnsafeBufferPointer<Unicode.Scalar>, from start: Int) -> Int {
+        let n = s.count
+        var p = start + 1
+        while p < n && s[p] != "\"" && s[p] != "\n" { p += 1 }
+        guard p < n && s[p] == "\"" else {
             diagnostics.append(Diagnostic("unterminated string; add a closing '\"'", at: SourceSpan(source, SourceRange(start, start + 1))))
-            return
+            return p
         }
-        position += 1
-        emit(.string(source.text(SourceRange(start + 1, position - 1))), from: start)
+        p += 1
+        emit(.string, start, p)
+        return p
     }
 
-    mutating func lexCommand() {
-        let start = position
-        position += 1
-        while position < scalars.count && Lexer.isIdentifierContinue(scalars[position]) { position += 1 }
-        let name = source.text(SourceRange(start + 1, position))
-        var argumentsStart = position
-        while argumentsStart < scalars.count && (scalars[argumentsStart] == " " || scalars[argumentsStart] == "\t") {
-            argumentsStart += 1
-        }
-        var end = argumentsStart
+    /// The end of a command: the end of the line, a `;` outside quotes or a `#` comment.
+    static func commandEnd(_ s: UnsafeBufferPointer<Unicode.Scalar>, from start: Int) -> Int {
+        let n = s.count
+        var end = start + 1
         var quoted = false
-        while end < scalars.count && scalars[end] != "\n" && !(scalars[end] == ";" && !quoted) {
-            if scalars[end] == "\"" { quoted.toggle() }
-            if scalars[end] == "#" && !quoted { break }
+        while end < n && s[end] != "\n" && !(s[end] == ";" && !quoted) {
+            if s[end] == "\"" { quoted.toggle() }
+            if s[end] == "#" && !quoted { break }
             end += 1
         }
+        return end
+    }
+
+    // MARK: Reading tokens
+
+    /// The text of `range`, made directly from the scalars when they are ASCII.
+    public static func text(_ source: Source, _ range: SourceRange) -> String {
+        let scalars = source.scalars
+        let lo = max(0, min(range.start, scalars.count)), hi = max(lo, min(range.end, scalars.count))
+        var ascii = true
+        let text = scalars.withUnsafeBufferPointer { s in
+            String(unsafeUninitializedCapacity: hi - lo) { bytes in
+                for i in lo..<hi {
+                    let v = s[i].value
+                    guard v < 0x80 else {
+                        ascii = false
+                        return 0
+                    }
+                    bytes[i - lo] = UInt8(truncatingIfNeeded: v)
+                }
+                return hi - lo
+            }
+        }
+        return ascii ? text : source.text(range)
+    }
+
+    /// Whether `token` is the name `word` (ASCII), without making a string.
+    static func isWord(_ source: Source, _ token: Token, _ word: StaticString) -> Bool {
+        guard token.kind == .identifier, Int(token.length) == word.utf8CodeUnitCount,
+              token.end <= source.scalars.count else { return false }
+        let bytes = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
+        for (i, byte) in bytes.enumerated() where source.scalars[token.start + i].value != UInt32(byte) { return false }
+        return true
+    }
+
+    /// The parts of a command token: its name, its arguments without surrounding blanks,
+    /// and where the arguments start.
+    public static func command(_ source: Source, _ token: Token) -> (name: String, arguments: String, argumentsStart: Int) {
+        let s = source.scalars
+        let end = min(token.end, s.count)
+        var nameEnd = min(token.start + 1, end)
+        while nameEnd < end && isIdentifierContinue(s[nameEnd]) { nameEnd += 1 }
+        var argumentsStart = nameEnd
+        while argumentsStart < end && (s[argumentsStart] == " " || s[argumentsStart] == "\t") { argumentsStart += 1 }
         var trimmed = end
-        while trimmed > argumentsStart && (scalars[trimmed - 1] == " " || scalars[trimmed - 1] == "\t" || scalars[trimmed - 1] == "\r") {
+        while trimmed > argumentsStart && (s[trimmed - 1] == " " || s[trimmed - 1] == "\t" || s[trimmed - 1] == "\r") {
             trimmed -= 1
         }
-        let arguments = source.text(SourceRange(argumentsStart, trimmed))
-        position = end
-        emit(.command(name: name, arguments: arguments, argumentsStart: argumentsStart), from: start)
+        return (text(source, SourceRange(token.start + 1, nameEnd)), text(source, SourceRange(argumentsStart, trimmed)), argumentsStart)
+    }
+
+    /// Powers of ten that are exact doubles.
+    static let exactPowersOfTen: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ]
+
+    /// The value of a number token, correctly rounded to the nearest double (ties to even).
+    ///
+    /// Most literals have at most 15 significant digits and a small exponent; then the digits
+    /// and the power of ten are both exact doubles and one multiplication or division rounds
+    /// the exact value correctly (Clinger's fast path). Other literals go through the standard
+    /// library's correctly rounded conversion. `nil` only for text that is not a number.
+    public static func number(_ source: Source, _ range: SourceRange) -> Double? {
+        let s = source.scalars
+        let lo = max(0, min(range.start, s.count)), hi = max(lo, min(range.end, s.count))
+        var p = lo
+        var mantissa: UInt64 = 0
+        var exponent = 0
+        var exact = true
+        var sawDigit = false
+        func digit(_ v: UInt32, fraction: Bool) {
+            sawDigit = true
+            if mantissa == 0 && v == 0 {
+                if fraction { exponent -= 1 }
+            } else if mantissa < 100_000_000_000_000_000 {
+                mantissa = mantissa &* 10 &+ UInt64(v)
+                if fraction { exponent -= 1 }
+            } else {
+                exact = false
+            }
+        }
+        while p < hi, isDigit(s[p].value) {
+            digit(s[p].value &- 0x30, fraction: false)
+            p += 1
+        }
+        if p < hi && s[p] == "." {
+            p += 1
+            while p < hi, isDigit(s[p].value) {
+                digit(s[p].value &- 0x30, fraction: true)
+                p += 1
+            }
+        }
+        if p < hi && (s[p] == "e" || s[p] == "E") {
+            p += 1
+            var negative = false
+            if p < hi && (s[p] == "+" || s[p] == "-") {
+                negative = s[p] == "-"
+                p += 1
+            }
+            var power = 0
+            var sawExponentDigit = false
+            while p < hi, isDigit(s[p].value) {
+                sawExponentDigit = true
+                if power < 100_000 { power = power * 10 + Int(s[p].value &- 0x30) }
+                p += 1
+            }
+            if !sawExponentDigit { exact = false }
+            exponent += negative ? -power : power
+        }
+        if exact && sawDigit && p == hi {
+            if mantissa == 0 { return 0 }
+            if mantissa <= 1 << 53 && (-22...22).contains(exponent) {
+                let m = Double(mantissa)
+                return exponent >= 0 ? m * exactPowersOfTen[exponent] : m / exactPowersOfTen[-exponent]
+            }
+        }
+        let text = text(source, SourceRange(lo, hi))
+        return Double(text.hasPrefix(".") ? "0" + text : text)
     }
 }

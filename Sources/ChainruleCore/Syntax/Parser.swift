@@ -36,9 +36,17 @@ public struct Parser {
     func spelling(_ token: Token) -> String {
         switch token.kind {
         case .number, .identifier: "'\(source.text(token.range))'"
+        case .string: "string \"\(source.text(SourceRange(token.start + 1, token.end - 1)))\""
+        case .command: "command ':\(Lexer.command(source, token).name)'"
         default: token.kind.spelling
         }
     }
+
+    /// The text of a name token.
+    func name(_ token: Token) -> String { Lexer.text(source, token.range) }
+
+    /// Whether `token` is the name `word`.
+    func isWord(_ token: Token, _ word: StaticString) -> Bool { Lexer.isWord(source, token, word) }
     var next: Token { tokens[Swift.min(index + 1, tokens.count - 1)] }
 
     mutating func advance() -> Token {
@@ -71,6 +79,11 @@ public struct Parser {
     /// program := (statement? (newline | ';'))* end
     mutating func parseStatements() -> [Statement] {
         var statements: [Statement] = []
+        // At most one statement per separator (and one after the last): growing the array
+        // instead would copy it and touch twice the memory.
+        var separators = 0
+        for token in tokens where token.kind == .newline || token.kind == .semicolon { separators += 1 }
+        statements.reserveCapacity(separators + 1)
         while current.kind != .end {
             if current.kind == .newline || current.kind == .semicolon {
                 _ = advance()
@@ -109,21 +122,22 @@ public struct Parser {
     /// statement := command | ('input' | 'param')? name '=' expr | expr
     mutating func parseStatement() throws(Failure) -> Statement {
         let start = current.range.start
-        if case .command(let name, let arguments, let argumentsStart) = current.kind {
+        if current.kind == .command {
             let token = advance()
+            let (name, arguments, argumentsStart) = Lexer.command(source, token)
             return .command(CommandStatement(name: name, arguments: arguments, argumentsStart: argumentsStart, range: token.range))
         }
         var kind = DefinitionKind.formula
-        if case .identifier(let word) = current.kind, word == "input" || word == "param",
-           case .identifier = next.kind {
-            kind = word == "input" ? .input : .param
-            _ = advance()
+        if isWord(current, "input") || isWord(current, "param"), next.kind == .identifier {
+            kind = isWord(current, "input") ? .input : .param
+            let word = advance()
             guard tokens[index + 1].kind == .equals else {
-                throw fail("expected '=' after '\(word) \(source.text(current.range))'", at: tokens[index + 1].range)
+                throw fail("expected '=' after '\(source.text(word.range)) \(source.text(current.range))'", at: tokens[index + 1].range)
             }
         }
-        if case .identifier(let name) = current.kind, next.kind == .equals {
+        if current.kind == .identifier, next.kind == .equals {
             let nameToken = advance()
+            let name = self.name(nameToken)
             let equals = advance()
             if current.kind == .newline || current.kind == .semicolon || current.kind == .end
                 || startsDefinitionOnNewLine(after: equals) {
@@ -179,11 +193,11 @@ public struct Parser {
     /// Whether the current token, on a later line than `previous`, starts a new definition
     /// (`name =`, `input name`, `param name`): the line before ended with a dangling operator.
     func startsDefinitionOnNewLine(after previous: Token) -> Bool {
-        guard case .identifier(let word) = current.kind else { return false }
+        guard current.kind == .identifier else { return false }
         let looksLikeDefinition: Bool
         if next.kind == .equals {
             looksLikeDefinition = true
-        } else if word == "input" || word == "param", case .identifier = next.kind {
+        } else if isWord(current, "input") || isWord(current, "param"), next.kind == .identifier {
             looksLikeDefinition = true
         } else {
             looksLikeDefinition = false
@@ -269,7 +283,7 @@ public struct Parser {
                 expr = try checked(Expr(.index(expr, indices), range: expr.range.union(close.range), focus: open.range), .index)
             } else if current.kind == .dot {
                 let dot = advance()
-                guard case .identifier("T") = current.kind else {
+                guard isWord(current, "T") else {
                     throw fail("expected 'T' after '.' (the only attribute is '.T', the transpose)", at: current.kind == .end ? dot.range : current.range)
                 }
                 let t = advance()
@@ -315,14 +329,18 @@ public struct Parser {
     mutating func parsePrimary() throws(Failure) -> Expr {
         let token = current
         switch token.kind {
-        case .number(let value):
+        case .number:
+            guard let value = Lexer.number(source, token.range) else {
+                throw fail("malformed number '\(source.text(token.range))'", at: token.range)
+            }
             _ = advance()
             return Expr(.number(value), range: token.range)
-        case .string(let text):
+        case .string:
             _ = advance()
-            return Expr(.string(text), range: token.range)
-        case .identifier(let name):
+            return Expr(.string(source.text(SourceRange(token.start + 1, token.end - 1))), range: token.range)
+        case .identifier:
             _ = advance()
+            let name = self.name(token)
             guard current.kind == .leftParen else { return Expr(.name(name), range: token.range) }
             return try parseCall(name: name, nameRange: token.range)
         case .leftParen:
@@ -380,8 +398,9 @@ public struct Parser {
                 _ = try expect(.comma, "expected ',' or ')' to close the arguments of '\(name)' opened at \(source.location(of: open.range.start).lineAndColumn)")
                 if current.kind == .rightParen { break }
             }
-            if case .identifier(let keyword) = current.kind, next.kind == .equals {
+            if current.kind == .identifier, next.kind == .equals {
                 let keywordToken = advance()
+                let keyword = self.name(keywordToken)
                 _ = advance()
                 if keywords.contains(where: { $0.name == keyword }) {
                     throw fail("keyword argument '\(keyword)' is given twice", at: keywordToken.range)

@@ -31,9 +31,7 @@ public struct Expr: Sendable, Equatable {
         self.kind = kind
         self.range = range
         self.focus = focus ?? range
-        var deepest = 0
-        for child in kind.children { deepest = Swift.max(deepest, child.depth) }
-        self.depth = deepest + (kind.nests ? 1 : 0)
+        self.depth = kind.deepestChild + (kind.nests ? 1 : 0)
     }
 }
 
@@ -43,6 +41,28 @@ extension Expr.Kind {
         switch self {
         case .number, .string, .name, .chain: false
         case .list, .negate, .binary, .call, .index, .transpose: true
+        }
+    }
+
+    /// The largest ``Expr/depth`` among the direct subexpressions (0 for a leaf), found
+    /// without collecting them.
+    var deepestChild: Int {
+        func deepest(_ items: [Expr]) -> Int { items.reduce(0) { Swift.max($0, $1.depth) } }
+        switch self {
+        case .number, .string, .name: return 0
+        case .list(let items): return deepest(items)
+        case .negate(let e), .transpose(let e): return e.depth
+        case .binary(_, let a, let b): return Swift.max(a.depth, b.depth)
+        case .chain(let first, let links): return links.reduce(first.depth) { Swift.max($0, $1.operand.depth) }
+        case .call(_, let args, let keywords):
+            return Swift.max(deepest(args), keywords.reduce(0) { Swift.max($0, $1.value.depth) })
+        case .index(let base, let indices):
+            return indices.reduce(base.depth) { result, index in
+                switch index {
+                case .at(let e): Swift.max(result, e.depth)
+                case .slice(let a, let b, let c): Swift.max(result, a?.depth ?? 0, b?.depth ?? 0, c?.depth ?? 0)
+                }
+            }
         }
     }
 

@@ -1,10 +1,15 @@
 /// The smallest units of the `.graph` language.
-public enum TokenKind: Equatable, Sendable {
-    case number(Double)
-    case identifier(String)
-    case string(String)
-    /// `:name rest-of-line` at the start of a statement.
-    case command(name: String, arguments: String, argumentsStart: Int)
+///
+/// A token carries no text or value of its own: names, numbers, strings and commands are read
+/// from the source at the token's range when the parser needs them (see ``Lexer/text(_:_:)``
+/// and ``Lexer/number(_:_:)``).
+public enum TokenKind: UInt8, Equatable, Sendable {
+    case number
+    case identifier
+    /// `"text"`, the quotes included in the token's range.
+    case string
+    /// `:name rest-of-line` at the start of a statement (see ``Lexer/command(_:_:)``).
+    case command
     case leftParen, rightParen, leftBracket, rightBracket
     case comma, equals, colon, dot
     case plus, minus, star, slash, at, caret
@@ -22,13 +27,14 @@ public enum TokenKind: Equatable, Sendable {
         }
     }
 
-    /// How the token reads in messages.
+    /// How the token reads in messages, for kinds whose text does not matter
+    /// (the parser quotes names, numbers, strings and commands from the source).
     var spelling: String {
         switch self {
-        case .number(let value): "number \(value)"
-        case .identifier(let name): "'\(name)'"
-        case .string(let text): "string \"\(text)\""
-        case .command(let name, _, _): "command ':\(name)'"
+        case .number: "number"
+        case .identifier: "name"
+        case .string: "string"
+        case .command: "command"
         case .leftParen: "'('"
         case .rightParen: "')'"
         case .leftBracket: "'['"
@@ -51,7 +57,20 @@ public enum TokenKind: Equatable, Sendable {
     }
 }
 
+/// A token: its kind and where it is, as an offset and a length in the source's scalars.
+/// Sixteen bytes, no references.
 public struct Token: Equatable, Sendable {
     public var kind: TokenKind
-    public var range: SourceRange
+    /// Scalars in the token, clamped for tokens (strings, commands) of four billion and more.
+    public var length: UInt32
+    public var start: Int
+
+    public init(kind: TokenKind, start: Int, end: Int) {
+        self.kind = kind
+        self.start = start
+        self.length = UInt32(clamping: end - start)
+    }
+
+    public var end: Int { start + Int(length) }
+    public var range: SourceRange { SourceRange(start, end) }
 }
