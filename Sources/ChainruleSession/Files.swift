@@ -12,7 +12,7 @@ public enum Files {
     }
 
     /// The default for ``Session/maximumFileSize``.
-    public static let defaultMaximumSize = 64 << 20
+    public static let defaultMaximumSize = 64_000_000
     static let chunkSize = 1 << 16
 
     /// The whole file at `path` as text.
@@ -148,21 +148,13 @@ public enum Files {
 
     // MARK: Sizes
 
-    /// A size as `:set max-file-size` takes it: bytes, or a whole number with `KB`, `MB` or `GB`
-    /// (powers of 1024; case does not matter).
-    static func parseSize(_ text: String) -> Int? {
-        let upper = text.uppercased()
-        let units: [(suffix: String, factor: Int)] = [("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("B", 1)]
-        let (digits, factor) = units.first { upper.hasSuffix($0.suffix) }
-            .map { (String(upper.dropLast($0.suffix.count)), $0.factor) } ?? (upper, 1)
-        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let n = Int(digits), n > 0 else { return nil }
-        let (product, overflow) = n.multipliedReportingOverflow(by: factor)
-        return overflow ? nil : product
-    }
+    /// A size as `:set max-file-size` takes it, read as `:set memory` reads one
+    /// (``Session/parse(bytes:)``: `KB`, `MB`, `GB` are powers of 1000).
+    static func parseSize(_ text: String) -> Int? { Session.parse(bytes: text) }
 
     /// `64 MB`, `1 GB`, `1500 bytes`: the largest unit that divides the size.
     public static func formatSize(_ size: Int) -> String {
-        for (unit, factor) in [("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)] where size % factor == 0 && size >= factor {
+        for (unit, factor) in [("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1_000)] where size % factor == 0 && size >= factor {
             return "\(size / factor) \(unit)"
         }
         return size == 1 ? "1 byte" : "\(size) bytes"

@@ -40,7 +40,7 @@ final class FilesTests: XCTestCase {
 
     func testFilesPastTheLimitAreRefusedBeforeReading() throws {
         let path = try file("big.graph", String(repeating: "x = 1\n", count: 400))
-        XCTAssertEqual(readFailure(path, limit: 1024),
+        XCTAssertEqual(readFailure(path, limit: 1000),
                        "cannot read '\(path)': it is larger than 1 KB, the limit set by ':set max-file-size'")
         XCTAssertNil(readFailure(path, limit: 2400))
     }
@@ -67,7 +67,7 @@ final class FilesTests: XCTestCase {
         feeding.start()
         XCTAssertThrowsError(try Files.readText(from: ends[0], name: "standard input", limit: 100_000)) { error in
             XCTAssertEqual((error as? Files.Failure)?.message,
-                           "cannot read standard input: it is larger than 100000 bytes, the limit set by ':set max-file-size'")
+                           "cannot read standard input: it is larger than 100 KB, the limit set by ':set max-file-size'")
         }
         // Drain the rest, so that the writer finishes instead of meeting a closed pipe.
         var rest = [UInt8](repeating: 0, count: 65536)
@@ -84,18 +84,19 @@ final class FilesTests: XCTestCase {
         XCTAssertTrue(execute(session, ":set max-file-size 64MB\n:load \(path)"), output.errors)
         XCTAssertFalse(execute(session, ":set max-file-size lots"))
         XCTAssertTrue(output.errors.contains("error: max-file-size is a size such as 64MB, 512KB or 1GB"), output.errors)
-        XCTAssertEqual(session.maximumFileSize, 64 << 20)
+        XCTAssertEqual(session.maximumFileSize, 64_000_000)
     }
 
     func testSizes() {
-        XCTAssertEqual(Files.parseSize("64MB"), 64 << 20)
-        XCTAssertEqual(Files.parseSize("512kb"), 512 << 10)
-        XCTAssertEqual(Files.parseSize("1GB"), 1 << 30)
+        XCTAssertEqual(Files.parseSize("64MB"), 64_000_000)
+        XCTAssertEqual(Files.parseSize("512kb"), 512_000)
+        XCTAssertEqual(Files.parseSize("1GB"), 1_000_000_000)
         XCTAssertEqual(Files.parseSize("1500"), 1500)
         XCTAssertEqual(Files.parseSize("2B"), 2)
-        for bad in ["", "MB", "-1MB", "0", "1.5MB", "99999999999999999GB", "٣MB"] { XCTAssertNil(Files.parseSize(bad), bad) }
-        XCTAssertEqual(Files.formatSize(64 << 20), "64 MB")
-        XCTAssertEqual(Files.formatSize(1 << 30), "1 GB")
+        for bad in ["", "MB", "-1MB", "0", "99999999999999999GB", "٣MB"] { XCTAssertNil(Files.parseSize(bad), bad) }
+        XCTAssertEqual(Files.parseSize("1.5MB"), 1_500_000)
+        XCTAssertEqual(Files.formatSize(64_000_000), "64 MB")
+        XCTAssertEqual(Files.formatSize(1_000_000_000), "1 GB")
         XCTAssertEqual(Files.formatSize(1536), "1536 bytes")
         XCTAssertEqual(Files.formatSize(1), "1 byte")
     }
