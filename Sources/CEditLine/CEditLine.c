@@ -1,11 +1,14 @@
 #include "CEditLine.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/select.h>
 #include <unistd.h>
+#include <wchar.h>
 
 /* ---- Locale and terminals ---- */
 
@@ -146,6 +149,64 @@ void ceditline_install_interrupt_handler(void) {
     sigemptyset(&action.sa_mask);
     action.sa_flags = 0; /* no SA_RESTART: a blocked read fails with EINTR */
     if (sigaction(SIGINT, &action, NULL) == 0) interrupt_handler_installed = 1;
+}
+
+/*
+ * Reading keys. libedit's own reader blocks in read(); a Ctrl-C that arrives after one
+ * key is handled but before the next read starts would set the flag and leave the read
+ * blocked. This reader checks the flag with SIGINT blocked and then waits in pselect,
+ * which unblocks SIGINT atomically: a Ctrl-C either is seen by the check or interrupts
+ * the wait, never falls between them.
+ */
+static int read_byte(int fd, unsigned char *byte) {
+    sigset_t block, previous;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigprocmask(SIG_BLOCK, &block, &previous);
+    if (interrupt_flag) {
+        sigprocmask(SIG_SETMASK, &previous, NULL);
+        errno = EINTR;
+        return -1;
+    }
+    fd_set ready;
+    FD_ZERO(&ready);
+    FD_SET(fd, &ready);
+    int waited = pselect(fd + 1, &ready, NULL, NULL, NULL, &previous);
+    int saved = errno;
+    sigprocmask(SIG_SETMASK, &previous, NULL);
+    if (waited < 0) {
+        errno = saved;
+        return -1;
+    }
+    ssize_t count = read(fd, byte, 1);
+    return count < 0 ? -1 : (int)count;
+}
+
+/* One character, decoded from the locale's multibyte encoding (UTF-8): 1, 0 at the end, -1 on error. */
+static int read_character(EditLine *el, wchar_t *character) {
+    (void)el;
+    unsigned char bytes[MB_LEN_MAX];
+    size_t length = 0;
+    for (;;) {
+        int status = read_byte(STDIN_FILENO, &bytes[length]);
+        if (status <= 0) {
+            *character = L'\0';
+            return status;
+        }
+        length += 1;
+        mbstate_t state;
+        memset(&state, 0, sizeof state);
+        wchar_t decoded;
+        size_t used = mbrtowc(&decoded, (const char *)bytes, length, &state);
+        if (used == (size_t)-2 && length < MB_LEN_MAX) continue; /* more bytes to come */
+        /* An invalid sequence reads as its first byte, as libedit's reader does. */
+        *character = (used == (size_t)-1 || used == (size_t)-2) ? (wchar_t)bytes[0] : decoded;
+        return 1;
+    }
+}
+
+int ceditline_set_reader(EditLine *el) {
+    return el_set(el, EL_GETCFN, read_character);
 }
 
 int ceditline_take_interrupt(void) {

@@ -23,6 +23,7 @@ extension Session {
         Command(name: "remat", usage: ":remat NODE on|off", summary: "recompute a node in the backward pass instead of storing it (checkpointing)",
                 detail: "':remat all' marks every intermediate node and ':remat none' clears the marks. A marked node's value is not kept for the backward pass: the reverse graph computes it again from its inputs where a rule needs it. Gradients stay bit for bit the same; :stats and :compare show the bytes saved and the FLOPs added. Without arguments, lists the marked nodes.",
                 example: ":remat h on\n:remat all", run: { s, a throws(Diagnostic) in try s.rematCommand(a) }),
+        reverseCommand,
     ]
 
     /// A leaf-like node name or `%ID` of the workspace, as a derivative's variable.

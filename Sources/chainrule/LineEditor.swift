@@ -74,6 +74,7 @@ public final class LineEditor: LineReader {
         _ = ceditline_set_prompt(editor, LineEditor.promptCallback, CChar(LineEditor.invisibleMarker.value))
         _ = ceditline_set_editor(editor, "emacs")
         _ = ceditline_set_signal(editor, 1)  // restore the tty on signals, redraw on SIGWINCH
+        _ = ceditline_set_reader(editor)  // a Ctrl-C between two keys is not lost
         _ = ceditline_set_history(editor, history)
 
         let completeCommand = "\(programName)-complete"

@@ -80,4 +80,7 @@ void ceditline_install_interrupt_handler(void);
 /* Returns 1 and clears the flag if SIGINT arrived since the last take. */
 int ceditline_take_interrupt(void);
 
+/* Reads keys so that a Ctrl-C between two keys is never lost (see CEditLine.c). */
+int ceditline_set_reader(EditLine *_Nonnull el);
+
 #endif
