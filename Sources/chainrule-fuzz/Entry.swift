@@ -6,11 +6,7 @@
 //
 // Built with `-D CHAINRULE_FUZZ`, `main` hands over to libFuzzer's driver; without it the
 // target is an ordinary executable, so `swift build` needs no special flags.
-#if canImport(Glibc)
 import Glibc
-#else
-import Darwin
-#endif
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {

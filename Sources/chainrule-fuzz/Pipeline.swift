@@ -1,10 +1,6 @@
 import ChainruleCore
 import ChainruleSession
-#if canImport(Glibc)
 import Glibc
-#else
-import Darwin
-#endif
 
 /// One input run through the whole pipeline in-process: lexing, parsing, definitions,
 /// forward and reverse passes, and every command that touches no files.

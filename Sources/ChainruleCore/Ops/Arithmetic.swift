@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#else
-import Darwin
-#endif
 
 /// Elementwise functions of two tensors with NumPy broadcasting: `+ - * / ^`,
 /// two-argument `max` and `min`, and the activations whose slope is an input

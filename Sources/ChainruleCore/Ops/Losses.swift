@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#else
-import Darwin
-#endif
 
 /// Cost functions: a prediction and a target in, a scalar out.
 public enum Loss: Hashable, Sendable {

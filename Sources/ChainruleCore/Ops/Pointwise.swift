@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#else
-import Darwin
-#endif
 
 /// Functions applied to every element on its own. Each case gives its value
 /// and its derivative together; at a kink the derivative is taken from the

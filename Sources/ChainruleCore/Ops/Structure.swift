@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#else
-import Darwin
-#endif
 
 /// Forward rules and vector–Jacobian products of the ops that mix or move
 /// elements: products, transposition, indexing, stacking, reductions, softmax, einsum.
