@@ -1,7 +1,5 @@
 import ChainruleCore
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// `:stats` and `:compare`: what differentiating costs, from the reverse graph's ledger.
 extension Session {

@@ -1,7 +1,5 @@
 import ChainruleCore
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// `:jvp`, `:hessian`, `:stats`, `:compare`, `:remat` and `:grad … method=`: forward mode,
 /// second derivatives and what each way of differentiating costs. The core computes;

@@ -1,9 +1,7 @@
 import CEditLine
 import ChainruleSession
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Reads lines at a terminal through libedit: emacs-style editing, Tab
 /// completion, Ctrl-R history search, and a history file that grows by one

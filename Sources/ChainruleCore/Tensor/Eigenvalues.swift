@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 
 extension LinearAlgebra {
     /// Whether a square matrix (row-major) equals its transpose, up to rounding

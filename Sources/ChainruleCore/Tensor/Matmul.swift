@@ -1,7 +1,5 @@
 import COpenBLAS
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// NumPy's `matmul` (`@`): vector·vector is a dot product, a 1-D operand is
 /// promoted to a row (left) or a column (right) and the promoted axis dropped

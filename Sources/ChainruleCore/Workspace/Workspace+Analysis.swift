@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// How a derivative was computed.
 public enum DerivativeMethod: String, Sendable, CaseIterable {
