@@ -80,12 +80,6 @@ public struct Evaluation: Sendable {
     /// Gives node `id` a value (a seed, set before the pass that reads it).
     mutating func set(_ id: NodeID, _ value: Tensor) {
         pad(to: id + 1)
-        Evaluation.store(value, at: id, slots: &slots, scalars: &scalars, tensors: &tensors)
-    }
-
-    /// Keeps `value` as node `id`'s: a rank-0 value as its number, anything else as itself.
-    private static func store(_ value: Tensor, at id: NodeID, slots: inout [Slot],
-                              scalars: inout [Double], tensors: inout [Tensor?]) {
         if value.isScalar {
             slots[id] = .scalar
             scalars[id] = value.scalars[0]
@@ -157,53 +151,75 @@ public struct Evaluation: Sendable {
         try withoutActuallyEscaping(shouldStop) { (shouldStop) throws(EvaluationError) in
             var poll = StopPoll(shouldStop)
             try graph.nodes.withUnsafeBufferPointer { (nodes) throws(EvaluationError) in
+            try slots.withUnsafeMutableBufferPointer { (slots) throws(EvaluationError) in
+            try scalars.withUnsafeMutableBufferPointer { (scalars) throws(EvaluationError) in
                 for id in ids where slots[id] == .empty {
-                    try poll.account(StopPoll.units(of: id, in: nodes))
-                    if let leaf = nodes[id].value {
-                        Evaluation.store(leaf, at: id, slots: &slots, scalars: &scalars, tensors: &tensors)
-                        continue
-                    }
-                    let inputs = nodes[id].inputs
-                    if nodes[id].shape.isEmpty, inputs.count <= 3,
-                       let value = Evaluation.scalarForward(nodes[id].op, inputs, slots: slots, scalars: scalars) {
+                    let node = nodes.baseAddress.unsafelyUnwrapped + id
+                    // A scalar of scalars (never a leaf, a product or an einsum) is one unit of work.
+                    if node.pointee.shape.isEmpty, case .none = node.pointee.value,
+                       let value = Evaluation.scalarForward(node.pointee.op, node.pointee.inputs, slots, scalars) {
+                        try poll.account(1)
                         slots[id] = .scalar
                         scalars[id] = value
                         continue
                     }
-                    arguments.removeAll(keepingCapacity: true)
-                    for input in inputs {
-                        switch slots[input] {
-                        case .empty: preconditionFailure("input evaluated before its consumer")
-                        case .scalar: arguments.append(Tensor(scalars[input]))
-                        case .tensor: arguments.append(tensors[input] ?? Tensor(0))
+                    try poll.account(StopPoll.units(of: id, in: nodes))
+                    let value: Tensor
+                    if let leaf = node.pointee.value {
+                        value = leaf
+                    } else {
+                        arguments.removeAll(keepingCapacity: true)
+                        for input in node.pointee.inputs {
+                            switch slots[input] {
+                            case .empty: preconditionFailure("input evaluated before its consumer")
+                            case .scalar: arguments.append(Tensor(scalars[input]))
+                            case .tensor: arguments.append(tensors[input] ?? Tensor(0))
+                            }
                         }
+                        // Matrix products also ask `shouldStop` between blocks of rows.
+                        let result: Tensor?
+                        do throws(ShapeMessage) {
+                            result = try node.pointee.op.forward(arguments, shouldStop: shouldStop)
+                        } catch {
+                            throw .failed(Diagnostic(error.text, at: node.pointee.origin))
+                        }
+                        guard let result else { throw .interrupted }
+                        value = result
                     }
-                    // Matrix products also ask `shouldStop` between blocks of rows.
-                    let value: Tensor?
-                    do throws(ShapeMessage) {
-                        value = try nodes[id].op.forward(arguments, shouldStop: shouldStop)
-                    } catch {
-                        throw .failed(Diagnostic(error.text, at: nodes[id].origin))
+                    if value.isScalar {
+                        slots[id] = .scalar
+                        scalars[id] = value.scalars[0]
+                    } else {
+                        slots[id] = .tensor
+                        tensors[id] = value
                     }
-                    guard let value else { throw .interrupted }
-                    Evaluation.store(value, at: id, slots: &slots, scalars: &scalars, tensors: &tensors)
                 }
+            }
+            }
             }
         }
     }
 
-    /// `op` on the numbers of `inputs` when every input is a scalar and the op has a scalar
-    /// rule (see ``Op/scalarForward(_:_:_:)``), else nil.
+    /// `op` on the numbers of `inputs` when there are at most three, every one is a scalar
+    /// and the op has a scalar rule (see ``Op/scalarForward(_:_:_:)``), else nil.
     @inline(__always)
-    private static func scalarForward(_ op: Op, _ inputs: [NodeID], slots: [Slot], scalars: [Double]) -> Double? {
+    private static func scalarForward(_ op: Op, _ inputs: [NodeID], _ slots: UnsafeMutableBufferPointer<Slot>,
+                                      _ scalars: UnsafeMutableBufferPointer<Double>) -> Double? {
         var x = (0.0, 0.0, 0.0)
-        for (k, input) in inputs.enumerated() {
-            guard slots[input] == .scalar else { return nil }
-            switch k {
-            case 0: x.0 = scalars[input]
-            case 1: x.1 = scalars[input]
-            default: x.2 = scalars[input]
-            }
+        switch inputs.count {
+        case 3:
+            guard slots[inputs[2]] == .scalar else { return nil }
+            x.2 = scalars[inputs[2]]
+            fallthrough
+        case 2:
+            guard slots[inputs[1]] == .scalar else { return nil }
+            x.1 = scalars[inputs[1]]
+            fallthrough
+        case 1:
+            guard slots[inputs[0]] == .scalar else { return nil }
+            x.0 = scalars[inputs[0]]
+        default:
+            return nil
         }
         return op.scalarForward(x.0, x.1, x.2)
     }
