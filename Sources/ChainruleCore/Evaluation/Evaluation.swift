@@ -37,7 +37,7 @@ public struct StopPoll {
 /// all scalars are computed on the numbers themselves (``Op/scalarForward(_:_:_:)``, the
 /// same formulas as ``Op/forward(_:)``), so a graph of scalars never makes a tensor.
 public struct Evaluation: Sendable {
-    /// What `values`' slot `id` holds.
+    /// Where a node's value is kept.
     enum Slot: UInt8, Sendable {
         case empty, scalar, tensor
     }
@@ -52,7 +52,7 @@ public struct Evaluation: Sendable {
     public init() {}
 
     /// The value of node `id`, or nil if it has not been computed. A scalar is made into a
-    /// tensor on each read: the passes themselves never read values through here.
+    /// tensor on each read: the evaluator's own loop never reads values through here.
     public subscript(id: NodeID) -> Tensor? {
         guard id < slots.count else { return nil }
         switch slots[id] {
@@ -151,53 +151,60 @@ public struct Evaluation: Sendable {
         try withoutActuallyEscaping(shouldStop) { (shouldStop) throws(EvaluationError) in
             var poll = StopPoll(shouldStop)
             try graph.nodes.withUnsafeBufferPointer { (nodes) throws(EvaluationError) in
-            try slots.withUnsafeMutableBufferPointer { (slots) throws(EvaluationError) in
-            try scalars.withUnsafeMutableBufferPointer { (scalars) throws(EvaluationError) in
-                for id in ids where slots[id] == .empty {
-                    let node = nodes.baseAddress.unsafelyUnwrapped + id
-                    // A scalar of scalars (never a leaf, a product or an einsum) is one unit of work.
-                    if node.pointee.shape.isEmpty, case .none = node.pointee.value,
-                       let value = Evaluation.scalarForward(node.pointee.op, node.pointee.inputs, slots, scalars) {
-                        try poll.account(1)
-                        slots[id] = .scalar
-                        scalars[id] = value
-                        continue
-                    }
-                    try poll.account(StopPoll.units(of: id, in: nodes))
-                    let value: Tensor
-                    if let leaf = node.pointee.value {
-                        value = leaf
-                    } else {
-                        arguments.removeAll(keepingCapacity: true)
-                        for input in node.pointee.inputs {
-                            switch slots[input] {
-                            case .empty: preconditionFailure("input evaluated before its consumer")
-                            case .scalar: arguments.append(Tensor(scalars[input]))
-                            case .tensor: arguments.append(tensors[input] ?? Tensor(0))
+                try slots.withUnsafeMutableBufferPointer { (slots) throws(EvaluationError) in
+                    try scalars.withUnsafeMutableBufferPointer { (scalars) throws(EvaluationError) in
+                        for id in ids where slots[id] == .empty {
+                            let node = nodes.baseAddress.unsafelyUnwrapped + id
+                            // A scalar of scalars (never a leaf, a product or an einsum): one unit of work.
+                            if node.pointee.shape.isEmpty, case .none = node.pointee.value,
+                               let value = Evaluation.scalarForward(node.pointee.op, node.pointee.inputs,
+                                                                    slots, scalars) {
+                                try poll.account(1)
+                                slots[id] = .scalar
+                                scalars[id] = value
+                                continue
+                            }
+                            try poll.account(StopPoll.units(of: id, in: nodes))
+                            let value = try Evaluation.tensorValue(of: node, slots, scalars, tensors,
+                                                                   arguments: &arguments, shouldStop: shouldStop)
+                            if value.isScalar {
+                                slots[id] = .scalar
+                                scalars[id] = value.scalars[0]
+                            } else {
+                                slots[id] = .tensor
+                                tensors[id] = value
                             }
                         }
-                        // Matrix products also ask `shouldStop` between blocks of rows.
-                        let result: Tensor?
-                        do throws(ShapeMessage) {
-                            result = try node.pointee.op.forward(arguments, shouldStop: shouldStop)
-                        } catch {
-                            throw .failed(Diagnostic(error.text, at: node.pointee.origin))
-                        }
-                        guard let result else { throw .interrupted }
-                        value = result
-                    }
-                    if value.isScalar {
-                        slots[id] = .scalar
-                        scalars[id] = value.scalars[0]
-                    } else {
-                        slots[id] = .tensor
-                        tensors[id] = value
                     }
                 }
             }
-            }
+        }
+    }
+
+    /// A leaf's stored value, or the node's op applied by its tensor rule to its inputs'
+    /// values (scalars made into tensors). `arguments` is scratch space reused between calls.
+    private static func tensorValue(of node: UnsafePointer<Node>, _ slots: UnsafeMutableBufferPointer<Slot>,
+                                    _ scalars: UnsafeMutableBufferPointer<Double>, _ tensors: [Tensor?],
+                                    arguments: inout [Tensor],
+                                    shouldStop: () -> Bool) throws(EvaluationError) -> Tensor {
+        if let leaf = node.pointee.value { return leaf }
+        arguments.removeAll(keepingCapacity: true)
+        for input in node.pointee.inputs {
+            switch slots[input] {
+            case .empty: preconditionFailure("input evaluated before its consumer")
+            case .scalar: arguments.append(Tensor(scalars[input]))
+            case .tensor: arguments.append(tensors[input] ?? Tensor(0))
             }
         }
+        // Matrix products also ask `shouldStop` between blocks of rows.
+        let result: Tensor?
+        do throws(ShapeMessage) {
+            result = try node.pointee.op.forward(arguments, shouldStop: shouldStop)
+        } catch {
+            throw .failed(Diagnostic(error.text, at: node.pointee.origin))
+        }
+        guard let result else { throw .interrupted }
+        return result
     }
 
     /// `op` on the numbers of `inputs` when there are at most three, every one is a scalar

@@ -6,8 +6,9 @@ extension Op {
     /// The formulas are those of ``forward(_:)``, so the result is the same bit for bit:
     /// `sum` of one element is `0 + x` (turning −0 into +0, as the tensor's reduction does),
     /// `mean` is that over 1, `select(x0, x1, x2)` takes `x2` only where the mask `x0` is
-    /// exactly 0 (a NaN mask takes `x1`). Nil for ops that never have rank-0 inputs and output, and for those
-    /// that can fail (losses, class indices): the evaluator takes the tensor path for them.
+    /// exactly 0 (a NaN mask takes `x1`). Nil for ops that never have rank-0 inputs and
+    /// output, and for those that can fail (losses, class indices): the evaluator takes the
+    /// tensor path for them.
     @inline(__always)
     func scalarForward(_ x0: Double, _ x1: Double, _ x2: Double) -> Double? {
         switch self {
