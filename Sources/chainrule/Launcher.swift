@@ -19,21 +19,23 @@ struct Launcher {
         return result
     }
 
-    /// Runs and returns the exit status: 0 success, 1 an error in a script or statement, or
+    /// Runs, then exits with the status: 0 success, 1 an error in a script or statement, or
     /// standard output could not be written (a failed write is an error, not lost output).
-    func run() -> Int32 {
+    /// The process ends with the session still alive: freeing a graph of millions of nodes
+    /// one object at a time would only delay the exit.
+    func run() -> Never {
         let noColor = getenv("NO_COLOR") != nil
         let output = Terminal.standardOutput
         let session = Session(output: output,
                               colorOutput: !noColor && isatty(1) == 1 && !arguments.json,
                               colorError: !noColor && isatty(2) == 1)
-        let status = run(session)
+        var status = run(session)
         output.flush()
         if let failure = output.failure {
             Terminal.standardError.write("chainrule: error: cannot write standard output: \(failure)\n")
-            return 1
+            status = 1
         }
-        return status
+        withExtendedLifetime(session) { exit(status) }
     }
 
     func run(_ session: Session) -> Int32 {

@@ -31,32 +31,79 @@ public struct StopPoll {
 }
 
 /// The forward pass's results: every node's value, kept so the reverse pass can reuse them.
+///
+/// A rank-0 value is kept as a bare `Double` (no tensor, no heap allocation), any other
+/// as a ``Tensor``; ``subscript(_:)`` gives both as tensors. Scalar nodes whose inputs are
+/// all scalars are computed on the numbers themselves (``Op/scalarForward(_:_:_:)``, the
+/// same formulas as ``Op/forward(_:)``), so a graph of scalars never makes a tensor.
 public struct Evaluation: Sendable {
-    /// `values[id]` is the value of node `id`, or nil if it has not been computed.
-    public private(set) var values: [Tensor?] = []
+    /// Where a node's value is kept.
+    enum Slot: UInt8, Sendable {
+        case empty, scalar, tensor
+    }
+
+    /// `slots[id]` says where node `id`'s value is, if it has one.
+    private var slots: [Slot] = []
+    /// The value of node `id` when `slots[id] == .scalar`.
+    private var scalars: [Double] = []
+    /// The value of node `id` when `slots[id] == .tensor`; nil otherwise.
+    private var tensors: [Tensor?] = []
 
     public init() {}
 
-    public subscript(id: NodeID) -> Tensor? { id < values.count ? values[id] : nil }
+    /// The value of node `id`, or nil if it has not been computed. A scalar is made into a
+    /// tensor on each read: the evaluator's own loop never reads values through here.
+    public subscript(id: NodeID) -> Tensor? {
+        guard id < slots.count else { return nil }
+        switch slots[id] {
+        case .empty: return nil
+        case .scalar: return Tensor(scalars[id])
+        case .tensor: return tensors[id]
+        }
+    }
+
+    /// `values[id]` is the value of node `id`, or nil if it has not been computed.
+    public var values: [Tensor?] { slots.indices.map { self[$0] } }
+
+    /// Whether node `id` has a value.
+    func has(_ id: NodeID) -> Bool { id < slots.count && slots[id] != .empty }
 
     /// Makes room for the values of a graph of `count` nodes.
     mutating func pad(to count: Int) {
-        if values.count < count { values += Array(repeating: nil, count: count - values.count) }
+        guard slots.count < count else { return }
+        let extra = count - slots.count
+        slots += repeatElement(.empty, count: extra)
+        scalars += repeatElement(0, count: extra)
+        tensors += repeatElement(nil, count: extra)
     }
 
     /// Gives node `id` a value (a seed, set before the pass that reads it).
     mutating func set(_ id: NodeID, _ value: Tensor) {
         pad(to: id + 1)
-        values[id] = value
+        if value.isScalar {
+            slots[id] = .scalar
+            scalars[id] = value.scalars[0]
+            tensors[id] = nil
+        } else {
+            slots[id] = .tensor
+            tensors[id] = value
+        }
     }
 
     /// Forgets every value from node `id` on (after the graph changed there).
     public mutating func invalidate(from id: NodeID = 0) {
-        if id < values.count { values.removeSubrange(id...) }
+        guard id < slots.count else { return }
+        slots.removeSubrange(id...)
+        scalars.removeSubrange(id...)
+        tensors.removeSubrange(id...)
     }
 
     /// Forgets every computed (non-leaf) value, keeping nothing stale after a leaf changed.
-    public mutating func invalidateAll() { values.removeAll(keepingCapacity: true) }
+    public mutating func invalidateAll() {
+        slots.removeAll(keepingCapacity: true)
+        scalars.removeAll(keepingCapacity: true)
+        tensors.removeAll(keepingCapacity: true)
+    }
 
     /// Computes, in creation order, the value of `target` and of every node it depends on
     /// that has no value yet. Walks back from `target` with an explicit stack and stops at
@@ -65,13 +112,13 @@ public struct Evaluation: Sendable {
     public mutating func compute(_ target: NodeID, in graph: Graph,
                                  shouldStop: () -> Bool = { false }) throws(EvaluationError) {
         pad(to: graph.count)
-        if values[target] != nil { return }
+        if has(target) { return }
         var missing: [NodeID] = []
         var seen: Set<NodeID> = [target]
         var stack = [target]
         while let id = stack.popLast() {
             missing.append(id)
-            for input in graph[id].inputs where values[input] == nil && seen.insert(input).inserted { stack.append(input) }
+            for input in graph[id].inputs where !has(input) && seen.insert(input).inserted { stack.append(input) }
         }
         missing.sort()
         try compute(in: graph, shouldStop: shouldStop, ids: missing)
@@ -85,36 +132,103 @@ public struct Evaluation: Sendable {
 
     /// The forward pass over the nodes `ids` (in creation order) that have no value yet.
     /// Nodes are borrowed from the graph's storage, not copied, and the argument list is
-    /// reused from node to node: this loop is the evaluator's hot path.
+    /// reused from node to node: this loop is the evaluator's hot path. A scalar node of
+    /// scalars is computed on its inputs' numbers; every other node by its op's tensor rule.
     mutating func compute(in graph: Graph, shouldStop: () -> Bool,
                           ids: some Sequence<NodeID>) throws(EvaluationError) {
+        // The buffers are moved out for the pass (no copy) and back after it, even when it
+        // stops early, so the values computed so far are kept.
+        var slots: [Slot] = [], scalars: [Double] = [], tensors: [Tensor?] = []
+        swap(&slots, &self.slots)
+        swap(&scalars, &self.scalars)
+        swap(&tensors, &self.tensors)
+        defer {
+            swap(&slots, &self.slots)
+            swap(&scalars, &self.scalars)
+            swap(&tensors, &self.tensors)
+        }
         var arguments: [Tensor] = []
         try withoutActuallyEscaping(shouldStop) { (shouldStop) throws(EvaluationError) in
             var poll = StopPoll(shouldStop)
             try graph.nodes.withUnsafeBufferPointer { (nodes) throws(EvaluationError) in
-                for id in ids where values[id] == nil {
-                    try poll.account(StopPoll.units(of: id, in: nodes))
-                    if let leaf = nodes[id].value {
-                        values[id] = leaf
-                        continue
+                try slots.withUnsafeMutableBufferPointer { (slots) throws(EvaluationError) in
+                    try scalars.withUnsafeMutableBufferPointer { (scalars) throws(EvaluationError) in
+                        for id in ids where slots[id] == .empty {
+                            let node = nodes.baseAddress.unsafelyUnwrapped + id
+                            // A scalar of scalars (never a leaf, a product or an einsum): one unit of work.
+                            if node.pointee.shape.isEmpty, case .none = node.pointee.value,
+                               let value = Evaluation.scalarForward(node.pointee.op, node.pointee.inputs,
+                                                                    slots, scalars) {
+                                try poll.account(1)
+                                slots[id] = .scalar
+                                scalars[id] = value
+                                continue
+                            }
+                            try poll.account(StopPoll.units(of: id, in: nodes))
+                            let value = try Evaluation.tensorValue(of: node, slots, scalars, tensors,
+                                                                   arguments: &arguments, shouldStop: shouldStop)
+                            if value.isScalar {
+                                slots[id] = .scalar
+                                scalars[id] = value.scalars[0]
+                            } else {
+                                slots[id] = .tensor
+                                tensors[id] = value
+                            }
+                        }
                     }
-                    arguments.removeAll(keepingCapacity: true)
-                    for input in nodes[id].inputs {
-                        guard let value = values[input] else { preconditionFailure("input evaluated before its consumer") }
-                        arguments.append(value)
-                    }
-                    // Matrix products also ask `shouldStop` between blocks of rows.
-                    let value: Tensor?
-                    do throws(ShapeMessage) {
-                        value = try nodes[id].op.forward(arguments, shouldStop: shouldStop)
-                    } catch {
-                        throw .failed(Diagnostic(error.text, at: nodes[id].origin))
-                    }
-                    guard let value else { throw .interrupted }
-                    values[id] = value
                 }
             }
         }
+    }
+
+    /// A leaf's stored value, or the node's op applied by its tensor rule to its inputs'
+    /// values (scalars made into tensors). `arguments` is scratch space reused between calls.
+    private static func tensorValue(of node: UnsafePointer<Node>, _ slots: UnsafeMutableBufferPointer<Slot>,
+                                    _ scalars: UnsafeMutableBufferPointer<Double>, _ tensors: [Tensor?],
+                                    arguments: inout [Tensor],
+                                    shouldStop: () -> Bool) throws(EvaluationError) -> Tensor {
+        if let leaf = node.pointee.value { return leaf }
+        arguments.removeAll(keepingCapacity: true)
+        for input in node.pointee.inputs {
+            switch slots[input] {
+            case .empty: preconditionFailure("input evaluated before its consumer")
+            case .scalar: arguments.append(Tensor(scalars[input]))
+            case .tensor: arguments.append(tensors[input] ?? Tensor(0))
+            }
+        }
+        // Matrix products also ask `shouldStop` between blocks of rows.
+        let result: Tensor?
+        do throws(ShapeMessage) {
+            result = try node.pointee.op.forward(arguments, shouldStop: shouldStop)
+        } catch {
+            throw .failed(Diagnostic(error.text, at: node.pointee.origin))
+        }
+        guard let result else { throw .interrupted }
+        return result
+    }
+
+    /// `op` on the numbers of `inputs` when there are at most three, every one is a scalar
+    /// and the op has a scalar rule (see ``Op/scalarForward(_:_:_:)``), else nil.
+    @inline(__always)
+    private static func scalarForward(_ op: Op, _ inputs: [NodeID], _ slots: UnsafeMutableBufferPointer<Slot>,
+                                      _ scalars: UnsafeMutableBufferPointer<Double>) -> Double? {
+        var x = (0.0, 0.0, 0.0)
+        switch inputs.count {
+        case 3:
+            guard slots[inputs[2]] == .scalar else { return nil }
+            x.2 = scalars[inputs[2]]
+            fallthrough
+        case 2:
+            guard slots[inputs[1]] == .scalar else { return nil }
+            x.1 = scalars[inputs[1]]
+            fallthrough
+        case 1:
+            guard slots[inputs[0]] == .scalar else { return nil }
+            x.0 = scalars[inputs[0]]
+        default:
+            return nil
+        }
+        return op.scalarForward(x.0, x.1, x.2)
     }
 }
 

@@ -1,0 +1,26 @@
+extension Op {
+    /// The forward rule of a node whose output and inputs are all rank 0, on the numbers
+    /// themselves: no tensor is made. `x0`, `x1` and `x2` are the first three inputs' values
+    /// (an op with fewer inputs ignores the rest).
+    ///
+    /// The formulas are those of ``forward(_:)``, so the result is the same bit for bit:
+    /// `sum` of one element is `0 + x` (turning −0 into +0, as the tensor's reduction does),
+    /// `mean` is that over 1, `select(x0, x1, x2)` takes `x2` only where the mask `x0` is
+    /// exactly 0 (a NaN mask takes `x1`). Nil for ops that never have rank-0 inputs and
+    /// output, and for those that can fail (losses, class indices): the evaluator takes the
+    /// tensor path for them.
+    @inline(__always)
+    func scalarForward(_ x0: Double, _ x1: Double, _ x2: Double) -> Double? {
+        switch self {
+        case .identity, .transpose, .transposeLastTwo, .reshape, .sumTo, .broadcastTo, .max: x0
+        case .binary(let op): op.value(x0, x1)
+        case .pointwise(let p): p.value(x0)
+        case .compare(let comparison): comparison.value(x0, x1)
+        case .select: x0 == 0 ? x2 : x1
+        case .sum(nil): 0 + x0
+        case .mean(nil): (0 + x0) / 1
+        case .argmaxMask: 1
+        default: nil
+        }
+    }
+}
