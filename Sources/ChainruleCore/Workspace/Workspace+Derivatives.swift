@@ -37,7 +37,7 @@ extension Workspace {
         let values = try reverse.evaluate(forward: evaluation,
                                           seed: seeded ? seed ?? Tensor(repeating: 1, shape: y.shape) : nil,
                                           shouldStop: shouldStop)
-        return reverse.gradients(values)
+        return reverse.gradients(values, contributions: recordContributions)
     }
 
     /// The tangent graph from `input` to `output`, evaluated along `direction`.

@@ -15,10 +15,13 @@ extension Workspace {
     /// Returns the loss before the step.
     public mutating func descend(_ loss: NodeID, params: [String], learningRate rate: Double) throws(EvaluationError) -> Double {
         let ids = Set(params.compactMap { graph.node(named: $0) })
-        let result = try gradients(of: loss, wrt: ids)
-        let before = evaluation[loss]?.scalars[0] ?? .nan
+        let before = try value(of: loss).scalars[0]
+        // Read the params' gradients straight from the reverse graph's values: no other gradient is made.
+        let reverse = try reverseGraph(of: loss, seeded: false, wrt: ids)
+        let values = try reverse.evaluate(forward: evaluation, shouldStop: shouldStop)
         for name in params {
-            guard let id = graph.node(named: name), let g = result[id], var w = entries[name]?.value else { continue }
+            guard let id = graph.node(named: name), var w = entries[name]?.value,
+                  let g = reverse.gradient[id].flatMap({ values[$0] }) else { continue }
             for i in w.scalars.indices { w.scalars[i] -= rate * g.scalars[i] }
             setValue(w, of: name)
         }
