@@ -20,17 +20,19 @@ struct Emitter {
     private var shared: [Key: NodeID] = [:]
     private var scalars: [UInt64: NodeID] = [:]
 
-    init(graph: Graph) {
+    /// `expected`: about how many nodes will be emitted, to size the store and the table once.
+    init(graph: Graph, expected: Int = 0) {
         self.graph = graph
+        self.graph.reserve(expected)
+        shared.reserveCapacity(expected)
     }
 
     func shape(_ id: NodeID) -> [Int] { graph[id].shape }
 
     /// The value of a node known without evaluating anything: a literal or a folded constant.
     func constantValue(_ id: NodeID) -> Tensor? {
-        let node = graph[id]
-        guard node.op == .constant, node.name == nil, node.role != .seed else { return nil }
-        return node.value
+        guard graph[id].op == .constant, graph[id].name == nil, graph[id].role != .seed else { return nil }
+        return graph[id].value
     }
 
     func isConstant(_ id: NodeID, equalTo value: Double) -> Bool {

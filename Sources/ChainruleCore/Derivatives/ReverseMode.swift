@@ -57,7 +57,7 @@ public enum ReverseMode {
     public static func build(_ graph: Graph, output: NodeID, wrt: Set<NodeID>? = nil, seeded: Bool = false,
                              remat: Set<NodeID> = [],
                              shouldStop: () -> Bool = { false }) throws(EvaluationError) -> ReverseGraph {
-        var emitter = Emitter(graph: graph)
+        var emitter = Emitter(graph: graph, expected: 2 * (output + 1))
         emitter.remat = remat
         emitter.role = .seed
         let seed: NodeID
@@ -76,8 +76,7 @@ public enum ReverseMode {
     /// Appends the reverse graph of `output`, seeded by node `seed`, to the emitter's graph.
     static func emit(into emitter: inout Emitter, base: Int, output: NodeID, seed: NodeID, wrt: Set<NodeID>?,
                      shouldStop: () -> Bool) throws(EvaluationError) -> ReverseGraph {
-        let graph = emitter.graph
-        let live = liveness(graph, output: output, wrt: wrt)
+        let live = liveness(emitter.graph, output: output, wrt: wrt)
         var pending: [NodeID?] = Array(repeating: nil, count: output + 1)
         pending[output] = seed
         var result = ReverseGraph(graph: Graph(), base: base, output: output, seed: seed,
@@ -86,7 +85,7 @@ public enum ReverseMode {
             if id & 255 == 0 && shouldStop() { throw .interrupted }
             guard let g = pending[id] else { continue }
             result.gradient[id] = g
-            let node = graph[id]
+            let node = emitter.graph[id]
             do throws(ShapeMessage) {
                 for (k, input) in node.inputs.enumerated() where live[input] {
                     emitter.role = .gradient(of: id)

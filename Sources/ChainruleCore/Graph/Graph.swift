@@ -52,7 +52,13 @@ public struct Graph: Sendable {
 
     public var count: Int { nodes.count }
 
-    public subscript(id: NodeID) -> Node { nodes[id] }
+    /// A node, lent rather than copied: reading one field costs no reference counting of the others.
+    public subscript(id: NodeID) -> Node {
+        _read { yield nodes[id] }
+    }
+
+    /// Makes room for `count` more nodes, so that appending them never copies the store.
+    mutating func reserve(_ count: Int) { nodes.reserveCapacity(nodes.count + count) }
 
     public func node(named name: String) -> NodeID? { named[name] }
 
