@@ -41,14 +41,8 @@ public enum Matmul {
     /// batch axes summed. Computes only that one product; nil when `shouldStop` stopped it.
     public static func pullback(_ g: Tensor, _ a: Tensor, _ b: Tensor, input k: Int,
                                 shouldStop: () -> Bool = { false }) -> Tensor? {
-        let pa = promotedLeft(a.shape), pb = promotedRight(b.shape)
-        let n = pa[pa.count - 2], inner = pa[pa.count - 1], m = pb[pb.count - 1]
-        let batchA = Array(pa.dropLast(2)), batchB = Array(pb.dropLast(2))
-        let batch = Broadcast.shape(batchA, batchB) ?? []
-        let left = Broadcast.sourceIndices(from: batchA, to: batch)
-        let right = Broadcast.sourceIndices(from: batchB, to: batch)
-        // When b has no batch of its own, a's batch folds into its rows: one product instead of many.
-        let fold = left.count > 1 && batchB.reduce(1, *) == 1 && batchA.reduce(1, *) == left.count
+        let layout = BatchLayout(a.shape, b.shape)
+        let (n, inner, m, left, right, fold) = (layout.n, layout.inner, layout.m, layout.left, layout.right, layout.fold)
         var out = [Double](repeating: 0, count: k == 0 ? a.count : b.count)
         var completed = true
         g.scalars.withUnsafeBufferPointer { pg in
@@ -96,6 +90,25 @@ public enum Matmul {
         return Tensor(shape: k == 0 ? a.shape : b.shape, scalars: out)
     }
 
+    /// How the operands of `a @ b` line up: each promoted to a batch of `(n×inner)` and `(inner×m)`
+    /// matrices, the matrix of each side that every item of the broadcast batch uses, and whether
+    /// a's batch folds into its rows (when b has no batch of its own: one product instead of many).
+    struct BatchLayout {
+        let n: Int, inner: Int, m: Int
+        let left: [Int], right: [Int]
+        let fold: Bool
+
+        init(_ a: [Int], _ b: [Int]) {
+            let pa = Matmul.promotedLeft(a), pb = Matmul.promotedRight(b)
+            (n, inner, m) = (pa[pa.count - 2], pa[pa.count - 1], pb[pb.count - 1])
+            let batchA = Array(pa.dropLast(2)), batchB = Array(pb.dropLast(2))
+            let batch = Broadcast.shape(batchA, batchB) ?? []
+            left = Broadcast.sourceIndices(from: batchA, to: batch)
+            right = Broadcast.sourceIndices(from: batchB, to: batch)
+            fold = left.count > 1 && batchB.reduce(1, *) == 1 && batchA.reduce(1, *) == left.count
+        }
+    }
+
     static func promotedLeft(_ shape: [Int]) -> [Int] { shape.count == 1 ? [1] + shape : shape }
     static func promotedRight(_ shape: [Int]) -> [Int] { shape.count == 1 ? shape + [1] : shape }
 
@@ -133,13 +146,8 @@ public enum Matmul {
         guard case .success(let resultShape) = shape(a.shape, b.shape) else {
             preconditionFailure("matmul of unfit shapes")
         }
-        let pa = promotedLeft(a.shape), pb = promotedRight(b.shape)
-        let n = pa[pa.count - 2], inner = pa[pa.count - 1], m = pb[pb.count - 1]
-        let batchA = Array(pa.dropLast(2)), batchB = Array(pb.dropLast(2))
-        let batch = Broadcast.shape(batchA, batchB) ?? []
-        let left = Broadcast.sourceIndices(from: batchA, to: batch)
-        let right = Broadcast.sourceIndices(from: batchB, to: batch)
-        let fold = left.count > 1 && batchB.reduce(1, *) == 1 && batchA.reduce(1, *) == left.count
+        let layout = BatchLayout(a.shape, b.shape)
+        let (n, inner, m, left, right, fold) = (layout.n, layout.inner, layout.m, layout.left, layout.right, layout.fold)
         var out = [Double](repeating: 0, count: left.count * n * m)
         var completed = true
         a.scalars.withUnsafeBufferPointer { pa in
