@@ -14,7 +14,10 @@ enum Pipeline {
     /// Work one input may do before `shouldStop` ends it, as Ctrl-C would.
     static let budgetSeconds = 0.5
     /// Commands run after the script, whatever it defined.
-    static let tail = [":vars", ":forward", ":graph", ":dot", ":backward", ":step", ":step", ":grad", ":explain"]
+    static let tail = [":vars", ":forward", ":graph", ":dot", ":backward", ":step", ":step", ":grad", ":explain",
+                       ":stats", ":reverse", ":remat all", ":stats", ":reverse", ":remat none"]
+    /// Commands whose cost grows with the number of leaf elements: run only on small graphs.
+    static let smallGraphTail = [":check", ":compare", ":grad method=forward"]
     /// `:check` joins them when the leaves are this small: it runs two forward passes per leaf element.
     static let checkedElements = 64
 
@@ -30,7 +33,7 @@ enum Pipeline {
         script.shouldStop = stop
         script.run(Source(name: "fuzz.graph", text: text))
         let leafElements = script.workspace.entries.values.reduce(0) { $0 + ($1.value?.count ?? 0) }
-        for command in tail + (leafElements <= checkedElements ? [":check"] : []) where !script.quitRequested {
+        for command in tail + (leafElements <= checkedElements ? smallGraphTail : []) where !script.quitRequested {
             script.run(Source(name: "<stdin>", text: command))
         }
         // What :save would write, without writing it (or its refusal, itself a checked error).
