@@ -40,14 +40,14 @@ public enum ForwardMode {
         let needed = graph.ancestors(of: output)
         for id in (input + 1)..<(output + 1) where needed[id] {
             if id & 255 == 0 && shouldStop() { throw .interrupted }
-            let node = graph[id]
+            let node = graph.view(id)
             let inputs = node.inputs.map { tangent[$0] }
             guard inputs.contains(where: { $0 != nil }) else { continue }
             emitter.role = .tangent(of: id)
             do throws(ShapeMessage) {
                 tangent[id] = try emitter.tangent(of: id, inputs: inputs)
             } catch {
-                throw .failed(Diagnostic("cannot differentiate \(node.op.name): \(error.text)", at: node.origin))
+                throw .failed(Diagnostic("cannot differentiate \(node.op.name): \(error.text)", at: emitter.graph[id].origin))
             }
         }
         return TangentGraph(graph: emitter.graph, base: graph.count, input: input, output: output,

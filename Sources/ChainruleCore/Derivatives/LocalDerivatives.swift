@@ -6,7 +6,7 @@ extension Emitter {
     /// Kinks take the derivative of the branch the definition selects, so
     /// `relu′(0) = abs′(0) = 0`; at `b = 0`, `∂(aᵇ)/∂a = 0`; at `a = 0, b ≥ 0`, `∂(aᵇ)/∂b = 0`.
     mutating func partial(of id: NodeID, input k: Int) throws(ShapeMessage) -> NodeID? {
-        let node = graph[id]
+        let node = graph.view(id)
         let x = try primal(node.inputs[0])
         switch node.op {
         case .pointwise(let p):
@@ -65,7 +65,7 @@ extension Emitter {
 
     /// `∂(aᵇ)/∂a = b·a^(b−1)` (0 where `b = 0`) and `∂(aᵇ)/∂b = aᵇ·log a` (0 where `a = 0, b ≥ 0`).
     mutating func powerPartial(_ id: NodeID, input k: Int) throws(ShapeMessage) -> NodeID? {
-        let node = graph[id]
+        let node = graph.view(id)
         let a = try primal(node.inputs[0]), b = try primal(node.inputs[1])
         if k == 0 {
             if isConstant(b, equalTo: 0) { return nil }
@@ -82,7 +82,7 @@ extension Emitter {
 
     /// The gradient of a scalar-valued node with respect to input k, as a tensor of that input's shape.
     mutating func gradientTensor(of id: NodeID, input k: Int) throws(ShapeMessage) -> NodeID? {
-        let node = graph[id]
+        let node = graph.view(id)
         let a = try primal(node.inputs[0])
         let target = shape(node.inputs[k])
         switch node.op {

@@ -85,7 +85,7 @@ public enum ReverseMode {
             if id & 255 == 0 && shouldStop() { throw .interrupted }
             guard let g = pending[id] else { continue }
             result.gradient[id] = g
-            let node = emitter.graph[id]
+            let node = emitter.graph.view(id)
             do throws(ShapeMessage) {
                 for (k, input) in node.inputs.enumerated() where live[input] {
                     emitter.role = .gradient(of: id)
@@ -95,7 +95,7 @@ public enum ReverseMode {
                     pending[input] = try emitter.add(pending[input], c)
                 }
             } catch {
-                throw .failed(Diagnostic("cannot differentiate \(node.op.name): \(error.text)", at: node.origin))
+                throw .failed(Diagnostic("cannot differentiate \(node.op.name): \(error.text)", at: emitter.graph[id].origin))
             }
         }
         result.graph = emitter.graph
@@ -109,7 +109,7 @@ public enum ReverseMode {
         var live = Array(repeating: false, count: output + 1)
         live[output] = true
         for id in stride(from: output, through: 0, by: -1) where live[id] {
-            let node = graph[id]
+            let node = graph.view(id)
             let shapes = node.inputs.map { graph[$0].shape }
             for (k, input) in node.inputs.enumerated() where node.op.differentiates(argument: k, shapes: shapes) {
                 live[input] = true
@@ -117,10 +117,10 @@ public enum ReverseMode {
         }
         // …and reaching a leaf that is differentiated (or one of `wrt`).
         for id in 0...output where live[id] {
-            let node = graph[id]
+            let node = graph.view(id)
             if let wrt, wrt.contains(id) { continue }
             if node.isLeaf {
-                live[id] = wrt == nil && node.isDifferentiableLeaf
+                live[id] = wrt == nil && graph[id].isDifferentiableLeaf
                 continue
             }
             let shapes = node.inputs.map { graph[$0].shape }

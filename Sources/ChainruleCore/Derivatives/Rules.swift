@@ -51,7 +51,7 @@ extension Op {
 extension Emitter {
     /// The tangent of node `id` given its inputs' tangents (nil: zero).
     mutating func tangent(of id: NodeID, inputs dx: [NodeID?]) throws(ShapeMessage) -> NodeID? {
-        let node = graph[id]
+        let node = graph.view(id)
         let shapes = node.inputs.map(shape)
         let dx = dx.enumerated().map { k, t in node.op.differentiates(argument: k, shapes: shapes) ? t : nil }
         guard dx.contains(where: { $0 != nil }) else { return nil }
@@ -90,7 +90,7 @@ extension Emitter {
 
     /// The contribution `ḡ · ∂node/∂input_k` to input k's gradient, where `g` is ∂out/∂node.
     mutating func cotangent(of id: NodeID, input k: Int, gradient g: NodeID) throws(ShapeMessage) -> NodeID? {
-        let node = graph[id]
+        let node = graph.view(id)
         guard node.op.differentiates(argument: k, shapes: node.inputs.map(shape)) else { return nil }
         let target = shape(node.inputs[k])
         switch node.op.derivativeForm {
@@ -109,7 +109,7 @@ extension Emitter {
 
     /// Tangents of linear ops: the op itself on the tangents.
     mutating func linearTangent(of id: NodeID, inputs dx: [NodeID?]) throws(ShapeMessage) -> NodeID? {
-        let node = graph[id]
+        let node = graph.view(id)
         switch node.op {
         case .identity, .pointwise(.linear):
             return dx[0]

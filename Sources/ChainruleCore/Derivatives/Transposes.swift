@@ -3,7 +3,7 @@
 extension Emitter {
     /// `ḡ` carried back through argument `k` of a linear or multilinear node.
     mutating func transpose(of id: NodeID, input k: Int, gradient g: NodeID) throws(ShapeMessage) -> NodeID? {
-        let node = graph[id]
+        let node = graph.view(id)
         let x = node.inputs
         let target = shape(x[k])
         switch node.op {
@@ -72,7 +72,7 @@ extension Emitter {
     /// `A @ B` with NumPy's promotion of vectors and broadcasting of batch axes:
     /// `Ā = sum_to(Ḡ @ Bᵀ)`, `B̄ = sum_to(Aᵀ @ Ḡ)` on the promoted shapes, then reshaped back.
     mutating func matmulTranspose(_ id: NodeID, input k: Int, gradient g: NodeID) throws(ShapeMessage) -> NodeID? {
-        let node = graph[id]
+        let node = graph.view(id)
         let a = try primal(node.inputs[0]), b = try primal(node.inputs[1])
         let pa = Matmul.promotedLeft(shape(a)), pb = Matmul.promotedRight(shape(b))
         guard case .success(let promotedOutput) = Matmul.shape(pa, pb) else {

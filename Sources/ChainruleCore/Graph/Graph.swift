@@ -57,6 +57,19 @@ public struct Graph: Sendable {
         _read { yield nodes[id] }
     }
 
+    /// The parts of a node that derivative rules read, without copying (and reference counting)
+    /// its name, value and origin.
+    struct View {
+        let op: Op
+        let inputs: [NodeID]
+        let shape: [Int]
+        let isLeaf: Bool
+    }
+
+    func view(_ id: NodeID) -> View {
+        View(op: nodes[id].op, inputs: nodes[id].inputs, shape: nodes[id].shape, isLeaf: nodes[id].inputs.isEmpty)
+    }
+
     /// Makes room for `count` more nodes, so that appending them never copies the store.
     mutating func reserve(_ count: Int) { nodes.reserveCapacity(nodes.count + count) }
 
