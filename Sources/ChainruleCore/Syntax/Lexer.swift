@@ -9,6 +9,19 @@
 /// takes the text of a name (``text(_:_:)``) or the value of a number (``number(_:_:)``)
 /// when it builds the node that holds it.
 public struct Lexer {
+    /// A character as a message quotes it: itself in quotes when it prints, else its code point
+    /// (a control character must never reach the terminal raw: ESC would start an escape sequence).
+    static func describe(_ c: Unicode.Scalar) -> String {
+        let invisible = c.properties.generalCategory == .control || c.properties.generalCategory == .format
+            || c.properties.generalCategory == .unassigned || c.properties.generalCategory == .privateUse
+            || c.properties.generalCategory == .surrogate
+        if invisible {
+            let hex = String(c.value, radix: 16, uppercase: true)
+            return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        }
+        return "'\(c)'"
+    }
+
     let source: Source
     var depth = 0
     var tokens: [Token] = []
@@ -121,7 +134,7 @@ public struct Lexer {
         case "×": emit(.star, start, start + 1)
         default:
             if !(c.properties.isWhitespace || c == "\u{FEFF}") {  // no-break spaces and byte-order marks pasted from elsewhere
-                diagnostics.append(Diagnostic("unexpected character '\(c)'", at: SourceSpan(source, SourceRange(start, start + 1))))
+                diagnostics.append(Diagnostic("unexpected character \(Lexer.describe(c))", at: SourceSpan(source, SourceRange(start, start + 1))))
             }
         }
         return start + 1
