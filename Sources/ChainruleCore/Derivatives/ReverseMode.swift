@@ -154,15 +154,8 @@ extension ReverseGraph {
     /// The gradients as tensors, with each edge's contribution.
     /// Each edge's contribution is included only when `contributions` asks for it (`:backward` shows them).
     public func gradients(_ values: Evaluation, contributions: Bool = true) -> Gradients {
-        var result = Gradients(output: output, seed: values[seed] ?? Tensor(1),
-                               gradients: Array(repeating: nil, count: base), contributions: [])
-        for id in 0..<base {
-            if let node = gradient[id] {
-                result.gradients[id] = values[node]
-            } else if id < live.count && live[id] {
-                result.gradients[id] = Tensor.zeros(graph[id].shape)
-            }
-        }
+        var result = Gradients(output: output, seed: values[seed] ?? Tensor(1), gradients: [], contributions: [])
+        result.source = (values, gradient, live, graph)
         guard contributions else { return result }
         result.contributions = edges.compactMap { edge in
             values[edge.node].map { EdgeContribution(consumer: edge.consumer, argument: edge.argument, input: edge.input, value: $0) }

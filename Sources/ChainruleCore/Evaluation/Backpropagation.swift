@@ -19,7 +19,18 @@ public struct Gradients: Sendable {
     /// Every edge's contribution, in the order the reverse pass made them (when recorded).
     public var contributions: [EdgeContribution]
 
-    public subscript(id: NodeID) -> Tensor? { id < gradients.count ? gradients[id] : nil }
+    /// For gradients read from a reverse graph: its values, each node's gradient node, and which
+    /// nodes have a zero gradient. Tensors are made only for the nodes asked about.
+    var source: (values: Evaluation, nodes: [NodeID?], live: [Bool], graph: Graph)?
+
+    public subscript(id: NodeID) -> Tensor? {
+        if let source {
+            guard id < source.nodes.count else { return nil }
+            if let node = source.nodes[id] { return source.values[node] }
+            return id < source.live.count && source.live[id] ? Tensor.zeros(source.graph[id].shape) : nil
+        }
+        return id < gradients.count ? gradients[id] : nil
+    }
 
     /// Runs reverse-mode differentiation from `output`, seeded with `seed` (∂output/∂output,
     /// of the output's shape), over values from a forward pass that computed `output`.
