@@ -146,10 +146,11 @@ extension Session {
             }
             format.precision = n
         case "color", "colour":
-            guard value.text == "on" || value.text == "off" else {
+            let switchText = value.text.lowercased()
+            guard switchText == "on" || switchText == "off" else {
                 throw Diagnostic("color is 'on' or 'off'", at: value.span)
             }
-            colorSetting = value.text == "on"
+            colorSetting = switchText == "on"
             if colorSetting && !colorAllowed.output {
                 print("note: colour stays off: output is not a terminal or NO_COLOR is set")
             }

@@ -46,10 +46,13 @@ extension Session {
     func compare(_ arguments: CommandArguments) throws(Diagnostic) {
         let (target, span) = try scalarTarget(arguments, usage: ":compare [NODE]")
         let ledger = try ledger(of: target, at: span)
-        let needed = workspace.graph.ancestors(of: target)
+        // The leaves a gradient reaches (not class indices or leaves the output ignores).
+        let live: [Bool]
+        do { live = try workspace.reverseGraph(of: target, seeded: false).live } catch { throw evaluationError(error, at: span) }
         let leaves = workspace.order.compactMap { workspace.graph.node(named: $0) }
-            .filter { needed.indices.contains($0) && needed[$0] && workspace.graph[$0].isDifferentiableLeaf }
+            .filter { live.indices.contains($0) && live[$0] && workspace.graph[$0].isLeaf }
         let inputs = leaves.map { workspace.graph[$0].shape.reduce(1, *) }.reduce(0, +)
+        try checkPerElementPasses(inputs, at: span)
         let forwardFlops = ledger.forwardFlops
         func timed<T>(_ body: () throws(Diagnostic) -> T) throws(Diagnostic) -> (T, Double) {
             var start = timespec(), end = timespec()
@@ -102,6 +105,14 @@ extension Session {
         var text = "∂\(label(target))/∂(every leaf): \(leaves.count) lea\(leaves.count == 1 ? "f" : "ves"), \(inputs) input element\(inputs == 1 ? "" : "s")\n" + table(rows)
         text += style.dim("\nreverse mode costs about \(format.format(Double(forwardFlops + ledger.backwardFlops) / Double(max(forwardFlops, 1)))) forward passes whatever the number of inputs; forward mode and finite differences grow with it")
         print(text)
+    }
+
+    /// Forward mode and finite differences take a pass or two per input element: refuse what would take hours.
+    func checkPerElementPasses(_ elements: Int, at span: SourceSpan) throws(Diagnostic) {
+        let limit = Workspace.perElementPassLimit
+        guard elements <= limit else {
+            throw Diagnostic("forward mode and finite differences take one or two passes per input element: \(elements) here, more than \(limit) (reverse mode takes one pass)", at: span)
+        }
     }
 
     static func duration(_ seconds: Double) -> String {

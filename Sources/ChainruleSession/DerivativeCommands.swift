@@ -102,16 +102,22 @@ extension Session {
         var shown = format
         shown.elementLimit = max(format.elementLimit, 400)
         lines.append(style.gradient(shown.block(matrix)))
-        let symmetric = LinearAlgebra.isSymmetric(matrix.scalars, size: n)
-        if symmetric && n <= 10 {
-            let values = LinearAlgebra.symmetricEigenvalues(matrix.scalars, size: n)
-            var verdict = "mixed signs: a saddle"
-            if values.allSatisfy({ $0 > 0 }) { verdict = "all positive: a local minimum (convex here)" }
-            else if values.allSatisfy({ $0 < 0 }) { verdict = "all negative: a local maximum" }
-            else if values.allSatisfy({ $0 >= 0 }) || values.allSatisfy({ $0 <= 0 }) { verdict = "some zero: flat in some direction" }
-            lines.append("eigenvalues " + format.inline(Tensor(values)) + style.dim("  (\(verdict))"))
-        } else if !symmetric {
+        if !matrix.scalars.allSatisfy(\.isFinite) {
+            lines.append(style.dim("some entries are not finite (the function or a derivative is infinite or undefined here)"))
+        } else if !LinearAlgebra.isSymmetric(matrix.scalars, size: n) {
             lines.append(style.dim("not symmetric (the function is not twice continuously differentiable here)"))
+        } else if n <= 10 {
+            let values = LinearAlgebra.symmetricEigenvalues(matrix.scalars, size: n)
+            // Eigenvalues within rounding of zero count as zero.
+            let scale = values.map(abs).max() ?? 0
+            let zero = 1e-10 * max(scale, Double.leastNormalMagnitude)
+            let positive = values.filter { $0 > zero }.count, negative = values.filter { $0 < -zero }.count
+            let verdict: String
+            if positive == n { verdict = "all positive: it curves up in every direction (positive definite)" }
+            else if negative == n { verdict = "all negative: it curves down in every direction (negative definite)" }
+            else if positive > 0 && negative > 0 { verdict = "mixed signs: up in some directions, down in others (a saddle shape)" }
+            else { verdict = "some zero: flat in some direction (semidefinite)" }
+            lines.append("eigenvalues " + format.inline(Tensor(values)) + style.dim("  (\(verdict))"))
         }
         print(lines.joined(separator: "\n"))
     }
@@ -120,6 +126,12 @@ extension Session {
 
     func gradByMethod(_ target: NodeID, ids: [NodeID], method: DerivativeMethod, name: String, at span: SourceSpan) throws(Diagnostic) -> [String] {
         var lines: [String] = []
+        let ids = ids.filter { id in
+            guard let reason = noGradientReason(id, output: target) else { return true }
+            lines.append("∂\(name)/∂\(label(id)): none, " + reason)
+            return false
+        }
+        try checkPerElementPasses(ids.map { workspace.graph[$0].shape.reduce(1, *) }.reduce(0, +), at: span)
         for id in ids {
             let g: Tensor
             do { g = try workspace.gradient(of: target, wrt: id, method: method) } catch { throw evaluationError(error, at: span) }

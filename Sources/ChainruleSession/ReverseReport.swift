@@ -52,7 +52,8 @@ extension Session {
             let op = node.op.name + "(" + node.inputs.map(argument).joined(separator: ", ") + ")"
             rows.append([name(id), op, describe(shape: node.shape), values[id].map(format.inline) ?? "", owner])
         }
-        var lines = ["reverse graph of \(out): \(rows.count - 1) node\(rows.count == 2 ? "" : "s"), run after the \(reverse.base) forward nodes they read"]
+        let read = Set((reverse.base..<graph.count).flatMap { graph[$0].inputs.filter { $0 < reverse.base } }).count
+        var lines = ["reverse graph of \(out): \(rows.count - 1) node\(rows.count == 2 ? "" : "s"), reading \(read) forward node\(read == 1 ? "" : "s")"]
         lines.append(table(rows))
         let residuals = reverse.residuals.filter { !graph[$0].isLeaf }.map(label)
         lines.append("forward values it reads: " + (residuals.isEmpty ? "leaves only" : residuals.joined(separator: ", ")))

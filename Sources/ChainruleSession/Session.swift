@@ -200,7 +200,9 @@ public final class Session {
     /// failure stays where the operation is.
     func located(_ error: EvaluationError, at span: SourceSpan?) -> Diagnostic {
         let found = Workspace.diagnostic(error, at: span)
-        guard let span, let origin = found.span, origin != span else { return found }
+        guard let span else { return found }
+        guard let origin = found.span else { return Diagnostic(found.message, at: span, notes: found.notes) }
+        guard origin != span else { return found }
         return Diagnostic(found.message, at: span, notes: [Diagnostic("the operation that failed", at: origin)] + found.notes)
     }
 

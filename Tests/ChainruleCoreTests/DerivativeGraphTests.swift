@@ -234,4 +234,24 @@ final class DerivativeGraphTests: XCTestCase {
         let before = try reference.value("W")
         assertClose(try script.value("W"), zip(before.scalars, expected.scalars).map { $0 - 0.5 * $1 }, shape: [2, 2])
     }
+
+    /// A branch a selection discards is fed a safe value ("double where"), so that its own
+    /// derivatives (1/p at p = 0, 0^(−1)) leak no NaN into higher derivatives.
+    func testSecondDerivativesAtClampsAndKinksAreFinite() throws {
+        var script = try Script("""
+            p = 0
+            q = 1
+            c = grad(grad(bce(p, 0), p), p)
+            d = grad(grad(bce(q, 1), q), q)
+            pp = [0, 1, 0.5]
+            v = grad(sum(grad(bce(pp, [0, 1, 1]), pp)), pp)
+            a = 0
+            b = 0
+            e = grad(grad(a ^ b, a), a) + grad(grad(a ^ b, b), a)
+            """)
+        assertClose(try script.value("c").scalars[0], 1, .exact, "(1 − t)/(1 − p)² at p = 0")
+        assertClose(try script.value("d").scalars[0], 1, .exact, "t/p² at p = 1")
+        assertClose(try script.value("v"), [1.0 / 3, 1.0 / 3, 4.0 / 3], shape: [3], .exact, "mean over 3")
+        assertClose(try script.value("e").scalars[0], 0, .exact, "a⁰ is flat")
+    }
 }

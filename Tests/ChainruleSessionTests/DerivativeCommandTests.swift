@@ -77,4 +77,33 @@ final class DerivativeCommandTests: XCTestCase {
         XCTAssertEqual(failure(session, output, ":hessian y x"),
                        "<stdin>:1:10: error: y has shape (2); :hessian needs a scalar node\n    :hessian y x\n             ^\n")
     }
+
+    func testFiniteDifferencesRefuseIntermediatesAndSkipClassIndices() {
+        let (session, output) = makeSession()
+        XCTAssertTrue(execute(session, "x = [1, 2]; h = tanh(x); L = sum(h ^ 2)"))
+        XCTAssertEqual(failure(session, output, ":grad L wrt h method=fd"),
+                       "<stdin>:1:7: error: central differences change leaves only; 'h' is computed from other nodes\n    :grad L wrt h method=fd\n          ^\n")
+        XCTAssertTrue(execute(session, "z = [0.5, -1, 2]; t = 2; C = cross_entropy(z, t)"))
+        XCTAssertEqual(printed(session, output, ":grad C wrt t method=fd"),
+                       "∂C/∂t: none, C uses t only as a class index, which is not differentiated\n(fd: central differences, two forward passes per element, h = ∛ε·max(1, |x|))\n")
+        let table = printed(session, output, ":compare C")
+        XCTAssertTrue(table.hasPrefix("∂C/∂(every leaf): 1 leaf, 3 input elements\n"), table)
+    }
+
+    func testPerElementMethodsAreBounded() {
+        let (session, output) = makeSession()
+        XCTAssertTrue(execute(session, "W = randn(120, 100, seed=1); x = randn(100, seed=2); f = sum(tanh(W @ x))"))
+        let limit = "forward mode and finite differences take one or two passes per input element: 12100 here, more than 10000 (reverse mode takes one pass)"
+        XCTAssertTrue(failure(session, output, ":compare f").hasPrefix("<stdin>:1:10: error: " + limit), output.errors)
+        XCTAssertTrue(failure(session, output, ":grad f method=forward").hasPrefix("<stdin>:1:7: error: " + limit), output.errors)
+    }
+
+    func testHessianVerdictsAllowForRoundingAndNonFiniteEntries() {
+        let (session, output) = makeSession()
+        XCTAssertTrue(execute(session, "z = [0.5, -1, 2]; C = cross_entropy(z, 2)"))
+        // Softmax's Hessian is singular (constant along [1, 1, 1]); its zero eigenvalue comes out as ~1e-17.
+        XCTAssertTrue(printed(session, output, ":hessian C z").hasSuffix("(some zero: flat in some direction (semidefinite))\n"))
+        XCTAssertTrue(execute(session, "y = [0, 0]; k = sum(y ^ 0.5)"))
+        XCTAssertTrue(printed(session, output, ":hessian k y").hasSuffix("some entries are not finite (the function or a derivative is infinite or undefined here)\n"))
+    }
 }

@@ -70,14 +70,18 @@ extension Emitter {
         if k == 0 {
             if isConstant(b, equalTo: 0) { return nil }
             let bMinusOne = try subtract(b, scalar(1)) ?? b
-            let power = isConstant(bMinusOne, equalTo: 1) ? a : try emit(.binary(.power), [a, bMinusOne])
-            let slope = try multiply(b, power)
-            if let bValue = constantValue(b), !bValue.scalars.contains(0) { return slope }
-            return try select(try compare(.equal, b, scalar(0)), nil, slope)
+            if let bValue = constantValue(b), !bValue.scalars.contains(0) {
+                let power = isConstant(bMinusOne, equalTo: 1) ? a : try emit(.binary(.power), [a, bMinusOne])
+                return try multiply(b, power)
+            }
+            // Where b = 0 the branch is dead, and a is fed 1 there so that 0^(−1) leaks no NaN.
+            let flat = try compare(.equal, b, scalar(0))
+            let safeA = try select(flat, scalar(1), a) ?? a
+            return try select(flat, nil, try multiply(b, try emit(.binary(.power), [safeA, bMinusOne])))
         }
-        let slope = try multiply(try primal(id), try apply(.log, a))
-        let flat = try multiply(try compare(.equal, a, scalar(0)), try compare(.greaterEqual, b, scalar(0)))
-        return try select(flat ?? a, nil, slope)
+        let flat = try multiply(try compare(.equal, a, scalar(0)), try compare(.greaterEqual, b, scalar(0))) ?? a
+        let slope = try multiply(try primal(id), try apply(.log, try select(flat, scalar(1), a) ?? a))
+        return try select(flat, nil, slope)
     }
 
     /// The gradient of a scalar-valued node with respect to input k, as a tensor of that input's shape.
@@ -117,8 +121,10 @@ extension Emitter {
                 if k == 0 {
                     return try add(try subtract(try apply(.log, a), try apply(.log, b)), scalar(1))
                 }
-                let ratio = try negate(try divide(a, b))
-                return try sumTo(try select(try compare(.equal, a, scalar(0)), nil, ratio), target)
+                // 0 where p = 0, with q fed 1 there so that q = 0 leaks no NaN into higher derivatives.
+                let empty = try compare(.equal, a, scalar(0))
+                let ratio = try negate(try divide(a, try select(empty, scalar(1), b) ?? b))
+                return try sumTo(try select(empty, nil, ratio), target)
             }
         default:
             throw ShapeMessage("\(node.op.name) is not scalar-valued")
@@ -127,17 +133,21 @@ extension Emitter {
 
     /// Binary cross-entropy with each logarithm clamped at −100: a clamped term is flat.
     mutating func bceGradient(p: NodeID, t: NodeID, input k: Int, count n: Double, target: [Int]) throws(ShapeMessage) -> NodeID? {
-        let floor = scalar(-100)
-        let oneMinusP = try subtract(scalar(1), p) ?? p
-        let logP = try apply(.log, p), logQ = try apply(.log, oneMinusP)
-        let liveP = try compare(.greater, logP, floor), liveQ = try compare(.greater, logQ, floor)
+        let floor = scalar(-100), one = scalar(1)
+        let oneMinusP = try subtract(one, p) ?? p
+        let liveP = try compare(.greater, try apply(.log, p), floor)
+        let liveQ = try compare(.greater, try apply(.log, oneMinusP), floor)
+        // Where a logarithm is clamped its branch is dead: it is fed 1 instead, so that neither its
+        // value nor its own derivatives (1/p at p = 0) leak NaN through the selection (a "double where").
+        let safeP = try select(liveP, p, one) ?? p, safeQ = try select(liveQ, oneMinusP, one) ?? oneMinusP
         if k == 1 {
-            let clampedP = try select(liveP, logP, floor), clampedQ = try select(liveQ, logQ, floor)
+            let clampedP = try select(liveP, try apply(.log, safeP), floor)
+            let clampedQ = try select(liveQ, try apply(.log, safeQ), floor)
             return try sumTo(try multiply(try subtract(clampedQ, clampedP), scalar(1 / n)), target)
         }
-        let oneMinusT = try subtract(scalar(1), t) ?? t
-        let towardZero = try select(liveP, try negate(try divide(t, p)), nil)
-        let towardOne = try select(liveQ, try divide(oneMinusT, oneMinusP), nil)
+        let oneMinusT = try subtract(one, t) ?? t
+        let towardZero = try select(liveP, try negate(try divide(t, safeP)), nil)
+        let towardOne = try select(liveQ, try divide(oneMinusT, safeQ), nil)
         return try sumTo(try multiply(try add(towardZero, towardOne), scalar(1 / n)), target)
     }
 

@@ -29,14 +29,18 @@ public struct FiniteDifferences: Sendable {
 }
 
 extension Workspace {
+    /// The most input elements a derivative by forward mode or finite differences may take (one or
+    /// two passes each); reverse mode needs one pass whatever their number.
+    public static let perElementPassLimit = 10_000
+
     /// Central differences of scalar `output` with respect to every element of the leaf `leaf`.
     /// The one finite-difference routine of the program; works on a copy, so nothing changes.
     public func finiteDifferences(of output: NodeID, wrt leaf: NodeID) throws(EvaluationError) -> FiniteDifferences {
         var probe = self
         let centre = try probe.value(of: output).scalars[0]
-        guard let name = graph[leaf].name, let original = entries[name]?.value else {
-            let zero = Tensor.zeros(graph[leaf].shape)
-            return FiniteDifferences(central: zero, forward: zero, backward: zero, steps: zero, up: zero, down: zero, centre: centre)
+        guard graph[leaf].isLeaf, let name = graph[leaf].name, let original = entries[name]?.value else {
+            let what = graph[leaf].name.map { "'\($0)'" } ?? "%\(leaf)"
+            throw .failed(Diagnostic("central differences change leaves only; \(what) is computed from other nodes", at: nil))
         }
         let zero = Tensor.zeros(original.shape)
         var result = FiniteDifferences(central: zero, forward: zero, backward: zero, steps: zero, up: zero, down: zero, centre: centre)
