@@ -68,6 +68,25 @@ final class SemanticsTests: XCTestCase {
         XCTAssertEqual(script.workspace.graph.count, count)
     }
 
+    func testAFormulaRecordsEachNameOnceInOrderOfFirstUse() throws {
+        // Twenty leaves, then a formula naming them out of order and with repeats, through
+        // calls, keywords, lists, negation, powers and indexing.
+        let names = (0..<20).map { "a\($0)" }
+        var script = try Script(names.map { "\($0) = 1" }.joined(separator: "\n") + "\nv = [1, 2, 3]")
+        let terms = names.reversed().map { "\($0) * a0" }.joined(separator: " + ")
+        try script.run("f = \(terms) + leaky_relu(a3, a=a19) + sum([a5, -a7 ^ a2]) + v[1] + v[0:2][0] + pi")
+        XCTAssertEqual(script.workspace.entries["f"]?.dependencies, ["a19", "a0"] + names[1...18].reversed() + ["v"])
+        try script.run("g = sum([a5, v[0]]) + a0 * a5 + leaky_relu(v, a=a1) @ v")
+        XCTAssertEqual(script.workspace.entries["g"]?.dependencies, ["a5", "v", "a0", "a1"])
+        // Twenty products of ones, leaky_relu(1) = 1, sum([1, -1]) = 0, v[1] = 2, v[0:2][0] = 1, and π.
+        let expected: Double = 24 + Double.pi
+        assertClose(try script.value("f"), [expected], shape: [])
+        // The first undefined name in source order is the one reported, wherever it is.
+        expectRefusal("h = v[0:2][0] * a1 + sum([a2, ⏶nope]) + also_not", in: &script, containing: "undefined name 'nope'")
+        expectRefusal("h = leaky_relu(a1, a=⏶nope) + also_not", in: &script, containing: "undefined name 'nope'")
+        XCTAssertNil(script.workspace.entries["h"])
+    }
+
     func testARedefinitionThatBreaksAFormulaIsReportedAndCanBeUndone() throws {
         var script = try Script("x = [1, 2]\nf = x @ [1, 1]\ng = f * 2")
         let change = Source(name: "change.graph", text: "x = [1, 2, 3]")

@@ -77,9 +77,9 @@ public struct Graph: Sendable {
 
     /// Appends a node; its inputs must already be in the graph.
     @discardableResult
-    mutating func append(_ node: Node) -> NodeID {
+    mutating func append(_ node: consuming Node) -> NodeID {
         precondition(node.inputs.allSatisfy { $0 < nodes.count }, "inputs must precede their consumer")
-        nodes.append(node)
+        nodes.append(consume node)
         return nodes.count - 1
     }
 

@@ -41,9 +41,10 @@ struct Lowering {
 
     /// Applies `op` to lowered arguments: folds when all are constants, else appends a node.
     mutating func apply(_ op: Op, _ arguments: [(value: Value, range: SourceRange)], focus: SourceRange) throws(Diagnostic) -> Value {
+        let shapes = arguments.map { shape($0.value) }
         let resultShape: [Int]
         do {
-            resultShape = try op.resultShape(arguments.map { shape($0.value) })
+            resultShape = try op.resultShape(shapes)
         } catch {
             throw self.error(error.text, at: focus)
         }
@@ -53,14 +54,15 @@ struct Lowering {
         guard Limits.product(resultShape, limit: Limits.elements) != nil else {
             throw error("the result would have shape \(describe(shape: resultShape)), more than \(Limits.elements) elements", at: focus)
         }
-        if let work = op.work(arguments.map { shape($0.value) }), work > Limits.work {
+        if let work = op.work(shapes), work > Limits.work {
             throw error("\(op.name) of these shapes needs about \(work) multiply–adds, more than the limit of \(Limits.work)", at: focus)
         }
-        var constants: [Tensor] = []
-        for argument in arguments {
-            if case .constant(let t) = argument.value { constants.append(t) }
-        }
-        if constants.count == arguments.count {
+        let allConstant = arguments.allSatisfy { if case .constant = $0.value { true } else { false } }
+        if allConstant {
+            var constants: [Tensor] = []
+            for argument in arguments {
+                if case .constant(let t) = argument.value { constants.append(t) }
+            }
             do { return .constant(try op.forward(constants)) } catch { throw self.error(error.text, at: focus) }
         }
         let inputs = arguments.map { materialize($0.value, range: $0.range) }

@@ -88,18 +88,31 @@ public struct Workspace: Sendable {
     @discardableResult
     public mutating func define(_ definition: Definition, in source: Source) throws(Diagnostic) -> [Diagnostic] {
         let span = SourceSpan(source, definition.range)
-        let references = Workspace.references(in: definition.value)
-        for (name, range) in references where entries[name] == nil && Builtins.constant(named: name) == nil {
-            throw undefined(name, at: SourceSpan(source, range))
+        // One pass over the names the formula refers to: each is looked up once, and the
+        // defined ones are collected without repeats (a set only for long formulas).
+        var dependencies: [String] = []
+        var seen = Set<String>()
+        for (name, range) in References(definition.value) {
+            guard entries[name] != nil else {
+                if Builtins.constant(named: name) == nil { throw undefined(name, at: SourceSpan(source, range)) }
+                continue
+            }
+            if dependencies.count < 16 {
+                if dependencies.contains(name) { continue }
+            } else {
+                if seen.isEmpty { seen = Set(dependencies) }
+                if !seen.insert(name).inserted { continue }
+            }
+            dependencies.append(name)
         }
-        let dependencies = Workspace.unique(references.map(\.name).filter { entries[$0] != nil })
-        if entries[definition.name] != nil, let cycle = cycle(from: definition.name, through: dependencies) {
+        let old = entries[definition.name]
+        if old != nil, let cycle = cycle(from: definition.name, through: dependencies) {
             throw Diagnostic("definition makes '\(definition.name)' depend on itself: \(cycle.joined(separator: " → "))",
                              at: SourceSpan(source, definition.nameRange))
         }
 
         var kind = definition.kind
-        if kind == .formula, dependencies.isEmpty, let old = entries[definition.name], old.isLeaf {
+        if kind == .formula, dependencies.isEmpty, let old, old.isLeaf {
             // `w = 2` after `param w = -2` gives the leaf a new value; it stays a param.
             // Only `input`/`param`, or a formula, changes what a leaf is.
             kind = old.kind
@@ -113,7 +126,7 @@ public struct Workspace: Sendable {
             entry.dependencies = []
         }
 
-        if let old = entries[definition.name], old.isLeaf, let value = entry.value, old.nodeKind == entry.nodeKind,
+        if let old, old.isLeaf, let value = entry.value, old.nodeKind == entry.nodeKind,
            let id = graph.node(named: definition.name), graph[id].shape == value.shape {
             // A leaf given a new value of its shape (`x = [-1, 2]`): nothing else changes shape,
             // so the graph stays and only values are recomputed.
@@ -122,17 +135,18 @@ public struct Workspace: Sendable {
             evaluation.invalidateAll()
             return []
         }
-        let isNew = entries[definition.name] == nil
-        if isNew {
+        if old == nil {
             let before = graph.count
+            let added: Int
             do {
                 try lower(entry)
-                try checkMemory(storedBytes + Workspace.valueBytes(graph, from: before), for: entry.name, at: span)
+                added = Workspace.valueBytes(graph, from: before)
+                try checkMemory(storedBytes + added, for: entry.name, at: span)
             } catch {
                 graph.truncate(to: before)
                 throw error
             }
-            storedBytes += Workspace.valueBytes(graph, from: before)
+            storedBytes += added
             entries[entry.name] = entry
             order.append(entry.name)
             return []
@@ -172,7 +186,8 @@ public struct Workspace: Sendable {
             return
         }
         guard let formula = entry.formula else { return }
-        for dependency in entry.dependencies where graph.node(named: dependency) == nil {
+        // Every definition not in `broken` has its node, so the check is needed only when some are.
+        for dependency in entry.dependencies where !broken.isEmpty && graph.node(named: dependency) == nil {
             let reason = broken[dependency]?.message ?? "it is not defined"
             throw Diagnostic("'\(entry.name)' depends on '\(dependency)', which cannot be evaluated (\(reason))", at: entry.span)
         }
@@ -269,17 +284,49 @@ public struct Workspace: Sendable {
 
     /// Every name an expression refers to (not function or keyword names), in source order.
     static func references(in expr: Expr) -> [(name: String, range: SourceRange)] {
-        var result: [(String, SourceRange)] = []
-        var stack = [expr]
-        while let e = stack.popLast() {
-            if case .name(let name) = e.kind { result.append((name, e.range)) }
-            stack.append(contentsOf: e.kind.children.reversed())
-        }
-        return result
+        Array(References(expr))
     }
 
-    static func unique(_ names: [String]) -> [String] {
-        var seen = Set<String>()
-        return names.filter { seen.insert($0).inserted }
+    /// The names an expression refers to, in source order, found with one explicit stack
+    /// (no recursion, and no array of children made per subexpression).
+    struct References: Sequence, IteratorProtocol {
+        var stack: [Expr]
+
+        init(_ expr: Expr) { stack = [expr] }
+
+        mutating func next() -> (name: String, range: SourceRange)? {
+            while let e = stack.popLast() {
+                switch e.kind {
+                case .name(let name):
+                    return (name, e.range)
+                case .number, .string:
+                    break
+                case .list(let items):
+                    stack.append(contentsOf: items.reversed())
+                case .negate(let operand), .transpose(let operand):
+                    stack.append(operand)
+                case .binary(_, let a, let b):
+                    stack.append(b)
+                    stack.append(a)
+                case .chain(let first, let links):
+                    for link in links.reversed() { stack.append(link.operand) }
+                    stack.append(first)
+                case .call(_, let arguments, let keywords):
+                    for keyword in keywords.reversed() { stack.append(keyword.value) }
+                    stack.append(contentsOf: arguments.reversed())
+                case .index(let base, let indices):
+                    for index in indices.reversed() {
+                        switch index {
+                        case .at(let e):
+                            stack.append(e)
+                        case .slice(let a, let b, let c):
+                            for bound in [c, b, a] { if let bound { stack.append(bound) } }
+                        }
+                    }
+                    stack.append(base)
+                }
+            }
+            return nil
+        }
     }
 }
