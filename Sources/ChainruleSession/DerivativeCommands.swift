@@ -136,6 +136,10 @@ extension Session {
             let g: Tensor
             do { g = try workspace.gradient(of: target, wrt: id, method: method) } catch { throw evaluationError(error, at: span) }
             let leaf = label(id)
+            if id > target || !workspace.graph.ancestors(of: target)[id] {
+                lines.append("∂\(name)/∂\(leaf) = " + format.inline(g) + style.dim("  (\(name) does not depend on \(leaf))"))
+                continue
+            }
             lines.append("∂\(name)/∂\(leaf) = " + style.gradient(format.block(g, indent: 6 + name.count + leaf.count)))
         }
         let passes: String = switch method {

@@ -93,7 +93,7 @@ public enum Loss: Hashable, Sendable {
         for (row, value) in t.scalars.enumerated() {
             guard let index = classIndex(value, classes: classes) else {
                 guard value == value.rounded() else {
-                    throw ShapeMessage("cross_entropy class index \(Printer.number(value)) is not a whole number")
+                    throw ShapeMessage("cross_entropy class index \(value.isNaN ? "nan" : Printer.number(value)) is not a whole number")
                 }
                 throw ShapeMessage("cross_entropy class index \(Printer.number(value)) is out of range for \(classes) classes (0 to \(classes - 1))")
             }

@@ -117,7 +117,7 @@ enum Plumbing {
             var result = Tensor.zeros(x[0].shape + [classes])
             for (row, value) in x[0].scalars.enumerated() {
                 guard value == value.rounded(), value >= 0, value < Double(classes) else {
-                    throw ShapeMessage("class index \(Printer.number(value)) is not a whole number from 0 to \(classes - 1)")
+                    throw ShapeMessage("class index \(value.isNaN ? "nan" : Printer.number(value)) is not a whole number from 0 to \(classes - 1)")
                 }
                 result.scalars[row * classes + Int(value)] = 1
             }
