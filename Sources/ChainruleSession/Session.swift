@@ -168,6 +168,10 @@ public final class Session {
             }
             return id
         }
+        guard let first = argument.text.unicodeScalars.first, first == "_" || first.properties.isAlphabetic,
+              !argument.text.contains(where: { "()[]{},+-*/@^=:\"".contains($0) }) else {
+            throw Diagnostic("expected the name of a node, got '\(argument.text)' (commands take names, or %ID as listings show them)", at: argument.span)
+        }
         return try workspace.node(named: argument.text, at: argument.span)
     }
 

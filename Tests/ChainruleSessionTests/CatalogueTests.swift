@@ -149,6 +149,8 @@ final class CatalogueTests: XCTestCase {
         ("y2 = 1\n# comment\nz2 = [1, 2\n\n# trailing\n", "<stdin>:3:11: error: expected ',' or ']' to close the '[' at 3:6"),
         ("z2 = f(1, 2", "<stdin>:1:12: error: expected ',' or ')' to close the arguments of 'f' opened at 1:7"),
         ("x[0/0]", "<stdin>:1:3: error: an index must be a whole number, got nan"),
+        (":show 3", "<stdin>:1:7: error: expected the name of a node, got '3' (commands take names, or %ID as listings show them)"),
+        (":jacobian L grad(L, x)", "<stdin>:1:13: error: expected the name of a node, got 'grad(L, x)' (commands take names, or %ID as listings show them)"),
         ("x2 = 1 \u{1B}[31m", "<stdin>:1:8: error: unexpected character U+001B"),
         ("z2 = \u{200B}1", "<stdin>:1:6: error: unexpected character U+200B"),
         ("z2 = \u{7}", "<stdin>:1:6: error: unexpected character U+0007"),
