@@ -160,8 +160,11 @@ extension Session {
             }
             outputLimit = n
         case "memory":
-            guard let bytes = Session.parse(bytes: value.text), bytes >= 1_000_000 else {
-                throw Diagnostic("memory must be a size of at least 1MB, as in 2GB, 500MB or 1000000", at: value.span)
+            guard let bytes = Session.parse(bytes: value.text) else {
+                throw Diagnostic("memory must be a size such as 2GB, 500MB or 1000000 (bytes), in KB, MB or GB, below 10¹⁸ bytes", at: value.span)
+            }
+            guard bytes >= 1_000_000 else {
+                throw Diagnostic("memory must be at least 1MB, got \(bytes) bytes", at: value.span)
             }
             workspace.memoryLimit = bytes
         case "max-file-size":

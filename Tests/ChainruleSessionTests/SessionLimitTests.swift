@@ -153,7 +153,11 @@ final class SessionBudgetTests: XCTestCase {
         XCTAssertFalse(execute(session, "a4 = a3 + 1\na5 = a4 + 1\na6 = a5 + 1"))
         XCTAssert(output.errors.hasSuffix("error: defining 'a6' would bring the graph's values to 3.2 GB, more than the memory limit of 3 GB; remove definitions or raise the limit with ':set memory'\n    a6 = a5 + 1\n    ^\n"), output.errors)
         XCTAssertFalse(execute(session, ":set memory lots"))
-        XCTAssert(output.errors.hasSuffix("<stdin>:1:13: error: memory must be a size of at least 1MB, as in 2GB, 500MB or 1000000\n    :set memory lots\n                ^\n"), output.errors)
+        XCTAssert(output.errors.hasSuffix("<stdin>:1:13: error: memory must be a size such as 2GB, 500MB or 1000000 (bytes), in KB, MB or GB, below 10¹⁸ bytes\n    :set memory lots\n                ^\n"), output.errors)
+        XCTAssertFalse(execute(session, ":set memory 1TB"))
+        XCTAssert(output.errors.contains("error: memory must be a size such as 2GB"), output.errors)
+        XCTAssertFalse(execute(session, ":set memory 999KB"))
+        XCTAssert(output.errors.hasSuffix("error: memory must be at least 1MB, got 999000 bytes\n    :set memory 999KB\n                ^\n"), output.errors)
         // A redefinition that grows a value is checked too, and refused whole.
         XCTAssertTrue(execute(session, ":clear\n:set memory 100MB\nv = ones(1000)\nw = v * 2"), output.errors)
         XCTAssertFalse(execute(session, "v = ones(10000000)"))
