@@ -5,7 +5,14 @@
 ///
 /// The text is normalised as it is read: a byte-order mark at the start is dropped
 /// (it is not a column), and `\r\n` and a lone `\r` (old Mac files) end lines as `\n` does.
-public struct Source: Sendable, Equatable {
+///
+/// A class, so that every node and diagnostic that points into the text holds one reference
+/// rather than a copy of its fields; it never changes after it is made.
+public final class Source: Sendable, Equatable {
+    public static func == (lhs: Source, rhs: Source) -> Bool {
+        lhs === rhs || (lhs.name == rhs.name && lhs.firstLine == rhs.firstLine && lhs.scalars == rhs.scalars)
+    }
+
     public let name: String
     public let scalars: [Unicode.Scalar]
     /// The line number (1-based) of the first line, for text that continues a larger input.
