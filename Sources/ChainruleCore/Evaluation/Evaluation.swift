@@ -44,6 +44,8 @@ public struct Evaluation: Sendable {
 
     /// `slots[id]` says where node `id`'s value is, if it has one.
     private var slots: [Slot] = []
+    /// Scratch marks for ``compute(_:in:shouldStop:)``'s walk; false between calls.
+    private var marks: [Bool] = []
     /// The value of node `id` when `slots[id] == .scalar`.
     private var scalars: [Double] = []
     /// The value of node `id` when `slots[id] == .tensor`; nil otherwise.
@@ -113,13 +115,19 @@ public struct Evaluation: Sendable {
                                  shouldStop: () -> Bool = { false }) throws(EvaluationError) {
         pad(to: graph.count)
         if has(target) { return }
-        var missing: [NodeID] = []
-        var seen: Set<NodeID> = [target]
+        // `marks` is scratch space kept between calls, all false outside this walk.
+        if marks.count < graph.count { marks += repeatElement(false, count: graph.count - marks.count) }
+        var missing: [NodeID] = [target]
+        marks[target] = true
         var stack = [target]
         while let id = stack.popLast() {
-            missing.append(id)
-            for input in graph[id].inputs where !has(input) && seen.insert(input).inserted { stack.append(input) }
+            for input in graph[id].inputs where !has(input) && !marks[input] {
+                marks[input] = true
+                missing.append(input)
+                stack.append(input)
+            }
         }
+        for id in missing { marks[id] = false }
         missing.sort()
         try compute(in: graph, shouldStop: shouldStop, ids: missing)
     }

@@ -82,14 +82,10 @@ extension Workspace {
             _ = try value(of: output)
             let tangent = try ForwardMode.build(graph, input: x, output: output, shouldStop: shouldStop)
             guard let t = tangent.tangent[output] else { return result }
-            var direction = Tensor.zeros(shape)
-            for i in 0..<result.count {
-                if shouldStop() { throw .interrupted }
-                direction.scalars[i] = 1
-                let values = try tangent.evaluate(forward: evaluation, direction: direction, shouldStop: shouldStop)
-                result.scalars[i] = values[t]?.scalars[0] ?? 0
-                direction.scalars[i] = 0
-            }
+            let forward = evaluation
+            try unitPasses(shape) { (direction) throws(EvaluationError) in
+                try tangent.evaluate(forward: forward, direction: direction, shouldStop: shouldStop)[t]
+            } place: { i, value in result.scalars[i] = value.scalars[0] }
             return result
         }
     }
@@ -103,13 +99,10 @@ extension Workspace {
         if output.count <= columns {
             let reverse = try ReverseMode.build(graph, output: y, wrt: [x], seeded: true, shouldStop: shouldStop)
             guard x < reverse.gradient.count, let g = reverse.gradient[x] else { return (matrix, .reverse, output.count) }
-            var seed = Tensor.zeros(output.shape)
-            for r in 0..<output.count {
-                if shouldStop() { throw .interrupted }
-                seed.scalars[r] = 1
-                let values = try reverse.evaluate(forward: evaluation, seed: seed, shouldStop: shouldStop)
-                seed.scalars[r] = 0
-                guard let row = values[g] else { continue }
+            let forward = evaluation
+            try unitPasses(output.shape) { (seed) throws(EvaluationError) in
+                try reverse.evaluate(forward: forward, seed: seed, shouldStop: shouldStop)[g]
+            } place: { r, row in
                 for c in 0..<columns { matrix.scalars[r * columns + c] = row.scalars[c] }
             }
             return (matrix, .reverse, output.count)
@@ -117,13 +110,10 @@ extension Workspace {
         guard x <= y else { return (matrix, .forward, columns) }
         let tangent = try ForwardMode.build(graph, input: x, output: y, shouldStop: shouldStop)
         guard let t = tangent.tangent[y] else { return (matrix, .forward, columns) }
-        var direction = Tensor.zeros(graph[x].shape)
-        for c in 0..<columns {
-            if shouldStop() { throw .interrupted }
-            direction.scalars[c] = 1
-            let values = try tangent.evaluate(forward: evaluation, direction: direction, shouldStop: shouldStop)
-            direction.scalars[c] = 0
-            guard let column = values[t] else { continue }
+        let forward = evaluation
+        try unitPasses(graph[x].shape) { (direction) throws(EvaluationError) in
+            try tangent.evaluate(forward: forward, direction: direction, shouldStop: shouldStop)[t]
+        } place: { c, column in
             for r in 0..<output.count { matrix.scalars[r * columns + c] = column.scalars[r] }
         }
         return (matrix, .forward, columns)
@@ -140,15 +130,26 @@ extension Workspace {
         let forwardValues = try reverse.evaluate(forward: evaluation, shouldStop: shouldStop)
         let tangent = try ForwardMode.build(reverse.graph, input: x, output: g, shouldStop: shouldStop)
         guard let t = tangent.tangent[g] else { return matrix }
-        var direction = Tensor.zeros(graph[x].shape)
-        for j in 0..<n {
-            if shouldStop() { throw .interrupted }
-            direction.scalars[j] = 1
-            let values = try tangent.evaluate(forward: forwardValues, direction: direction, shouldStop: shouldStop)
-            direction.scalars[j] = 0
-            guard let column = values[t] else { continue }
+        try unitPasses(graph[x].shape) { (direction) throws(EvaluationError) in
+            try tangent.evaluate(forward: forwardValues, direction: direction, shouldStop: shouldStop)[t]
+        } place: { j, column in
             for i in 0..<n { matrix.scalars[i * n + j] = column.scalars[i] }
         }
         return matrix
+    }
+
+    /// One pass per unit vector of `shape` (1 at element k, 0 elsewhere), in order, asking
+    /// `shouldStop` between passes (each may be too small to poll on its own); `place` gets
+    /// each pass's result with its k. A pass that yields nothing leaves its place zero.
+    func unitPasses(_ shape: [Int], _ pass: (Tensor) throws(EvaluationError) -> Tensor?,
+                    place: (Int, Tensor) -> Void) throws(EvaluationError) {
+        var unit = Tensor.zeros(shape)
+        for k in 0..<unit.count {
+            if shouldStop() { throw .interrupted }
+            unit.scalars[k] = 1
+            let result = try pass(unit)
+            unit.scalars[k] = 0
+            if let result { place(k, result) }
+        }
     }
 }
