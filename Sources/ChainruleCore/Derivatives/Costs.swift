@@ -1,40 +1,5 @@
-/// What each op costs: floating-point operations counted from shapes, one per
-/// elementwise operation and two per multiply–add, so a matrix product of
-/// (m×k)·(k×n) is `2mkn`. Moving elements (reshape, transpose, index) is free.
-extension Op {
-    public func flops(_ shapes: [[Int]], result: [Int]) -> Int {
-        let n = result.reduce(1, *)
-        let input = shapes.first?.reduce(1, *) ?? 0
-        switch self {
-        case .constant, .identity, .transpose, .transposeLastTwo, .reshape, .broadcastTo, .index, .stack, .scatter:
-            return 0
-        case .pointwise(.linear):
-            return 0
-        case .binary, .pointwise, .select, .compare, .oneHot:
-            return n
-        case .sumTo, .sum, .max, .argmaxMask:
-            return input
-        case .mean:
-            return input + n
-        case .dot:
-            return 2 * input
-        case .matmul, .einsum, .einsumTranspose:
-            return 2 * (work(shapes) ?? 0)
-        case .softmax, .logSoftmax:
-            return 4 * n
-        case .loss(let loss):
-            let count = shapes.map { $0.reduce(1, *) }.max() ?? 0
-            switch loss {
-            case .mse: return 3 * count
-            case .crossEntropy: return 5 * input
-            case .bce: return 7 * count
-            case .bceWithLogits: return 4 * count
-            case .kl: return 4 * count
-            }
-        }
-    }
-}
-
+/// What each op costs is stated by its family (``Op/flops(_:result:)``); here, the
+/// ledger of a reverse graph: per forward node, stored bytes and FLOPs on each side.
 extension Graph {
     /// The op's FLOPs for node `id`.
     public func flops(of id: NodeID) -> Int {

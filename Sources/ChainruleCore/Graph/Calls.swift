@@ -41,8 +41,7 @@ extension Lowering {
             let a = try bind(written, arguments, keywords, parameters: ["y", "t"], required: 2, expr: expr)
             return try apply(.loss(loss), [try operand(a[0]), try operand(a[1])], focus: focus)
         }
-        switch name {
-        case "leaky_relu", "elu":
+        if let activation = Builtins.slopeActivations[name] {
             // The slope is an input like any other (a constant leaf when a number is given),
             // so a `param` slope is learned.
             let a = try bind(written, arguments, keywords, parameters: ["x", "a"], required: 1, expr: expr)
@@ -54,9 +53,11 @@ extension Lowering {
                     throw error("the slope 'a' must be a scalar, got shape \(describe(shape: shape(slope.value)))", at: e.range)
                 }
             } else {
-                slope = (.constant(Tensor(name == "elu" ? 1 : 0.01)), expr.range)
+                slope = (.constant(Tensor(activation.defaultSlope ?? 0)), expr.range)
             }
-            return try apply(.binary(name == "elu" ? .elu : .leakyRelu), [x, slope], focus: focus)
+            return try apply(.binary(activation), [x, slope], focus: focus)
+        }
+        switch name {
         case "sum", "mean":
             let a = try bind(written, arguments, keywords, parameters: ["x", "axis"], required: 1, expr: expr)
             let x = try operand(a[0])

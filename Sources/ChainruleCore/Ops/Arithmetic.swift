@@ -6,7 +6,7 @@ import Glibc
 /// pullback forms the elementwise partial derivative at the broadcast shape, then
 /// sums it back onto the input's own shape (the adjoint of broadcasting), so a
 /// scalar slope receives the sum over every element.
-public enum BinaryArithmetic: Hashable, Sendable {
+public enum BinaryArithmetic: Hashable, Sendable, CaseIterable {
     case add, subtract, multiply, divide, power
     /// `max(a, b)`: `a` if `a ≥ b` (or `a` is NaN) else `b`. The derivative is `1` for the
     /// chosen argument and `0` for the other; at a tie the first argument is chosen, so
@@ -46,6 +46,26 @@ public enum BinaryArithmetic: Hashable, Sendable {
         case .minimum: "min"
         case .leakyRelu: "leaky_relu"
         case .elu: "elu"
+        }
+    }
+
+    /// How the language spells it as a function (the operators `+ - * / ^` are spelled by the parser).
+    public var function: Builtins.Function? {
+        switch self {
+        case .leakyRelu: Builtins.Function(name: "leaky_relu", signature: "leaky_relu(x, a=0.01)", summary: "x if x > 0 else a·x; a is any scalar, learnable")
+        case .elu: Builtins.Function(name: "elu", signature: "elu(x, a=1)", summary: "x if x > 0 else a·(exp(x) − 1); a is any scalar, learnable")
+        case .maximum: Builtins.Function(name: "max", signature: "max(a, b)", summary: "elementwise larger, broadcasting (gradient to a at a tie)")
+        case .minimum: Builtins.Function(name: "min", signature: "min(a, b)", summary: "elementwise smaller, broadcasting (gradient to a at a tie)")
+        case .add, .subtract, .multiply, .divide, .power: nil
+        }
+    }
+
+    /// For an activation with a slope input, `f(x, a=…)`: the slope when none is given.
+    public var defaultSlope: Double? {
+        switch self {
+        case .leakyRelu: 0.01
+        case .elu: 1
+        default: nil
         }
     }
 
@@ -123,5 +143,102 @@ public enum BinaryArithmetic: Hashable, Sendable {
             }
             return result
         }
+    }
+}
+
+extension BinaryArithmetic: OpFamily {
+    func resultShape(_ shapes: [[Int]]) throws(ShapeMessage) -> [Int] {
+        guard let shape = Broadcast.shape(shapes[0], shapes[1]) else {
+            throw ShapeMessage("shapes \(describe(shape: shapes[0])) and \(describe(shape: shapes[1])) do not broadcast for '\(symbol)'")
+        }
+        return shape
+    }
+
+    func forward(_ x: [Tensor]) throws(ShapeMessage) -> Tensor { forward(x[0], x[1]) }
+
+    func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
+        pullback(g, x[0], x[1], output: y, input: k)
+    }
+
+    var derivativeForm: DerivativeForm {
+        switch self {
+        case .add, .subtract: .linear
+        case .multiply: .multilinear
+        default: .elementwise
+        }
+    }
+
+    var saves: Saved {
+        switch self {
+        case .add, .subtract: .nothing
+        case .multiply, .maximum, .minimum, .leakyRelu: .inputs
+        case .divide, .power, .elu: [.inputs, .output]
+        }
+    }
+
+    func flops(_ shapes: [[Int]], result: [Int]) -> Int { result.reduce(1, *) }
+
+    func linearTangent(_ e: inout Emitter, node id: NodeID, inputs dx: [NodeID?]) throws(ShapeMessage) -> NodeID? {
+        let sum = self == .add ? try e.add(dx[0], dx[1]) : try e.subtract(dx[0], dx[1])
+        return try e.broadcastTo(sum, e.graph.view(id).shape)
+    }
+
+    func transpose(_ e: inout Emitter, node id: NodeID, input k: Int, gradient g: NodeID) throws(ShapeMessage) -> NodeID? {
+        let x = e.graph.view(id).inputs
+        let target = e.shape(x[k])
+        switch self {
+        case .add:
+            return try e.sumTo(g, target)
+        case .subtract:
+            let summed = try e.sumTo(g, target)
+            return k == 0 ? summed : try e.negate(summed)
+        default:
+            // Multiplication, linear in each argument: ḡ times the other one.
+            return try e.sumTo(try e.multiply(g, try e.primal(x[1 - k])), target)
+        }
+    }
+
+    /// `∂(a ∘ b)/∂a` (k = 0) or `∂(a ∘ b)/∂b` (k = 1) as nodes, at the broadcast shape.
+    func partial(_ e: inout Emitter, node id: NodeID, input k: Int) throws(ShapeMessage) -> NodeID? {
+        let node = e.graph.view(id)
+        let a = try e.primal(node.inputs[0]), b = try e.primal(node.inputs[1])
+        switch self {
+        case .divide:
+            return k == 0 ? try e.divide(e.scalar(1), b) : try e.negate(try e.divide(try e.primal(id), b))
+        case .power:
+            return try powerPartial(&e, node: id, a: a, b: b, input: k)
+        case .maximum, .minimum:
+            // The chosen argument gets the gradient; at a tie, the first.
+            let first = self == .maximum ? try e.compare(.greaterEqual, a, b) : try e.compare(.greaterEqual, b, a)
+            return k == 0 ? first : try e.subtract(e.scalar(1), first)
+        case .leakyRelu:
+            // ∂/∂x = 1 or a; ∂/∂a = 0 or x, by the sign of x.
+            return k == 0 ? try e.select(try e.positive(a), e.scalar(1), b) : try e.select(try e.positive(a), nil, a)
+        case .elu:
+            // ∂/∂x = 1 or a·eˣ = y + a; ∂/∂a = 0 or eˣ − 1.
+            if k == 0 { return try e.select(try e.positive(a), e.scalar(1), try e.add(try e.primal(id), b)) }
+            return try e.select(try e.positive(a), nil, try e.subtract(try e.apply(.exp, a), e.scalar(1)))
+        case .add, .subtract, .multiply:
+            throw ShapeMessage("\(name) is linear in each argument: it has a transpose, not an elementwise derivative")
+        }
+    }
+
+    /// `∂(aᵇ)/∂a = b·a^(b−1)` (0 where `b = 0`) and `∂(aᵇ)/∂b = aᵇ·log a` (0 where `a = 0, b ≥ 0`).
+    private func powerPartial(_ e: inout Emitter, node id: NodeID, a: NodeID, b: NodeID, input k: Int) throws(ShapeMessage) -> NodeID? {
+        if k == 0 {
+            if e.isConstant(b, equalTo: 0) { return nil }
+            let bMinusOne = try e.subtract(b, e.scalar(1)) ?? b
+            if let bValue = e.constantValue(b), !bValue.scalars.contains(0) {
+                let power = e.isConstant(bMinusOne, equalTo: 1) ? a : try e.emit(.binary(.power), [a, bMinusOne])
+                return try e.multiply(b, power)
+            }
+            // Where b = 0 the branch is dead, and a is fed 1 there so that 0^(−1) leaks no NaN.
+            let flat = try e.compare(.equal, b, e.scalar(0))
+            let safeA = try e.select(flat, e.scalar(1), a) ?? a
+            return try e.select(flat, nil, try e.multiply(b, try e.emit(.binary(.power), [safeA, bMinusOne])))
+        }
+        let flat = try e.multiply(try e.compare(.equal, a, e.scalar(0)), try e.compare(.greaterEqual, b, e.scalar(0))) ?? a
+        let slope = try e.multiply(try e.primal(id), try e.apply(.log, try e.select(flat, e.scalar(1), a) ?? a))
+        return try e.select(flat, nil, slope)
     }
 }

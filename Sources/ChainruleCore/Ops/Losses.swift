@@ -1,7 +1,7 @@
 import Glibc
 
 /// Cost functions: a prediction and a target in, a scalar out.
-public enum Loss: Hashable, Sendable {
+public enum Loss: Hashable, Sendable, CaseIterable {
     /// `mean((y − t)²)` with broadcasting. ∂/∂y = `2(y − t)/n`, ∂/∂t = `−2(y − t)/n`.
     case mse
     /// Softmax cross-entropy of logits `z` (shape `(C)` or `(N, C)`) against class
@@ -30,6 +30,17 @@ public enum Loss: Hashable, Sendable {
         case .bce: "bce"
         case .bceWithLogits: "bce_with_logits"
         case .kl: "kl"
+        }
+    }
+
+    /// How the language spells it, for lowering, completion and `:help functions`.
+    public var function: Builtins.Function {
+        switch self {
+        case .mse: Builtins.Function(name: "mse", signature: "mse(y, t)", summary: "mean((y − t)^2)")
+        case .crossEntropy: Builtins.Function(name: "cross_entropy", signature: "cross_entropy(z, t)", summary: "softmax cross-entropy of logits z against class indices or probabilities t, mean over rows")
+        case .bce: Builtins.Function(name: "bce", signature: "bce(p, t)", summary: "mean(−t·log p − (1−t)·log(1−p)), logs clamped at −100")
+        case .bceWithLogits: Builtins.Function(name: "bce_with_logits", signature: "bce_with_logits(z, t)", summary: "bce(sigmoid(z), t) computed stably from logits (prefer it)")
+        case .kl: Builtins.Function(name: "kl", signature: "kl(p, q)", summary: "sum(p·(log p − log q))")
         }
     }
 
@@ -196,5 +207,97 @@ public enum Loss: Hashable, Sendable {
             }
             return Broadcast.reduce(d, to: k == 0 ? a.shape : b.shape)
         }
+    }
+}
+
+extension Loss: OpFamily {
+    func resultShape(_ shapes: [[Int]]) throws(ShapeMessage) -> [Int] {
+        try check(shapes)
+        return []
+    }
+
+    func forward(_ x: [Tensor]) throws(ShapeMessage) -> Tensor { try forward(x[0], x[1]) }
+
+    func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
+        pullback(g, x[0], x[1], input: k)
+    }
+
+    var derivativeForm: DerivativeForm { .scalar }
+    var saves: Saved { .inputs }
+
+    /// Class indices receive no gradient (null, not zero).
+    func differentiates(argument k: Int, shapes: [[Int]]) -> Bool {
+        self != .crossEntropy || k == 0 || !Loss.targetsAreIndices(shapes[0], shapes[1])
+    }
+
+    func flops(_ shapes: [[Int]], result: [Int]) -> Int {
+        let count = shapes.map { $0.reduce(1, *) }.max() ?? 0
+        switch self {
+        case .mse: return 3 * count
+        case .crossEntropy: return 5 * (shapes.first?.reduce(1, *) ?? 0)
+        case .bce: return 7 * count
+        case .bceWithLogits: return 4 * count
+        case .kl: return 4 * count
+        }
+    }
+
+    /// ∂loss/∂(input k) as nodes, of that input's shape.
+    func gradientTensor(_ e: inout Emitter, node id: NodeID, input k: Int) throws(ShapeMessage) -> NodeID? {
+        let node = e.graph.view(id)
+        let a = try e.primal(node.inputs[0]), b = try e.primal(node.inputs[1])
+        let target = e.shape(node.inputs[k])
+        let n = Double(max((Broadcast.shape(e.shape(a), e.shape(b)) ?? []).reduce(1, *), 1))
+        switch self {
+        case .mse:
+            let d = try e.subtract(a, b)
+            return try e.sumTo(try e.multiply(d, e.scalar(k == 0 ? 2 / n : -2 / n)), target)
+        case .crossEntropy:
+            let z = e.shape(a)
+            let rows = Double(max(z.count == 2 ? z[0] : 1, 1))
+            if k == 1 { return try e.multiply(try e.emit(.logSoftmax, [a]), e.scalar(-1 / rows)) }
+            let softmax = try e.emit(.softmax, [a])
+            let error: NodeID?
+            if Loss.targetsAreIndices(z, e.shape(b)) {
+                error = try e.subtract(softmax, try e.emit(.oneHot(classes: z.last ?? 1), [b]))
+            } else {
+                error = try e.subtract(try e.multiply(softmax, try e.sumLastAxisKeep(b)), b)
+            }
+            return try e.multiply(error, e.scalar(1 / rows))
+        case .bce:
+            return try bceGradient(&e, p: a, t: b, input: k, count: n, target: target)
+        case .bceWithLogits:
+            // mean(softplus(z) − t·z): ∂/∂z = (σ(z) − t)/n, ∂/∂t = −z/n.
+            let d = k == 0 ? try e.subtract(try e.apply(.sigmoid, a), b) : try e.negate(a)
+            return try e.sumTo(try e.multiply(d, e.scalar(1 / n)), target)
+        case .kl:
+            if k == 0 {
+                return try e.add(try e.subtract(try e.apply(.log, a), try e.apply(.log, b)), e.scalar(1))
+            }
+            // 0 where p = 0, with q fed 1 there so that q = 0 leaks no NaN into higher derivatives.
+            let empty = try e.compare(.equal, a, e.scalar(0))
+            let ratio = try e.negate(try e.divide(a, try e.select(empty, e.scalar(1), b) ?? b))
+            return try e.sumTo(try e.select(empty, nil, ratio), target)
+        }
+    }
+
+    /// Binary cross-entropy with each logarithm clamped at −100: a clamped term is flat.
+    private func bceGradient(_ e: inout Emitter, p: NodeID, t: NodeID, input k: Int, count n: Double,
+                             target: [Int]) throws(ShapeMessage) -> NodeID? {
+        let floor = e.scalar(-100), one = e.scalar(1)
+        let oneMinusP = try e.subtract(one, p) ?? p
+        let liveP = try e.compare(.greater, try e.apply(.log, p), floor)
+        let liveQ = try e.compare(.greater, try e.apply(.log, oneMinusP), floor)
+        // Where a logarithm is clamped its branch is dead: it is fed 1 instead, so that neither its
+        // value nor its own derivatives (1/p at p = 0) leak NaN through the selection (a "double where").
+        let safeP = try e.select(liveP, p, one) ?? p, safeQ = try e.select(liveQ, oneMinusP, one) ?? oneMinusP
+        if k == 1 {
+            let clampedP = try e.select(liveP, try e.apply(.log, safeP), floor)
+            let clampedQ = try e.select(liveQ, try e.apply(.log, safeQ), floor)
+            return try e.sumTo(try e.multiply(try e.subtract(clampedQ, clampedP), e.scalar(1 / n)), target)
+        }
+        let oneMinusT = try e.subtract(one, t) ?? t
+        let towardZero = try e.select(liveP, try e.negate(try e.divide(t, safeP)), nil)
+        let towardOne = try e.select(liveQ, try e.divide(oneMinusT, safeQ), nil)
+        return try e.sumTo(try e.multiply(try e.add(towardZero, towardOne), e.scalar(1 / n)), target)
     }
 }

@@ -1,13 +1,10 @@
 /// The closed set of operations a graph node can perform.
 ///
-/// Each case's forward rule and vector–Jacobian product (its derivative, applied
-/// to an upstream gradient) live side by side in the file of its family:
-/// `Pointwise.swift` (elementwise functions), `Arithmetic.swift` (broadcasting
-/// `+ - * / ^`, two-argument `max`/`min`, activations with a slope input),
-/// `Structure.swift` (matmul, transpose, indexing, stacking, reductions, einsum)
-/// and `Losses.swift`. Whatever depends only on shapes is settled when the node is
-/// built and carried in the op, so a pullback has no failure to hide. Backward
-/// never builds a Jacobian to move a gradient; ``LocalJacobian`` builds one only to show it.
+/// Everything about an op lives in the file of its family (``OpFamily``, ``family``):
+/// its spelling, result shape, forward rule, derivative rule, what that rule reads of
+/// the forward pass, and its FLOPs. Whatever depends only on shapes is settled when the
+/// node is built and carried in the op, so no rule has a failure to hide. Backward never
+/// builds a Jacobian to move a gradient; ``LocalJacobian`` builds one only to show it.
 public enum Op: Hashable, Sendable {
     /// A leaf: the node's stored value.
     case constant
@@ -34,7 +31,7 @@ public enum Op: Hashable, Sendable {
     case einsum(EinsumPlan)
     case loss(Loss)
 
-    // The ops derivative rules are written in (`Plumbing.swift`).
+    // Ops that derivative rules are written in (also ordinary ops).
     /// Sums a tensor down to a shape it broadcasts from (the adjoint of broadcasting).
     case sumTo([Int])
     /// Repeats a tensor to a shape it broadcasts to.
@@ -57,167 +54,71 @@ public enum Op: Hashable, Sendable {
     /// then the other operands; the result has operand `operand`'s shape.
     case einsumTranspose(EinsumPlan, operand: Int)
 
-    /// The name used in listings and in JSON's `op` field.
-    public var name: String {
+    /// The family that states this op's rules.
+    var family: any OpFamily {
         switch self {
-        case .constant: "const"
-        case .identity: "identity"
-        case .binary(let b): b.name
-        case .pointwise(let p): p.name
-        case .matmul: "matmul"
-        case .dot: "dot"
-        case .transpose: "transpose"
-        case .index: "index"
-        case .stack: "stack"
-        case .sum: "sum"
-        case .mean: "mean"
-        case .max: "max"
-        case .softmax: "softmax"
-        case .logSoftmax: "log_softmax"
-        case .einsum: "einsum"
-        case .loss(let l): l.name
-        case .sumTo: "sum_to"
-        case .broadcastTo: "broadcast_to"
-        case .reshape: "reshape"
-        case .transposeLastTwo: "transpose_last_two"
-        case .select: "select"
-        case .compare(let c): c.name
-        case .scatter: "scatter"
-        case .argmaxMask: "argmax_mask"
-        case .oneHot: "one_hot"
-        case .einsumTranspose: "einsum_transpose"
+        case .pointwise(let p): p
+        case .binary(let b): b
+        case .loss(let l): l
+        case .matmul, .dot, .einsum, .einsumTranspose: Products(self)
+        case .sum, .mean, .sumTo, .max, .argmaxMask, .softmax, .logSoftmax: Reductions(self)
+        case .constant, .identity, .transpose, .transposeLastTwo, .reshape, .broadcastTo, .index, .scatter, .stack:
+            Movement(self)
+        case .select, .compare, .oneHot: Selection(self)
         }
     }
 
+    /// The name used in listings and in JSON's `op` field.
+    public var name: String { family.name }
+
     /// The shape of the result for inputs of the given shapes, or why they do not fit.
     public func resultShape(_ shapes: [[Int]]) throws(ShapeMessage) -> [Int] {
-        switch self {
-        case .constant:
-            return []
-        case .identity, .pointwise, .softmax, .logSoftmax:
-            return shapes[0]
-        case .binary(let b):
-            guard let shape = Broadcast.shape(shapes[0], shapes[1]) else {
-                throw ShapeMessage("shapes \(describe(shape: shapes[0])) and \(describe(shape: shapes[1])) do not broadcast for '\(b.symbol)'")
-            }
-            return shape
-        case .matmul:
-            return try Matmul.shape(shapes[0], shapes[1]).get()
-        case .dot:
-            guard shapes[0].count == 1, shapes[1].count == 1, shapes[0] == shapes[1] else {
-                throw ShapeMessage("dot needs two vectors of one length, got shapes \(describe(shape: shapes[0])) and \(describe(shape: shapes[1]))")
-            }
-            return []
-        case .transpose:
-            return shapes[0].reversed()
-        case .index(let plan):
-            guard shapes[0] == plan.sourceShape else {
-                throw ShapeMessage("an index planned for shape \(describe(shape: plan.sourceShape)) cannot index shape \(describe(shape: shapes[0]))")
-            }
-            return plan.resultShape
-        case .stack:
-            guard let first = shapes.first else { throw ShapeMessage("an empty list has no shape") }
-            if let other = shapes.first(where: { $0 != first }) {
-                throw ShapeMessage("list elements must have one shape, got \(describe(shape: first)) and \(describe(shape: other))")
-            }
-            return [shapes.count] + first
-        case .sum(let axis), .mean(let axis):
-            guard let axis else { return [] }
-            var shape = shapes[0]
-            guard axis >= 0 && axis < shape.count else {
-                throw ShapeMessage("axis \(axis) is out of range for a tensor of rank \(shape.count)")
-            }
-            shape.remove(at: axis)
-            return shape
-        case .max:
-            guard shapes[0].reduce(1, *) > 0 else { throw ShapeMessage("max of an empty tensor") }
-            return []
-        case .einsum(let plan):
-            guard shapes == plan.shapes else {
-                throw ShapeMessage("an einsum planned for shapes \(plan.shapes.map { describe(shape: $0) }.joined(separator: ", ")) cannot take other shapes")
-            }
-            return plan.outputShape
-        case .loss(let loss):
-            try loss.check(shapes)
-            return []
-        case .sumTo, .broadcastTo, .reshape, .transposeLastTwo, .select, .compare, .scatter, .argmaxMask, .oneHot, .einsumTranspose:
-            return try Plumbing.resultShape(self, shapes)
-        }
+        try family.resultShape(shapes)
     }
 
     /// The forward rule: the node's value from its inputs' values.
     /// Throws only for conditions that depend on values (a class index out of range).
     public func forward(_ x: [Tensor]) throws(ShapeMessage) -> Tensor {
-        switch self {
-        case .constant: preconditionFailure("a constant's value is stored in its node")
-        case .identity: return x[0]
-        case .binary(let b): return b.forward(x[0], x[1])
-        case .pointwise(let p): return x[0].map(p.value)
-        case .loss(let l): return try l.forward(x[0], x[1])
-        case .sumTo, .broadcastTo, .reshape, .transposeLastTwo, .select, .compare, .scatter, .argmaxMask, .oneHot, .einsumTranspose:
-            return try Plumbing.forward(self, x)
-        default: return try Structure.forward(self, x)
-        }
+        try family.forward(x)
     }
 
     /// ``forward(_:)``, or nil when `shouldStop` returned true between two blocks of a matrix product
     /// (matmul, einsum and its transpose); every other op runs to the end.
     public func forward(_ x: [Tensor], shouldStop: () -> Bool) throws(ShapeMessage) -> Tensor? {
-        switch self {
-        case .matmul: return Matmul.apply(x[0], x[1], shouldStop: shouldStop)
-        case .einsum(let plan): return plan.apply(x, shouldStop: shouldStop)
-        case .einsumTranspose(let plan, let k):
-            var operands = Array(x.dropFirst())
-            operands.insert(Tensor.zeros(plan.shapes[k]), at: k)
-            return plan.pullback(x[0], operands, operand: k, shouldStop: shouldStop)
-        default: return try forward(x)
-        }
+        try family.forward(x, shouldStop: shouldStop)
+    }
+
+    /// The vector–Jacobian product for input `k`: given the upstream gradient `g` (∂L/∂output),
+    /// the contribution `g · ∂output/∂input_k` to ∂L/∂input_k, of input `k`'s shape.
+    public func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
+        family.pullback(g, inputs: x, output: y, input: k)
     }
 
     /// ``pullback(_:inputs:output:input:)``, or nil when `shouldStop` returned true between two
     /// blocks of a matrix product (matmul, einsum and its transpose); every other op runs to the end.
     public func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int,
                          shouldStop: () -> Bool) -> Tensor? {
-        switch self {
-        case .matmul: return Matmul.pullback(g, x[0], x[1], input: k, shouldStop: shouldStop)
-        case .einsum(let plan): return plan.pullback(g, x, operand: k, shouldStop: shouldStop)
-        case .einsumTranspose(let plan, let operand):
-            // The cotangent takes operand `operand`'s place among the einsum's operands.
-            var operands = Array(x.dropFirst())
-            operands.insert(g, at: operand)
-            if k == 0 { return plan.apply(operands, shouldStop: shouldStop) }
-            return plan.pullback(x[0], operands, operand: k - 1 < operand ? k - 1 : k, shouldStop: shouldStop)
-        default: return pullback(g, inputs: x, output: y, input: k)
-        }
-    }
-
-    /// The vector–Jacobian product for input `k`: given the upstream gradient `g` (∂L/∂output),
-    /// the contribution `g · ∂output/∂input_k` to ∂L/∂input_k, of input `k`'s shape.
-    public func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
-        switch self {
-        case .constant: preconditionFailure("a constant has no inputs")
-        case .identity: return g
-        case .binary(let b): return b.pullback(g, x[0], x[1], output: y, input: k)
-        case .pointwise(let p): return Pointwise.pullback(p, g, x: x[0], y: y)
-        case .loss(let l): return l.pullback(g, x[0], x[1], input: k)
-        case .sumTo, .broadcastTo, .reshape, .transposeLastTwo, .select, .compare, .scatter, .argmaxMask, .oneHot, .einsumTranspose:
-            return Plumbing.pullback(self, g, inputs: x, output: y, input: k)
-        default: return Structure.pullback(self, g, inputs: x, output: y, input: k)
-        }
+        family.pullback(g, inputs: x, output: y, input: k, shouldStop: shouldStop)
     }
 
     /// Multiply–adds for the products whose cost is not proportional to their result's size
     /// (nil for every other op). Saturates instead of overflowing.
-    public func work(_ shapes: [[Int]]) -> Int? {
-        switch self {
-        case .matmul:
-            guard case .success(let result) = Matmul.shape(shapes[0], shapes[1]) else { return nil }
-            let inner = shapes[0].last ?? 1
-            return Limits.product(result + [inner], limit: Int.max / 2) ?? Int.max
-        case .einsum(let plan), .einsumTranspose(let plan, _):
-            return Limits.product(plan.sizes, limit: Int.max / 2) ?? Int.max
-        default:
-            return nil
-        }
+    public func work(_ shapes: [[Int]]) -> Int? { family.work(shapes) }
+
+    /// Floating-point operations of the forward rule, counted from shapes: one per elementwise
+    /// operation and two per multiply–add, so a matrix product of (m×k)·(k×n) is `2mkn`.
+    /// Moving elements (reshape, transpose, index) is free.
+    public func flops(_ shapes: [[Int]], result: [Int]) -> Int { family.flops(shapes, result: result) }
+
+    /// What the op's backward rule reads of the forward pass.
+    public var saves: Saved { family.saves }
+
+    var derivativeForm: DerivativeForm { family.derivativeForm }
+
+    /// Whether argument `k` is differentiated at all: false for a select's mask and for class
+    /// indices, which receive no gradient (null, not zero). Arguments of ops whose derivative
+    /// is zero (`step`, comparisons) are differentiated, and receive zero.
+    public func differentiates(argument k: Int, shapes: [[Int]]) -> Bool {
+        family.differentiates(argument: k, shapes: shapes)
     }
 }

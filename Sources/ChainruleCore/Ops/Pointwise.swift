@@ -4,7 +4,7 @@ import Glibc
 /// and its derivative together; at a kink the derivative is taken from the
 /// branch the definition's `if` selects, so `relu'(0) = abs'(0) = 0`.
 /// (`leaky_relu` and `elu` take a slope as a second input: see ``BinaryArithmetic``.)
-public enum Pointwise: Hashable, Sendable {
+public enum Pointwise: Hashable, Sendable, CaseIterable {
     /// `−x`.
     case negate
     /// `max(0, x)`; derivative `1` for `x > 0`, else `0`.
@@ -56,6 +56,28 @@ public enum Pointwise: Hashable, Sendable {
         case .step: "step"
         case .sign: "sign"
         case .normalCDF: "normal_cdf"
+        }
+    }
+
+    /// How the language spells it, for lowering, completion and `:help functions`
+    /// (nil for those only derivative rules and operators use).
+    public var function: Builtins.Function? {
+        switch self {
+        case .relu: Builtins.Function(name: "relu", signature: "relu(x)", summary: "max(0, x)")
+        case .gelu: Builtins.Function(name: "gelu", signature: "gelu(x)", summary: "x·Φ(x) = 0.5·x·(1 + erf(x/√2)), exact")
+        case .sigmoid: Builtins.Function(name: "sigmoid", signature: "sigmoid(x)", summary: "1/(1 + exp(−x))")
+        case .tanh: Builtins.Function(name: "tanh", signature: "tanh(x)", summary: "hyperbolic tangent")
+        case .softplus: Builtins.Function(name: "softplus", signature: "softplus(x)", summary: "log(1 + exp(x)), computed stably")
+        case .linear: Builtins.Function(name: "linear", signature: "linear(x)", summary: "the identity activation")
+        case .step: Builtins.Function(name: "step", signature: "step(x)", summary: "Heaviside step: 1 if x > 0 else 0 (derivative 0)")
+        case .sign: Builtins.Function(name: "sign", signature: "sign(x)", summary: "−1, 0 or 1 by the sign of x (derivative 0)")
+        case .exp: Builtins.Function(name: "exp", signature: "exp(x)", summary: "elementwise eˣ")
+        case .log: Builtins.Function(name: "log", signature: "log(x)", summary: "elementwise natural logarithm")
+        case .sqrt: Builtins.Function(name: "sqrt", signature: "sqrt(x)", summary: "elementwise square root")
+        case .abs: Builtins.Function(name: "abs", signature: "abs(x)", summary: "elementwise |x|")
+        case .sin: Builtins.Function(name: "sin", signature: "sin(x)", summary: "elementwise sine")
+        case .cos: Builtins.Function(name: "cos", signature: "cos(x)", summary: "elementwise cosine")
+        case .negate, .normalCDF: nil
         }
     }
 
@@ -119,5 +141,87 @@ public enum Pointwise: Hashable, Sendable {
         var result = g
         for i in result.scalars.indices { result.scalars[i] *= p.derivative(x.scalars[i], y.scalars[i]) }
         return result
+    }
+}
+
+extension Pointwise: OpFamily {
+    func resultShape(_ shapes: [[Int]]) throws(ShapeMessage) -> [Int] { shapes[0] }
+
+    func forward(_ x: [Tensor]) throws(ShapeMessage) -> Tensor { x[0].map(value) }
+
+    func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
+        Pointwise.pullback(self, g, x: x[0], y: y)
+    }
+
+    var derivativeForm: DerivativeForm {
+        switch self {
+        case .negate, .linear: .linear
+        case .step, .sign: .none
+        default: .elementwise
+        }
+    }
+
+    var saves: Saved {
+        switch self {
+        case .sigmoid, .tanh, .exp, .sqrt: .output
+        case .negate, .linear, .step, .sign: .nothing
+        case .relu, .gelu, .softplus, .log, .abs, .sin, .cos, .normalCDF: .inputs
+        }
+    }
+
+    func flops(_ shapes: [[Int]], result: [Int]) -> Int {
+        self == .linear ? 0 : result.reduce(1, *)
+    }
+
+    func linearTangent(_ e: inout Emitter, node id: NodeID, inputs dx: [NodeID?]) throws(ShapeMessage) -> NodeID? {
+        self == .negate ? try e.negate(dx[0]) : dx[0]
+    }
+
+    func transpose(_ e: inout Emitter, node id: NodeID, input k: Int, gradient g: NodeID) throws(ShapeMessage) -> NodeID? {
+        self == .negate ? try e.negate(g) : g
+    }
+
+    /// The local derivative as nodes, from the input `x` or the node's own value `y`. Kinks take
+    /// the derivative of the branch the definition selects, so `relu′(0) = abs′(0) = 0`.
+    func partial(_ e: inout Emitter, node id: NodeID, input k: Int) throws(ShapeMessage) -> NodeID? {
+        let input = e.graph.view(id).inputs[0]
+        switch self {
+        case .relu: return try e.positive(try e.primal(input))
+        case .gelu:
+            let x = try e.primal(input)
+            return try e.add(try e.apply(.normalCDF, x), try e.multiply(x, try e.normalDensity(x)))
+        case .sigmoid:
+            let y = try e.primal(id)
+            return try e.multiply(y, try e.subtract(e.scalar(1), y))
+        case .tanh:
+            let y = try e.primal(id)
+            return try e.subtract(e.scalar(1), try e.multiply(y, y))
+        case .softplus: return try e.apply(.sigmoid, try e.primal(input))
+        case .exp: return try e.primal(id)
+        case .log: return try e.divide(e.scalar(1), try e.primal(input))
+        case .sqrt: return try e.divide(e.scalar(0.5), try e.primal(id))
+        case .abs:
+            let x = try e.primal(input)
+            return try e.subtract(try e.positive(x), try e.compare(.greater, e.scalar(0), x))
+        case .sin: return try e.apply(.cos, try e.primal(input))
+        case .cos: return try e.negate(try e.apply(.sin, try e.primal(input)))
+        case .normalCDF: return try e.normalDensity(try e.primal(input))
+        case .negate: return e.scalar(-1)
+        case .linear: return e.scalar(1)
+        case .step, .sign: return nil
+        }
+    }
+}
+
+extension Emitter {
+    /// The mask `x > 0`.
+    mutating func positive(_ x: NodeID) throws(ShapeMessage) -> NodeID {
+        try compare(.greater, x, scalar(0))
+    }
+
+    /// `φ(x) = e^(−x²/2)/√(2π)`.
+    mutating func normalDensity(_ x: NodeID) throws(ShapeMessage) -> NodeID? {
+        let exponent = try multiply(try multiply(x, x), scalar(-0.5))
+        return try multiply(try apply(.exp, exponent ?? x), scalar(1 / (2 * Double.pi).squareRoot()))
     }
 }

@@ -1,0 +1,120 @@
+/// Ops that move elements without arithmetic: a leaf's stored value, the identity,
+/// transposition (all axes, or the last two), reshaping, broadcasting, indexing and its
+/// adjoint `scatter`, and stacking. All are linear: each one's tangent is itself applied
+/// to the tangents, and its reverse rule is its transpose, another op of this family
+/// (or `sum_to`, the adjoint of broadcasting). Moving costs no FLOPs and saves nothing.
+struct Movement: OpFamily {
+    let op: Op
+    init(_ op: Op) { self.op = op }
+
+    static let functions = [
+        Builtins.Function(name: "transpose", signature: "transpose(a)", summary: "reverse the axes, same as a.T"),
+    ]
+
+    var name: String {
+        switch op {
+        case .constant: "const"
+        case .identity: "identity"
+        case .transpose: "transpose"
+        case .transposeLastTwo: "transpose_last_two"
+        case .reshape: "reshape"
+        case .broadcastTo: "broadcast_to"
+        case .index: "index"
+        case .scatter: "scatter"
+        default: "stack"
+        }
+    }
+
+    func resultShape(_ shapes: [[Int]]) throws(ShapeMessage) -> [Int] {
+        switch op {
+        case .constant:
+            return []
+        case .identity:
+            return shapes[0]
+        case .transpose:
+            return shapes[0].reversed()
+        case .transposeLastTwo:
+            var shape = shapes[0]
+            guard shape.count >= 2 else { return shape }
+            shape.swapAt(shape.count - 1, shape.count - 2)
+            return shape
+        case .reshape(let target):
+            guard target.reduce(1, *) == shapes[0].reduce(1, *) else {
+                throw ShapeMessage("cannot reshape \(describe(shape: shapes[0])) to \(describe(shape: target))")
+            }
+            return target
+        case .broadcastTo(let target):
+            guard Broadcast.shape(shapes[0], target) == target else {
+                throw ShapeMessage("shape \(describe(shape: shapes[0])) does not broadcast to \(describe(shape: target))")
+            }
+            return target
+        case .index(let plan):
+            guard shapes[0] == plan.sourceShape else {
+                throw ShapeMessage("an index planned for shape \(describe(shape: plan.sourceShape)) cannot index shape \(describe(shape: shapes[0]))")
+            }
+            return plan.resultShape
+        case .scatter(let plan):
+            guard plan.resultShape == shapes[0] else {
+                throw ShapeMessage("cannot scatter shape \(describe(shape: shapes[0])) into \(describe(shape: plan.sourceShape))")
+            }
+            return plan.sourceShape
+        default:
+            guard let first = shapes.first else { throw ShapeMessage("an empty list has no shape") }
+            if let other = shapes.first(where: { $0 != first }) {
+                throw ShapeMessage("list elements must have one shape, got \(describe(shape: first)) and \(describe(shape: other))")
+            }
+            return [shapes.count] + first
+        }
+    }
+
+    func forward(_ x: [Tensor]) throws(ShapeMessage) -> Tensor {
+        switch op {
+        case .constant: preconditionFailure("a constant's value is stored in its node")
+        case .identity: return x[0]
+        case .transpose: return x[0].transposed
+        case .transposeLastTwo: return x[0].rank < 2 ? x[0] : Matmul.swapLastTwo(x[0])
+        case .reshape(let target): return x[0].reshaped(target)
+        case .broadcastTo(let target): return Broadcast.expand(x[0], to: target)
+        case .index(let plan): return plan.gather(x[0])
+        case .scatter(let plan): return plan.scatter(x[0])
+        default: return Tensor.stack(x)
+        }
+    }
+
+    func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
+        switch op {
+        case .constant: preconditionFailure("a constant has no inputs")
+        case .identity: return g
+        case .transpose: return g.transposed
+        case .transposeLastTwo: return g.rank < 2 ? g : Matmul.swapLastTwo(g)
+        case .reshape: return g.reshaped(x[0].shape)
+        case .broadcastTo: return Broadcast.reduce(g, to: x[0].shape)
+        case .index(let plan): return plan.scatter(g)
+        case .scatter(let plan): return plan.gather(g)
+        default: return g.unstacked(k)
+        }
+    }
+
+    var derivativeForm: DerivativeForm { op == .constant ? .none : .linear }
+    var saves: Saved { .nothing }
+    func differentiates(argument k: Int, shapes: [[Int]]) -> Bool { op != .constant }
+    func flops(_ shapes: [[Int]], result: [Int]) -> Int { 0 }
+
+    func linearTangent(_ e: inout Emitter, node id: NodeID, inputs dx: [NodeID?]) throws(ShapeMessage) -> NodeID? {
+        op == .identity ? dx[0] : try e.applyToTangents(id, dx)
+    }
+
+    func transpose(_ e: inout Emitter, node id: NodeID, input k: Int, gradient g: NodeID) throws(ShapeMessage) -> NodeID? {
+        let target = e.shape(e.graph.view(id).inputs[k])
+        switch op {
+        case .identity: return g
+        case .transpose, .transposeLastTwo: return try e.emit(op, [g])
+        case .reshape: return try e.reshape(g, target)
+        case .broadcastTo: return try e.sumTo(g, target)
+        case .index(let plan): return try e.emit(.scatter(plan), [g])
+        case .scatter(let plan): return try e.emit(.index(plan), [g])
+        case .stack: return try e.emit(.index(try IndexPlan(components: [.at(k)], shape: e.shape(g))), [g])
+        default: throw ShapeMessage("\(op.name) has no transpose rule")
+        }
+    }
+}

@@ -1,0 +1,112 @@
+/// Everything one family of ops says about itself, in one file per family: how each op
+/// is spelled, its result's shape, its forward rule, its derivative (stated once, in the
+/// op vocabulary, so forward and reverse mode both read it and a derivative is itself a
+/// graph), what its backward rule reads of the forward pass, and what it costs.
+///
+/// The families: ``Pointwise`` (`Pointwise.swift`), ``BinaryArithmetic`` (`Arithmetic.swift`),
+/// ``Loss`` (`Losses.swift`), ``Products`` (matmul, dot, einsum), ``Reductions`` (sum, mean,
+/// max, softmax and their adjoints), ``Movement`` (moving elements: transpose, index, stack,
+/// reshape, broadcasting) and ``Selection`` (select, comparisons, one-hot). Adding an op to
+/// a family is one case in that family's file; the rest of the system (lowering of calls,
+/// `:help functions`, evaluation, both modes of differentiation, the cost ledger, local
+/// Jacobians) reads it from there.
+protocol OpFamily {
+    var name: String { get }
+    /// The shape of the result for inputs of the given shapes, or why they do not fit.
+    func resultShape(_ shapes: [[Int]]) throws(ShapeMessage) -> [Int]
+    /// The forward rule. Throws only for conditions that depend on values (a class index out of range).
+    func forward(_ x: [Tensor]) throws(ShapeMessage) -> Tensor
+    /// ``forward(_:)``, or nil when `shouldStop` returned true between two blocks of work.
+    func forward(_ x: [Tensor], shouldStop: () -> Bool) throws(ShapeMessage) -> Tensor?
+    /// The numeric vector–Jacobian product for input `k` (the eager pass that checks the
+    /// reverse graph, and the local Jacobians shown by `:backward`).
+    func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor
+    /// ``pullback(_:inputs:output:input:)``, or nil when `shouldStop` returned true.
+    func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int, shouldStop: () -> Bool) -> Tensor?
+
+    /// How the derivative is stated; the form says which rule below is read.
+    var derivativeForm: DerivativeForm { get }
+    /// What the backward rule reads of the forward pass (checked against the rules by a test).
+    var saves: Saved { get }
+    /// Whether argument `k` receives a gradient at all (false: null, not zero).
+    func differentiates(argument k: Int, shapes: [[Int]]) -> Bool
+    /// Floating-point operations of the forward rule, from shapes.
+    func flops(_ shapes: [[Int]], result: [Int]) -> Int
+    /// Multiply–adds of products whose cost is not proportional to their result's size.
+    func work(_ shapes: [[Int]]) -> Int?
+
+    /// `.linear`: the tangent from the inputs' tangents (default: the op applied to them, zeros materialised).
+    func linearTangent(_ e: inout Emitter, node id: NodeID, inputs dx: [NodeID?]) throws(ShapeMessage) -> NodeID?
+    /// `.linear`, `.multilinear`: `ḡ` carried back through argument `k` (the transpose in that argument).
+    func transpose(_ e: inout Emitter, node id: NodeID, input k: Int, gradient g: NodeID) throws(ShapeMessage) -> NodeID?
+    /// `.elementwise`: `∂y/∂xₖ` at a shape that broadcasts to the output's (nil: zero).
+    func partial(_ e: inout Emitter, node id: NodeID, input k: Int) throws(ShapeMessage) -> NodeID?
+    /// `.scalar`: the gradient of the scalar output with respect to input `k`, of that input's shape.
+    func gradientTensor(_ e: inout Emitter, node id: NodeID, input k: Int) throws(ShapeMessage) -> NodeID?
+    /// `.rowwise`: the row Jacobian applied to `v`, or its transpose.
+    func rowMap(_ e: inout Emitter, node id: NodeID, _ v: NodeID, transposed: Bool) throws(ShapeMessage) -> NodeID?
+}
+
+/// What an op's backward rule reads of the forward pass: its inputs, its own output, both,
+/// or nothing. `:stats` counts the bytes the reverse graph actually reads.
+public struct Saved: OptionSet, Sendable, Hashable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    public static let inputs = Saved(rawValue: 1)
+    public static let output = Saved(rawValue: 2)
+    public static let nothing: Saved = []
+}
+
+/// How an op's derivative is stated. Forward mode (tangents) and reverse mode
+/// (cotangents) both read this one statement, so every derivative is written once,
+/// in the op vocabulary, and is itself a graph that can be differentiated again.
+enum DerivativeForm {
+    /// The output does not change under small changes of the inputs (constants, masks).
+    case none
+    /// Linear in its differentiable inputs together: the tangent is the op applied to
+    /// the tangents, and the reverse rule is the op's transpose.
+    case linear
+    /// Linear in each input separately (products): the tangent is `Σₖ op(…, ẋₖ, …)`, and
+    /// the reverse rule for input k is the transpose in that input, the others held fixed.
+    case multilinear
+    /// Elementwise and nonlinear: one local derivative `dₖ` per input (``OpFamily/partial(_:node:input:)``);
+    /// tangent `Σₖ ẋₖ ⊙ dₖ`, reverse `sum_to(ḡ ⊙ dₖ)`.
+    case elementwise
+    /// A scalar output (costs, `max`): the output's gradient with respect to each input as
+    /// a tensor `Gₖ` (``OpFamily/gradientTensor(_:node:input:)``); tangent `Σₖ sum(Gₖ ⊙ ẋₖ)`, reverse `ḡ·Gₖ`.
+    case scalar
+    /// `softmax`, `log_softmax`: per row, a linear map (``OpFamily/rowMap(_:node:_:transposed:)``),
+    /// applied to the tangent, or transposed to the gradient.
+    case rowwise
+}
+
+extension OpFamily {
+    func forward(_ x: [Tensor], shouldStop: () -> Bool) throws(ShapeMessage) -> Tensor? { try forward(x) }
+
+    func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int, shouldStop: () -> Bool) -> Tensor? {
+        pullback(g, inputs: x, output: y, input: k)
+    }
+
+    func differentiates(argument k: Int, shapes: [[Int]]) -> Bool { true }
+    func work(_ shapes: [[Int]]) -> Int? { nil }
+
+    func linearTangent(_ e: inout Emitter, node id: NodeID, inputs dx: [NodeID?]) throws(ShapeMessage) -> NodeID? {
+        try e.applyToTangents(id, dx)
+    }
+
+    func transpose(_ e: inout Emitter, node id: NodeID, input k: Int, gradient g: NodeID) throws(ShapeMessage) -> NodeID? {
+        throw ShapeMessage("\(name) has no transpose rule")
+    }
+
+    func partial(_ e: inout Emitter, node id: NodeID, input k: Int) throws(ShapeMessage) -> NodeID? {
+        throw ShapeMessage("\(name) has no elementwise derivative")
+    }
+
+    func gradientTensor(_ e: inout Emitter, node id: NodeID, input k: Int) throws(ShapeMessage) -> NodeID? {
+        throw ShapeMessage("\(name) is not scalar-valued")
+    }
+
+    func rowMap(_ e: inout Emitter, node id: NodeID, _ v: NodeID, transposed: Bool) throws(ShapeMessage) -> NodeID? {
+        throw ShapeMessage("\(name) has no row map")
+    }
+}

@@ -1,0 +1,160 @@
+/// Products: `a @ b` (NumPy's matmul), `dot(a, b)`, einsum, and einsum's adjoint in one
+/// operand (the op their reverse rules emit: einsum is closed under transposition).
+/// Each is linear in every argument separately, so its tangent is the product with one
+/// argument replaced by its tangent, and its reverse rule the transpose in that argument.
+struct Products: OpFamily {
+    let op: Op
+    init(_ op: Op) { self.op = op }
+
+    static let functions = [
+        Builtins.Function(name: "dot", signature: "dot(a, b)", summary: "vector · vector → scalar"),
+        Builtins.Function(name: "einsum", signature: "einsum(\"ij,j->i\", a, b, …)", summary: "NumPy einsum"),
+    ]
+
+    var name: String {
+        switch op {
+        case .matmul: "matmul"
+        case .dot: "dot"
+        case .einsum: "einsum"
+        default: "einsum_transpose"
+        }
+    }
+
+    func resultShape(_ shapes: [[Int]]) throws(ShapeMessage) -> [Int] {
+        switch op {
+        case .matmul:
+            return try Matmul.shape(shapes[0], shapes[1]).get()
+        case .dot:
+            guard shapes[0].count == 1, shapes[1].count == 1, shapes[0] == shapes[1] else {
+                throw ShapeMessage("dot needs two vectors of one length, got shapes \(describe(shape: shapes[0])) and \(describe(shape: shapes[1]))")
+            }
+            return []
+        case .einsum(let plan):
+            guard shapes == plan.shapes else {
+                throw ShapeMessage("an einsum planned for shapes \(plan.shapes.map { describe(shape: $0) }.joined(separator: ", ")) cannot take other shapes")
+            }
+            return plan.outputShape
+        case .einsumTranspose(let plan, let k):
+            var all = shapes
+            all.remove(at: 0)
+            all.insert(plan.shapes[k], at: k)
+            guard all == plan.shapes, shapes[0] == plan.outputShape else {
+                throw ShapeMessage("an einsum adjoint planned for other shapes cannot take \(shapes.map { describe(shape: $0) }.joined(separator: ", "))")
+            }
+            return plan.shapes[k]
+        default:
+            throw ShapeMessage("\(op.name) is not a product")
+        }
+    }
+
+    func forward(_ x: [Tensor]) throws(ShapeMessage) -> Tensor {
+        if case .dot = op {
+            var total = 0.0
+            for i in x[0].scalars.indices { total += x[0].scalars[i] * x[1].scalars[i] }
+            return Tensor(total)
+        }
+        // The blocked products never stop when nothing asks them to.
+        return try forward(x, shouldStop: { false }) ?? Tensor(0)
+    }
+
+    func forward(_ x: [Tensor], shouldStop: () -> Bool) throws(ShapeMessage) -> Tensor? {
+        switch op {
+        case .matmul: return Matmul.apply(x[0], x[1], shouldStop: shouldStop)
+        case .einsum(let plan): return plan.apply(x, shouldStop: shouldStop)
+        case .einsumTranspose(let plan, let k):
+            var operands = Array(x.dropFirst())
+            operands.insert(Tensor.zeros(plan.shapes[k]), at: k)
+            return plan.pullback(x[0], operands, operand: k, shouldStop: shouldStop)
+        default: return try forward(x)
+        }
+    }
+
+    func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
+        pullback(g, inputs: x, output: y, input: k, shouldStop: { false }) ?? Tensor.zeros(x[k].shape)
+    }
+
+    func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int, shouldStop: () -> Bool) -> Tensor? {
+        switch op {
+        case .matmul: return Matmul.pullback(g, x[0], x[1], input: k, shouldStop: shouldStop)
+        case .einsum(let plan): return plan.pullback(g, x, operand: k, shouldStop: shouldStop)
+        case .einsumTranspose(let plan, let operand):
+            // The cotangent takes operand `operand`'s place among the einsum's operands.
+            var operands = Array(x.dropFirst())
+            operands.insert(g, at: operand)
+            if k == 0 { return plan.apply(operands, shouldStop: shouldStop) }
+            return plan.pullback(x[0], operands, operand: k - 1 < operand ? k - 1 : k, shouldStop: shouldStop)
+        default:
+            // ∂(a·b)/∂a = b, ∂(a·b)/∂b = a.
+            let scale = g.scalars[0]
+            return x[1 - k].map { $0 * scale }
+        }
+    }
+
+    var derivativeForm: DerivativeForm { .multilinear }
+    var saves: Saved { .inputs }
+
+    func work(_ shapes: [[Int]]) -> Int? {
+        switch op {
+        case .matmul:
+            guard case .success(let result) = Matmul.shape(shapes[0], shapes[1]) else { return nil }
+            let inner = shapes[0].last ?? 1
+            return Limits.product(result + [inner], limit: Int.max / 2) ?? Int.max
+        case .einsum(let plan), .einsumTranspose(let plan, _):
+            return Limits.product(plan.sizes, limit: Int.max / 2) ?? Int.max
+        default:
+            return nil
+        }
+    }
+
+    func flops(_ shapes: [[Int]], result: [Int]) -> Int {
+        if case .dot = op { return 2 * (shapes.first?.reduce(1, *) ?? 0) }
+        return 2 * (work(shapes) ?? 0)
+    }
+
+    func transpose(_ e: inout Emitter, node id: NodeID, input k: Int, gradient g: NodeID) throws(ShapeMessage) -> NodeID? {
+        let x = e.graph.view(id).inputs
+        switch op {
+        case .dot:
+            return try e.multiply(g, try e.primal(x[1 - k]))
+        case .matmul:
+            return try matmulTranspose(&e, a: x[0], b: x[1], input: k, gradient: g)
+        case .einsum(let plan):
+            var inputs = [g]
+            for (j, operand) in x.enumerated() where j != k { inputs.append(try e.primal(operand)) }
+            return try e.emit(.einsumTranspose(plan, operand: k), inputs)
+        case .einsumTranspose(let plan, let operand):
+            // Operands of the einsum, with the cotangent in the place of operand `operand`.
+            var operands: [NodeID] = []
+            for input in x.dropFirst() { operands.append(try e.primal(input)) }
+            operands.insert(g, at: operand)
+            if k == 0 { return try e.emit(.einsum(plan), operands) }
+            let j = k - 1 < operand ? k - 1 : k
+            operands.remove(at: j)
+            return try e.emit(.einsumTranspose(plan, operand: j), [try e.primal(x[0])] + operands)
+        default:
+            throw ShapeMessage("\(op.name) has no transpose rule")
+        }
+    }
+
+    /// `A @ B` with NumPy's promotion of vectors and broadcasting of batch axes:
+    /// `Ā = sum_to(Ḡ @ Bᵀ)`, `B̄ = sum_to(Aᵀ @ Ḡ)` on the promoted shapes, then reshaped back.
+    private func matmulTranspose(_ e: inout Emitter, a rawA: NodeID, b rawB: NodeID, input k: Int,
+                                 gradient g: NodeID) throws(ShapeMessage) -> NodeID? {
+        let a = try e.primal(rawA), b = try e.primal(rawB)
+        let pa = Matmul.promotedLeft(e.shape(a)), pb = Matmul.promotedRight(e.shape(b))
+        guard case .success(let promotedOutput) = Matmul.shape(pa, pb) else {
+            throw ShapeMessage("matmul transpose: shapes do not fit")
+        }
+        let gp = try e.reshape(g, promotedOutput)
+        if k == 0 {
+            let product = try e.emit(.matmul, [gp ?? g, try swapLastTwo(&e, try e.reshape(b, pb) ?? b)])
+            return try e.reshape(try e.sumTo(product, pa), e.shape(a))
+        }
+        let product = try e.emit(.matmul, [try swapLastTwo(&e, try e.reshape(a, pa) ?? a), gp ?? g])
+        return try e.reshape(try e.sumTo(product, pb), e.shape(b))
+    }
+
+    private func swapLastTwo(_ e: inout Emitter, _ x: NodeID) throws(ShapeMessage) -> NodeID {
+        try e.emit(e.shape(x).count == 2 ? .transpose : .transposeLastTwo, [x])
+    }
+}

@@ -1,0 +1,183 @@
+import Glibc
+
+/// Reductions: `sum` and `mean` (of everything, or along one axis), `sum_to` (summing a
+/// broadcast tensor back to its shape, the adjoint of broadcasting), `max` of all elements
+/// and its derivative's mask, and `softmax`/`log_softmax` along the last axis.
+struct Reductions: OpFamily {
+    let op: Op
+    init(_ op: Op) { self.op = op }
+
+    static let functions = [
+        Builtins.Function(name: "sum", signature: "sum(x[, axis])", summary: "sum of all elements, or along one axis"),
+        Builtins.Function(name: "mean", signature: "mean(x[, axis])", summary: "mean of all elements, or along one axis"),
+        Builtins.Function(name: "max", signature: "max(x)", summary: "largest element (gradient to the first largest)"),
+        Builtins.Function(name: "softmax", signature: "softmax(x)", summary: "softmax over the last axis, computed stably"),
+        Builtins.Function(name: "log_softmax", signature: "log_softmax(x)", summary: "log of softmax over the last axis, computed stably"),
+    ]
+
+    var name: String {
+        switch op {
+        case .sum: "sum"
+        case .mean: "mean"
+        case .sumTo: "sum_to"
+        case .max: "max"
+        case .argmaxMask: "argmax_mask"
+        case .softmax: "softmax"
+        default: "log_softmax"
+        }
+    }
+
+    func resultShape(_ shapes: [[Int]]) throws(ShapeMessage) -> [Int] {
+        switch op {
+        case .sum(let axis), .mean(let axis):
+            guard let axis else { return [] }
+            var shape = shapes[0]
+            guard axis >= 0 && axis < shape.count else {
+                throw ShapeMessage("axis \(axis) is out of range for a tensor of rank \(shape.count)")
+            }
+            shape.remove(at: axis)
+            return shape
+        case .sumTo(let target):
+            guard Broadcast.shape(target, shapes[0]) == shapes[0] else {
+                throw ShapeMessage("cannot sum shape \(describe(shape: shapes[0])) to \(describe(shape: target))")
+            }
+            return target
+        case .max, .argmaxMask:
+            guard shapes[0].reduce(1, *) > 0 else { throw ShapeMessage("max of an empty tensor") }
+            return op == .max ? [] : shapes[0]
+        default:
+            return shapes[0]
+        }
+    }
+
+    func forward(_ x: [Tensor]) throws(ShapeMessage) -> Tensor {
+        switch op {
+        case .sum(nil):
+            return Tensor(x[0].scalars.reduce(0, +))
+        case .sum(let axis?):
+            return Reduction.sum(x[0], axis: axis)
+        case .mean(nil):
+            return Tensor(x[0].scalars.reduce(0, +) / Double(x[0].count))
+        case .mean(let axis?):
+            let n = Double(x[0].shape[axis])
+            return Reduction.sum(x[0], axis: axis).map { $0 / n }
+        case .sumTo(let target):
+            return Broadcast.reduce(x[0], to: target)
+        case .max:
+            return Tensor(x[0].scalars[Reduction.argmax(x[0].scalars)])
+        case .argmaxMask:
+            var mask = Tensor.zeros(x[0].shape)
+            mask.scalars[Reduction.argmax(x[0].scalars)] = 1
+            return mask
+        case .softmax:
+            return Reduction.softmax(x[0])
+        default:
+            return Reduction.logSoftmax(x[0])
+        }
+    }
+
+    func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
+        switch op {
+        case .sum(nil):
+            return Tensor(repeating: g.scalars[0], shape: x[0].shape)
+        case .mean(nil):
+            return Tensor(repeating: g.scalars[0] / Double(x[0].count), shape: x[0].shape)
+        case .sum(let axis?), .mean(let axis?):
+            let spread = Reduction.spread(g, along: axis, to: x[0].shape)
+            if case .mean = op {
+                let n = Double(x[0].shape[axis])
+                return spread.map { $0 / n }
+            }
+            return spread
+        case .sumTo:
+            return Broadcast.expand(g, to: x[0].shape)
+        case .max:
+            // The whole gradient goes to the first largest element.
+            var result = Tensor.zeros(x[0].shape)
+            result.scalars[Reduction.argmax(x[0].scalars)] = g.scalars[0]
+            return result
+        case .argmaxMask:
+            return Tensor.zeros(x[0].shape)
+        case .softmax:
+            // ∂L/∂x = y ⊙ (g − Σ g⊙y), per row of the last axis.
+            var result = g
+            Reduction.forEachRow(of: y) { row in
+                var inner = 0.0
+                for i in row { inner += g.scalars[i] * y.scalars[i] }
+                for i in row { result.scalars[i] = y.scalars[i] * (g.scalars[i] - inner) }
+            }
+            return result
+        default:
+            // ∂L/∂x = g − softmax(x) · Σ g, per row; softmax(x) = exp(y).
+            var result = g
+            Reduction.forEachRow(of: y) { row in
+                var total = 0.0
+                for i in row { total += g.scalars[i] }
+                for i in row { result.scalars[i] = g.scalars[i] - exp(y.scalars[i]) * total }
+            }
+            return result
+        }
+    }
+
+    var derivativeForm: DerivativeForm {
+        switch op {
+        case .sum, .mean, .sumTo: .linear
+        case .max: .scalar
+        case .argmaxMask: .none
+        default: .rowwise
+        }
+    }
+
+    var saves: Saved {
+        switch op {
+        case .max: .inputs
+        case .softmax, .logSoftmax: .output
+        default: .nothing
+        }
+    }
+
+    func flops(_ shapes: [[Int]], result: [Int]) -> Int {
+        let input = shapes.first?.reduce(1, *) ?? 0
+        switch op {
+        case .mean: return input + result.reduce(1, *)
+        case .softmax, .logSoftmax: return 4 * result.reduce(1, *)
+        default: return input
+        }
+    }
+
+    func transpose(_ e: inout Emitter, node id: NodeID, input k: Int, gradient g: NodeID) throws(ShapeMessage) -> NodeID? {
+        let target = e.shape(e.graph.view(id).inputs[k])
+        switch op {
+        case .sum(nil), .sumTo:
+            return try e.broadcastTo(g, target)
+        case .mean(nil):
+            return try e.multiply(try e.broadcastTo(g, target), e.scalar(1 / Double(max(target.reduce(1, *), 1))))
+        case .sum(let a?), .mean(let a?):
+            var kept = target
+            kept[a] = 1
+            let spread = try e.broadcastTo(try e.reshape(g, kept), target)
+            if case .sum = op { return spread }
+            return try e.multiply(spread, e.scalar(1 / Double(max(target[a], 1))))
+        default:
+            throw ShapeMessage("\(op.name) has no transpose rule")
+        }
+    }
+
+    /// `max`: the whole gradient to the first largest element.
+    func gradientTensor(_ e: inout Emitter, node id: NodeID, input k: Int) throws(ShapeMessage) -> NodeID? {
+        try e.emit(.argmaxMask, [try e.primal(e.graph.view(id).inputs[0])])
+    }
+
+    /// The Jacobian of a row function applied to `v`, or its transpose. Softmax: `v ↦ y ⊙ (v − Σ y⊙v)`
+    /// (symmetric); log-softmax: `v ↦ v − Σ eʸ⊙v`, transposed `v ↦ v − eʸ ⊙ Σ v`. Sums run along the last axis.
+    func rowMap(_ e: inout Emitter, node id: NodeID, _ v: NodeID, transposed: Bool) throws(ShapeMessage) -> NodeID? {
+        guard !e.shape(id).isEmpty else { return nil }
+        let y = try e.primal(id)
+        if op == .softmax {
+            return try e.multiply(y, try e.subtract(v, try e.sumLastAxisKeep(try e.multiply(y, v))))
+        }
+        let p = try e.apply(.exp, y)
+        if !transposed { return try e.subtract(v, try e.sumLastAxisKeep(try e.multiply(p, v))) }
+        return try e.subtract(v, try e.multiply(p, try e.sumLastAxisKeep(v)))
+    }
+}

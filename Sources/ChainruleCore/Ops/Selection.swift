@@ -1,0 +1,120 @@
+/// Elementwise comparisons. Their results are masks of 0 and 1: the derivative
+/// is zero everywhere (a step has no slope), so they stop gradients.
+public enum Comparison: Hashable, Sendable {
+    /// `a > b`.
+    case greater
+    /// `a ≥ b`.
+    case greaterEqual
+    /// `a = b`.
+    case equal
+
+    public var name: String {
+        switch self {
+        case .greater: "greater"
+        case .greaterEqual: "greater_equal"
+        case .equal: "equal"
+        }
+    }
+
+    public func value(_ a: Double, _ b: Double) -> Double {
+        switch self {
+        case .greater: a > b ? 1 : 0
+        case .greaterEqual: a >= b ? 1 : 0
+        case .equal: a == b ? 1 : 0
+        }
+    }
+}
+
+/// Choosing elements, the ops derivative rules use for kinks and branches:
+/// `select(mask, a, b)` (`a` where the mask is non-zero, else `b`, broadcasting),
+/// comparisons (0/1 masks) and one-hot rows of class indices. `select` is linear in
+/// its two branches (the mask gets no gradient); masks have derivative zero.
+struct Selection: OpFamily {
+    let op: Op
+    init(_ op: Op) { self.op = op }
+
+    var name: String {
+        switch op {
+        case .select: "select"
+        case .compare(let c): c.name
+        default: "one_hot"
+        }
+    }
+
+    func resultShape(_ shapes: [[Int]]) throws(ShapeMessage) -> [Int] {
+        switch op {
+        case .select:
+            guard let ab = Broadcast.shape(shapes[1], shapes[2]), let all = Broadcast.shape(shapes[0], ab) else {
+                throw ShapeMessage("select of shapes \(shapes.map { describe(shape: $0) }.joined(separator: ", ")) does not broadcast")
+            }
+            return all
+        case .compare(let c):
+            guard let shape = Broadcast.shape(shapes[0], shapes[1]) else {
+                throw ShapeMessage("shapes \(describe(shape: shapes[0])) and \(describe(shape: shapes[1])) do not broadcast for \(c.name)")
+            }
+            return shape
+        case .oneHot(let classes):
+            return shapes[0] + [classes]
+        default:
+            throw ShapeMessage("\(op.name) does not select")
+        }
+    }
+
+    func forward(_ x: [Tensor]) throws(ShapeMessage) -> Tensor {
+        switch op {
+        case .select:
+            let shape = try resultShape(x.map(\.shape))
+            let mask = Broadcast.expand(x[0], to: shape)
+            let a = Broadcast.expand(x[1], to: shape), b = Broadcast.expand(x[2], to: shape)
+            var result = a
+            for i in result.scalars.indices where mask.scalars[i] == 0 { result.scalars[i] = b.scalars[i] }
+            return result
+        case .compare(let c):
+            let shape = try resultShape(x.map(\.shape))
+            return Broadcast.zip(x[0], x[1], to: shape, c.value)
+        case .oneHot(let classes):
+            var result = Tensor.zeros(x[0].shape + [classes])
+            for (row, value) in x[0].scalars.enumerated() {
+                guard value == value.rounded(), value >= 0, value < Double(classes) else {
+                    throw ShapeMessage("class index \(value.isNaN ? "nan" : Printer.number(value)) is not a whole number from 0 to \(classes - 1)")
+                }
+                result.scalars[row * classes + Int(value)] = 1
+            }
+            return result
+        default:
+            throw ShapeMessage("\(op.name) does not select")
+        }
+    }
+
+    func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
+        guard op == .select, k > 0 else { return Tensor.zeros(x[k].shape) }
+        let mask = Broadcast.expand(x[0], to: y.shape)
+        var chosen = g
+        for i in chosen.scalars.indices where (mask.scalars[i] != 0) != (k == 1) { chosen.scalars[i] = 0 }
+        return Broadcast.reduce(chosen, to: x[k].shape)
+    }
+
+    var derivativeForm: DerivativeForm { op == .select ? .linear : .none }
+    /// `select` reads its mask.
+    var saves: Saved { op == .select ? .inputs : .nothing }
+
+    func differentiates(argument k: Int, shapes: [[Int]]) -> Bool {
+        switch op {
+        case .select: k > 0
+        case .oneHot: false
+        default: true
+        }
+    }
+
+    func flops(_ shapes: [[Int]], result: [Int]) -> Int { result.reduce(1, *) }
+
+    func linearTangent(_ e: inout Emitter, node id: NodeID, inputs dx: [NodeID?]) throws(ShapeMessage) -> NodeID? {
+        try e.select(try e.primal(e.graph.view(id).inputs[0]), dx[1], dx[2])
+    }
+
+    func transpose(_ e: inout Emitter, node id: NodeID, input k: Int, gradient g: NodeID) throws(ShapeMessage) -> NodeID? {
+        let x = e.graph.view(id).inputs
+        let mask = try e.primal(x[0])
+        return try e.sumTo(k == 1 ? try e.select(mask, g, nil) : try e.select(mask, nil, g), e.shape(x[k]))
+    }
+}
