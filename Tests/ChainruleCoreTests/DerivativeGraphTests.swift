@@ -38,6 +38,8 @@ final class DerivativeGraphTests: XCTestCase {
             ("tanh(x)", [1 - t * t, -2 * t * (1 - t * t), -2 * (1 - t * t) * (1 - 3 * t * t), 8 * t * (1 - t * t) * (2 - 3 * t * t)]),
             ("sigmoid(x)", sigma),
             ("softplus(x)", [s] + sigma.prefix(3)),
+            // (x·σ)⁽ⁿ⁾ = n·σ⁽ⁿ⁻¹⁾ + x·σ⁽ⁿ⁾.
+            ("silu(x)", [s + x * sigma[0], 2 * sigma[0] + x * sigma[1], 3 * sigma[1] + x * sigma[2], 4 * sigma[2] + x * sigma[3]]),
             ("gelu(x)", [Phi + x * phi, phi * (2 - x * x), phi * (x * x * x - 4 * x), phi * (-pow(x, 4) + 7 * x * x - 4)]),
             ("relu(x)", [1, 0, 0, 0]),
             ("abs(x)", [1, 0, 0, 0]),
@@ -52,6 +54,11 @@ final class DerivativeGraphTests: XCTestCase {
             ("max(x, 0.1)", [1, 0, 0, 0]),
             ("min(x, 0.1)", [0, 0, 0, 0]),
         ]
+        let covered = Set(cases.map { $0.0.prefix { $0 != "(" } })
+        for p in Pointwise.allCases {
+            guard let name = p.function?.name else { continue }
+            XCTAssertTrue(covered.contains(Substring(name)), "\(name) has closed forms here")
+        }
         for (f, expected) in cases {
             let d = try derivatives(f, at: x)
             for (k, (actual, closed)) in zip(d, expected).enumerated() {

@@ -15,6 +15,8 @@ public enum Pointwise: Hashable, Sendable, CaseIterable {
     case sigmoid
     /// Derivative `1 − tanh²x`.
     case tanh
+    /// SiLU (swish) `x·σ(x)`; derivative `σ(x)·(1 + x·(1 − σ(x)))`.
+    case silu
     /// `log(1 + eˣ)` as `max(x, 0) + log1p(e^−|x|)`, exact for large `|x|`; derivative `σ(x)`.
     case softplus
     /// Derivative `eˣ`.
@@ -46,6 +48,7 @@ public enum Pointwise: Hashable, Sendable, CaseIterable {
         case .sigmoid: "sigmoid"
         case .tanh: "tanh"
         case .softplus: "softplus"
+        case .silu: "silu"
         case .exp: "exp"
         case .log: "log"
         case .sqrt: "sqrt"
@@ -68,6 +71,7 @@ public enum Pointwise: Hashable, Sendable, CaseIterable {
         case .sigmoid: Builtins.Function(name: "sigmoid", signature: "sigmoid(x)", summary: "1/(1 + exp(−x))")
         case .tanh: Builtins.Function(name: "tanh", signature: "tanh(x)", summary: "hyperbolic tangent")
         case .softplus: Builtins.Function(name: "softplus", signature: "softplus(x)", summary: "log(1 + exp(x)), computed stably")
+        case .silu: Builtins.Function(name: "silu", signature: "silu(x)", summary: "x·sigmoid(x), also called swish")
         case .linear: Builtins.Function(name: "linear", signature: "linear(x)", summary: "the identity activation")
         case .step: Builtins.Function(name: "step", signature: "step(x)", summary: "Heaviside step: 1 if x > 0 else 0 (derivative 0)")
         case .sign: Builtins.Function(name: "sign", signature: "sign(x)", summary: "−1, 0 or 1 by the sign of x (derivative 0)")
@@ -90,6 +94,7 @@ public enum Pointwise: Hashable, Sendable, CaseIterable {
         case .sigmoid: Pointwise.sigmoid(x)
         case .tanh: Glibc.tanh(x)
         case .softplus: Swift.max(x, 0) + log1p(Glibc.exp(-Swift.abs(x)))
+        case .silu: x * Pointwise.sigmoid(x)
         case .exp: Glibc.exp(x)
         case .log: Glibc.log(x)
         case .sqrt: x.squareRoot()
@@ -113,6 +118,7 @@ public enum Pointwise: Hashable, Sendable, CaseIterable {
         case .sigmoid: y * (1 - y)
         case .tanh: 1 - y * y
         case .softplus: Pointwise.sigmoid(x)
+        case .silu: Pointwise.sigmoid(x) * (1 + x * (1 - Pointwise.sigmoid(x)))
         case .exp: y
         case .log: 1 / x
         case .sqrt: 0.5 / y
@@ -165,7 +171,7 @@ extension Pointwise: OpFamily {
         switch self {
         case .sigmoid, .tanh, .exp, .sqrt: .output
         case .negate, .linear, .step, .sign: .nothing
-        case .relu, .gelu, .softplus, .log, .abs, .sin, .cos, .normalCDF: .inputs
+        case .relu, .gelu, .softplus, .silu, .log, .abs, .sin, .cos, .normalCDF: .inputs
         }
     }
 
@@ -197,6 +203,10 @@ extension Pointwise: OpFamily {
             let y = try e.primal(id)
             return try e.subtract(e.scalar(1), try e.multiply(y, y))
         case .softplus: return try e.apply(.sigmoid, try e.primal(input))
+        case .silu:
+            let x = try e.primal(input)
+            let s = try e.apply(.sigmoid, x)
+            return try e.multiply(s, try e.add(e.scalar(1), try e.multiply(x, try e.subtract(e.scalar(1), s))))
         case .exp: return try e.primal(id)
         case .log: return try e.divide(e.scalar(1), try e.primal(input))
         case .sqrt: return try e.divide(e.scalar(0.5), try e.primal(id))
