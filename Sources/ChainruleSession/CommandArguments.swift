@@ -14,34 +14,38 @@ struct CommandArguments {
     init(_ command: CommandStatement, in source: Source) {
         self.command = command
         self.source = source
-        let scalars = Array(command.arguments.unicodeScalars)
+        // Offsets are UTF-8 byte offsets, as in the source; every delimiter is ASCII.
+        let bytes = Array(command.arguments.utf8)
+        func blank(_ b: UInt8) -> Bool { b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") }
         var i = 0
-        while i < scalars.count {
-            if scalars[i] == " " || scalars[i] == "\t" { i += 1; continue }
+        while i < bytes.count {
+            if blank(bytes[i]) { i += 1; continue }
             let start = i
-            var text = ""
-            if scalars[i] == "\"" {
+            let text: String
+            if bytes[i] == UInt8(ascii: "\"") {
                 i += 1
-                while i < scalars.count && scalars[i] != "\"" { text.unicodeScalars.append(scalars[i]); i += 1 }
+                let contents = i
+                while i < bytes.count && bytes[i] != UInt8(ascii: "\"") { i += 1 }
+                text = String(decoding: bytes[contents..<i], as: UTF8.self)
                 i += 1
             } else {
                 // A word runs to the next blank, but brackets may hold blanks: `seed=[1, 0]`.
                 var depth = 0
-                while i < scalars.count && (depth > 0 || (scalars[i] != " " && scalars[i] != "\t")) {
-                    if scalars[i] == "[" || scalars[i] == "(" { depth += 1 }
-                    if scalars[i] == "]" || scalars[i] == ")" { depth -= 1 }
-                    text.unicodeScalars.append(scalars[i])
+                while i < bytes.count && (depth > 0 || !blank(bytes[i])) {
+                    if bytes[i] == UInt8(ascii: "[") || bytes[i] == UInt8(ascii: "(") { depth += 1 }
+                    if bytes[i] == UInt8(ascii: "]") || bytes[i] == UInt8(ascii: ")") { depth -= 1 }
                     i += 1
                 }
+                text = String(decoding: bytes[start..<i], as: UTF8.self)
             }
             let offset = command.argumentsStart
-            words.append(Word(text: text, span: SourceSpan(source, SourceRange(offset + start, offset + min(i, scalars.count)))))
+            words.append(Word(text: text, span: SourceSpan(source, SourceRange(offset + start, offset + min(i, bytes.count)))))
         }
     }
 
     /// The command's name, for errors about the command as a whole.
     var nameSpan: SourceSpan {
-        SourceSpan(source, SourceRange(command.range.start, command.range.start + 1 + command.name.unicodeScalars.count))
+        SourceSpan(source, SourceRange(command.range.start, command.range.start + 1 + command.name.utf8.count))
     }
 
     /// Where a missing argument would go.
@@ -72,7 +76,7 @@ struct CommandArguments {
                 throw Diagnostic("unknown option '\(key)'; usage: \(usage)", at: word.span)
             }
             let valueText = String(word.text[word.text.index(after: equals)...])
-            let offset = key.unicodeScalars.count + 1
+            let offset = key.utf8.count + 1
             keyed[key] = Word(text: valueText, span: SourceSpan(source, SourceRange(word.span.range.start + offset, word.span.range.end)))
         }
         return (positional, keyed)
@@ -85,8 +89,9 @@ extension Session {
         // Parse the word where it stands (blanks before it), so errors point into the command line.
         let original = word.span.source
         var text = ""
-        for scalar in original.scalars.prefix(word.span.range.start) {
-            text.unicodeScalars.append(scalar == "\n" ? "\n" : " ")
+        // One blank per byte, so that offsets in the new text are offsets in the original.
+        for byte in original.bytes.prefix(word.span.range.start) {
+            text.unicodeScalars.append(byte == UInt8(ascii: "\n") ? "\n" : " ")
         }
         text += word.text
         let source = Source(name: original.name, text: text, firstLine: original.firstLine)

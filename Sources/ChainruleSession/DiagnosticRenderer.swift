@@ -38,25 +38,35 @@ public struct DiagnosticRenderer: Sendable {
     /// file cannot drive the terminal; tabs stay, so that the caret lines up under tab-indented text.
     static func excerpt(_ source: Source, at offset: Int) -> (line: String, lead: String) {
         let range = source.lineRange(containing: offset)
-        let caret = min(max(offset, range.start), range.end)
-        var start = range.start, end = range.end
+        let caretOffset = min(max(offset, range.start), range.end)
+        // The line's scalars, and the caret's place among them.
+        var scalars: [Unicode.Scalar] = []
+        var caret = 0
+        var p = range.start
+        while p < range.end {
+            if p < caretOffset { caret += 1 }
+            let (c, length) = source.scalar(at: p)
+            scalars.append(c)
+            p += length
+        }
+        var start = 0, end = scalars.count
         if end - start > maximumLineWidth {
-            start = max(range.start, caret - maximumLineWidth / 2)
-            end = min(range.end, start + maximumLineWidth)
-            start = max(range.start, end - maximumLineWidth)
+            start = max(0, caret - maximumLineWidth / 2)
+            end = min(scalars.count, start + maximumLineWidth)
+            start = max(0, end - maximumLineWidth)
         }
         var line = String.UnicodeScalarView(), lead = String.UnicodeScalarView()
-        if start > range.start {
+        if start > 0 {
             line.append("…")
             lead.append(" ")
         }
         for i in start..<end {
-            let c = source.scalars[i]
+            let c = scalars[i]
             let isControl = c.value < 0x20 || (0x7F...0x9F).contains(c.value)
             line.append(c == "\t" ? "\t" : isControl ? "\u{FFFD}" : c)
             if i < caret { lead.append(c == "\t" ? "\t" : " ") }
         }
-        if end < range.end { line.append("…") }
+        if end < scalars.count { line.append("…") }
         return (String(line), String(lead))
     }
 }

@@ -76,7 +76,7 @@ final class DeepGraphTests: XCTestCase {
         XCTAssertEqual(names, ["before", "after"], file: file, line: line)
         XCTAssertFalse(diagnostics.isEmpty, file: file, line: line)
         for d in diagnostics {
-            XCTAssert((d.span?.range.start).map { $0 >= 11 && $0 <= 11 + text.unicodeScalars.count } ?? false,
+            XCTAssert((d.span?.range.start).map { $0 >= 11 && $0 <= 11 + text.utf8.count } ?? false,
                       "'\(d.message)' points outside the deep statement", file: file, line: line)
         }
         return diagnostics

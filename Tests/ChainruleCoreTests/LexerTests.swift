@@ -94,8 +94,11 @@ final class LexerTests: XCTestCase {
         XCTAssertEqual(depth, 0)
         XCTAssertEqual(tokens.map(\.kind), [.identifier, .equals, .identifier, .middleDot, .identifier, .star, .number,
                                             .minus, .identifier, .newline, .end])
-        XCTAssertEqual(tokens.map(\.start), [0, 3, 5, 6, 7, 9, 11, 17, 19, 28, 29])
-        XCTAssertEqual(tokens.map(\.end), [2, 4, 6, 7, 8, 10, 16, 18, 20, 29, 29])
+        // Offsets are UTF-8 bytes: ₁ and − take three, θ · × and the no-break space two.
+        XCTAssertEqual(tokens.map(\.start), [0, 5, 7, 9, 11, 13, 16, 22, 26, 38, 39])
+        XCTAssertEqual(tokens.map(\.end), [4, 6, 9, 11, 12, 15, 21, 25, 27, 39, 39])
+        // Columns count scalars: `y` is the 20th character of its line.
+        XCTAssertEqual(Source(name: "t", text: "h₁ = θ·x × 2.5e3 − y").location(of: 26).description, "t:1:20")
     }
 
     /// Names in any script, with digits, subscript digits and `_`; `₁` cannot start one.

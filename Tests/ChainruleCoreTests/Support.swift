@@ -232,14 +232,14 @@ func literal(_ values: [Double], columns: Int? = nil) -> String {
 // MARK: Positions
 
 /// Source text with `⏶` marking where diagnostics should point: the text without the
-/// markers, and the offset (in Unicode scalars, as ``SourceRange`` counts) each marks.
+/// markers, and the offset (in UTF-8 bytes, as ``SourceRange`` counts) each marks.
 func marked(_ text: String) -> (text: String, offsets: [Int]) {
-    var scalars = String.UnicodeScalarView()
+    var plain = ""
     var offsets: [Int] = []
     for c in text.unicodeScalars {
-        if c == "⏶" { offsets.append(scalars.count) } else { scalars.append(c) }
+        if c == "⏶" { offsets.append(plain.utf8.count) } else { plain.unicodeScalars.append(c) }
     }
-    return (String(scalars), offsets)
+    return (plain, offsets)
 }
 
 /// Defines the statements of `text` (with one `⏶` marker) expecting the last to be refused

@@ -58,6 +58,10 @@ final class CatalogueTests: XCTestCase {
         ("sigmod(x)", "<stdin>:1:1: error: unknown function 'sigmod'; did you mean 'sigmoid'?"),
         ("x(1)", "<stdin>:1:1: error: 'x' is a node, not a function"),
         ("h₁ + 1", "<stdin>:1:1: error: undefined name 'h₁'; did you mean 'h'?"),
+        // Columns count characters, not bytes, after letters outside ASCII
+        ("θ = 1 +* 2", "<stdin>:1:8: error: expected an expression, found '*'"),
+        (":grad L wrt ζζ", "<stdin>:1:13: error: undefined name 'ζζ'"),
+        (":train L lr=½ steps=1", "<stdin>:1:13: error: unexpected character '½'"),
         ("₁x", "<stdin>:1:1: error: unexpected character '₁'"),
         ("q = undefined_name * 2", "<stdin>:1:5: error: undefined name 'undefined_name'"),
         ("L = sum(hh * h)", "<stdin>:1:9: error: undefined name 'hh'; did you mean 'h'?"),

@@ -4,7 +4,7 @@
 /// a statement; `#` starts a comment; a `:` at the start of a statement makes
 /// the rest of the line a command. Bad characters become diagnostics and are skipped.
 ///
-/// The lexer walks the source's scalars once, with a fast path for ASCII; tokens are
+/// The lexer walks the source's UTF-8 bytes once, with a fast path for ASCII; tokens are
 /// a kind and a range, and nothing is copied out of the source while lexing. The parser
 /// takes the text of a name (``text(_:_:)``) or the value of a number (``number(_:_:)``)
 /// when it builds the node that holds it.
@@ -29,10 +29,10 @@ public struct Lexer {
 
     public static func tokenize(_ source: Source) -> (tokens: [Token], diagnostics: [Diagnostic], openDepth: Int) {
         var lexer = Lexer(source: source)
-        let scalars = source.scalars
-        // About one token per six scalars in typical scripts; room for a few more saves copying.
-        lexer.tokens.reserveCapacity(scalars.count / 4 + 16)
-        scalars.withUnsafeBufferPointer { lexer.run($0) }
+        let bytes = source.bytes
+        // About one token per six bytes in typical scripts; room for a few more saves copying.
+        lexer.tokens.reserveCapacity(bytes.count / 4 + 16)
+        bytes.withUnsafeBufferPointer { lexer.run($0) }
         return (lexer.tokens, lexer.diagnostics, lexer.depth)
     }
 
@@ -56,17 +56,17 @@ public struct Lexer {
         tokens.append(Token(kind: kind, start: start, end: end))
     }
 
-    mutating func run(_ s: UnsafeBufferPointer<Unicode.Scalar>) {
+    mutating func run(_ s: UnsafeBufferPointer<UInt8>) {
         let n = s.count
         var p = 0
         while p < n {
-            let v = s[p].value
+            let v = s[p]
             let start = p
             guard v < 0x80 else {
                 p = nonASCII(s, at: p)
                 continue
             }
-            switch UInt8(truncatingIfNeeded: v) {
+            switch v {
             case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"):
                 p += 1
             case UInt8(ascii: "\n"):
@@ -74,7 +74,7 @@ public struct Lexer {
                 let continues = tokens.last?.kind.continuesLine ?? false
                 if depth == 0 && !continues { emit(.newline, start, p) }
             case UInt8(ascii: "#"):
-                while p < n && s[p] != "\n" { p += 1 }
+                while p < n && s[p] != UInt8(ascii: "\n") { p += 1 }
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "_"):
                 p = Lexer.identifierEnd(s, from: p + 1)
                 emit(.identifier, start, p)
@@ -82,7 +82,7 @@ public struct Lexer {
                 p = Lexer.numberEnd(s, from: p)
                 emit(.number, start, p)
             case UInt8(ascii: "."):
-                if p + 1 < n && Lexer.isDigit(s[p + 1].value) {
+                if p + 1 < n && Lexer.isDigit(s[p + 1]) {
                     p = Lexer.numberEnd(s, from: p)
                     emit(.number, start, p)
                 } else {
@@ -121,44 +121,48 @@ public struct Lexer {
 
     /// Everything but the ASCII fast path: names in other scripts, `−` `·` `×`, blanks
     /// such as no-break spaces and byte-order marks, and bad characters. Returns the next offset.
-    mutating func nonASCII(_ s: UnsafeBufferPointer<Unicode.Scalar>, at start: Int) -> Int {
-        let c = s[start]
+    mutating func nonASCII(_ s: UnsafeBufferPointer<UInt8>, at start: Int) -> Int {
+        let (c, length) = Source.decode(s, at: start)
+        let end = start + length
         if Lexer.isIdentifierStart(c) {
-            let end = Lexer.identifierEnd(s, from: start + 1)
+            let end = Lexer.identifierEnd(s, from: end)
             emit(.identifier, start, end)
             return end
         }
         switch c {
-        case "−": emit(.minus, start, start + 1)
-        case "·": emit(.middleDot, start, start + 1)
-        case "×": emit(.star, start, start + 1)
+        case "−": emit(.minus, start, end)
+        case "·": emit(.middleDot, start, end)
+        case "×": emit(.star, start, end)
         default:
             if !(c.properties.isWhitespace || c == "\u{FEFF}") {  // no-break spaces and byte-order marks pasted from elsewhere
-                diagnostics.append(Diagnostic("unexpected character \(Lexer.describe(c))", at: SourceSpan(source, SourceRange(start, start + 1))))
+                diagnostics.append(Diagnostic("unexpected character \(Lexer.describe(c))", at: SourceSpan(source, SourceRange(start, end))))
             }
         }
-        return start + 1
+        return end
     }
 
     @inline(__always)
-    static func isDigit(_ v: UInt32) -> Bool { v &- 0x30 < 10 }
+    static func isDigit(_ v: UInt8) -> Bool { v &- 0x30 < 10 }
 
-    /// ASCII letters, digits and `_`, as bits of the scalar's value: 64–127 here, digits below.
+    /// ASCII letters, digits and `_`, as bits of the byte's value: 64–127 here, digits below.
     static let wordBits: UInt64 = 0x07FF_FFFE_87FF_FFFE
 
     /// The end of a name whose first scalar is before `from`.
     @inline(__always)
-    static func identifierEnd(_ s: UnsafeBufferPointer<Unicode.Scalar>, from: Int) -> Int {
+    static func identifierEnd(_ s: UnsafeBufferPointer<UInt8>, from: Int) -> Int {
         var p = from
         let n = s.count
         while p < n {
-            let v = s[p].value
+            let v = s[p]
             if v < 0x40 {
                 guard isDigit(v) else { return p }
             } else if v < 0x80 {
                 guard (wordBits >> UInt64(v - 0x40)) & 1 != 0 else { return p }
             } else {
-                guard isIdentifierContinue(s[p]) else { return p }
+                let (c, length) = Source.decode(s, at: p)
+                guard isIdentifierContinue(c) else { return p }
+                p += length
+                continue
             }
             p += 1
         }
@@ -177,34 +181,34 @@ public struct Lexer {
     static func isSubscriptDigit(_ c: Unicode.Scalar) -> Bool { (0x2080...0x2089).contains(c.value) }
 
     /// The end of a number starting at `start`: digits, a point, digits, an exponent.
-    static func numberEnd(_ s: UnsafeBufferPointer<Unicode.Scalar>, from start: Int) -> Int {
+    static func numberEnd(_ s: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         let n = s.count
         var p = start
-        while p < n && isDigit(s[p].value) { p += 1 }
-        if p < n && s[p] == "." {
+        while p < n && isDigit(s[p]) { p += 1 }
+        if p < n && s[p] == UInt8(ascii: ".") {
             // `2.T` is not a number followed by `.T`; a digit or nothing may follow the point.
-            if !(p + 1 < n && isIdentifierStart(s[p + 1])) {
+            if !(p + 1 < n && isIdentifierStart(Source.decode(s, at: p + 1).scalar)) {
                 p += 1
-                while p < n && isDigit(s[p].value) { p += 1 }
+                while p < n && isDigit(s[p]) { p += 1 }
             }
         }
-        if p < n && (s[p] == "e" || s[p] == "E") {
+        if p < n && (s[p] == UInt8(ascii: "e") || s[p] == UInt8(ascii: "E")) {
             var look = p + 1
-            if look < n && (s[look] == "+" || s[look] == "-") { look += 1 }
-            if look < n && isDigit(s[look].value) {
+            if look < n && (s[look] == UInt8(ascii: "+") || s[look] == UInt8(ascii: "-")) { look += 1 }
+            if look < n && isDigit(s[look]) {
                 p = look
-                while p < n && isDigit(s[p].value) { p += 1 }
+                while p < n && isDigit(s[p]) { p += 1 }
             }
         }
         return p
     }
 
     /// Lexes `"…"` on one line; returns the next offset.
-    mutating func lexString(_ s: UnsafeBufferPointer<Unicode.Scalar>, from start: Int) -> Int {
+    mutating func lexString(_ s: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         let n = s.count
         var p = start + 1
-        while p < n && s[p] != "\"" && s[p] != "\n" { p += 1 }
-        guard p < n && s[p] == "\"" else {
+        while p < n && s[p] != UInt8(ascii: "\"") && s[p] != UInt8(ascii: "\n") { p += 1 }
+        guard p < n && s[p] == UInt8(ascii: "\"") else {
             diagnostics.append(Diagnostic("unterminated string; add a closing '\"'", at: SourceSpan(source, SourceRange(start, start + 1))))
             return p
         }
@@ -214,13 +218,13 @@ public struct Lexer {
     }
 
     /// The end of a command: the end of the line, a `;` outside quotes or a `#` comment.
-    static func commandEnd(_ s: UnsafeBufferPointer<Unicode.Scalar>, from start: Int) -> Int {
+    static func commandEnd(_ s: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         let n = s.count
         var end = start + 1
         var quoted = false
-        while end < n && s[end] != "\n" && !(s[end] == ";" && !quoted) {
-            if s[end] == "\"" { quoted.toggle() }
-            if s[end] == "#" && !quoted { break }
+        while end < n && s[end] != UInt8(ascii: "\n") && !(s[end] == UInt8(ascii: ";") && !quoted) {
+            if s[end] == UInt8(ascii: "\"") { quoted.toggle() }
+            if s[end] == UInt8(ascii: "#") && !quoted { break }
             end += 1
         }
         return end
@@ -228,47 +232,38 @@ public struct Lexer {
 
     // MARK: Reading tokens
 
-    /// The text of `range`, made directly from the scalars when they are ASCII.
+    /// The text of `range`.
     public static func text(_ source: Source, _ range: SourceRange) -> String {
-        let scalars = source.scalars
-        let lo = max(0, min(range.start, scalars.count)), hi = max(lo, min(range.end, scalars.count))
-        var ascii = true
-        let text = scalars.withUnsafeBufferPointer { s in
-            String(unsafeUninitializedCapacity: hi - lo) { bytes in
-                for i in lo..<hi {
-                    let v = s[i].value
-                    guard v < 0x80 else {
-                        ascii = false
-                        return 0
-                    }
-                    bytes[i - lo] = UInt8(truncatingIfNeeded: v)
-                }
-                return hi - lo
-            }
-        }
-        return ascii ? text : source.text(range)
+        source.text(range)
     }
 
     /// Whether `token` is the name `word` (ASCII), without making a string.
     static func isWord(_ source: Source, _ token: Token, _ word: StaticString) -> Bool {
         guard token.kind == .identifier, Int(token.length) == word.utf8CodeUnitCount,
-              token.end <= source.scalars.count else { return false }
+              token.end <= source.bytes.count else { return false }
         let bytes = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
-        for (i, byte) in bytes.enumerated() where source.scalars[token.start + i].value != UInt32(byte) { return false }
+        for (i, byte) in bytes.enumerated() where source.bytes[token.start + i] != byte { return false }
         return true
     }
 
     /// The parts of a command token: its name, its arguments without surrounding blanks,
     /// and where the arguments start.
     public static func command(_ source: Source, _ token: Token) -> (name: String, arguments: String, argumentsStart: Int) {
-        let s = source.scalars
+        let s = source.bytes
         let end = min(token.end, s.count)
         var nameEnd = min(token.start + 1, end)
-        while nameEnd < end && isIdentifierContinue(s[nameEnd]) { nameEnd += 1 }
+        while nameEnd < end {
+            let (c, length) = source.scalar(at: nameEnd)
+            guard isIdentifierContinue(c) else { break }
+            nameEnd += length
+        }
         var argumentsStart = nameEnd
-        while argumentsStart < end && (s[argumentsStart] == " " || s[argumentsStart] == "\t") { argumentsStart += 1 }
+        while argumentsStart < end && (s[argumentsStart] == UInt8(ascii: " ") || s[argumentsStart] == UInt8(ascii: "\t")) {
+            argumentsStart += 1
+        }
         var trimmed = end
-        while trimmed > argumentsStart && (s[trimmed - 1] == " " || s[trimmed - 1] == "\t" || s[trimmed - 1] == "\r") {
+        while trimmed > argumentsStart
+            && (s[trimmed - 1] == UInt8(ascii: " ") || s[trimmed - 1] == UInt8(ascii: "\t") || s[trimmed - 1] == UInt8(ascii: "\r")) {
             trimmed -= 1
         }
         return (text(source, SourceRange(token.start + 1, nameEnd)), text(source, SourceRange(argumentsStart, trimmed)), argumentsStart)
@@ -287,14 +282,14 @@ public struct Lexer {
     /// the exact value correctly (Clinger's fast path). Other literals go through the standard
     /// library's correctly rounded conversion. `nil` only for text that is not a number.
     public static func number(_ source: Source, _ range: SourceRange) -> Double? {
-        let s = source.scalars
+        let s = source.bytes
         let lo = max(0, min(range.start, s.count)), hi = max(lo, min(range.end, s.count))
         var p = lo
         var mantissa: UInt64 = 0
         var exponent = 0
         var exact = true
         var sawDigit = false
-        func digit(_ v: UInt32, fraction: Bool) {
+        func digit(_ v: UInt8, fraction: Bool) {
             sawDigit = true
             if mantissa == 0 && v == 0 {
                 if fraction { exponent -= 1 }
@@ -305,29 +300,29 @@ public struct Lexer {
                 exact = false
             }
         }
-        while p < hi, isDigit(s[p].value) {
-            digit(s[p].value &- 0x30, fraction: false)
+        while p < hi, isDigit(s[p]) {
+            digit(s[p] &- 0x30, fraction: false)
             p += 1
         }
-        if p < hi && s[p] == "." {
+        if p < hi && s[p] == UInt8(ascii: ".") {
             p += 1
-            while p < hi, isDigit(s[p].value) {
-                digit(s[p].value &- 0x30, fraction: true)
+            while p < hi, isDigit(s[p]) {
+                digit(s[p] &- 0x30, fraction: true)
                 p += 1
             }
         }
-        if p < hi && (s[p] == "e" || s[p] == "E") {
+        if p < hi && (s[p] == UInt8(ascii: "e") || s[p] == UInt8(ascii: "E")) {
             p += 1
             var negative = false
-            if p < hi && (s[p] == "+" || s[p] == "-") {
-                negative = s[p] == "-"
+            if p < hi && (s[p] == UInt8(ascii: "+") || s[p] == UInt8(ascii: "-")) {
+                negative = s[p] == UInt8(ascii: "-")
                 p += 1
             }
             var power = 0
             var sawExponentDigit = false
-            while p < hi, isDigit(s[p].value) {
+            while p < hi, isDigit(s[p]) {
                 sawExponentDigit = true
-                if power < 100_000 { power = power * 10 + Int(s[p].value &- 0x30) }
+                if power < 100_000 { power = power * 10 + Int(s[p] &- 0x30) }
                 p += 1
             }
             if !sawExponentDigit { exact = false }

@@ -204,7 +204,7 @@ public struct Parser {
         }
         guard looksLikeDefinition else { return false }
         let between = previous.range.end..<max(previous.range.end, current.range.start)
-        return between.contains { source.scalars[$0] == "\n" }
+        return between.contains { source.bytes[$0] == UInt8(ascii: "\n") }
     }
 
     /// Reads the right operand of a binary operator, refusing a definition on the next line
