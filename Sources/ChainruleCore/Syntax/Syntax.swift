@@ -1,21 +1,23 @@
 /// The syntax tree of the `.graph` language.
 public struct Expr: Sendable, Equatable {
-    public indirect enum Kind: Sendable, Equatable {
+    /// Leaves and cases holding only arrays are stored inline; only the cases that hold an
+    /// expression directly are boxed, so a name or a number costs no allocation.
+    public enum Kind: Sendable, Equatable {
         case number(Double)
         case string(String)
         case name(String)
         /// `[a, b, c]`: stacks its elements along a new leading axis.
         case list([Expr])
-        case negate(Expr)
+        indirect case negate(Expr)
         /// `a ^ b`, the one right-associative operator (its exponent nests).
-        case binary(BinaryOperator, Expr, Expr)
+        indirect case binary(BinaryOperator, Expr, Expr)
         /// A left-associative run of operators of one precedence level, `a + b - c` or
         /// `A @ x * 2`, kept flat so that a sum of 100,000 terms is not 100,000 levels deep.
         /// It means `((a + b) - c)`.
-        case chain(Expr, [ChainLink])
+        indirect case chain(Expr, [ChainLink])
         case call(String, [Expr], [KeywordArgument])
-        case index(Expr, [IndexArgument])
-        case transpose(Expr)
+        indirect case index(Expr, [IndexArgument])
+        indirect case transpose(Expr)
     }
 
     public var kind: Kind
