@@ -4,9 +4,9 @@
 extension Emitter {
     /// The tangent of node `id` given its inputs' tangents (nil: zero).
     mutating func tangent(of id: NodeID, inputs dx: [NodeID?]) throws(ShapeMessage) -> NodeID? {
-        let node = graph.view(id)
-        let family = node.op.family
-        let shapes = node.inputs.map(shape)
+        let op = graph[id].op
+        let family = op.family
+        let shapes = inputShapes(id)
         let dx = dx.enumerated().map { k, t in family.differentiates(argument: k, shapes: shapes) ? t : nil }
         guard dx.contains(where: { $0 != nil }) else { return nil }
         switch family.derivativeForm {
@@ -19,14 +19,14 @@ extension Emitter {
             for (k, t) in dx.enumerated() {
                 guard let t else { continue }
                 var inputs: [NodeID] = []
-                for (j, x) in node.inputs.enumerated() { inputs.append(j == k ? t : try primal(x)) }
-                total = try add(total, try emit(node.op, inputs))
+                for j in dx.indices { inputs.append(j == k ? t : try primal(input(id, j))) }
+                total = try add(total, try emit(op, inputs))
             }
             return total
         case .elementwise:
             var total: NodeID? = nil
             for (k, t) in dx.enumerated() where t != nil {
-                total = try add(total, try broadcastTo(try multiply(t, try family.partial(&self, node: id, input: k)), node.shape))
+                total = try add(total, try broadcastTo(try multiply(t, try family.partial(&self, node: id, input: k)), shape(id)))
             }
             return total
         case .scalar:
@@ -45,16 +45,16 @@ extension Emitter {
 
     /// The contribution `ḡ · ∂node/∂input_k` to input k's gradient, where `g` is ∂out/∂node.
     mutating func cotangent(of id: NodeID, input k: Int, gradient g: NodeID) throws(ShapeMessage) -> NodeID? {
-        let node = graph.view(id)
-        let family = node.op.family
-        guard family.differentiates(argument: k, shapes: node.inputs.map(shape)) else { return nil }
+        let family = graph[id].op.family
+        guard family.differentiates(argument: k, shapes: inputShapes(id)) else { return nil }
         switch family.derivativeForm {
         case .none:
             return nil
         case .linear, .multilinear:
             return try family.transpose(&self, node: id, input: k, gradient: g)
         case .elementwise:
-            return try sumTo(try multiply(g, try family.partial(&self, node: id, input: k)), shape(node.inputs[k]))
+            let target = shape(input(id, k))
+            return try sumTo(try multiply(g, try family.partial(&self, node: id, input: k)), target)
         case .scalar:
             return try multiply(g, try family.gradientTensor(&self, node: id, input: k))
         case .rowwise:
@@ -64,11 +64,28 @@ extension Emitter {
 
     /// A linear op's own tangent: the op applied to its inputs' tangents, a zero tangent materialised.
     mutating func applyToTangents(_ id: NodeID, _ dx: [NodeID?]) throws(ShapeMessage) -> NodeID? {
-        let node = graph.view(id)
         var inputs: [NodeID] = []
         for (k, t) in dx.enumerated() {
-            if let t { inputs.append(t) } else { inputs.append(try zeros(shape(node.inputs[k]))) }
+            if let t { inputs.append(t) } else { inputs.append(try zeros(shape(input(id, k)))) }
         }
-        return try emit(node.op, inputs)
+        return try emit(graph[id].op, inputs)
+    }
+
+    // Rules read a node's parts as plain values, never holding the node while they emit:
+    // appending to the store while a view of it is alive would copy the store.
+
+    /// Input `k` of node `id`.
+    func input(_ id: NodeID, _ k: Int) -> NodeID { graph[id].inputs[k] }
+
+    /// The inputs of node `id`, for ops with any number of them.
+    func inputs(of id: NodeID) -> [NodeID] { Array(graph[id].inputs) }
+
+    /// The shapes of node `id`'s inputs.
+    func inputShapes(_ id: NodeID) -> [[Int]] {
+        let count = graph[id].inputs.count
+        var shapes: [[Int]] = []
+        shapes.reserveCapacity(count)
+        for k in 0..<count { shapes.append(shape(input(id, k))) }
+        return shapes
     }
 }

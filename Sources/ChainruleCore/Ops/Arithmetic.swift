@@ -180,12 +180,11 @@ extension BinaryArithmetic: OpFamily {
 
     func linearTangent(_ e: inout Emitter, node id: NodeID, inputs dx: [NodeID?]) throws(ShapeMessage) -> NodeID? {
         let sum = self == .add ? try e.add(dx[0], dx[1]) : try e.subtract(dx[0], dx[1])
-        return try e.broadcastTo(sum, e.graph.view(id).shape)
+        return try e.broadcastTo(sum, e.shape(id))
     }
 
     func transpose(_ e: inout Emitter, node id: NodeID, input k: Int, gradient g: NodeID) throws(ShapeMessage) -> NodeID? {
-        let x = e.graph.view(id).inputs
-        let target = e.shape(x[k])
+        let target = e.shape(e.input(id, k)), other = e.input(id, 1 - k)
         switch self {
         case .add:
             return try e.sumTo(g, target)
@@ -194,14 +193,14 @@ extension BinaryArithmetic: OpFamily {
             return k == 0 ? summed : try e.negate(summed)
         default:
             // Multiplication, linear in each argument: ḡ times the other one.
-            return try e.sumTo(try e.multiply(g, try e.primal(x[1 - k])), target)
+            return try e.sumTo(try e.multiply(g, try e.primal(other)), target)
         }
     }
 
     /// `∂(a ∘ b)/∂a` (k = 0) or `∂(a ∘ b)/∂b` (k = 1) as nodes, at the broadcast shape.
     func partial(_ e: inout Emitter, node id: NodeID, input k: Int) throws(ShapeMessage) -> NodeID? {
-        let node = e.graph.view(id)
-        let a = try e.primal(node.inputs[0]), b = try e.primal(node.inputs[1])
+        let x0 = e.input(id, 0), x1 = e.input(id, 1)
+        let a = try e.primal(x0), b = try e.primal(x1)
         switch self {
         case .divide:
             return k == 0 ? try e.divide(e.scalar(1), b) : try e.negate(try e.divide(try e.primal(id), b))

@@ -243,9 +243,9 @@ extension Loss: OpFamily {
 
     /// ∂loss/∂(input k) as nodes, of that input's shape.
     func gradientTensor(_ e: inout Emitter, node id: NodeID, input k: Int) throws(ShapeMessage) -> NodeID? {
-        let node = e.graph.view(id)
-        let a = try e.primal(node.inputs[0]), b = try e.primal(node.inputs[1])
-        let target = e.shape(node.inputs[k])
+        let target = e.shape(e.input(id, k))
+        let x0 = e.input(id, 0), x1 = e.input(id, 1)
+        let a = try e.primal(x0), b = try e.primal(x1)
         let n = Double(max((Broadcast.shape(e.shape(a), e.shape(b)) ?? []).reduce(1, *), 1))
         switch self {
         case .mse:

@@ -105,7 +105,7 @@ struct Movement: OpFamily {
     }
 
     func transpose(_ e: inout Emitter, node id: NodeID, input k: Int, gradient g: NodeID) throws(ShapeMessage) -> NodeID? {
-        let target = e.shape(e.graph.view(id).inputs[k])
+        let target = e.shape(e.input(id, k))
         switch op {
         case .identity: return g
         case .transpose, .transposeLastTwo: return try e.emit(op, [g])

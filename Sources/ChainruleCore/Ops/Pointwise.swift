@@ -190,7 +190,7 @@ extension Pointwise: OpFamily {
     /// The local derivative as nodes, from the input `x` or the node's own value `y`. Kinks take
     /// the derivative of the branch the definition selects, so `relu′(0) = abs′(0) = 0`.
     func partial(_ e: inout Emitter, node id: NodeID, input k: Int) throws(ShapeMessage) -> NodeID? {
-        let input = e.graph.view(id).inputs[0]
+        let input = e.input(id, 0)
         switch self {
         case .relu: return try e.positive(try e.primal(input))
         case .gelu:

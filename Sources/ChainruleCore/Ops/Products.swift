@@ -112,7 +112,7 @@ struct Products: OpFamily {
     }
 
     func transpose(_ e: inout Emitter, node id: NodeID, input k: Int, gradient g: NodeID) throws(ShapeMessage) -> NodeID? {
-        let x = e.graph.view(id).inputs
+        let x = e.inputs(of: id)
         switch op {
         case .dot:
             return try e.multiply(g, try e.primal(x[1 - k]))

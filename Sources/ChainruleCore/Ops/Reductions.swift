@@ -146,7 +146,7 @@ struct Reductions: OpFamily {
     }
 
     func transpose(_ e: inout Emitter, node id: NodeID, input k: Int, gradient g: NodeID) throws(ShapeMessage) -> NodeID? {
-        let target = e.shape(e.graph.view(id).inputs[k])
+        let target = e.shape(e.input(id, k))
         switch op {
         case .sum(nil), .sumTo:
             return try e.broadcastTo(g, target)
@@ -165,7 +165,7 @@ struct Reductions: OpFamily {
 
     /// `max`: the whole gradient to the first largest element.
     func gradientTensor(_ e: inout Emitter, node id: NodeID, input k: Int) throws(ShapeMessage) -> NodeID? {
-        try e.emit(.argmaxMask, [try e.primal(e.graph.view(id).inputs[0])])
+        try e.emit(.argmaxMask, [try e.primal(e.input(id, 0))])
     }
 
     /// The Jacobian of a row function applied to `v`, or its transpose. Softmax: `v ↦ y ⊙ (v − Σ y⊙v)`

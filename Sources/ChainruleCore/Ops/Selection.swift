@@ -109,12 +109,12 @@ struct Selection: OpFamily {
     func flops(_ shapes: [[Int]], result: [Int]) -> Int { result.reduce(1, *) }
 
     func linearTangent(_ e: inout Emitter, node id: NodeID, inputs dx: [NodeID?]) throws(ShapeMessage) -> NodeID? {
-        try e.select(try e.primal(e.graph.view(id).inputs[0]), dx[1], dx[2])
+        try e.select(try e.primal(e.input(id, 0)), dx[1], dx[2])
     }
 
     func transpose(_ e: inout Emitter, node id: NodeID, input k: Int, gradient g: NodeID) throws(ShapeMessage) -> NodeID? {
-        let x = e.graph.view(id).inputs
-        let mask = try e.primal(x[0])
-        return try e.sumTo(k == 1 ? try e.select(mask, g, nil) : try e.select(mask, nil, g), e.shape(x[k]))
+        let target = e.shape(e.input(id, k))
+        let mask = try e.primal(e.input(id, 0))
+        return try e.sumTo(k == 1 ? try e.select(mask, g, nil) : try e.select(mask, nil, g), target)
     }
 }
