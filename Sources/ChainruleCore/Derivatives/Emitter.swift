@@ -13,36 +13,56 @@ struct Emitter {
     var remat: Set<NodeID> = []
     private(set) var recomputed: [NodeID: NodeID] = [:]
 
-    private struct Key: Hashable {
-        var op: Op
+    /// An op (interned in the graph's own store) and up to three inputs: a key hashed
+    /// without allocating. Ops of more inputs are keyed by `LongKey`.
+    struct Key: Equatable {
+        var op: Int32
+        var count: Int32
+        var a: Int, b: Int, c: Int
+    }
+    private struct LongKey: Hashable {
+        var op: Int32
         var inputs: [NodeID]
     }
-    private var shared: [Key: NodeID] = [:]
+    private var shared = ShareTable()
+    private var sharedLong: [LongKey: NodeID] = [:]
     private var scalars: [UInt64: NodeID] = [:]
 
     /// `expected`: about how many nodes will be emitted, to size the store and the table once.
+    /// The graph's nodes are shared with `graph`, not copied: emitted nodes are appended after them.
     init(graph: Graph, expected: Int = 0) {
-        self.graph = graph
+        self.graph = Graph(extending: graph)
         self.graph.reserve(expected)
-        shared.reserveCapacity(expected)
+        shared = ShareTable(expected: expected)
     }
 
     func shape(_ id: NodeID) -> [Int] { graph[id].shape }
 
+    /// Whether `id` is a literal: a leaf with a value known without evaluating anything,
+    /// not named and not a seed.
+    @inline(__always)
+    private func isLiteral(_ id: NodeID) -> Bool {
+        let (s, i) = graph.locate(id)
+        return s.valueSlots[i] >= 0 && s.nameIDs[i] < 0 && s.roleTags[i] != 4
+    }
+
     /// The value of a node known without evaluating anything: a literal or a folded constant.
     func constantValue(_ id: NodeID) -> Tensor? {
-        guard graph[id].op == .constant, graph[id].name == nil, graph[id].role != .seed else { return nil }
+        guard isLiteral(id) else { return nil }
         return graph[id].value
     }
 
     func isConstant(_ id: NodeID, equalTo value: Double) -> Bool {
-        guard let t = constantValue(id) else { return false }
-        return t.scalars.allSatisfy { $0 == value }
+        guard isLiteral(id) else { return false }
+        let (s, i) = graph.locate(id)
+        let slot = Int(s.valueSlots[i])
+        if slot & 1 == 0 { return graph.leafScalars[slot >> 1] == value }
+        return graph.leafTensors[slot >> 1].scalars.allSatisfy { $0 == value }
     }
 
     mutating func constant(_ value: Tensor) -> NodeID {
         if value.isScalar, let id = scalars[value.scalars[0].bitPattern] { return id }
-        let id = graph.append(Node(op: .constant, inputs: [], shape: value.shape, kind: .input, value: value, role: role))
+        let id = graph.append(.constant, EmptyCollection(), shape: value.shape, kind: .input, value: value, role: role)
         if value.isScalar { scalars[value.scalars[0].bitPattern] = id }
         return id
     }
@@ -51,16 +71,31 @@ struct Emitter {
 
     /// Appends `op` applied to `inputs` (or finds it already there).
     mutating func emit(_ op: Op, _ inputs: [NodeID]) throws(ShapeMessage) -> NodeID {
-        let key = Key(op: op, inputs: inputs)
-        if let id = shared[key] { return id }
-        let shape = try op.resultShape(inputs.map { graph[$0].shape })
+        let opID = graph.intern(op)
+        let n = inputs.count
+        var key = Key(op: opID, count: Int32(truncatingIfNeeded: n), a: -1, b: -1, c: -1)
+        if n <= 3 {
+            if n > 0 { key.a = inputs[0] }
+            if n > 1 { key.b = inputs[1] }
+            if n > 2 { key.c = inputs[2] }
+            if let id = shared.find(key) { return id }
+        } else if let id = sharedLong[LongKey(op: opID, inputs: inputs)] {
+            return id
+        }
+        // Elementwise ops of scalars are scalars: no shapes to gather or check.
+        let shape: [Int]
+        if op.isElementwise && inputs.allSatisfy({ graph.isScalar($0) }) {
+            shape = []
+        } else {
+            shape = try op.resultShape(inputs.map { graph[$0].shape })
+        }
         let id: NodeID
-        if inputs.allSatisfy({ constantValue($0) != nil }) {
+        if inputs.allSatisfy({ isLiteral($0) }) {
             id = constant(try op.forward(inputs.map { constantValue($0) ?? Tensor(0) }))
         } else {
-            id = graph.append(Node(op: op, inputs: inputs, shape: shape, kind: .op, role: role))
+            id = graph.append(op, inputs, shape: shape, kind: .op, role: role)
         }
-        shared[key] = id
+        if n <= 3 { shared.insert(key, id) } else { sharedLong[LongKey(op: opID, inputs: inputs)] = id }
         return id
     }
 
@@ -79,8 +114,8 @@ struct Emitter {
             let inputs = node.inputs.map { recomputed[$0] ?? $0 }
             let saved = role
             role = .recompute(of: top)
-            recomputed[top] = graph.append(Node(op: node.op, inputs: inputs, shape: node.shape, kind: .op,
-                                                origin: node.origin, role: role))
+            recomputed[top] = graph.append(node.op, inputs, shape: node.shape, kind: .op,
+                                           origin: node.origin, role: role)
             role = saved
             stack.removeLast()
         }
@@ -118,7 +153,7 @@ struct Emitter {
 
     mutating func negate(_ a: NodeID?) throws(ShapeMessage) -> NodeID? {
         guard let a else { return nil }
-        if graph[a].op == .pointwise(.negate), graph[a].role != .forward { return graph[a].inputs[0] }
+        if !graph[a].isForward, graph[a].op == .pointwise(.negate) { return graph[a].inputs[0] }
         return try emit(.pointwise(.negate), [a])
     }
 
@@ -165,5 +200,78 @@ struct Emitter {
         let summed = try emit(.sum(axis: full.count - 1), [t])
         let kept = try reshape(summed, Array(full.dropLast()) + [1])
         return try broadcastTo(kept, full)
+    }
+}
+
+private extension Op {
+    /// Ops whose result has the broadcast shape of their arguments (a scalar of scalars).
+    var isElementwise: Bool {
+        switch self {
+        case .binary, .pointwise: true
+        default: false
+        }
+    }
+}
+
+/// The sharing table of an ``Emitter``: open addressing over flat arrays, hashed by one
+/// multiplication per field (no hasher, nothing allocated per key).
+struct ShareTable {
+    private var keys: [Emitter.Key] = []
+    private var values: [Int] = []
+    private var used = 0
+    private var mask = -1
+
+    init(expected: Int = 0) {
+        var capacity = 16
+        while capacity < 2 * expected { capacity <<= 1 }
+        keys = Array(repeating: Emitter.Key(op: -1, count: 0, a: 0, b: 0, c: 0), count: capacity)
+        values = Array(repeating: -1, count: capacity)
+        mask = capacity - 1
+    }
+
+    @inline(__always)
+    private static func hash(_ key: Emitter.Key) -> Int {
+        var h = UInt64(UInt32(bitPattern: key.op)) &* 0x9E37_79B9_7F4A_7C15
+        h = (h ^ UInt64(UInt32(bitPattern: key.count))) &* 0xC2B2_AE3D_27D4_EB4F
+        h = (h ^ UInt64(bitPattern: Int64(key.a))) &* 0x9E37_79B9_7F4A_7C15
+        h = (h ^ UInt64(bitPattern: Int64(key.b))) &* 0xC2B2_AE3D_27D4_EB4F
+        h = (h ^ UInt64(bitPattern: Int64(key.c))) &* 0x9E37_79B9_7F4A_7C15
+        // Products carry low bits upward only: fold the high half down before masking.
+        h ^= h >> 33
+        h = h &* 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 33
+        return Int(truncatingIfNeeded: h)
+    }
+
+    func find(_ key: Emitter.Key) -> NodeID? {
+        var i = ShareTable.hash(key) & mask
+        while true {
+            let v = values[i]
+            if v < 0 { return nil }
+            if keys[i] == key { return v }
+            i = (i + 1) & mask
+        }
+    }
+
+    mutating func insert(_ key: Emitter.Key, _ value: NodeID) {
+        if 2 * (used + 1) > keys.count { grow() }
+        var i = ShareTable.hash(key) & mask
+        while values[i] >= 0 {
+            if keys[i] == key { values[i] = value; return }
+            i = (i + 1) & mask
+        }
+        keys[i] = key
+        values[i] = value
+        used += 1
+    }
+
+    private mutating func grow() {
+        let (oldKeys, oldValues) = (keys, values)
+        let capacity = 2 * oldKeys.count
+        keys = Array(repeating: Emitter.Key(op: -1, count: 0, a: 0, b: 0, c: 0), count: capacity)
+        values = Array(repeating: -1, count: capacity)
+        mask = capacity - 1
+        used = 0
+        for (k, v) in zip(oldKeys, oldValues) where v >= 0 { insert(k, v) }
     }
 }

@@ -34,8 +34,8 @@ struct Lowering {
         case .node(let id):
             return id
         case .constant(let t):
-            return graph.append(Node(op: .constant, inputs: [], shape: t.shape, kind: .input, value: t,
-                                     origin: SourceSpan(source, range)))
+            return graph.append(.constant, EmptyCollection(), shape: t.shape, kind: .input, value: t,
+                                origin: SourceSpan(source, range))
         }
     }
 
@@ -66,8 +66,7 @@ struct Lowering {
             do { return .constant(try op.forward(constants)) } catch { throw self.error(error.text, at: focus) }
         }
         let inputs = arguments.map { materialize($0.value, range: $0.range) }
-        return .node(graph.append(Node(op: op, inputs: inputs, shape: resultShape, kind: .op,
-                                       origin: SourceSpan(source, focus))))
+        return .node(graph.append(op, inputs, shape: resultShape, kind: .op, origin: SourceSpan(source, focus)))
     }
 
     /// Lowers `expr`, moving to a large stack first when the tree is deep.
