@@ -33,7 +33,7 @@ struct Emitter {
     init(graph: Graph, expected: Int = 0) {
         self.graph = Graph(extending: graph)
         self.graph.reserve(expected)
-        shared = ShareTable(expected: expected)
+        shared = ShareTable(expected: expected / 2)
     }
 
     func shape(_ id: NodeID) -> [Int] { graph[id].shape }
@@ -213,26 +213,29 @@ private extension Op {
     }
 }
 
-/// The sharing table of an ``Emitter``: open addressing over flat arrays, hashed by one
-/// multiplication per field (no hasher, nothing allocated per key).
+/// The sharing table of an ``Emitter``: open addressing over one flat array of 20-byte
+/// entries, hashed by a few multiplications (no hasher, nothing allocated per key).
+/// Node ids and op ids in it are below 2³¹ (the store keeps them as Int32).
 struct ShareTable {
-    private var keys: [Emitter.Key] = []
-    private var values: [Int] = []
+    private struct Entry {
+        var op: Int32, count: Int32
+        var a: Int32, b: Int32, c: Int32
+        var value: Int32
+    }
+    private var entries: [Entry] = []
     private var used = 0
     private var mask = -1
 
     init(expected: Int = 0) {
-        var capacity = 16
-        while capacity < 2 * expected { capacity <<= 1 }
-        keys = Array(repeating: Emitter.Key(op: -1, count: 0, a: 0, b: 0, c: 0), count: capacity)
-        values = Array(repeating: -1, count: capacity)
+        var capacity = 1024
+        while capacity < expected { capacity <<= 1 }
+        entries = Array(repeating: Entry(op: 0, count: 0, a: 0, b: 0, c: 0, value: -1), count: capacity)
         mask = capacity - 1
     }
 
     @inline(__always)
     private static func hash(_ key: Emitter.Key) -> Int {
-        var h = UInt64(UInt32(bitPattern: key.op)) &* 0x9E37_79B9_7F4A_7C15
-        h = (h ^ UInt64(UInt32(bitPattern: key.count))) &* 0xC2B2_AE3D_27D4_EB4F
+        var h = UInt64(UInt32(bitPattern: key.op)) | UInt64(UInt32(bitPattern: key.count)) << 32
         h = (h ^ UInt64(bitPattern: Int64(key.a))) &* 0x9E37_79B9_7F4A_7C15
         h = (h ^ UInt64(bitPattern: Int64(key.b))) &* 0xC2B2_AE3D_27D4_EB4F
         h = (h ^ UInt64(bitPattern: Int64(key.c))) &* 0x9E37_79B9_7F4A_7C15
@@ -243,35 +246,42 @@ struct ShareTable {
         return Int(truncatingIfNeeded: h)
     }
 
+    @inline(__always)
+    private static func matches(_ e: Entry, _ key: Emitter.Key) -> Bool {
+        e.op == key.op && e.count == key.count && Int(e.a) == key.a && Int(e.b) == key.b && Int(e.c) == key.c
+    }
+
     func find(_ key: Emitter.Key) -> NodeID? {
         var i = ShareTable.hash(key) & mask
         while true {
-            let v = values[i]
-            if v < 0 { return nil }
-            if keys[i] == key { return v }
+            let e = entries[i]
+            if e.value < 0 { return nil }
+            if ShareTable.matches(e, key) { return Int(e.value) }
             i = (i + 1) & mask
         }
     }
 
     mutating func insert(_ key: Emitter.Key, _ value: NodeID) {
-        if 2 * (used + 1) > keys.count { grow() }
+        if 2 * (used + 1) > entries.count { grow() }
         var i = ShareTable.hash(key) & mask
-        while values[i] >= 0 {
-            if keys[i] == key { values[i] = value; return }
+        while entries[i].value >= 0 {
+            if ShareTable.matches(entries[i], key) { entries[i].value = Int32(truncatingIfNeeded: value); return }
             i = (i + 1) & mask
         }
-        keys[i] = key
-        values[i] = value
+        entries[i] = Entry(op: key.op, count: key.count, a: Int32(truncatingIfNeeded: key.a),
+                           b: Int32(truncatingIfNeeded: key.b), c: Int32(truncatingIfNeeded: key.c),
+                           value: Int32(truncatingIfNeeded: value))
         used += 1
     }
 
     private mutating func grow() {
-        let (oldKeys, oldValues) = (keys, values)
-        let capacity = 2 * oldKeys.count
-        keys = Array(repeating: Emitter.Key(op: -1, count: 0, a: 0, b: 0, c: 0), count: capacity)
-        values = Array(repeating: -1, count: capacity)
+        let old = entries
+        let capacity = 2 * old.count
+        entries = Array(repeating: Entry(op: 0, count: 0, a: 0, b: 0, c: 0, value: -1), count: capacity)
         mask = capacity - 1
         used = 0
-        for (k, v) in zip(oldKeys, oldValues) where v >= 0 { insert(k, v) }
+        for e in old where e.value >= 0 {
+            insert(Emitter.Key(op: e.op, count: e.count, a: Int(e.a), b: Int(e.b), c: Int(e.c)), Int(e.value))
+        }
     }
 }
