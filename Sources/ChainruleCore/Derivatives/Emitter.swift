@@ -10,8 +10,27 @@ struct Emitter {
     /// The role given to every node emitted next.
     var role: NodeRole = .forward
     /// Nodes marked for recomputation: rules that read their value read a recomputed twin.
-    var remat: Set<NodeID> = []
-    private(set) var recomputed: [NodeID: NodeID] = [:]
+    var remat: Set<NodeID> {
+        get { tables.remat }
+        set { tables.remat = newValue }
+    }
+    var recomputed: [NodeID: NodeID] { tables.recomputed }
+
+    /// The emitter's bookkeeping, in one object: rules that capture the emitter (a method
+    /// passed as a function, such as `inputs.map(shape)`) then copy one reference, not each table.
+    /// An emitter is never copied to be changed on its own, so the tables need no copy on write.
+    private final class Tables {
+        @exclusivity(unchecked) var remat: Set<NodeID> = []
+        @exclusivity(unchecked) var recomputed: [NodeID: NodeID] = [:]
+        @exclusivity(unchecked) var shared = ShareTable()
+        /// `consumed[id]`: node `id` is an input of some key in `shared`. A key with an input
+        /// not consumed cannot be there, so most lookups of the reverse pass (whose keys hold
+        /// a gradient node just made) skip the table, and its cache misses.
+        @exclusivity(unchecked) var consumed: [Bool] = []
+        @exclusivity(unchecked) var sharedLong: [LongKey: NodeID] = [:]
+        @exclusivity(unchecked) var scalars: [UInt64: NodeID] = [:]
+    }
+    private let tables = Tables()
 
     /// An op (interned in the graph's own store) and up to three inputs: a key hashed
     /// without allocating. Ops of more inputs are keyed by `LongKey`.
@@ -20,20 +39,17 @@ struct Emitter {
         var count: Int32
         var a: Int, b: Int, c: Int
     }
-    private struct LongKey: Hashable {
+    fileprivate struct LongKey: Hashable {
         var op: Int32
         var inputs: [NodeID]
     }
-    private var shared = ShareTable()
-    private var sharedLong: [LongKey: NodeID] = [:]
-    private var scalars: [UInt64: NodeID] = [:]
 
     /// `expected`: about how many nodes will be emitted, to size the store and the table once.
     /// The graph's nodes are shared with `graph`, not copied: emitted nodes are appended after them.
     init(graph: Graph, expected: Int = 0) {
         self.graph = Graph(extending: graph)
         self.graph.reserve(expected)
-        shared = ShareTable(expected: expected / 2)
+        tables.shared = ShareTable(expected: expected / 2)
     }
 
     func shape(_ id: NodeID) -> [Int] { graph[id].shape }
@@ -61,9 +77,9 @@ struct Emitter {
     }
 
     mutating func constant(_ value: Tensor) -> NodeID {
-        if value.isScalar, let id = scalars[value.scalars[0].bitPattern] { return id }
+        if value.isScalar, let id = tables.scalars[value.scalars[0].bitPattern] { return id }
         let id = graph.append(.constant, EmptyCollection(), shape: value.shape, kind: .input, value: value, role: role)
-        if value.isScalar { scalars[value.scalars[0].bitPattern] = id }
+        if value.isScalar { tables.scalars[value.scalars[0].bitPattern] = id }
         return id
     }
 
@@ -78,8 +94,9 @@ struct Emitter {
             if n > 0 { key.a = inputs[0] }
             if n > 1 { key.b = inputs[1] }
             if n > 2 { key.c = inputs[2] }
-            if let id = shared.find(key) { return id }
-        } else if let id = sharedLong[LongKey(op: opID, inputs: inputs)] {
+            let consumed = tables.consumed
+            if inputs.allSatisfy({ $0 < consumed.count && consumed[$0] }), let id = tables.shared.find(key) { return id }
+        } else if let id = tables.sharedLong[LongKey(op: opID, inputs: inputs)] {
             return id
         }
         // Elementwise ops of scalars are scalars: no shapes to gather or check.
@@ -95,7 +112,11 @@ struct Emitter {
         } else {
             id = graph.append(op, inputs, shape: shape, kind: .op, role: role)
         }
-        if n <= 3 { shared.insert(key, id) } else { sharedLong[LongKey(op: opID, inputs: inputs)] = id }
+        if n <= 3 {
+            while tables.consumed.count < graph.count { tables.consumed.append(false) }
+            for input in inputs { tables.consumed[input] = true }
+            tables.shared.insert(key, id)
+        } else { tables.sharedLong[LongKey(op: opID, inputs: inputs)] = id }
         return id
     }
 
@@ -114,7 +135,7 @@ struct Emitter {
             let inputs = node.inputs.map { recomputed[$0] ?? $0 }
             let saved = role
             role = .recompute(of: top)
-            recomputed[top] = graph.append(node.op, inputs, shape: node.shape, kind: .op,
+            tables.recomputed[top] = graph.append(node.op, inputs, shape: node.shape, kind: .op,
                                            origin: node.origin, role: role)
             role = saved
             stack.removeLast()
