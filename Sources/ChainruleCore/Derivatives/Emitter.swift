@@ -283,7 +283,8 @@ struct ShareTable {
     }
 
     mutating func insert(_ key: Emitter.Key, _ value: NodeID) {
-        if 2 * (used + 1) > entries.count { grow() }
+        // Grown at 70 % full: with the hash below, probes stay short, and the table small.
+        if 10 * (used + 1) > 7 * entries.count { grow() }
         var i = ShareTable.hash(key) & mask
         while entries[i].value >= 0 {
             if ShareTable.matches(entries[i], key) { entries[i].value = Int32(truncatingIfNeeded: value); return }

@@ -208,6 +208,25 @@ public struct NodeInputs: RandomAccessCollection, Equatable, Sendable, CustomStr
     public var description: String { Array(self).description }
 }
 
+/// Up to three node ids kept inline: the inputs of a node being made, without an array.
+struct SmallInputs: RandomAccessCollection {
+    var ids: (NodeID, NodeID, NodeID) = (0, 0, 0)
+    var count: Int = 0
+
+    init(_ a: NodeID) { ids.0 = a; count = 1 }
+    init(_ a: NodeID, _ b: NodeID) { ids = (a, b, 0); count = 2 }
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { count }
+    subscript(position: Int) -> NodeID {
+        switch position {
+        case 0: ids.0
+        case 1: ids.1
+        default: ids.2
+        }
+    }
+}
+
 /// The computational graph: nodes in creation (topological) order.
 ///
 /// A graph may extend another without copying it (a reverse or tangent graph over the
