@@ -86,6 +86,7 @@ case "graph" where arguments.count >= 3:
     var gradients: Gradients?
     let reverseBuild = try fastest(1) { gradients = try workspace.gradients(of: output) }
     let rssReverse = residentBytes()
+    let reverseNodes = try workspace.reverseGraph(of: output, seeded: false).graph.count - workspace.graph.count
     let backward = try fastest(repeats) { gradients = try workspace.gradients(of: output) }
     var eager: Gradients?
     let backwardEager = try fastest(repeats) {
@@ -103,7 +104,7 @@ case "graph" where arguments.count >= 3:
         let id = workspace.graph.node(named: name) ?? 0
         return "\"\(name)\": \(gradients?[id]?.scalars.first ?? .nan)"
     }
-    print("{\"nodes\": \(workspace.graph.count), \"bytes\": \(text.utf8.count), \"parse\": \(parseTime), \"build\": \(buildTime), \"forward\": \(forward), \"backward\": \(backward), \"reverse_build\": \(reverseBuild), \"backward_eager\": \(backwardEager), \"rss_start\": \(rssStart), \"rss_parsed\": \(rssParsed), \"rss_built\": \(rssBuilt), \"rss_reverse\": \(rssReverse), \"value\": \(values[output]?.scalars.first ?? .nan), \"grads\": {\(probes.joined(separator: ", "))}}")
+    print("{\"nodes\": \(workspace.graph.count), \"bytes\": \(text.utf8.count), \"parse\": \(parseTime), \"build\": \(buildTime), \"forward\": \(forward), \"backward\": \(backward), \"reverse_build\": \(reverseBuild), \"backward_eager\": \(backwardEager), \"rss_start\": \(rssStart), \"rss_parsed\": \(rssParsed), \"rss_built\": \(rssBuilt), \"rss_reverse\": \(rssReverse), \"reverse_nodes\": \(reverseNodes), \"value\": \(values[output]?.scalars.first ?? .nan), \"grads\": {\(probes.joined(separator: ", "))}}")
 case "matmul" where arguments.count >= 2:
     guard let n = Int(arguments[1]) else { fail("matmul N") }
     let repeats = arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5

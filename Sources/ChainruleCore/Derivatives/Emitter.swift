@@ -29,6 +29,13 @@ struct Emitter {
         @exclusivity(unchecked) var consumed: [Bool] = []
         @exclusivity(unchecked) var sharedLong: [LongKey: NodeID] = [:]
         @exclusivity(unchecked) var scalars: [UInt64: NodeID] = [:]
+
+        /// Whether every one of `inputs` is consumed (read in place: holding a copy of the
+        /// array while it is changed would copy it on every change).
+        func allConsumed(_ inputs: [NodeID]) -> Bool {
+            for input in inputs where input >= consumed.count || !consumed[input] { return false }
+            return true
+        }
     }
     private let tables = Tables()
 
@@ -72,8 +79,8 @@ struct Emitter {
         guard isLiteral(id) else { return false }
         let (s, i) = graph.locate(id)
         let slot = Int(s.valueSlots[i])
-        if slot & 1 == 0 { return graph.leafScalars[slot >> 1] == value }
-        return graph.leafTensors[slot >> 1].scalars.allSatisfy { $0 == value }
+        if slot & 1 == 0 { return graph.values.scalars[slot >> 1] == value }
+        return graph.values.tensors[slot >> 1].scalars.allSatisfy { $0 == value }
     }
 
     mutating func constant(_ value: Tensor) -> NodeID {
@@ -94,8 +101,7 @@ struct Emitter {
             if n > 0 { key.a = inputs[0] }
             if n > 1 { key.b = inputs[1] }
             if n > 2 { key.c = inputs[2] }
-            let consumed = tables.consumed
-            if inputs.allSatisfy({ $0 < consumed.count && consumed[$0] }), let id = tables.shared.find(key) { return id }
+            if tables.allConsumed(inputs), let id = tables.shared.find(key) { return id }
         } else if let id = tables.sharedLong[LongKey(op: opID, inputs: inputs)] {
             return id
         }

@@ -50,6 +50,9 @@ public struct Evaluation: Sendable {
     /// The value of node `id` when `slots[id] == .scalar`.
     private var scalars: [Double] = []
     /// The value of node `id` when `slots[id] == .tensor`; nil otherwise.
+    /// Kept only as long as the last node with a tensor value needs: a graph of scalars has
+    /// none, so copying an evaluation (a reverse pass starts from the forward values) copies
+    /// two flat buffers and no references.
     private var tensors: [Tensor?] = []
 
     public init() {}
@@ -61,7 +64,7 @@ public struct Evaluation: Sendable {
         switch slots[id] {
         case .empty: return nil
         case .scalar: return Tensor(scalars[id])
-        case .tensor: return tensors[id]
+        case .tensor: return id < tensors.count ? tensors[id] : nil
         }
     }
 
@@ -77,7 +80,15 @@ public struct Evaluation: Sendable {
         let extra = count - slots.count
         slots += repeatElement(.empty, count: extra)
         scalars += repeatElement(0, count: extra)
-        tensors += repeatElement(nil, count: extra)
+    }
+
+    /// Puts a tensor at `id`, growing the table (geometrically) to reach it.
+    private static func store(_ value: Tensor, at id: NodeID, in tensors: inout [Tensor?]) {
+        if id >= tensors.count {
+            tensors.reserveCapacity(Swift.max(id + 1, 2 * tensors.count))
+            tensors += repeatElement(nil, count: id + 1 - tensors.count)
+        }
+        tensors[id] = value
     }
 
     /// Gives node `id` a value (a seed, set before the pass that reads it).
@@ -86,10 +97,10 @@ public struct Evaluation: Sendable {
         if value.isScalar {
             slots[id] = .scalar
             scalars[id] = value.scalars[0]
-            tensors[id] = nil
+            if id < tensors.count { tensors[id] = nil }
         } else {
             slots[id] = .tensor
-            tensors[id] = value
+            Evaluation.store(value, at: id, in: &tensors)
         }
     }
 
@@ -98,7 +109,7 @@ public struct Evaluation: Sendable {
         guard id < slots.count else { return }
         slots.removeSubrange(id...)
         scalars.removeSubrange(id...)
-        tensors.removeSubrange(id...)
+        if id < tensors.count { tensors.removeSubrange(id...) }
     }
 
     /// Forgets every computed (non-leaf) value, keeping nothing stale after a leaf changed.
@@ -179,7 +190,7 @@ public struct Evaluation: Sendable {
                             scalars[id] = value.scalars[0]
                         } else {
                             slots[id] = .tensor
-                            tensors[id] = value
+                            Evaluation.store(value, at: id, in: &tensors)
                         }
                     }
                 }
@@ -199,7 +210,7 @@ public struct Evaluation: Sendable {
             switch slots[input] {
             case .empty: preconditionFailure("input evaluated before its consumer")
             case .scalar: arguments.append(Tensor(scalars[input]))
-            case .tensor: arguments.append(tensors[input] ?? Tensor(0))
+            case .tensor: arguments.append(input < tensors.count ? tensors[input] ?? Tensor(0) : Tensor(0))
             }
         }
         // Matrix products also ask `shouldStop` between blocks of rows.

@@ -62,6 +62,8 @@ final class NodeStore: @unchecked Sendable {
 
     init() {}
 
+    static let empty = NodeStore()
+
     var count: Int { opIDs.count }
 
     func copy() -> NodeStore {
@@ -135,17 +137,43 @@ final class NodeStore: @unchecked Sendable {
     }
 }
 
+/// The values of a graph's leaves: scalars inline in one buffer, other tensors beside them.
+/// A node's value slot indexes into these.
+final class LeafValues: @unchecked Sendable {
+    @exclusivity(unchecked) var scalars: [Double] = []
+    @exclusivity(unchecked) var tensors: [Tensor] = []
+
+    init() {}
+
+    static let empty = LeafValues()
+
+    func copy() -> LeafValues {
+        let c = LeafValues()
+        c.scalars = scalars
+        c.tensors = tensors
+        return c
+    }
+}
+
+/// Held by a graph and its copies (never by node views), so that a graph changes its store in
+/// place exactly when no other graph shares it: views that outlive a change still read valid
+/// nodes, and do not force a copy of the store on every append.
+final class Ownership: Sendable {
+    init() {}
+    /// The ownership of every empty graph: shared, so the first change copies the empty store.
+    static let shared = Ownership()
+}
+
 /// One node of a graph, read in place: a store and a position, every field read on demand
 /// (reading `op` or `inputs` copies nothing else and allocates nothing).
 public struct Node: Sendable {
     let store: NodeStore
     let index: Int
-    let leafScalars: [Double]
-    let leafTensors: [Tensor]
+    let values: LeafValues
 
     public var op: Op { store.opTable[Int(store.opIDs[index])] }
     public var inputs: NodeInputs {
-        NodeInputs(pool: store.pool, range: store.inputRange(index))
+        NodeInputs(store: store, range: store.inputRange(index))
     }
     public var shape: [Int] { store.shapeTable[Int(store.shapeIDs[index])] }
     /// Whether the value is a scalar (rank 0), without touching the shape table.
@@ -161,7 +189,7 @@ public struct Node: Sendable {
     public var value: Tensor? {
         let slot = Int(store.valueSlots[index])
         if slot < 0 { return nil }
-        return slot & 1 == 0 ? Tensor(leafScalars[slot >> 1]) : leafTensors[slot >> 1]
+        return slot & 1 == 0 ? Tensor(values.scalars[slot >> 1]) : values.tensors[slot >> 1]
     }
     public var hasValue: Bool { store.valueSlots[index] >= 0 }
     /// The text that made this node, for errors found while evaluating it.
@@ -192,8 +220,11 @@ public struct Node: Sendable {
 }
 
 /// A node's inputs, read in place from the graph's pool: indices from 0.
+///
+/// It holds the store, not a copy of the pool, so a rule that keeps a node's inputs while
+/// it appends nodes does not make the pool copy itself on every append.
 public struct NodeInputs: RandomAccessCollection, Equatable, Sendable, CustomStringConvertible {
-    let pool: [Int32]
+    let store: NodeStore
     let range: Range<Int>
 
     public var startIndex: Int { 0 }
@@ -201,7 +232,7 @@ public struct NodeInputs: RandomAccessCollection, Equatable, Sendable, CustomStr
     @inline(__always)
     public subscript(position: Int) -> NodeID {
         precondition(position >= 0 && position < range.count, "input index out of range")
-        return NodeID(pool[range.lowerBound &+ position])
+        return NodeID(store.pool[range.lowerBound &+ position])
     }
     public static func == (a: NodeInputs, b: NodeInputs) -> Bool { a.elementsEqual(b) }
     public static func == (a: NodeInputs, b: [NodeID]) -> Bool { a.elementsEqual(b) }
@@ -236,9 +267,14 @@ struct SmallInputs: RandomAccessCollection {
 public struct Graph: Sendable {
     var prefix: NodeStore?
     var prefixCount = 0
-    var store = NodeStore()
-    var leafScalars: [Double] = []
-    var leafTensors: [Tensor] = []
+    /// Every empty graph starts with the one empty store, copied on the first append, so
+    /// that making a graph (a lowering makes one per definition) allocates nothing.
+    var store = NodeStore.empty
+    var storeOwner = Ownership.shared
+    var values = LeafValues.empty
+    var valuesOwner = Ownership.shared
+    var leafScalars: [Double] { values.scalars }
+    var leafTensors: [Tensor] { values.tensors }
     /// The node each defined name refers to.
     private(set) var named: [String: NodeID] = [:]
 
@@ -251,8 +287,8 @@ public struct Graph: Sendable {
         if base.prefix == nil {
             prefix = base.count > 0 ? base.store : nil
             prefixCount = base.count
-            leafScalars = base.leafScalars
-            leafTensors = base.leafTensors
+            values = base.values
+            valuesOwner = base.valuesOwner
             named = base.named
         } else {
             reserve(base.count)
@@ -278,7 +314,7 @@ public struct Graph: Sendable {
     public subscript(id: NodeID) -> Node {
         let (s, i) = locate(id)
         precondition(i < s.count, "node id out of range")
-        return Node(store: s, index: i, leafScalars: leafScalars, leafTensors: leafTensors)
+        return Node(store: s, index: i, values: values)
     }
 
     /// The node `id` (what derivative rules read: `op`, `inputs`, `shape`, `isLeaf`).
@@ -307,7 +343,18 @@ public struct Graph: Sendable {
 
     @inline(__always)
     private mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&store) { store = store.copy() }
+        if !isKnownUniquelyReferenced(&storeOwner) {
+            store = store.copy()
+            storeOwner = Ownership()
+        }
+    }
+
+    @inline(__always)
+    private mutating func makeValuesUnique() {
+        if !isKnownUniquelyReferenced(&valuesOwner) {
+            values = values.copy()
+            valuesOwner = Ownership()
+        }
     }
 
     /// Appends a node; its inputs must already be in the graph.
@@ -351,12 +398,14 @@ public struct Graph: Sendable {
     }
 
     private mutating func storeValue(_ value: Tensor) -> Int32 {
+        makeValuesUnique()
+        let v = values
         if value.isScalar {
-            leafScalars.append(value.scalars[0])
-            return Int32(truncatingIfNeeded: 2 * (leafScalars.count - 1))
+            v.scalars.append(value.scalars[0])
+            return Int32(truncatingIfNeeded: 2 * (v.scalars.count - 1))
         }
-        leafTensors.append(value)
-        return Int32(truncatingIfNeeded: 2 * (leafTensors.count - 1) + 1)
+        v.tensors.append(value)
+        return Int32(truncatingIfNeeded: 2 * (v.tensors.count - 1) + 1)
     }
 
     /// Nodes are only renamed, re-kinded or given values in the graph's own part.
@@ -386,10 +435,11 @@ public struct Graph: Sendable {
         let (s, i) = locate(id)
         let slot = Int(s.valueSlots[i])
         precondition(slot >= 0 && self[id].shape == value.shape)
+        makeValuesUnique()
         if slot & 1 == 0 {
-            leafScalars[slot >> 1] = value.scalars[0]
+            values.scalars[slot >> 1] = value.scalars[0]
         } else {
-            leafTensors[slot >> 1] = value
+            values.tensors[slot >> 1] = value
         }
     }
 
@@ -409,15 +459,18 @@ public struct Graph: Sendable {
             }
         }
         s.truncate(to: count - prefixCount)
-        leafScalars.removeSubrange(firstScalar...)
-        leafTensors.removeSubrange(firstTensor...)
+        if firstScalar < leafScalars.count || firstTensor < leafTensors.count {
+            makeValuesUnique()
+            values.scalars.removeSubrange(firstScalar...)
+            values.tensors.removeSubrange(firstTensor...)
+        }
     }
 
     /// The inputs of node `id`, read in place.
     @inline(__always)
     func inputs(of id: NodeID) -> NodeInputs {
         let (s, i) = locate(id)
-        return NodeInputs(pool: s.pool, range: s.inputRange(i))
+        return NodeInputs(store: s, range: s.inputRange(i))
     }
 
     /// Marks every node that `target` depends on (itself included).
