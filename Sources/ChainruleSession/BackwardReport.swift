@@ -119,7 +119,7 @@ extension Session {
         let inputs = node.inputs.map { workspace.evaluation[$0] ?? Tensor(0) }
         let output = workspace.evaluation[edge.consumer] ?? Tensor(0)
         let local = LocalJacobian(op: node.op, inputs: inputs, output: output, argument: edge.argument)
-        let jacobian = jacobianText(local, op: node.op, inputIDs: node.inputs, inputs: inputs, output: output, argument: edge.argument)
+        let jacobian = jacobianText(local, op: node.op, inputIDs: Array(node.inputs), inputs: inputs, output: output, argument: edge.argument)
         let localLabel = "∂\(consumer)/∂\(input)"
         return [
             Row(role: "local", lhs: localLabel, rhs: jacobian, note: "\(local.rows)×\(local.columns)"),

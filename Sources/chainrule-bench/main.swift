@@ -27,6 +27,16 @@ func fastest(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
     return best
 }
 
+/// The process's resident memory now, in bytes (from /proc/self/statm).
+func residentBytes() -> Int {
+    guard let file = fopen("/proc/self/statm", "r") else { return 0 }
+    defer { fclose(file) }
+    var size = 0, resident = 0
+    guard withUnsafeMutablePointer(to: &size, { s in withUnsafeMutablePointer(to: &resident) { r in
+        withVaList([s, r]) { vfscanf(file, "%ld %ld", $0) } } }) == 2 else { return 0 }
+    return resident * Int(sysconf(Int32(_SC_PAGESIZE)))
+}
+
 func fail(_ message: String) -> Never {
     let bytes = Array("chainrule-bench: \(message)\n".utf8)
     _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
@@ -51,17 +61,20 @@ switch arguments.first {
 case "graph" where arguments.count >= 3:
     let repeats = arguments.count > 3 ? Int(arguments[3]) ?? 5 : 5
     let text = readFile(arguments[1])
+    let rssStart = residentBytes()
     let source = Source(name: arguments[1], text: text)
     var workspace = Workspace()
     let build = now()
     let (statements, diagnostics) = Parser.parse(source)
     let parseTime = now() - build
+    let rssParsed = residentBytes()
     if let first = diagnostics.first { fail(first.message) }
     for statement in statements {
         guard case .definition(let definition) = statement else { continue }
         do { try workspace.define(definition, in: source) } catch { fail(error.message) }
     }
     let buildTime = now() - build
+    let rssBuilt = residentBytes()
     guard let output = workspace.graph.node(named: arguments[2]) else { fail("no node \(arguments[2])") }
     var values = Evaluation()
     let forward = try fastest(repeats) {
@@ -72,6 +85,8 @@ case "graph" where arguments.count >= 3:
     _ = try workspace.value(of: output)
     var gradients: Gradients?
     let reverseBuild = try fastest(1) { gradients = try workspace.gradients(of: output) }
+    let rssReverse = residentBytes()
+    let reverseNodes = try workspace.reverseGraph(of: output, seeded: false).graph.count - workspace.graph.count
     let backward = try fastest(repeats) { gradients = try workspace.gradients(of: output) }
     var eager: Gradients?
     let backwardEager = try fastest(repeats) {
@@ -89,7 +104,7 @@ case "graph" where arguments.count >= 3:
         let id = workspace.graph.node(named: name) ?? 0
         return "\"\(name)\": \(gradients?[id]?.scalars.first ?? .nan)"
     }
-    print("{\"nodes\": \(workspace.graph.count), \"bytes\": \(text.utf8.count), \"parse\": \(parseTime), \"build\": \(buildTime), \"forward\": \(forward), \"backward\": \(backward), \"reverse_build\": \(reverseBuild), \"backward_eager\": \(backwardEager), \"value\": \(values[output]?.scalars.first ?? .nan), \"grads\": {\(probes.joined(separator: ", "))}}")
+    print("{\"nodes\": \(workspace.graph.count), \"bytes\": \(text.utf8.count), \"parse\": \(parseTime), \"build\": \(buildTime), \"forward\": \(forward), \"backward\": \(backward), \"reverse_build\": \(reverseBuild), \"backward_eager\": \(backwardEager), \"rss_start\": \(rssStart), \"rss_parsed\": \(rssParsed), \"rss_built\": \(rssBuilt), \"rss_reverse\": \(rssReverse), \"reverse_nodes\": \(reverseNodes), \"value\": \(values[output]?.scalars.first ?? .nan), \"grads\": {\(probes.joined(separator: ", "))}}")
 case "matmul" where arguments.count >= 2:
     guard let n = Int(arguments[1]) else { fail("matmul N") }
     let repeats = arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5

@@ -108,7 +108,7 @@ final class BinaryGradientOracleTests: XCTestCase {
         XCTAssertEqual(node.inputs.count, 2)
         XCTAssertEqual(graph[node.inputs[1]].op, .constant)
         XCTAssertEqual(graph[node.inputs[1]].value?.scalars, [0.01])
-        XCTAssertEqual(graph[try script.id("q")].inputs, [try script.id("x"), try script.id("p")])
+        XCTAssertEqual(Array(graph[try script.id("q")].inputs), [try script.id("x"), try script.id("p")])
     }
 
     func testBinaryCrossEntropyClampsItsLogarithmsAtMinusOneHundred() throws {

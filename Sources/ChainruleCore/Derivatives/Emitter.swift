@@ -10,40 +10,83 @@ struct Emitter {
     /// The role given to every node emitted next.
     var role: NodeRole = .forward
     /// Nodes marked for recomputation: rules that read their value read a recomputed twin.
-    var remat: Set<NodeID> = []
-    private(set) var recomputed: [NodeID: NodeID] = [:]
+    var remat: Set<NodeID> {
+        get { tables.remat }
+        set { tables.remat = newValue }
+    }
+    var recomputed: [NodeID: NodeID] { tables.recomputed }
 
-    private struct Key: Hashable {
-        var op: Op
+    /// The emitter's bookkeeping, in one object: rules that capture the emitter (a method
+    /// passed as a function, such as `inputs.map(shape)`) then copy one reference, not each table.
+    /// An emitter is never copied to be changed on its own, so the tables need no copy on write.
+    private final class Tables {
+        @exclusivity(unchecked) var remat: Set<NodeID> = []
+        @exclusivity(unchecked) var recomputed: [NodeID: NodeID] = [:]
+        @exclusivity(unchecked) var shared = ShareTable()
+        /// `consumed[id]`: node `id` is an input of some key in `shared`. A key with an input
+        /// not consumed cannot be there, so most lookups of the reverse pass (whose keys hold
+        /// a gradient node just made) skip the table, and its cache misses.
+        @exclusivity(unchecked) var consumed: [Bool] = []
+        @exclusivity(unchecked) var sharedLong: [LongKey: NodeID] = [:]
+        @exclusivity(unchecked) var scalars: [UInt64: NodeID] = [:]
+
+        /// Whether every one of `inputs` is consumed (read in place: holding a copy of the
+        /// array while it is changed would copy it on every change).
+        func allConsumed(_ inputs: [NodeID]) -> Bool {
+            for input in inputs where input >= consumed.count || !consumed[input] { return false }
+            return true
+        }
+    }
+    private let tables = Tables()
+
+    /// An op (interned in the graph's own store) and up to three inputs: a key hashed
+    /// without allocating. Ops of more inputs are keyed by `LongKey`.
+    struct Key: Equatable {
+        var op: Int32
+        var count: Int32
+        var a: Int, b: Int, c: Int
+    }
+    fileprivate struct LongKey: Hashable {
+        var op: Int32
         var inputs: [NodeID]
     }
-    private var shared: [Key: NodeID] = [:]
-    private var scalars: [UInt64: NodeID] = [:]
 
     /// `expected`: about how many nodes will be emitted, to size the store and the table once.
+    /// The graph's nodes are shared with `graph`, not copied: emitted nodes are appended after them.
     init(graph: Graph, expected: Int = 0) {
-        self.graph = graph
+        self.graph = Graph(extending: graph)
         self.graph.reserve(expected)
-        shared.reserveCapacity(expected)
+        tables.shared = ShareTable(expected: expected / 2)
     }
 
     func shape(_ id: NodeID) -> [Int] { graph[id].shape }
 
+    /// Whether `id` is a literal: a leaf with a value known without evaluating anything,
+    /// not named and not a seed.
+    @inline(__always)
+    private func isLiteral(_ id: NodeID) -> Bool {
+        let (s, i) = graph.locate(id)
+        return s.valueSlots[i] >= 0 && s.nameIDs[i] < 0 && s.roleTags[i] != 4
+    }
+
     /// The value of a node known without evaluating anything: a literal or a folded constant.
     func constantValue(_ id: NodeID) -> Tensor? {
-        guard graph[id].op == .constant, graph[id].name == nil, graph[id].role != .seed else { return nil }
+        guard isLiteral(id) else { return nil }
         return graph[id].value
     }
 
     func isConstant(_ id: NodeID, equalTo value: Double) -> Bool {
-        guard let t = constantValue(id) else { return false }
-        return t.scalars.allSatisfy { $0 == value }
+        guard isLiteral(id) else { return false }
+        let (s, i) = graph.locate(id)
+        let slot = Int(s.valueSlots[i])
+        if slot & 1 == 0 { return graph.values.scalars[slot >> 1] == value }
+        return graph.values.tensors[slot >> 1].scalars.allSatisfy { $0 == value }
     }
 
     mutating func constant(_ value: Tensor) -> NodeID {
-        if value.isScalar, let id = scalars[value.scalars[0].bitPattern] { return id }
-        let id = graph.append(Node(op: .constant, inputs: [], shape: value.shape, kind: .input, value: value, role: role))
-        if value.isScalar { scalars[value.scalars[0].bitPattern] = id }
+        if value.isScalar, let id = tables.scalars[value.scalars[0].bitPattern] { return id }
+        let id = graph.append(.constant, EmptyCollection(), shape: value.shape, kind: .input, value: value, role: role)
+        if value.isScalar { tables.scalars[value.scalars[0].bitPattern] = id }
         return id
     }
 
@@ -51,16 +94,35 @@ struct Emitter {
 
     /// Appends `op` applied to `inputs` (or finds it already there).
     mutating func emit(_ op: Op, _ inputs: [NodeID]) throws(ShapeMessage) -> NodeID {
-        let key = Key(op: op, inputs: inputs)
-        if let id = shared[key] { return id }
-        let shape = try op.resultShape(inputs.map { graph[$0].shape })
+        let opID = graph.intern(op)
+        let n = inputs.count
+        var key = Key(op: opID, count: Int32(truncatingIfNeeded: n), a: -1, b: -1, c: -1)
+        if n <= 3 {
+            if n > 0 { key.a = inputs[0] }
+            if n > 1 { key.b = inputs[1] }
+            if n > 2 { key.c = inputs[2] }
+            if tables.allConsumed(inputs), let id = tables.shared.find(key) { return id }
+        } else if let id = tables.sharedLong[LongKey(op: opID, inputs: inputs)] {
+            return id
+        }
+        // Elementwise ops of scalars are scalars: no shapes to gather or check.
+        let shape: [Int]
+        if op.isElementwise && inputs.allSatisfy({ graph.isScalar($0) }) {
+            shape = []
+        } else {
+            shape = try op.resultShape(inputs.map { graph[$0].shape })
+        }
         let id: NodeID
-        if inputs.allSatisfy({ constantValue($0) != nil }) {
+        if inputs.allSatisfy({ isLiteral($0) }) {
             id = constant(try op.forward(inputs.map { constantValue($0) ?? Tensor(0) }))
         } else {
-            id = graph.append(Node(op: op, inputs: inputs, shape: shape, kind: .op, role: role))
+            id = graph.append(op, inputs, shape: shape, kind: .op, role: role)
         }
-        shared[key] = id
+        if n <= 3 {
+            while tables.consumed.count < graph.count { tables.consumed.append(false) }
+            for input in inputs { tables.consumed[input] = true }
+            tables.shared.insert(key, id)
+        } else { tables.sharedLong[LongKey(op: opID, inputs: inputs)] = id }
         return id
     }
 
@@ -79,8 +141,8 @@ struct Emitter {
             let inputs = node.inputs.map { recomputed[$0] ?? $0 }
             let saved = role
             role = .recompute(of: top)
-            recomputed[top] = graph.append(Node(op: node.op, inputs: inputs, shape: node.shape, kind: .op,
-                                                origin: node.origin, role: role))
+            tables.recomputed[top] = graph.append(node.op, inputs, shape: node.shape, kind: .op,
+                                           origin: node.origin, role: role)
             role = saved
             stack.removeLast()
         }
@@ -118,7 +180,7 @@ struct Emitter {
 
     mutating func negate(_ a: NodeID?) throws(ShapeMessage) -> NodeID? {
         guard let a else { return nil }
-        if graph[a].op == .pointwise(.negate), graph[a].role != .forward { return graph[a].inputs[0] }
+        if !graph[a].isForward, graph[a].op == .pointwise(.negate) { return graph[a].inputs[0] }
         return try emit(.pointwise(.negate), [a])
     }
 
@@ -165,5 +227,89 @@ struct Emitter {
         let summed = try emit(.sum(axis: full.count - 1), [t])
         let kept = try reshape(summed, Array(full.dropLast()) + [1])
         return try broadcastTo(kept, full)
+    }
+}
+
+private extension Op {
+    /// Ops whose result has the broadcast shape of their arguments (a scalar of scalars).
+    var isElementwise: Bool {
+        switch self {
+        case .binary, .pointwise: true
+        default: false
+        }
+    }
+}
+
+/// The sharing table of an ``Emitter``: open addressing over one flat array of 20-byte
+/// entries, hashed by a few multiplications (no hasher, nothing allocated per key).
+/// Node ids and op ids in it are below 2³¹ (the store keeps them as Int32).
+struct ShareTable {
+    private struct Entry {
+        var op: Int32, count: Int32
+        var a: Int32, b: Int32, c: Int32
+        var value: Int32
+    }
+    private var entries: [Entry] = []
+    private var used = 0
+    private var mask = -1
+
+    init(expected: Int = 0) {
+        var capacity = 1024
+        while capacity < expected { capacity <<= 1 }
+        entries = Array(repeating: Entry(op: 0, count: 0, a: 0, b: 0, c: 0, value: -1), count: capacity)
+        mask = capacity - 1
+    }
+
+    @inline(__always)
+    private static func hash(_ key: Emitter.Key) -> Int {
+        var h = UInt64(UInt32(bitPattern: key.op)) | UInt64(UInt32(bitPattern: key.count)) << 32
+        h = (h ^ UInt64(bitPattern: Int64(key.a))) &* 0x9E37_79B9_7F4A_7C15
+        h = (h ^ UInt64(bitPattern: Int64(key.b))) &* 0xC2B2_AE3D_27D4_EB4F
+        h = (h ^ UInt64(bitPattern: Int64(key.c))) &* 0x9E37_79B9_7F4A_7C15
+        // Products carry low bits upward only: fold the high half down before masking.
+        h ^= h >> 33
+        h = h &* 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 33
+        return Int(truncatingIfNeeded: h)
+    }
+
+    @inline(__always)
+    private static func matches(_ e: Entry, _ key: Emitter.Key) -> Bool {
+        e.op == key.op && e.count == key.count && Int(e.a) == key.a && Int(e.b) == key.b && Int(e.c) == key.c
+    }
+
+    func find(_ key: Emitter.Key) -> NodeID? {
+        var i = ShareTable.hash(key) & mask
+        while true {
+            let e = entries[i]
+            if e.value < 0 { return nil }
+            if ShareTable.matches(e, key) { return Int(e.value) }
+            i = (i + 1) & mask
+        }
+    }
+
+    mutating func insert(_ key: Emitter.Key, _ value: NodeID) {
+        // Grown at 70 % full: with the hash below, probes stay short, and the table small.
+        if 10 * (used + 1) > 7 * entries.count { grow() }
+        var i = ShareTable.hash(key) & mask
+        while entries[i].value >= 0 {
+            if ShareTable.matches(entries[i], key) { entries[i].value = Int32(truncatingIfNeeded: value); return }
+            i = (i + 1) & mask
+        }
+        entries[i] = Entry(op: key.op, count: key.count, a: Int32(truncatingIfNeeded: key.a),
+                           b: Int32(truncatingIfNeeded: key.b), c: Int32(truncatingIfNeeded: key.c),
+                           value: Int32(truncatingIfNeeded: value))
+        used += 1
+    }
+
+    private mutating func grow() {
+        let old = entries
+        let capacity = 2 * old.count
+        entries = Array(repeating: Entry(op: 0, count: 0, a: 0, b: 0, c: 0, value: -1), count: capacity)
+        mask = capacity - 1
+        used = 0
+        for e in old where e.value >= 0 {
+            insert(Emitter.Key(op: e.op, count: e.count, a: Int(e.a), b: Int(e.b), c: Int(e.c)), Int(e.value))
+        }
     }
 }

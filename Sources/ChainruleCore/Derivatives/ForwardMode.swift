@@ -29,8 +29,8 @@ public enum ForwardMode {
                              shouldStop: () -> Bool = { false }) throws(EvaluationError) -> TangentGraph {
         var emitter = Emitter(graph: graph)
         let shape = graph[input].shape
-        let direction = emitter.graph.append(Node(op: .constant, inputs: [], shape: shape, kind: .input,
-                                                  value: Tensor(repeating: 1, shape: shape), role: .seed))
+        let direction = emitter.graph.append(.constant, EmptyCollection(), shape: shape, kind: .input,
+                                             value: Tensor(repeating: 1, shape: shape), role: .seed)
         var tangent: [NodeID?] = Array(repeating: nil, count: output + 1)
         guard input <= output else {
             return TangentGraph(graph: emitter.graph, base: graph.count, input: input, output: output,

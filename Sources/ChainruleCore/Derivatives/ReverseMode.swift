@@ -63,8 +63,8 @@ public enum ReverseMode {
         let seed: NodeID
         if seeded {
             let shape = graph[output].shape
-            seed = emitter.graph.append(Node(op: .constant, inputs: [], shape: shape, kind: .input,
-                                             value: Tensor(repeating: 1, shape: shape), role: .seed))
+            seed = emitter.graph.append(.constant, EmptyCollection(), shape: shape, kind: .input,
+                                        value: Tensor(repeating: 1, shape: shape), role: .seed)
         } else {
             // A known 1: rules fold it away (ḡ·d is d), so no node multiplies by the seed.
             emitter.role = .gradient(of: output)
@@ -109,33 +109,43 @@ public enum ReverseMode {
         var live = Array(repeating: false, count: output + 1)
         live[output] = true
         for id in stride(from: output, through: 0, by: -1) where live[id] {
-            let node = graph.view(id)
-            let shapes = node.inputs.map { graph[$0].shape }
-            for (k, input) in node.inputs.enumerated() where node.op.differentiates(argument: k, shapes: shapes) {
+            let inputs = graph.inputs(of: id)
+            if inputs.isEmpty { continue }
+            let op = graph[id].op
+            let shapes = argumentShapes(op, inputs, graph)
+            for (k, input) in inputs.enumerated() where op.differentiates(argument: k, shapes: shapes) {
                 live[input] = true
             }
         }
         // …and reaching a leaf that is differentiated (or one of `wrt`).
         for id in 0...output where live[id] {
-            let node = graph.view(id)
             if let wrt, wrt.contains(id) { continue }
-            if node.isLeaf {
+            let inputs = graph.inputs(of: id)
+            if inputs.isEmpty {
                 live[id] = wrt == nil && graph[id].isDifferentiableLeaf
                 continue
             }
-            let shapes = node.inputs.map { graph[$0].shape }
-            live[id] = node.inputs.enumerated().contains { k, input in
-                live[input] && node.op.differentiates(argument: k, shapes: shapes)
+            let op = graph[id].op
+            let shapes = argumentShapes(op, inputs, graph)
+            live[id] = inputs.enumerated().contains { k, input in
+                live[input] && op.differentiates(argument: k, shapes: shapes)
             }
         }
         return live
+    }
+
+    /// The shapes ``Op/differentiates(argument:shapes:)`` reads: only a loss looks at them,
+    /// so other ops get none (no array made per node).
+    static func argumentShapes(_ op: Op, _ inputs: NodeInputs, _ graph: Graph) -> [[Int]] {
+        guard case .loss = op else { return [] }
+        return inputs.map { graph[$0].shape }
     }
 }
 
 extension Node {
     /// A leaf that receives a gradient: a named leaf, not a literal written in a formula or a seed.
     public var isDifferentiableLeaf: Bool {
-        isLeaf && name != nil && role == .forward
+        isLeaf && hasName && isForward
     }
 }
 

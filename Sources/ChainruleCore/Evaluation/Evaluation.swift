@@ -9,11 +9,12 @@ public struct StopPoll {
     public init(_ shouldStop: @escaping () -> Bool) { self.shouldStop = shouldStop }
 
     /// The work of computing node `id`: its multiply–adds for products, else its elements.
-    static func units(of id: NodeID, in nodes: UnsafeBufferPointer<Node>) -> Int {
-        let node = nodes[id]
+    static func units(of id: NodeID, in graph: Graph) -> Int {
+        let node = graph[id]
+        if node.isScalar { return 1 }
         switch node.op {
         case .matmul, .einsum:
-            return node.op.work(node.inputs.map { nodes[$0].shape }) ?? Int.max / 2
+            return node.op.work(node.inputs.map { graph[$0].shape }) ?? Int.max / 2
         default:
             var count = 1
             for size in node.shape { count &*= size }
@@ -49,6 +50,9 @@ public struct Evaluation: Sendable {
     /// The value of node `id` when `slots[id] == .scalar`.
     private var scalars: [Double] = []
     /// The value of node `id` when `slots[id] == .tensor`; nil otherwise.
+    /// Kept only as long as the last node with a tensor value needs: a graph of scalars has
+    /// none, so copying an evaluation (a reverse pass starts from the forward values) copies
+    /// two flat buffers and no references.
     private var tensors: [Tensor?] = []
 
     public init() {}
@@ -60,7 +64,7 @@ public struct Evaluation: Sendable {
         switch slots[id] {
         case .empty: return nil
         case .scalar: return Tensor(scalars[id])
-        case .tensor: return tensors[id]
+        case .tensor: return id < tensors.count ? tensors[id] : nil
         }
     }
 
@@ -76,7 +80,15 @@ public struct Evaluation: Sendable {
         let extra = count - slots.count
         slots += repeatElement(.empty, count: extra)
         scalars += repeatElement(0, count: extra)
-        tensors += repeatElement(nil, count: extra)
+    }
+
+    /// Puts a tensor at `id`, growing the table (geometrically) to reach it.
+    private static func store(_ value: Tensor, at id: NodeID, in tensors: inout [Tensor?]) {
+        if id >= tensors.count {
+            tensors.reserveCapacity(Swift.max(id + 1, 2 * tensors.count))
+            tensors += repeatElement(nil, count: id + 1 - tensors.count)
+        }
+        tensors[id] = value
     }
 
     /// Gives node `id` a value (a seed, set before the pass that reads it).
@@ -85,10 +97,10 @@ public struct Evaluation: Sendable {
         if value.isScalar {
             slots[id] = .scalar
             scalars[id] = value.scalars[0]
-            tensors[id] = nil
+            if id < tensors.count { tensors[id] = nil }
         } else {
             slots[id] = .tensor
-            tensors[id] = value
+            Evaluation.store(value, at: id, in: &tensors)
         }
     }
 
@@ -97,7 +109,7 @@ public struct Evaluation: Sendable {
         guard id < slots.count else { return }
         slots.removeSubrange(id...)
         scalars.removeSubrange(id...)
-        tensors.removeSubrange(id...)
+        if id < tensors.count { tensors.removeSubrange(id...) }
     }
 
     /// Forgets every computed (non-leaf) value, keeping nothing stale after a leaf changed.
@@ -158,30 +170,27 @@ public struct Evaluation: Sendable {
         var arguments: [Tensor] = []
         try withoutActuallyEscaping(shouldStop) { (shouldStop) throws(EvaluationError) in
             var poll = StopPoll(shouldStop)
-            try graph.nodes.withUnsafeBufferPointer { (nodes) throws(EvaluationError) in
-                try slots.withUnsafeMutableBufferPointer { (slots) throws(EvaluationError) in
-                    try scalars.withUnsafeMutableBufferPointer { (scalars) throws(EvaluationError) in
-                        for id in ids where slots[id] == .empty {
-                            let node = nodes.baseAddress.unsafelyUnwrapped + id
-                            // A scalar of scalars (never a leaf, a product or an einsum): one unit of work.
-                            if node.pointee.shape.isEmpty, case .none = node.pointee.value,
-                               let value = Evaluation.scalarForward(node.pointee.op, node.pointee.inputs,
-                                                                    slots, scalars) {
-                                try poll.account(1)
-                                slots[id] = .scalar
-                                scalars[id] = value
-                                continue
-                            }
-                            try poll.account(StopPoll.units(of: id, in: nodes))
-                            let value = try Evaluation.tensorValue(of: node, slots, scalars, tensors,
-                                                                   arguments: &arguments, shouldStop: shouldStop)
-                            if value.isScalar {
-                                slots[id] = .scalar
-                                scalars[id] = value.scalars[0]
-                            } else {
-                                slots[id] = .tensor
-                                tensors[id] = value
-                            }
+            try slots.withUnsafeMutableBufferPointer { (slots) throws(EvaluationError) in
+                try scalars.withUnsafeMutableBufferPointer { (scalars) throws(EvaluationError) in
+                    for id in ids where slots[id] == .empty {
+                        let (store, i) = graph.locate(id)
+                        // A scalar of scalars (never a leaf, a product or an einsum): one unit of work.
+                        if store.shapeIDs[i] == 0, store.valueSlots[i] < 0,
+                           let value = Evaluation.scalarForward(store, i, slots, scalars) {
+                            try poll.account(1)
+                            slots[id] = .scalar
+                            scalars[id] = value
+                            continue
+                        }
+                        try poll.account(StopPoll.units(of: id, in: graph))
+                        let value = try Evaluation.tensorValue(of: graph[id], slots, scalars, tensors,
+                                                               arguments: &arguments, shouldStop: shouldStop)
+                        if value.isScalar {
+                            slots[id] = .scalar
+                            scalars[id] = value.scalars[0]
+                        } else {
+                            slots[id] = .tensor
+                            Evaluation.store(value, at: id, in: &tensors)
                         }
                     }
                 }
@@ -191,52 +200,57 @@ public struct Evaluation: Sendable {
 
     /// A leaf's stored value, or the node's op applied by its tensor rule to its inputs'
     /// values (scalars made into tensors). `arguments` is scratch space reused between calls.
-    private static func tensorValue(of node: UnsafePointer<Node>, _ slots: UnsafeMutableBufferPointer<Slot>,
+    private static func tensorValue(of node: Node, _ slots: UnsafeMutableBufferPointer<Slot>,
                                     _ scalars: UnsafeMutableBufferPointer<Double>, _ tensors: [Tensor?],
                                     arguments: inout [Tensor],
                                     shouldStop: () -> Bool) throws(EvaluationError) -> Tensor {
-        if let leaf = node.pointee.value { return leaf }
+        if let leaf = node.value { return leaf }
         arguments.removeAll(keepingCapacity: true)
-        for input in node.pointee.inputs {
+        for input in node.inputs {
             switch slots[input] {
             case .empty: preconditionFailure("input evaluated before its consumer")
             case .scalar: arguments.append(Tensor(scalars[input]))
-            case .tensor: arguments.append(tensors[input] ?? Tensor(0))
+            case .tensor: arguments.append(input < tensors.count ? tensors[input] ?? Tensor(0) : Tensor(0))
             }
         }
         // Matrix products also ask `shouldStop` between blocks of rows.
         let result: Tensor?
         do throws(ShapeMessage) {
-            result = try node.pointee.op.forward(arguments, shouldStop: shouldStop)
+            result = try node.op.forward(arguments, shouldStop: shouldStop)
         } catch {
-            throw .failed(Diagnostic(error.text, at: node.pointee.origin))
+            throw .failed(Diagnostic(error.text, at: node.origin))
         }
         guard let result else { throw .interrupted }
         return result
     }
 
-    /// `op` on the numbers of `inputs` when there are at most three, every one is a scalar
-    /// and the op has a scalar rule (see ``Op/scalarForward(_:_:_:)``), else nil.
+    /// The op of node `i` of `store` on the numbers of its inputs when there are at most
+    /// three, every one is a scalar and the op has a scalar rule (see ``Op/scalarForward(_:_:_:)``), else nil.
     @inline(__always)
-    private static func scalarForward(_ op: Op, _ inputs: [NodeID], _ slots: UnsafeMutableBufferPointer<Slot>,
+    private static func scalarForward(_ store: NodeStore, _ i: Int, _ slots: UnsafeMutableBufferPointer<Slot>,
                                       _ scalars: UnsafeMutableBufferPointer<Double>) -> Double? {
+        let range = store.inputRange(i)
+        let pool = store.pool
         var x = (0.0, 0.0, 0.0)
-        switch inputs.count {
+        switch range.count {
         case 3:
-            guard slots[inputs[2]] == .scalar else { return nil }
-            x.2 = scalars[inputs[2]]
+            let input = Int(pool[range.lowerBound + 2])
+            guard slots[input] == .scalar else { return nil }
+            x.2 = scalars[input]
             fallthrough
         case 2:
-            guard slots[inputs[1]] == .scalar else { return nil }
-            x.1 = scalars[inputs[1]]
+            let input = Int(pool[range.lowerBound + 1])
+            guard slots[input] == .scalar else { return nil }
+            x.1 = scalars[input]
             fallthrough
         case 1:
-            guard slots[inputs[0]] == .scalar else { return nil }
-            x.0 = scalars[inputs[0]]
+            let input = Int(pool[range.lowerBound])
+            guard slots[input] == .scalar else { return nil }
+            x.0 = scalars[input]
         default:
             return nil
         }
-        return op.scalarForward(x.0, x.1, x.2)
+        return store.opTable[Int(store.opIDs[i])].scalarForward(x.0, x.1, x.2)
     }
 }
 

@@ -7,7 +7,7 @@
 /// (nil, `null` in JSON), and finite-difference checks leave it out.
 extension Node {
     /// Whether the node is a number written in a formula: an unnamed leaf.
-    public var isLiteral: Bool { isLeaf && name == nil }
+    public var isLiteral: Bool { isLeaf && !hasName }
 
     /// Whether the node may receive a gradient at all: every node but a literal.
     public var isDifferentiable: Bool { !isLiteral }
@@ -18,15 +18,15 @@ extension Graph {
     /// differentiable and the op is differentiable in that argument.
     public func isDifferentiable(_ consumer: NodeID, argument k: Int) -> Bool {
         // Reads through the node array without copying nodes: the reverse pass calls this per edge.
-        guard nodes[nodes[consumer].inputs[k]].isDifferentiable else { return false }
+        guard self[inputs(of: consumer)[k]].isDifferentiable else { return false }
         return !isClassIndex(consumer, argument: k)
     }
 
     /// Whether argument `k` of `consumer` is a class index (of `cross_entropy`).
     public func isClassIndex(_ consumer: NodeID, argument k: Int) -> Bool {
-        guard k == 1, case .loss(.crossEntropy) = nodes[consumer].op else { return false }
-        let inputs = nodes[consumer].inputs
-        return Loss.targetsAreIndices(nodes[inputs[0]].shape, nodes[inputs[1]].shape)
+        guard k == 1, case .loss(.crossEntropy) = self[consumer].op else { return false }
+        let inputs = inputs(of: consumer)
+        return Loss.targetsAreIndices(self[inputs[0]].shape, self[inputs[1]].shape)
     }
 
     /// Marks the nodes through which `target` depends differentiably on something: `target`
@@ -36,7 +36,7 @@ extension Graph {
         var mark = Array(repeating: false, count: target + 1)
         mark[target] = true
         for id in stride(from: target, through: 0, by: -1) where mark[id] {
-            for (k, input) in nodes[id].inputs.enumerated() where isDifferentiable(id, argument: k) {
+            for (k, input) in inputs(of: id).enumerated() where isDifferentiable(id, argument: k) {
                 mark[input] = true
             }
         }

@@ -25,83 +25,452 @@ public enum NodeRole: Hashable, Sendable {
     case seed
 }
 
-public struct Node: Sendable, Equatable {
-    public var op: Op
-    public var inputs: [NodeID]
-    public var shape: [Int]
-    public var kind: NodeKind
-    /// The user's name for the node, if the node is the root of a definition.
-    public var name: String?
-    /// A leaf's value; nil for computed nodes.
-    public var value: Tensor?
-    /// The text that made this node, for errors found while evaluating it.
-    public var origin: SourceSpan?
-    /// Whether the node comes from a formula or from a derivative rule.
-    public var role: NodeRole = .forward
+/// The nodes of one graph (or of the part of it appended to a shared prefix), as columns:
+/// one small number per node and field, the variable-length parts pooled.
+///
+/// - ops are interned: a node holds the index of its op in `opTable`;
+/// - inputs of every node are in one pool: node `i`'s are `pool[inputEnd[i - 1] ..< inputEnd[i]]`;
+/// - shapes are interned (the scalar shape is id 0, found without hashing);
+/// - names are interned (`-1`: none); leaf values are slots into the graph's value tables;
+/// - an origin is a source (a small table, usually one entry) and a range of offsets into it.
+///
+/// A class, so that a ``Node`` view holds one reference; ``Graph`` copies it before a
+/// change when it is shared (copy on write), so graphs keep value semantics.
+final class NodeStore: @unchecked Sendable {
+    @exclusivity(unchecked) var opIDs: [Int32] = []
+    @exclusivity(unchecked) var inputEnd: [Int32] = []
+    @exclusivity(unchecked) var pool: [Int32] = []
+    @exclusivity(unchecked) var shapeIDs: [Int32] = []
+    @exclusivity(unchecked) var kinds: [NodeKind] = []
+    /// 0 forward, 1 gradient, 2 tangent, 3 recompute, 4 seed; `roleOf` holds the node of the first three.
+    @exclusivity(unchecked) var roleTags: [UInt8] = []
+    @exclusivity(unchecked) var roleOf: [Int32] = []
+    @exclusivity(unchecked) var nameIDs: [Int32] = []
+    /// `-1`: no stored value; `2k`: scalar `k` of the graph's `leafScalars`; `2k + 1`: tensor `k` of `leafTensors`.
+    @exclusivity(unchecked) var valueSlots: [Int32] = []
+    /// `-1`: no origin; else an index into `sources`; the range is `originStart ..< originEnd`.
+    @exclusivity(unchecked) var originSources: [Int32] = []
+    @exclusivity(unchecked) var originStart: [Int32] = []
+    @exclusivity(unchecked) var originEnd: [Int32] = []
 
-    public var isLeaf: Bool { inputs.isEmpty }
+    @exclusivity(unchecked) var opTable: [Op] = []
+    @exclusivity(unchecked) var opIndex: [Op: Int32] = [:]
+    @exclusivity(unchecked) var shapeTable: [[Int]] = [[]]
+    @exclusivity(unchecked) var shapeIndex: [[Int]: Int32] = [[]: 0]
+    @exclusivity(unchecked) var names: [String] = []
+    @exclusivity(unchecked) var sources: [Source] = []
+
+    init() {}
+
+    static let empty = NodeStore()
+
+    var count: Int { opIDs.count }
+
+    func copy() -> NodeStore {
+        let c = NodeStore()
+        c.opIDs = opIDs; c.inputEnd = inputEnd; c.pool = pool; c.shapeIDs = shapeIDs; c.kinds = kinds
+        c.roleTags = roleTags; c.roleOf = roleOf; c.nameIDs = nameIDs; c.valueSlots = valueSlots
+        c.originSources = originSources; c.originStart = originStart; c.originEnd = originEnd
+        c.opTable = opTable; c.opIndex = opIndex; c.shapeTable = shapeTable; c.shapeIndex = shapeIndex
+        c.names = names; c.sources = sources
+        return c
+    }
+
+    func reserve(_ extra: Int) {
+        let n = count + extra
+        opIDs.reserveCapacity(n); inputEnd.reserveCapacity(n); pool.reserveCapacity(pool.count + 2 * extra)
+        shapeIDs.reserveCapacity(n); kinds.reserveCapacity(n); roleTags.reserveCapacity(n); roleOf.reserveCapacity(n)
+        nameIDs.reserveCapacity(n); valueSlots.reserveCapacity(n)
+        originSources.reserveCapacity(n); originStart.reserveCapacity(n); originEnd.reserveCapacity(n)
+    }
+
+    @inline(__always)
+    func inputRange(_ i: Int) -> Range<Int> {
+        let end = Int(inputEnd[i])
+        return (i == 0 ? 0 : Int(inputEnd[i - 1]))..<end
+    }
+
+    /// The last few ops interned, tried before hashing (consecutive nodes often share an op).
+    @exclusivity(unchecked) var recentOps: [(op: Op, id: Int32)] = []
+
+    func intern(_ op: Op) -> Int32 {
+        for entry in recentOps where entry.op == op { return entry.id }
+        let id: Int32
+        if let found = opIndex[op] {
+            id = found
+        } else {
+            id = Int32(opTable.count)
+            opTable.append(op)
+            opIndex[op] = id
+        }
+        if recentOps.count < 4 {
+            recentOps.append((op, id))
+        } else {
+            recentOps[Int(id) & 3] = (op, id)
+        }
+        return id
+    }
+
+    @inline(__always)
+    func intern(shape: [Int]) -> Int32 {
+        if shape.isEmpty { return 0 }
+        if let id = shapeIndex[shape] { return id }
+        let id = Int32(shapeTable.count)
+        shapeTable.append(shape)
+        shapeIndex[shape] = id
+        return id
+    }
+
+    func intern(source: Source) -> Int32 {
+        if let last = sources.last, last === source { return Int32(sources.count - 1) }
+        if let i = sources.lastIndex(where: { $0 === source }) { return Int32(i) }
+        sources.append(source)
+        return Int32(sources.count - 1)
+    }
+
+    func truncate(to n: Int) {
+        let poolCount = n == 0 ? 0 : Int(inputEnd[n - 1])
+        opIDs.removeSubrange(n...); inputEnd.removeSubrange(n...); pool.removeSubrange(poolCount...)
+        shapeIDs.removeSubrange(n...); kinds.removeSubrange(n...); roleTags.removeSubrange(n...)
+        roleOf.removeSubrange(n...); nameIDs.removeSubrange(n...); valueSlots.removeSubrange(n...)
+        originSources.removeSubrange(n...); originStart.removeSubrange(n...); originEnd.removeSubrange(n...)
+    }
+}
+
+/// The values of a graph's leaves: scalars inline in one buffer, other tensors beside them.
+/// A node's value slot indexes into these.
+final class LeafValues: @unchecked Sendable {
+    @exclusivity(unchecked) var scalars: [Double] = []
+    @exclusivity(unchecked) var tensors: [Tensor] = []
+
+    init() {}
+
+    static let empty = LeafValues()
+
+    func copy() -> LeafValues {
+        let c = LeafValues()
+        c.scalars = scalars
+        c.tensors = tensors
+        return c
+    }
+}
+
+/// Held by a graph and its copies (never by node views), so that a graph changes its store in
+/// place exactly when no other graph shares it: views that outlive a change still read valid
+/// nodes, and do not force a copy of the store on every append.
+final class Ownership: Sendable {
+    init() {}
+    /// The ownership of every empty graph: shared, so the first change copies the empty store.
+    static let shared = Ownership()
+}
+
+/// One node of a graph, read in place: a store and a position, every field read on demand
+/// (reading `op` or `inputs` copies nothing else and allocates nothing).
+public struct Node: Sendable {
+    let store: NodeStore
+    let index: Int
+    let values: LeafValues
+
+    public var op: Op { store.opTable[Int(store.opIDs[index])] }
+    public var inputs: NodeInputs {
+        NodeInputs(store: store, range: store.inputRange(index))
+    }
+    public var shape: [Int] { store.shapeTable[Int(store.shapeIDs[index])] }
+    /// Whether the value is a scalar (rank 0), without touching the shape table.
+    public var isScalar: Bool { store.shapeIDs[index] == 0 }
+    public var kind: NodeKind { store.kinds[index] }
+    /// The user's name for the node, if the node is the root of a definition.
+    public var name: String? {
+        let id = store.nameIDs[index]
+        return id < 0 ? nil : store.names[Int(id)]
+    }
+    public var hasName: Bool { store.nameIDs[index] >= 0 }
+    /// A leaf's value; nil for computed nodes.
+    public var value: Tensor? {
+        let slot = Int(store.valueSlots[index])
+        if slot < 0 { return nil }
+        return slot & 1 == 0 ? Tensor(values.scalars[slot >> 1]) : values.tensors[slot >> 1]
+    }
+    public var hasValue: Bool { store.valueSlots[index] >= 0 }
+    /// The text that made this node, for errors found while evaluating it.
+    public var origin: SourceSpan? {
+        let s = store.originSources[index]
+        if s < 0 { return nil }
+        return SourceSpan(store.sources[Int(s)], SourceRange(Int(store.originStart[index]), Int(store.originEnd[index])))
+    }
+    /// Whether the node comes from a formula or from a derivative rule.
+    public var role: NodeRole {
+        let of = Int(store.roleOf[index])
+        switch store.roleTags[index] {
+        case 1: return .gradient(of: of)
+        case 2: return .tangent(of: of)
+        case 3: return .recompute(of: of)
+        case 4: return .seed
+        default: return .forward
+        }
+    }
+    /// Whether the node comes from a formula (cheaper than comparing ``role``).
+    var isForward: Bool { store.roleTags[index] == 0 }
+    var isSeed: Bool { store.roleTags[index] == 4 }
+
+    public var isLeaf: Bool {
+        let end = store.inputEnd[index]
+        return end == (index == 0 ? 0 : store.inputEnd[index - 1])
+    }
+}
+
+/// A node's inputs, read in place from the graph's pool: indices from 0.
+///
+/// It holds the store, not a copy of the pool, so a rule that keeps a node's inputs while
+/// it appends nodes does not make the pool copy itself on every append.
+public struct NodeInputs: RandomAccessCollection, Equatable, Sendable, CustomStringConvertible {
+    let store: NodeStore
+    let range: Range<Int>
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { range.count }
+    @inline(__always)
+    public subscript(position: Int) -> NodeID {
+        precondition(position >= 0 && position < range.count, "input index out of range")
+        return NodeID(store.pool[range.lowerBound &+ position])
+    }
+    public static func == (a: NodeInputs, b: NodeInputs) -> Bool { a.elementsEqual(b) }
+    public static func == (a: NodeInputs, b: [NodeID]) -> Bool { a.elementsEqual(b) }
+    public var description: String { Array(self).description }
+}
+
+/// Up to three node ids kept inline: the inputs of a node being made, without an array.
+struct SmallInputs: RandomAccessCollection {
+    var ids: (NodeID, NodeID, NodeID) = (0, 0, 0)
+    var count: Int = 0
+
+    init(_ a: NodeID) { ids.0 = a; count = 1 }
+    init(_ a: NodeID, _ b: NodeID) { ids = (a, b, 0); count = 2 }
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { count }
+    subscript(position: Int) -> NodeID {
+        switch position {
+        case 0: ids.0
+        case 1: ids.1
+        default: ids.2
+        }
+    }
 }
 
 /// The computational graph: nodes in creation (topological) order.
+///
+/// A graph may extend another without copying it (a reverse or tangent graph over the
+/// forward graph): the nodes below `prefixCount` are read from the shared `prefix`, the
+/// rest from `store`. Leaf values are kept in two tables the nodes index into: scalars
+/// inline in one buffer of doubles, other tensors beside them.
 public struct Graph: Sendable {
-    public private(set) var nodes: [Node] = []
+    var prefix: NodeStore?
+    var prefixCount = 0
+    /// Every empty graph starts with the one empty store, copied on the first append, so
+    /// that making a graph (a lowering makes one per definition) allocates nothing.
+    var store = NodeStore.empty
+    var storeOwner = Ownership.shared
+    var values = LeafValues.empty
+    var valuesOwner = Ownership.shared
+    var leafScalars: [Double] { values.scalars }
+    var leafTensors: [Tensor] { values.tensors }
     /// The node each defined name refers to.
     private(set) var named: [String: NodeID] = [:]
 
     public init() {}
 
-    public var count: Int { nodes.count }
+    /// A graph whose first nodes are `base`'s, shared rather than copied; nodes appended
+    /// to it are its own. A graph that already extends another is flattened first.
+    init(extending base: Graph) {
+        self.init()
+        if base.prefix == nil {
+            prefix = base.count > 0 ? base.store : nil
+            prefixCount = base.count
+            values = base.values
+            valuesOwner = base.valuesOwner
+            named = base.named
+        } else {
+            reserve(base.count)
+            for id in 0..<base.count {
+                let node = base[id]
+                let appended = append(node.op, node.inputs, shape: node.shape, kind: node.kind, value: node.value,
+                                      origin: node.origin, role: node.role)
+                if let name = node.name { setName(name, of: appended) }
+            }
+        }
+    }
 
-    /// A node, lent rather than copied: reading one field costs no reference counting of the others.
+    public var count: Int { prefixCount + store.count }
+
+    /// The store holding node `id`, and its position there.
+    @inline(__always)
+    func locate(_ id: NodeID) -> (store: NodeStore, index: Int) {
+        if id >= prefixCount { return (store, id - prefixCount) }
+        return (prefix.unsafelyUnwrapped, id)
+    }
+
+    /// A node, read in place.
     public subscript(id: NodeID) -> Node {
-        _read { yield nodes[id] }
+        let (s, i) = locate(id)
+        precondition(i < s.count, "node id out of range")
+        return Node(store: s, index: i, values: values)
     }
 
-    /// The parts of a node that derivative rules read, without copying (and reference counting)
-    /// its name, value and origin.
-    struct View {
-        let op: Op
-        let inputs: [NodeID]
-        let shape: [Int]
-        let isLeaf: Bool
-    }
+    /// The node `id` (what derivative rules read: `op`, `inputs`, `shape`, `isLeaf`).
+    func view(_ id: NodeID) -> Node { self[id] }
 
-    func view(_ id: NodeID) -> View {
-        View(op: nodes[id].op, inputs: nodes[id].inputs, shape: nodes[id].shape, isLeaf: nodes[id].inputs.isEmpty)
+    /// Whether node `id`'s value is a scalar, without reading its shape.
+    @inline(__always)
+    func isScalar(_ id: NodeID) -> Bool {
+        let (s, i) = locate(id)
+        return s.shapeIDs[i] == 0
     }
 
     /// Makes room for `count` more nodes, so that appending them never copies the store.
-    mutating func reserve(_ count: Int) { nodes.reserveCapacity(nodes.count + count) }
+    mutating func reserve(_ count: Int) {
+        makeUnique()
+        store.reserve(count)
+    }
 
     public func node(named name: String) -> NodeID? { named[name] }
 
+    /// The id of `op` in the graph's own store (interned there if new).
+    mutating func intern(_ op: Op) -> Int32 {
+        makeUnique()
+        return store.intern(op)
+    }
+
+    @inline(__always)
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storeOwner) {
+            store = store.copy()
+            storeOwner = Ownership()
+        }
+    }
+
+    @inline(__always)
+    private mutating func makeValuesUnique() {
+        if !isKnownUniquelyReferenced(&valuesOwner) {
+            values = values.copy()
+            valuesOwner = Ownership()
+        }
+    }
+
     /// Appends a node; its inputs must already be in the graph.
     @discardableResult
-    mutating func append(_ node: consuming Node) -> NodeID {
-        precondition(node.inputs.allSatisfy { $0 < nodes.count }, "inputs must precede their consumer")
-        nodes.append(consume node)
-        return nodes.count - 1
+    mutating func append(_ op: Op, _ inputs: some Collection<NodeID>, shape: [Int], kind: NodeKind,
+                         value: Tensor? = nil, origin: SourceSpan? = nil, role: NodeRole = .forward) -> NodeID {
+        let id = count
+        makeUnique()
+        let s = store
+        for input in inputs {
+            precondition(input >= 0 && input < id, "inputs must precede their consumer")
+            s.pool.append(Int32(truncatingIfNeeded: input))
+        }
+        s.inputEnd.append(Int32(truncatingIfNeeded: s.pool.count))
+        s.opIDs.append(s.intern(op))
+        s.shapeIDs.append(s.intern(shape: shape))
+        s.kinds.append(kind)
+        switch role {
+        case .forward: s.roleTags.append(0); s.roleOf.append(0)
+        case .gradient(let of): s.roleTags.append(1); s.roleOf.append(Int32(truncatingIfNeeded: of))
+        case .tangent(let of): s.roleTags.append(2); s.roleOf.append(Int32(truncatingIfNeeded: of))
+        case .recompute(let of): s.roleTags.append(3); s.roleOf.append(Int32(truncatingIfNeeded: of))
+        case .seed: s.roleTags.append(4); s.roleOf.append(0)
+        }
+        s.nameIDs.append(-1)
+        if let value {
+            s.valueSlots.append(storeValue(value))
+        } else {
+            s.valueSlots.append(-1)
+        }
+        if let origin {
+            s.originSources.append(s.intern(source: origin.source))
+            s.originStart.append(Int32(clamping: origin.range.start))
+            s.originEnd.append(Int32(clamping: origin.range.end))
+        } else {
+            s.originSources.append(-1)
+            s.originStart.append(0)
+            s.originEnd.append(0)
+        }
+        return id
+    }
+
+    private mutating func storeValue(_ value: Tensor) -> Int32 {
+        makeValuesUnique()
+        let v = values
+        if value.isScalar {
+            v.scalars.append(value.scalars[0])
+            return Int32(truncatingIfNeeded: 2 * (v.scalars.count - 1))
+        }
+        v.tensors.append(value)
+        return Int32(truncatingIfNeeded: 2 * (v.tensors.count - 1) + 1)
+    }
+
+    /// Nodes are only renamed, re-kinded or given values in the graph's own part.
+    private mutating func own(_ id: NodeID) -> Int {
+        precondition(id >= prefixCount && id < count, "only a graph's own nodes change")
+        makeUnique()
+        return id - prefixCount
     }
 
     mutating func setName(_ name: String, of id: NodeID) {
-        nodes[id].name = name
+        let i = own(id)
+        let s = store
+        let old = s.nameIDs[i]
+        if old >= 0, s.names[Int(old)] == name { named[name] = id; return }
+        s.names.append(name)
+        s.nameIDs[i] = Int32(truncatingIfNeeded: s.names.count - 1)
         named[name] = id
     }
 
-    mutating func setKind(_ kind: NodeKind, of id: NodeID) { nodes[id].kind = kind }
+    mutating func setKind(_ kind: NodeKind, of id: NodeID) {
+        let i = own(id)
+        store.kinds[i] = kind
+    }
 
     /// Replaces a leaf's value with one of the same shape.
     mutating func setValue(_ value: Tensor, of id: NodeID) {
-        precondition(nodes[id].isLeaf && nodes[id].shape == value.shape)
-        nodes[id].value = value
+        let (s, i) = locate(id)
+        let slot = Int(s.valueSlots[i])
+        precondition(slot >= 0 && self[id].shape == value.shape)
+        makeValuesUnique()
+        if slot & 1 == 0 {
+            values.scalars[slot >> 1] = value.scalars[0]
+        } else {
+            values.tensors[slot >> 1] = value
+        }
     }
 
     /// Drops the nodes from `count` on (undoing a lowering that failed half-way).
     mutating func truncate(to count: Int) {
-        for node in nodes[count...] {
-            if let name = node.name { named[name] = nil }
+        guard count < self.count else { return }
+        precondition(count >= prefixCount, "only a graph's own nodes are dropped")
+        makeUnique()
+        let s = store
+        var firstScalar = leafScalars.count, firstTensor = leafTensors.count
+        for i in (count - prefixCount)..<s.count {
+            let name = s.nameIDs[i]
+            if name >= 0 { named[s.names[Int(name)]] = nil }
+            let slot = Int(s.valueSlots[i])
+            if slot >= 0 {
+                if slot & 1 == 0 { firstScalar = min(firstScalar, slot >> 1) } else { firstTensor = min(firstTensor, slot >> 1) }
+            }
         }
-        nodes.removeSubrange(count...)
+        s.truncate(to: count - prefixCount)
+        if firstScalar < leafScalars.count || firstTensor < leafTensors.count {
+            makeValuesUnique()
+            values.scalars.removeSubrange(firstScalar...)
+            values.tensors.removeSubrange(firstTensor...)
+        }
+    }
+
+    /// The inputs of node `id`, read in place.
+    @inline(__always)
+    func inputs(of id: NodeID) -> NodeInputs {
+        let (s, i) = locate(id)
+        return NodeInputs(store: s, range: s.inputRange(i))
     }
 
     /// Marks every node that `target` depends on (itself included).
@@ -109,15 +478,19 @@ public struct Graph: Sendable {
         var mark = Array(repeating: false, count: target + 1)
         mark[target] = true
         for id in stride(from: target, through: 0, by: -1) where mark[id] {
-            for input in nodes[id].inputs { mark[input] = true }
+            let (s, i) = locate(id)
+            for k in s.inputRange(i) { mark[Int(s.pool[k])] = true }
         }
         return mark
     }
 
     /// Number of consumers of each node, counting an input used twice by one node twice.
     public func fanOut() -> [Int] {
-        var counts = Array(repeating: 0, count: nodes.count)
-        for node in nodes { for input in node.inputs { counts[input] += 1 } }
+        var counts = Array(repeating: 0, count: count)
+        for id in 0..<count {
+            let (s, i) = locate(id)
+            for k in s.inputRange(i) { counts[Int(s.pool[k])] += 1 }
+        }
         return counts
     }
 }

@@ -34,13 +34,14 @@ struct Lowering {
         case .node(let id):
             return id
         case .constant(let t):
-            return graph.append(Node(op: .constant, inputs: [], shape: t.shape, kind: .input, value: t,
-                                     origin: SourceSpan(source, range)))
+            return graph.append(.constant, EmptyCollection(), shape: t.shape, kind: .input, value: t,
+                                origin: SourceSpan(source, range))
         }
     }
 
     /// Applies `op` to lowered arguments: folds when all are constants, else appends a node.
     mutating func apply(_ op: Op, _ arguments: [(value: Value, range: SourceRange)], focus: SourceRange) throws(Diagnostic) -> Value {
+        if let scalar = applyToScalars(op, arguments, focus: focus) { return scalar }
         let shapes = arguments.map { shape($0.value) }
         let resultShape: [Int]
         do {
@@ -66,8 +67,33 @@ struct Lowering {
             do { return .constant(try op.forward(constants)) } catch { throw self.error(error.text, at: focus) }
         }
         let inputs = arguments.map { materialize($0.value, range: $0.range) }
-        return .node(graph.append(Node(op: op, inputs: inputs, shape: resultShape, kind: .op,
-                                       origin: SourceSpan(source, focus))))
+        return .node(graph.append(op, inputs, shape: resultShape, kind: .op, origin: SourceSpan(source, focus)))
+    }
+
+    /// `apply` for an elementwise op of one or two scalars, not all constant: the result is a
+    /// scalar node, with no shapes to gather or check (nothing can fail). Nil for anything else.
+    private mutating func applyToScalars(_ op: Op, _ arguments: [(value: Value, range: SourceRange)],
+                                         focus: SourceRange) -> Value? {
+        switch op {
+        case .binary, .pointwise: break
+        default: return nil
+        }
+        guard arguments.count == 1 || arguments.count == 2 else { return nil }
+        var anyNode = false
+        for argument in arguments {
+            switch argument.value {
+            case .node(let id):
+                guard graph.isScalar(id) else { return nil }
+                anyNode = true
+            case .constant(let t):
+                guard t.isScalar else { return nil }
+            }
+        }
+        guard anyNode else { return nil }
+        let a = materialize(arguments[0].value, range: arguments[0].range)
+        let inputs = arguments.count == 1
+            ? SmallInputs(a) : SmallInputs(a, materialize(arguments[1].value, range: arguments[1].range))
+        return .node(graph.append(op, inputs, shape: [], kind: .op, origin: SourceSpan(source, focus)))
     }
 
     /// Lowers `expr`, moving to a large stack first when the tree is deep.

@@ -11,7 +11,7 @@ extension Workspace {
     /// The nodes marked for recomputation, resolved against the current graph.
     var rematNodes: Set<NodeID> {
         guard rematAll else { return remat }
-        return Set(graph.nodes.indices.filter { !graph[$0].isLeaf })
+        return Set((0..<graph.count).filter { !graph[$0].isLeaf })
     }
 
     /// The reverse graph of `output`, built once per graph version and reused while only

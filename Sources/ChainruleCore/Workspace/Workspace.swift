@@ -180,8 +180,8 @@ public struct Workspace: Sendable {
     mutating func lower(_ entry: Entry) throws(Diagnostic) {
         structureChanged()
         if let value = entry.value {
-            let id = graph.append(Node(op: .constant, inputs: [], shape: value.shape, kind: entry.nodeKind,
-                                       value: value, origin: entry.span))
+            let id = graph.append(.constant, EmptyCollection(), shape: value.shape, kind: entry.nodeKind,
+                                  value: value, origin: entry.span)
             graph.setName(entry.name, of: id)
             return
         }
@@ -198,10 +198,10 @@ public struct Workspace: Sendable {
         defer { swap(&lowering.graph, &graph) }
         let root = lowering.materialize(try lowering.lower(formula), range: formula.range)
         var id = root
-        if lowering.graph[root].name != nil || root < before {
+        if lowering.graph[root].hasName || root < before {
             // The formula is another node (`y = x`): give the name its own node.
-            id = lowering.graph.append(Node(op: .identity, inputs: [root], shape: lowering.graph[root].shape, kind: .op,
-                                            origin: SourceSpan(entry.span.source, formula.range)))
+            id = lowering.graph.append(.identity, CollectionOfOne(root), shape: lowering.graph[root].shape, kind: .op,
+                                       origin: SourceSpan(entry.span.source, formula.range))
         }
         lowering.graph.setName(entry.name, of: id)
         if lowering.graph[id].isLeaf { lowering.graph.setKind(entry.nodeKind, of: id) }
