@@ -116,8 +116,8 @@ final class OpFamilyTests: XCTestCase {
                 let op = graph[id].op
                 declared[op.name] = op.saves
                 let unknown = { (emitter: inout Emitter, shape: [Int]) -> NodeID in
-                    emitter.graph.append(Node(op: .constant, inputs: [], shape: shape, kind: .input,
-                                              value: Tensor(repeating: 1, shape: shape), role: .seed))
+                    emitter.graph.append(.constant, EmptyCollection(), shape: shape, kind: .input,
+                                         value: Tensor(repeating: 1, shape: shape), role: .seed)
                 }
                 for k in graph[id].inputs.indices {
                     var emitter = Emitter(graph: graph)

@@ -85,7 +85,9 @@ public struct Evaluation: Sendable {
     /// Puts a tensor at `id`, growing the table (geometrically) to reach it.
     private static func store(_ value: Tensor, at id: NodeID, in tensors: inout [Tensor?]) {
         if id >= tensors.count {
-            tensors.reserveCapacity(Swift.max(id + 1, 2 * tensors.count))
+            // Reserving from the capacity, not the count: reserving twice the count on each
+            // call reallocates on every call once the count passes half the capacity.
+            if id >= tensors.capacity { tensors.reserveCapacity(Swift.max(id + 1, 2 * tensors.capacity)) }
             tensors += repeatElement(nil, count: id + 1 - tensors.count)
         }
         tensors[id] = value
