@@ -252,7 +252,12 @@ public struct Evaluation: Sendable {
         default:
             return nil
         }
-        return store.opTable[Int(store.opIDs[i])].scalarForward(x.0, x.1, x.2)
+        let op = Int(store.opIDs[i])
+        switch store.opKernels[op] {
+        case .none: return nil
+        case .general: return store.opTable[op].scalarForward(x.0, x.1, x.2)
+        case let kernel: return kernel.apply(x.0, x.1)
+        }
     }
 }
 

@@ -54,6 +54,9 @@ final class NodeStore: @unchecked Sendable {
     @exclusivity(unchecked) var originEnd: [Int32] = []
 
     @exclusivity(unchecked) var opTable: [Op] = []
+    /// For each op of `opTable`, its scalar kernel (``Op/scalarKernel``), so that the evaluator's
+    /// loop over scalars switches on a byte instead of copying the op out of the table.
+    @exclusivity(unchecked) var opKernels: [ScalarKernel] = []
     @exclusivity(unchecked) var opIndex: [Op: Int32] = [:]
     @exclusivity(unchecked) var shapeTable: [[Int]] = [[]]
     @exclusivity(unchecked) var shapeIndex: [[Int]: Int32] = [[]: 0]
@@ -71,7 +74,7 @@ final class NodeStore: @unchecked Sendable {
         c.opIDs = opIDs; c.inputEnd = inputEnd; c.pool = pool; c.shapeIDs = shapeIDs; c.kinds = kinds
         c.roleTags = roleTags; c.roleOf = roleOf; c.nameIDs = nameIDs; c.valueSlots = valueSlots
         c.originSources = originSources; c.originStart = originStart; c.originEnd = originEnd
-        c.opTable = opTable; c.opIndex = opIndex; c.shapeTable = shapeTable; c.shapeIndex = shapeIndex
+        c.opTable = opTable; c.opKernels = opKernels; c.opIndex = opIndex; c.shapeTable = shapeTable; c.shapeIndex = shapeIndex
         c.names = names; c.sources = sources
         return c
     }
@@ -101,6 +104,7 @@ final class NodeStore: @unchecked Sendable {
         } else {
             id = Int32(opTable.count)
             opTable.append(op)
+            opKernels.append(op.scalarKernel)
             opIndex[op] = id
         }
         if recentOps.count < 4 {

@@ -24,3 +24,45 @@ extension Op {
         }
     }
 }
+
+/// The scalar rules of the commonest ops as one byte, for the evaluator's hot loop
+/// (``Op/scalarKernel``); `.general` defers to ``Op/scalarForward(_:_:_:)`` and `.none`
+/// means the op has no scalar rule. Each kernel computes exactly what the op's own rule does.
+enum ScalarKernel: UInt8, Sendable {
+    case none, general, first, add, subtract, multiply, divide, tanh, relu, sigmoid, exp, negate
+
+    @inline(__always)
+    func apply(_ x0: Double, _ x1: Double) -> Double {
+        switch self {
+        case .add: x0 + x1
+        case .subtract: x0 - x1
+        case .multiply: x0 * x1
+        case .divide: x0 / x1
+        case .tanh: Pointwise.tanh.value(x0)
+        case .relu: Pointwise.relu.value(x0)
+        case .sigmoid: Pointwise.sigmoid(x0)
+        case .exp: Pointwise.exp.value(x0)
+        case .negate: -x0
+        case .first, .none, .general: x0
+        }
+    }
+}
+
+extension Op {
+    /// This op's scalar kernel.
+    var scalarKernel: ScalarKernel {
+        switch self {
+        case .identity, .transpose, .transposeLastTwo, .reshape, .sumTo, .broadcastTo, .max: .first
+        case .binary(.add): .add
+        case .binary(.subtract): .subtract
+        case .binary(.multiply): .multiply
+        case .binary(.divide): .divide
+        case .pointwise(.tanh): .tanh
+        case .pointwise(.relu): .relu
+        case .pointwise(.sigmoid): .sigmoid
+        case .pointwise(.exp): .exp
+        case .pointwise(.negate): .negate
+        default: scalarForward(0, 0, 0) == nil ? .none : .general
+        }
+    }
+}
