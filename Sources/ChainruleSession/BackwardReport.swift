@@ -83,7 +83,7 @@ extension Session {
         let node = workspace.graph[id]
         let name = label(id)
         let heading = node.isLeaf ? "\(name)  \(node.kind.rawValue)" : "\(name) = \(operation(id))"
-        var lines = [style.bold(heading) + style.dim("   shape \(describe(shape: node.shape))")]
+        let lines = [style.bold(heading) + style.dim("   shape \(describe(shape: node.shape))")]
         let upstream = partial(out, name, seeded: seeded)
         var rows: [Row] = []
         let arriving = edges.incoming[id] ?? []

@@ -83,9 +83,11 @@ public enum Files {
         let folder = slash.map { String(target[...$0]) } ?? "./"
         let base = slash.map { String(target[target.index(after: $0)...]) } ?? target
         var template = Array((folder + "." + base + ".tmp-XXXXXX").utf8CString)
-        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        let descriptor = template.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress.map { mkstemp($0) } ?? -1
+        }
         guard descriptor >= 0 else { throw failure() }
-        let temporary = String(cString: template)
+        let temporary = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         // New files get the usual mode (0666 less the umask); an existing file keeps its own.
         let mask = umask(0)
         umask(mask)
