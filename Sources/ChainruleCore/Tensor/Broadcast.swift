@@ -50,9 +50,22 @@ public enum Broadcast {
         return result
     }
 
+    /// When `source` is the trailing part of `target` (it repeats along the leading axes only,
+    /// as a bias row does over a batch), how many times it repeats; else nil.
+    static func rowRepeats(_ source: [Int], in target: [Int]) -> Int? {
+        guard source.count < target.count, target.suffix(source.count).elementsEqual(source) else { return nil }
+        return target.dropLast(source.count).reduce(1, *)
+    }
+
     /// `tensor` repeated to `target` (which it must broadcast to).
     public static func expand(_ tensor: Tensor, to target: [Int]) -> Tensor {
         if tensor.shape == target { return tensor }
+        if let rows = rowRepeats(tensor.shape, in: target) {
+            var scalars: [Double] = []
+            scalars.reserveCapacity(rows * tensor.count)
+            for _ in 0..<rows { scalars.append(contentsOf: tensor.scalars) }
+            return Tensor(shape: target, scalars: scalars)
+        }
         let map = sourceIndices(from: tensor.shape, to: target)
         return Tensor(shape: target, scalars: map.map { tensor.scalars[$0] })
     }
@@ -60,6 +73,19 @@ public enum Broadcast {
     /// The adjoint of ``expand(_:to:)``: sums a gradient of the broadcast shape back onto `source`.
     public static func reduce(_ gradient: Tensor, to source: [Int]) -> Tensor {
         if gradient.shape == source { return gradient }
+        if let rows = rowRepeats(source, in: gradient.shape) {
+            // Row by row, each element summed in the same order as below.
+            let n = source.reduce(1, *)
+            var result = [Double](repeating: 0, count: n)
+            gradient.scalars.withUnsafeBufferPointer { g in
+                result.withUnsafeMutableBufferPointer { r in
+                    for i in 0..<rows {
+                        for j in 0..<n { r[j] += g[i &* n &+ j] }
+                    }
+                }
+            }
+            return Tensor(shape: source, scalars: result)
+        }
         let map = sourceIndices(from: source, to: gradient.shape)
         var result = Tensor.zeros(source)
         for (i, j) in map.enumerated() { result.scalars[j] += gradient.scalars[i] }
@@ -78,10 +104,34 @@ public enum Broadcast {
             let x = a.scalars[0]
             return b.map { combine(x, $0) }
         }
+        if a.shape == shape, let rows = rowRepeats(b.shape, in: shape) {
+            return rowwise(a, b, rows: rows) { combine($0, $1) }
+        }
+        if b.shape == shape, let rows = rowRepeats(a.shape, in: shape) {
+            return rowwise(b, a, rows: rows) { combine($1, $0) }
+        }
         let left = sourceIndices(from: a.shape, to: shape)
         let right = sourceIndices(from: b.shape, to: shape)
         var scalars = [Double](repeating: 0, count: left.count)
         for i in scalars.indices { scalars[i] = combine(a.scalars[left[i]], b.scalars[right[i]]) }
         return Tensor(shape: shape, scalars: scalars)
+    }
+
+    /// `combine(full[i, j], row[j])` for every row `i` of `full`, which `row` repeats over.
+    private static func rowwise(_ full: Tensor, _ row: Tensor, rows: Int,
+                                _ combine: (Double, Double) -> Double) -> Tensor {
+        let n = row.count
+        var scalars = [Double](repeating: 0, count: full.count)
+        full.scalars.withUnsafeBufferPointer { f in
+            row.scalars.withUnsafeBufferPointer { r in
+                scalars.withUnsafeMutableBufferPointer { out in
+                    for i in 0..<rows {
+                        let base = i &* n
+                        for j in 0..<n { out[base &+ j] = combine(f[base &+ j], r[j]) }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: full.shape, scalars: scalars)
     }
 }
