@@ -3,7 +3,8 @@ extension Tensor {
     /// The axes reversed (`.T`): for a matrix, rows become columns. Rank 0 and 1 are unchanged.
     public var transposed: Tensor {
         if rank < 2 { return self }
-        if rank == 2 { return transposedMatrix }
+        // A matrix: its last two axes swapped, copied in tiles.
+        if rank == 2 { return Matmul.swapLastTwo(self) }
         let newShape = Array(shape.reversed())
         let oldStrides = strides(of: shape)
         var result = Tensor.zeros(newShape)
@@ -22,25 +23,6 @@ extension Tensor {
             }
         }
         return result
-    }
-
-    /// A matrix's transpose, copied in square blocks so that both sides stay in cache.
-    var transposedMatrix: Tensor {
-        let (m, n) = (shape[0], shape[1])
-        let block = 32
-        var out = [Double](repeating: 0, count: m * n)
-        scalars.withUnsafeBufferPointer { a in
-            out.withUnsafeMutableBufferPointer { b in
-                for i0 in stride(from: 0, to: m, by: block) {
-                    for j0 in stride(from: 0, to: n, by: block) {
-                        for i in i0..<Swift.min(i0 + block, m) {
-                            for j in j0..<Swift.min(j0 + block, n) { b[j &* m &+ i] = a[i &* n &+ j] }
-                        }
-                    }
-                }
-            }
-        }
-        return Tensor(shape: [n, m], scalars: out)
     }
 
     /// Stacks tensors of one shape along a new leading axis.
