@@ -114,6 +114,19 @@ public struct Evaluation: Sendable {
         if id < tensors.count { tensors.removeSubrange(id...) }
     }
 
+    /// Forgets the values of `ids` but keeps each tensor's storage, which the next computation
+    /// of the same node writes into when it has the same size: a pass run again (a training
+    /// step) makes no new buffers for them.
+    mutating func recycle(_ ids: [NodeID]) {
+        for id in ids where id < slots.count { slots[id] = .empty }
+    }
+
+    /// Where node `id`'s tensor keeps its elements, if it has one (to see that a buffer is reused).
+    func tensorStorage(of id: NodeID) -> UnsafePointer<Double>? {
+        guard id < tensors.count, let t = tensors[id] else { return nil }
+        return t.scalars.withUnsafeBufferPointer { $0.baseAddress }
+    }
+
     /// Forgets every computed (non-leaf) value, keeping nothing stale after a leaf changed.
     public mutating func invalidateAll() {
         slots.removeAll(keepingCapacity: true)
@@ -185,7 +198,11 @@ public struct Evaluation: Sendable {
                             continue
                         }
                         try poll.account(StopPoll.units(of: id, in: graph))
-                        let value = try Evaluation.tensorValue(of: graph[id], slots, scalars, tensors,
+                        // A tensor kept from an earlier pass (``recycle(_:)``) is taken out, so that
+                        // nothing else holds its storage when the op writes into it.
+                        var buffer: Tensor? = nil
+                        if id < tensors.count, tensors[id] != nil { swap(&buffer, &tensors[id]) }
+                        let value = try Evaluation.tensorValue(of: graph[id], slots, scalars, tensors, reusing: &buffer,
                                                                arguments: &arguments, shouldStop: shouldStop)
                         if value.isScalar {
                             slots[id] = .scalar
@@ -204,7 +221,7 @@ public struct Evaluation: Sendable {
     /// values (scalars made into tensors). `arguments` is scratch space reused between calls.
     private static func tensorValue(of node: Node, _ slots: UnsafeMutableBufferPointer<Slot>,
                                     _ scalars: UnsafeMutableBufferPointer<Double>, _ tensors: [Tensor?],
-                                    arguments: inout [Tensor],
+                                    reusing buffer: inout Tensor?, arguments: inout [Tensor],
                                     shouldStop: () -> Bool) throws(EvaluationError) -> Tensor {
         if let leaf = node.value { return leaf }
         arguments.removeAll(keepingCapacity: true)
@@ -218,7 +235,12 @@ public struct Evaluation: Sendable {
         // Matrix products also ask `shouldStop` between blocks of rows.
         let result: Tensor?
         do throws(ShapeMessage) {
-            result = try node.op.forward(arguments, shouldStop: shouldStop)
+            if var out = buffer {
+                buffer = nil  // `out` now holds the storage alone
+                result = try node.op.forward(arguments, into: &out, shouldStop: shouldStop) ? out : nil
+            } else {
+                result = try node.op.forward(arguments, shouldStop: shouldStop)
+            }
         } catch {
             throw .failed(Diagnostic(error.text, at: node.origin))
         }

@@ -156,6 +156,11 @@ extension BinaryArithmetic: OpFamily {
 
     func forward(_ x: [Tensor]) throws(ShapeMessage) -> Tensor { forward(x[0], x[1]) }
 
+    func forward(_ x: [Tensor], into out: inout Tensor, shouldStop: () -> Bool) throws(ShapeMessage) -> Bool {
+        Broadcast.zip(x[0], x[1], to: Broadcast.shape(x[0].shape, x[1].shape) ?? x[0].shape, into: &out, value)
+        return true
+    }
+
     func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
         pullback(g, x[0], x[1], output: y, input: k)
     }

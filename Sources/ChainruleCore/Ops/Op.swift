@@ -88,6 +88,12 @@ public enum Op: Hashable, Sendable {
         try family.forward(x, shouldStop: shouldStop)
     }
 
+    /// ``forward(_:shouldStop:)`` into `out`, reusing its storage when it fits (see ``OpFamily``);
+    /// false when `shouldStop` stopped it.
+    public func forward(_ x: [Tensor], into out: inout Tensor, shouldStop: () -> Bool) throws(ShapeMessage) -> Bool {
+        try family.forward(x, into: &out, shouldStop: shouldStop)
+    }
+
     /// The vector–Jacobian product for input `k`: given the upstream gradient `g` (∂L/∂output),
     /// the contribution `g · ∂output/∂input_k` to ∂L/∂input_k, of input `k`'s shape.
     public func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {

@@ -18,6 +18,10 @@ protocol OpFamily {
     func forward(_ x: [Tensor]) throws(ShapeMessage) -> Tensor
     /// ``forward(_:)``, or nil when `shouldStop` returned true between two blocks of work.
     func forward(_ x: [Tensor], shouldStop: () -> Bool) throws(ShapeMessage) -> Tensor?
+    /// ``forward(_:shouldStop:)`` written into `out`, whose storage is reused when it is unshared
+    /// and of the result's size, so that a pass run again (a training step) allocates no new
+    /// buffer; false when `shouldStop` stopped it. The result is the same, bit for bit.
+    func forward(_ x: [Tensor], into out: inout Tensor, shouldStop: () -> Bool) throws(ShapeMessage) -> Bool
     /// The numeric vector–Jacobian product for input `k` (the eager pass that checks the
     /// reverse graph, and the local Jacobians shown by `:backward`).
     func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor
@@ -82,6 +86,12 @@ enum DerivativeForm {
 
 extension OpFamily {
     func forward(_ x: [Tensor], shouldStop: () -> Bool) throws(ShapeMessage) -> Tensor? { try forward(x) }
+
+    func forward(_ x: [Tensor], into out: inout Tensor, shouldStop: () -> Bool) throws(ShapeMessage) -> Bool {
+        guard let result = try forward(x, shouldStop: shouldStop) else { return false }
+        out = result
+        return true
+    }
 
     func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int, shouldStop: () -> Bool) -> Tensor? {
         pullback(g, inputs: x, output: y, input: k)

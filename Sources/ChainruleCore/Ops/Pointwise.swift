@@ -155,6 +155,16 @@ extension Pointwise: OpFamily {
 
     func forward(_ x: [Tensor]) throws(ShapeMessage) -> Tensor { x[0].map(value) }
 
+    func forward(_ x: [Tensor], into out: inout Tensor, shouldStop: () -> Bool) throws(ShapeMessage) -> Bool {
+        out.prepare(shape: x[0].shape)
+        out.scalars.withUnsafeMutableBufferPointer { o in
+            x[0].scalars.withUnsafeBufferPointer { a in
+                for i in o.indices { o[i] = value(a[i]) }
+            }
+        }
+        return true
+    }
+
     func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
         Pointwise.pullback(self, g, x: x[0], y: y)
     }

@@ -69,6 +69,15 @@ struct Products: OpFamily {
         }
     }
 
+    func forward(_ x: [Tensor], into out: inout Tensor, shouldStop: () -> Bool) throws(ShapeMessage) -> Bool {
+        guard case .matmul = op else {
+            guard let result = try forward(x, shouldStop: shouldStop) else { return false }
+            out = result
+            return true
+        }
+        return Matmul.product(x[0], x[1], into: &out, shouldStop: shouldStop)
+    }
+
     func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
         pullback(g, inputs: x, output: y, input: k, shouldStop: { false }) ?? Tensor.zeros(x[k].shape)
     }

@@ -86,6 +86,15 @@ struct Selection: OpFamily {
         }
     }
 
+    func forward(_ x: [Tensor], into out: inout Tensor, shouldStop: () -> Bool) throws(ShapeMessage) -> Bool {
+        guard case .compare(let c) = op else {
+            out = try forward(x)
+            return true
+        }
+        Broadcast.zip(x[0], x[1], to: try resultShape([x[0].shape, x[1].shape]), into: &out, c.value)
+        return true
+    }
+
     func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
         guard op == .select, k > 0 else { return Tensor.zeros(x[k].shape) }
         let mask = Broadcast.expand(x[0], to: y.shape)

@@ -92,6 +92,33 @@ public enum Broadcast {
         return result
     }
 
+    /// ``zip(_:_:to:_:)`` written into `out`, reusing its storage when it is unshared and of
+    /// that size. The same elements in the same order: only where they are written differs.
+    static func zip(_ a: Tensor, _ b: Tensor, to shape: [Int], into out: inout Tensor,
+                    _ combine: (Double, Double) -> Double) {
+        let sameA = a.shape == shape, sameB = b.shape == shape
+        guard (sameA && (sameB || b.count == 1)) || (sameB && a.count == 1) else {
+            out = zip(a, b, to: shape, combine)
+            return
+        }
+        out.prepare(shape: shape)
+        out.scalars.withUnsafeMutableBufferPointer { o in
+            a.scalars.withUnsafeBufferPointer { x in
+                b.scalars.withUnsafeBufferPointer { y in
+                    if sameA && sameB {
+                        for i in o.indices { o[i] = combine(x[i], y[i]) }
+                    } else if sameA {
+                        let v = y[0]
+                        for i in o.indices { o[i] = combine(x[i], v) }
+                    } else {
+                        let v = x[0]
+                        for i in o.indices { o[i] = combine(v, y[i]) }
+                    }
+                }
+            }
+        }
+    }
+
     /// Applies `combine` elementwise after broadcasting both operands to `shape`.
     public static func zip(_ a: Tensor, _ b: Tensor, to shape: [Int],
                            _ combine: (Double, Double) -> Double) -> Tensor {

@@ -143,16 +143,26 @@ public enum Matmul {
 
     /// `a @ b` and whether it ran to the end.
     static func product(_ a: Tensor, _ b: Tensor, shouldStop: () -> Bool) -> (result: Tensor, completed: Bool) {
+        var out = Tensor(shape: [0], scalars: [])
+        let completed = product(a, b, into: &out, shouldStop: shouldStop)
+        return (out, completed)
+    }
+
+    /// `a @ b` written into `out`, whose storage is reused when it is unshared and of the
+    /// result's size (a pass run again allocates nothing); false when `shouldStop` stopped it.
+    static func product(_ a: Tensor, _ b: Tensor, into result: inout Tensor, shouldStop: () -> Bool) -> Bool {
         guard case .success(let resultShape) = shape(a.shape, b.shape) else {
             preconditionFailure("matmul of unfit shapes")
         }
         let layout = BatchLayout(a.shape, b.shape)
         let (n, inner, m, left, right, fold) = (layout.n, layout.inner, layout.m, layout.left, layout.right, layout.fold)
-        var out = [Double](repeating: 0, count: left.count * n * m)
+        result.prepare(shape: resultShape)
+        // BLAS adds into the result: it starts from zeros.
+        result.scalars.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         var completed = true
         a.scalars.withUnsafeBufferPointer { pa in
             b.scalars.withUnsafeBufferPointer { pb in
-                out.withUnsafeMutableBufferPointer { po in
+                result.scalars.withUnsafeMutableBufferPointer { po in
                     guard let a = pa.baseAddress, let b = pb.baseAddress, let o = po.baseAddress else { return }
                     if fold {
                         completed = multiply(n: left.count * n, m: m, k: inner,
@@ -170,7 +180,7 @@ public enum Matmul {
                 }
             }
         }
-        return (Tensor(shape: resultShape, scalars: out), completed)
+        return completed
     }
 
     /// Multiply–adds between two polls of `shouldStop` (tens of milliseconds on one core).

@@ -158,3 +158,13 @@ func strides(of shape: [Int]) -> [Int] {
 public func describe(shape: [Int]) -> String {
     "(" + shape.map(String.init).joined(separator: ", ") + ")"
 }
+
+extension Tensor {
+    /// Makes this tensor one of `shape`, keeping its storage when it has that many elements
+    /// (the elements are then stale: the caller overwrites them), else with new zeros.
+    mutating func prepare(shape newShape: [Int]) {
+        let count = newShape.reduce(1, *)
+        if scalars.count != count { scalars = [Double](repeating: 0, count: count) }
+        if shape != newShape { shape = newShape }
+    }
+}

@@ -23,6 +23,7 @@ extension Workspace {
         if let cached = derivativeCache, cached.key == key { return cached.graph }
         let built = try ReverseMode.build(graph, output: output, wrt: wrt, seeded: seeded, remat: rematNodes, shouldStop: shouldStop)
         derivativeCache = (key, built)
+        reverseBuilds &+= 1
         return built
     }
 

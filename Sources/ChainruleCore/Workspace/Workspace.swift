@@ -43,6 +43,12 @@ public struct Workspace: Sendable {
     public var rematAll = false { didSet { derivativeCache = nil } }
     /// The reverse graph last built, with what it was built for.
     var derivativeCache: (key: ReverseKey, graph: ReverseGraph)?
+    /// Counts the reverse graphs built: a training plan holds ids of the one it was made for.
+    var reverseBuilds = 0
+    /// Counts new values given to leaves, so that a training plan knows its values are current.
+    private(set) var leafEdits = 0
+    /// The training step last compiled (``descend(_:params:learningRate:)``).
+    var trainingPlan: TrainingPlan?
     /// Cooperative cancellation, polled during long loops.
     public var shouldStop: @Sendable () -> Bool = { false }
     /// The most bytes the graph's values may occupy; a definition past it is refused.
@@ -133,6 +139,7 @@ public struct Workspace: Sendable {
             entries[entry.name] = entry
             graph.setValue(value, of: id)
             evaluation.invalidateAll()
+            leafEdits &+= 1
             return []
         }
         if old == nil {
@@ -174,6 +181,7 @@ public struct Workspace: Sendable {
         entries[name] = entry
         graph.setValue(value, of: id)
         evaluation.invalidateAll()
+        leafEdits &+= 1
     }
 
     /// Appends the nodes of one definition, naming its root.
