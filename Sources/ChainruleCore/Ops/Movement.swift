@@ -81,6 +81,14 @@ struct Movement: OpFamily {
         }
     }
 
+    func forward(_ x: [Tensor], into out: inout Tensor, shouldStop: () -> Bool) throws(ShapeMessage) -> Bool {
+        switch op {
+        case .transpose where x[0].rank == 2, .transposeLastTwo: Matmul.swapLastTwo(x[0], into: &out)
+        default: out = try forward(x)
+        }
+        return true
+    }
+
     func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
         switch op {
         case .constant: preconditionFailure("a constant has no inputs")

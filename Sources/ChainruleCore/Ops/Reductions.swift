@@ -76,6 +76,15 @@ struct Reductions: OpFamily {
         }
     }
 
+    func forward(_ x: [Tensor], into out: inout Tensor, shouldStop: () -> Bool) throws(ShapeMessage) -> Bool {
+        if case .sumTo(let target) = op, x[0].shape != target {
+            Broadcast.reduce(x[0], to: target, into: &out)
+        } else {
+            out = try forward(x)
+        }
+        return true
+    }
+
     func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
         switch op {
         case .sum(nil):

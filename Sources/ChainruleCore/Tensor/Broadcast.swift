@@ -73,18 +73,10 @@ public enum Broadcast {
     /// The adjoint of ``expand(_:to:)``: sums a gradient of the broadcast shape back onto `source`.
     public static func reduce(_ gradient: Tensor, to source: [Int]) -> Tensor {
         if gradient.shape == source { return gradient }
-        if let rows = rowRepeats(source, in: gradient.shape) {
-            // Row by row, each element summed in the same order as below.
-            let n = source.reduce(1, *)
-            var result = [Double](repeating: 0, count: n)
-            gradient.scalars.withUnsafeBufferPointer { g in
-                result.withUnsafeMutableBufferPointer { r in
-                    for i in 0..<rows {
-                        for j in 0..<n { r[j] += g[i &* n &+ j] }
-                    }
-                }
-            }
-            return Tensor(shape: source, scalars: result)
+        if rowRepeats(source, in: gradient.shape) != nil {
+            var result = Tensor(shape: [0], scalars: [])
+            reduce(gradient, to: source, into: &result)
+            return result
         }
         let map = sourceIndices(from: source, to: gradient.shape)
         var result = Tensor.zeros(source)
@@ -114,6 +106,25 @@ public enum Broadcast {
                         let v = x[0]
                         for i in o.indices { o[i] = combine(v, y[i]) }
                     }
+                }
+            }
+        }
+    }
+
+    /// ``reduce(_:to:)`` written into `out`, reusing its storage when it fits.
+    static func reduce(_ gradient: Tensor, to source: [Int], into out: inout Tensor) {
+        guard let rows = rowRepeats(source, in: gradient.shape) else {
+            out = reduce(gradient, to: source)
+            return
+        }
+        // Row by row, each element summed in the same order as the index map's loop.
+        let n = source.reduce(1, *)
+        out.prepare(shape: source)
+        gradient.scalars.withUnsafeBufferPointer { g in
+            out.scalars.withUnsafeMutableBufferPointer { r in
+                r.update(repeating: 0)
+                for i in 0..<rows {
+                    for j in 0..<n { r[j] += g[i &* n &+ j] }
                 }
             }
         }

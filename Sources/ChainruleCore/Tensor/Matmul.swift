@@ -115,16 +115,23 @@ public enum Matmul {
     /// Swaps the last two axes (a batch of matrix transpositions); a tensor of rank below 2 is returned unchanged.
     /// Copies in 32×32 tiles so that neither side is walked with a long stride for long.
     static func swapLastTwo(_ t: Tensor) -> Tensor {
-        guard t.rank >= 2 else { return t }
+        var out = Tensor(shape: [0], scalars: [])
+        swapLastTwo(t, into: &out)
+        return out
+    }
+
+    /// ``swapLastTwo(_:)`` written into `result`, reusing its storage when it fits.
+    static func swapLastTwo(_ t: Tensor, into result: inout Tensor) {
+        guard t.rank >= 2 else { result = t; return }
         let rows = t.shape[t.rank - 2], columns = t.shape[t.rank - 1]
         var shape = t.shape
         shape.swapAt(t.rank - 2, t.rank - 1)
         let block = rows * columns
-        guard block > 0 else { return Tensor(shape: shape, scalars: t.scalars) }
+        guard block > 0 else { result = Tensor(shape: shape, scalars: t.scalars); return }
         let tile = 32
-        var out = [Double](repeating: 0, count: t.count)
+        result.prepare(shape: shape)
         t.scalars.withUnsafeBufferPointer { source in
-            out.withUnsafeMutableBufferPointer { target in
+            result.scalars.withUnsafeMutableBufferPointer { target in
                 for start in stride(from: 0, to: t.count, by: block) {
                     for r0 in stride(from: 0, to: rows, by: tile) {
                         let r1 = min(rows, r0 + tile)
@@ -138,7 +145,6 @@ public enum Matmul {
                 }
             }
         }
-        return Tensor(shape: shape, scalars: out)
     }
 
     /// `a @ b` and whether it ran to the end.
