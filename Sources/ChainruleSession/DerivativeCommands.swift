@@ -53,7 +53,8 @@ extension Session {
         do { result = try workspace.tangents(of: output, wrt: input, direction: direction) } catch { throw evaluationError(error, at: positional[0].span) }
         let x = label(input)
         var lines = ["forward mode from \(x) along \(x)̇ = \(format.inline(direction)) to \(label(output)); nodes in topological order"]
-        for id in input...output {
+        // Nothing to list when X comes after NODE (NODE cannot depend on it).
+        for id in stride(from: input, through: output, by: 1) {
             guard id < result.graph.tangent.count, let t = result.graph.tangent[id], let tangent = result.values[t] else { continue }
             let node = workspace.graph[id]
             let heading = node.isLeaf ? "\(label(id))  \(node.kind.rawValue)" : "\(label(id)) = \(operation(id))"

@@ -69,6 +69,15 @@ final class DerivativeCommandTests: XCTestCase {
                        "<stdin>:1:16: error: unknown method 'backprop'; methods are 'reverse', 'forward' and 'fd'\n    :grad L method=backprop\n                   ^\n")
     }
 
+    /// A variable defined after the node: nothing depends on it (found by fuzzing: the walk
+    /// from the variable to the node was a range that ran backwards).
+    func testJvpAlongAVariableDefinedAfterTheNode() {
+        let (session, output) = makeSession()
+        XCTAssertTrue(execute(session, "x = 1; L = x * 2; v = [1, 2]"))
+        XCTAssertEqual(printed(session, output, ":jvp L v"),
+                       "forward mode from v along v̇ = [1, 1] to L; nodes in topological order\n\nL does not depend on v: its tangent is zero\n")
+    }
+
     func testJvpAndHessianRefuseWrongShapes() {
         let (session, output) = makeSession()
         XCTAssertTrue(execute(session, "x = [1, 2]; y = x * x"))
