@@ -71,7 +71,9 @@ public final class Session {
     /// stopping at the first error. Returns whether everything ran.
     @discardableResult
     public func run(_ source: Source) -> Bool {
-        let (statements, diagnostics) = Parser.parse(source)
+        var statements: [Statement]
+        let diagnostics: [Diagnostic]
+        (statements, diagnostics) = Parser.parse(source)
         if !diagnostics.isEmpty {
             diagnostics.prefix(maximumErrors).forEach(report)
             let hidden = diagnostics.count - maximumErrors
@@ -81,7 +83,10 @@ public final class Session {
             }
             return false
         }
-        for statement in statements {
+        // Each statement's syntax tree is let go once it has run: definitions keep only where
+        // their formula is, so a long script's trees are not all held at once.
+        statements.reverse()
+        while let statement = statements.popLast() {
             if quitRequested { break }
             do {
                 try execute(statement, in: source)

@@ -109,7 +109,7 @@ final class OpFamilyTests: XCTestCase {
         var read: [String: Saved] = [:]
         var declared: [String: Saved] = [:]
         for text in corpus {
-            var script = try Script(text)
+            let script = try Script(text)
             let output = try script.id("L")
             let graph = script.workspace.graph
             for (id, needed) in graph.ancestors(of: output).enumerated() where needed && !graph[id].isLeaf {

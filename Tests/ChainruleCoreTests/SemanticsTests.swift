@@ -106,6 +106,21 @@ final class SemanticsTests: XCTestCase {
         assertClose(try script.gradient(of: "g", wrt: "x"), [2, 2])
     }
 
+    /// A definition keeps where its formula is, not its syntax tree: lowered again after a
+    /// dependency changes, the formula is parsed again in place, so its errors point into the
+    /// text it was written in, and it prints back as written.
+    func testAFormulaIsParsedAgainWhereItWasWritten() throws {
+        let (text, offsets) = marked("x = [1, 2]\nlabel = 1\nf = x ⏶@ [1, 1] # the product\ng = f * 2")
+        var script = try Script(text)
+        try script.run("x = [1, 2, 3]")
+        let problem = try XCTUnwrap(script.workspace.broken["f"])
+        XCTAssertEqual(problem.span?.source.name, "test.graph")
+        XCTAssertEqual(problem.span?.range.start, offsets[0])
+        XCTAssertEqual(script.workspace.entries["f"]?.formula.map(Printer.expression), "x @ [1, 1]")
+        try script.run("x = [3, 4]")
+        assertClose(try script.value("g"), [14])
+    }
+
     func testBackwardTwiceGivesIdenticalNumbers() throws {
         var script = try Script("""
             W = [[0.5, -1.0, 0.3], [1.2, 0.4, -0.8]]

@@ -28,6 +28,21 @@ public struct Parser {
         return (statements, sorted)
     }
 
+    /// The expression at `range` of `source`, which parsed there before (a definition's
+    /// formula), with its positions in `source`; nil if the text there is not one expression.
+    public static func expression(in source: Source, range: SourceRange) -> Expr? {
+        guard range.start >= 0, range.start <= range.end, range.end <= source.bytes.count else { return nil }
+        var lexer = Lexer(source: source)
+        source.bytes.withUnsafeBufferPointer { all in
+            lexer.run(UnsafeBufferPointer(rebasing: all[range.start..<range.end]))
+        }
+        guard lexer.diagnostics.isEmpty else { return nil }
+        let tokens = lexer.tokens.map { Token(kind: $0.kind, start: $0.start + range.start, end: $0.end + range.start) }
+        var parser = Parser(source: source, tokens: tokens, diagnostics: [])
+        guard let expr = try? parser.parseExpression(), parser.current.kind == .end, parser.diagnostics.isEmpty else { return nil }
+        return expr
+    }
+
     struct Failure: Error {}
 
     var current: Token { tokens[index] }

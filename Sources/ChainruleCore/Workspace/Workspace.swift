@@ -9,8 +9,14 @@ public struct Workspace: Sendable {
     public struct Entry: Sendable {
         public var name: String
         public var kind: DefinitionKind
-        /// The formula, for definitions that refer to other nodes.
-        public var formula: Expr?
+        /// Where the formula is in the definition's source, for definitions that refer to
+        /// other nodes. Only the place is kept, not the syntax tree: the tree is parsed again
+        /// when the formula is lowered again (a dependency changed) or printed.
+        public var formulaRange: SourceRange?
+        /// The formula, parsed again from its text.
+        public var formula: Expr? {
+            formulaRange.flatMap { Parser.expression(in: span.source, range: $0) }
+        }
         /// A leaf's value, for `input`, `param` and definitions that refer to no node.
         public var value: Tensor?
         /// The names the formula refers to, in order of first use.
@@ -18,7 +24,7 @@ public struct Workspace: Sendable {
         /// The whole definition, for messages and for printing the formula.
         public var span: SourceSpan
 
-        public var isLeaf: Bool { formula == nil }
+        public var isLeaf: Bool { formulaRange == nil }
         public var nodeKind: NodeKind {
             switch kind {
             case .param: .param
@@ -123,12 +129,12 @@ public struct Workspace: Sendable {
             // Only `input`/`param`, or a formula, changes what a leaf is.
             kind = old.kind
         }
-        var entry = Entry(name: definition.name, kind: kind, formula: definition.value,
+        var entry = Entry(name: definition.name, kind: kind, formulaRange: definition.value.range,
                           value: nil, dependencies: dependencies, span: span)
         if dependencies.isEmpty || definition.kind != .formula {
             // A leaf: evaluated once, now.
             entry.value = try evaluate(definition.value, in: source)
-            entry.formula = nil
+            entry.formulaRange = nil
             entry.dependencies = []
         }
 
@@ -146,7 +152,7 @@ public struct Workspace: Sendable {
             let before = graph.count
             let added: Int
             do {
-                try lower(entry)
+                try lower(entry, formula: definition.value)
                 added = Workspace.valueBytes(graph, from: before)
                 try checkMemory(storedBytes + added, for: entry.name, at: span)
             } catch {
@@ -184,8 +190,9 @@ public struct Workspace: Sendable {
         leafEdits &+= 1
     }
 
-    /// Appends the nodes of one definition, naming its root.
-    mutating func lower(_ entry: Entry) throws(Diagnostic) {
+    /// Appends the nodes of one definition, naming its root. `parsed` is the formula's tree
+    /// when the caller has it (a new definition); otherwise it is parsed again from its text.
+    mutating func lower(_ entry: Entry, formula parsed: Expr? = nil) throws(Diagnostic) {
         structureChanged()
         if let value = entry.value {
             let id = graph.append(.constant, EmptyCollection(), shape: value.shape, kind: entry.nodeKind,
@@ -193,7 +200,7 @@ public struct Workspace: Sendable {
             graph.setName(entry.name, of: id)
             return
         }
-        guard let formula = entry.formula else { return }
+        guard let formula = parsed ?? entry.formula else { return }
         // Every definition not in `broken` has its node, so the check is needed only when some are.
         for dependency in entry.dependencies where !broken.isEmpty && graph.node(named: dependency) == nil {
             let reason = broken[dependency]?.message ?? "it is not defined"
