@@ -165,4 +165,16 @@ final class ParserTests: XCTestCase {
         XCTAssert(messages[6].contains("'T'"), messages[6])
         XCTAssert(messages[7].contains("'+'"), messages[7])
     }
+
+    /// A formula is read again where it was written: the same tree, positions in the source;
+    /// a range that holds no single expression gives nil, never a partial tree.
+    func testAnExpressionIsReadAgainInPlace() throws {
+        let source = Source(name: "f", text: "y = relu(W @ x +\n  b) # layer\nz = 1")
+        guard case .definition(let d) = Parser.parse(source).statements.first else { return XCTFail("no definition") }
+        let again = try XCTUnwrap(Parser.expression(in: source, range: d.value.range))
+        XCTAssertEqual(again, d.value)
+        XCTAssertNil(Parser.expression(in: source, range: SourceRange(0, 5)), "'y = r' is not an expression")
+        XCTAssertNil(Parser.expression(in: source, range: SourceRange(4, 500)))
+        XCTAssertNil(Parser.expression(in: source, range: SourceRange(6, 4)))
+    }
 }

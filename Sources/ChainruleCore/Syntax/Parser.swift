@@ -29,7 +29,8 @@ public struct Parser {
     }
 
     /// The expression at `range` of `source`, which parsed there before (a definition's
-    /// formula), with its positions in `source`; nil if the text there is not one expression.
+    /// formula), with its positions in `source`; nil if the text there is not one expression
+    /// (it always is for a range the parser itself reported).
     public static func expression(in source: Source, range: SourceRange) -> Expr? {
         guard range.start >= 0, range.start <= range.end, range.end <= source.bytes.count else { return nil }
         var lexer = Lexer(source: source)
@@ -39,7 +40,9 @@ public struct Parser {
         guard lexer.diagnostics.isEmpty else { return nil }
         let tokens = lexer.tokens.map { Token(kind: $0.kind, start: $0.start + range.start, end: $0.end + range.start) }
         var parser = Parser(source: source, tokens: tokens, diagnostics: [])
-        guard let expr = try? parser.parseExpression(), parser.current.kind == .end, parser.diagnostics.isEmpty else { return nil }
+        let expr: Expr
+        do { expr = try parser.parseExpression() } catch { return nil }
+        guard parser.current.kind == .end, parser.diagnostics.isEmpty else { return nil }
         return expr
     }
 

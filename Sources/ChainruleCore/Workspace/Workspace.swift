@@ -200,7 +200,11 @@ public struct Workspace: Sendable {
             graph.setName(entry.name, of: id)
             return
         }
-        guard let formula = parsed ?? entry.formula else { return }
+        guard entry.formulaRange != nil else { return }
+        guard let formula = parsed ?? entry.formula else {
+            // Never expected: the text parsed when it was defined. Refused rather than left without a node.
+            throw Diagnostic("the formula of '\(entry.name)' cannot be read again from its text", at: entry.span)
+        }
         // Every definition not in `broken` has its node, so the check is needed only when some are.
         for dependency in entry.dependencies where !broken.isEmpty && graph.node(named: dependency) == nil {
             let reason = broken[dependency]?.message ?? "it is not defined"
