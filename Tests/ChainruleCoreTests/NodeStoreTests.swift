@@ -104,4 +104,39 @@ final class NodeStoreTests: XCTestCase {
         }
         XCTAssertEqual(emitter.graph.count, 1 + made.count + 2 * ((made.count + 96) / 97))
     }
+
+    /// Keys are filed under their newest input that is not a literal; one input read by many
+    /// keys (more than a chain holds, so the rest go to the hashed table) still shares every
+    /// one of them and confuses none, and a literal read by every key does not gather them.
+    func testSharingWhenOneInputIsReadByManyKeys() throws {
+        var base = Graph()
+        let x = base.append(.constant, EmptyCollection(), shape: [], kind: .input, value: Tensor(2))
+        base.setName("x", of: x)
+        var emitter = Emitter(graph: base)
+        var others: [NodeID] = []
+        for k in 0..<150 {
+            let c = try emitter.emit(.pointwise(.sin), [try emitter.emit(.binary(.add), [x, emitter.scalar(Double(k))])])
+            others.append(c)
+        }
+        // 300 distinct keys anchored at g (their newest input), then each looked up again, in another order.
+        let g = try emitter.emit(.pointwise(.exp), [x])
+        var made: [NodeID] = []
+        for c in others {
+            made.append(try emitter.emit(.binary(.multiply), [g, c]))
+            made.append(try emitter.emit(.binary(.subtract), [c, g]))
+        }
+        XCTAssertEqual(Set(made).count, made.count, "every key made a new node")
+        for (k, c) in others.enumerated().reversed() {
+            XCTAssertEqual(try emitter.emit(.binary(.subtract), [c, g]), made[2 * k + 1])
+            XCTAssertEqual(try emitter.emit(.binary(.multiply), [g, c]), made[2 * k])
+        }
+        // A literal read by many keys: each key is found again, filed under its other input.
+        let zero = emitter.scalar(0)
+        let compared = try others.map { (c) throws(ShapeMessage) in try emitter.emit(.compare(.greater), [c, zero]) }
+        let count = emitter.graph.count
+        for (c, id) in zip(others, compared) {
+            XCTAssertEqual(try emitter.emit(.compare(.greater), [c, zero]), id)
+        }
+        XCTAssertEqual(emitter.graph.count, count, "nothing was emitted twice")
+    }
 }

@@ -23,19 +23,8 @@ struct Emitter {
         @exclusivity(unchecked) var remat: Set<NodeID> = []
         @exclusivity(unchecked) var recomputed: [NodeID: NodeID] = [:]
         @exclusivity(unchecked) var shared = ShareTable()
-        /// `consumed[id]`: node `id` is an input of some key in `shared`. A key with an input
-        /// not consumed cannot be there, so most lookups of the reverse pass (whose keys hold
-        /// a gradient node just made) skip the table, and its cache misses.
-        @exclusivity(unchecked) var consumed: [Bool] = []
         @exclusivity(unchecked) var sharedLong: [LongKey: NodeID] = [:]
         @exclusivity(unchecked) var scalars: [UInt64: NodeID] = [:]
-
-        /// Whether every one of `inputs` is consumed (read in place: holding a copy of the
-        /// array while it is changed would copy it on every change).
-        func allConsumed(_ inputs: [NodeID]) -> Bool {
-            for input in inputs where input >= consumed.count || !consumed[input] { return false }
-            return true
-        }
     }
     private let tables = Tables()
 
@@ -45,6 +34,8 @@ struct Emitter {
         var op: Int32
         var count: Int32
         var a: Int, b: Int, c: Int
+        /// The input the share table files the key under: one of `a`, `b`, `c`.
+        var anchor = -1
     }
     fileprivate struct LongKey: Hashable {
         var op: Int32
@@ -56,7 +47,7 @@ struct Emitter {
     init(graph: Graph, expected: Int = 0) {
         self.graph = Graph(extending: graph)
         self.graph.reserve(expected)
-        tables.shared = ShareTable(expected: expected / 2)
+        tables.shared = ShareTable(expected: expected)
     }
 
     func shape(_ id: NodeID) -> [Int] { graph[id].shape }
@@ -94,15 +85,42 @@ struct Emitter {
 
     /// Appends `op` applied to `inputs` (or finds it already there).
     mutating func emit(_ op: Op, _ inputs: [NodeID]) throws(ShapeMessage) -> NodeID {
+        switch inputs.count {
+        case 1: try emitShared(op, SmallInputs(inputs[0]))
+        case 2: try emitShared(op, SmallInputs(inputs[0], inputs[1]))
+        case 3: try emitShared(op, SmallInputs(inputs[0], inputs[1], inputs[2]))
+        default: try emitShared(op, inputs)
+        }
+    }
+
+    /// `op` of one input, with no array made.
+    mutating func emit(_ op: Op, _ a: NodeID) throws(ShapeMessage) -> NodeID {
+        try emitShared(op, SmallInputs(a))
+    }
+
+    /// `op` of two inputs, with no array made.
+    mutating func emit(_ op: Op, _ a: NodeID, _ b: NodeID) throws(ShapeMessage) -> NodeID {
+        try emitShared(op, SmallInputs(a, b))
+    }
+
+    /// Keys of one to three inputs are filed in the share table, others (none, or more than three) in a dictionary.
+    private mutating func emitShared(_ op: Op, _ inputs: some RandomAccessCollection<NodeID>) throws(ShapeMessage) -> NodeID {
         let opID = graph.intern(op)
         let n = inputs.count
+        let short = n >= 1 && n <= 3
         var key = Key(op: opID, count: Int32(truncatingIfNeeded: n), a: -1, b: -1, c: -1)
-        if n <= 3 {
-            if n > 0 { key.a = inputs[0] }
-            if n > 1 { key.b = inputs[1] }
-            if n > 2 { key.c = inputs[2] }
-            if tables.allConsumed(inputs), let id = tables.shared.find(key) { return id }
-        } else if let id = tables.sharedLong[LongKey(op: opID, inputs: inputs)] {
+        if short {
+            var k = inputs.startIndex
+            key.a = inputs[k]; k = inputs.index(after: k)
+            if n > 1 { key.b = inputs[k]; k = inputs.index(after: k) }
+            if n > 2 { key.c = inputs[k] }
+            // Filed under the newest input that is not a literal: literals (a 0 or 1 that
+            // every rule of a kind reads) would gather the keys of the whole pass.
+            var anchor = -1
+            for input in inputs where input > anchor && !isLiteral(input) { anchor = input }
+            key.anchor = anchor >= 0 ? anchor : Swift.max(key.a, key.b, key.c)
+            if let id = tables.shared.find(key) { return id }
+        } else if let id = tables.sharedLong[LongKey(op: opID, inputs: Array(inputs))] {
             return id
         }
         // Elementwise ops of scalars are scalars: no shapes to gather or check.
@@ -118,11 +136,11 @@ struct Emitter {
         } else {
             id = graph.append(op, inputs, shape: shape, kind: .op, role: role)
         }
-        if n <= 3 {
-            while tables.consumed.count < graph.count { tables.consumed.append(false) }
-            for input in inputs { tables.consumed[input] = true }
+        if short {
             tables.shared.insert(key, id)
-        } else { tables.sharedLong[LongKey(op: opID, inputs: inputs)] = id }
+        } else {
+            tables.sharedLong[LongKey(op: opID, inputs: Array(inputs))] = id
+        }
         return id
     }
 
@@ -156,51 +174,51 @@ struct Emitter {
         guard let b else { return a }
         if isConstant(b, equalTo: 0), Broadcast.shape(shape(a), shape(b)) == shape(a) { return a }
         if isConstant(a, equalTo: 0), Broadcast.shape(shape(a), shape(b)) == shape(b) { return b }
-        return try emit(.binary(.add), [a, b])
+        return try emit(.binary(.add), a, b)
     }
 
     mutating func subtract(_ a: NodeID?, _ b: NodeID?) throws(ShapeMessage) -> NodeID? {
         guard let b else { return a }
         guard let a else { return try negate(b) }
-        return try emit(.binary(.subtract), [a, b])
+        return try emit(.binary(.subtract), a, b)
     }
 
     mutating func multiply(_ a: NodeID?, _ b: NodeID?) throws(ShapeMessage) -> NodeID? {
         guard let a, let b else { return nil }
         if isConstant(b, equalTo: 1), Broadcast.shape(shape(a), shape(b)) == shape(a) { return a }
         if isConstant(a, equalTo: 1), Broadcast.shape(shape(a), shape(b)) == shape(b) { return b }
-        return try emit(.binary(.multiply), [a, b])
+        return try emit(.binary(.multiply), a, b)
     }
 
     mutating func divide(_ a: NodeID?, _ b: NodeID) throws(ShapeMessage) -> NodeID? {
         guard let a else { return nil }
         if isConstant(b, equalTo: 1), Broadcast.shape(shape(a), shape(b)) == shape(a) { return a }
-        return try emit(.binary(.divide), [a, b])
+        return try emit(.binary(.divide), a, b)
     }
 
     mutating func negate(_ a: NodeID?) throws(ShapeMessage) -> NodeID? {
         guard let a else { return nil }
         if !graph[a].isForward, graph[a].op == .pointwise(.negate) { return graph[a].inputs[0] }
-        return try emit(.pointwise(.negate), [a])
+        return try emit(.pointwise(.negate), a)
     }
 
     mutating func apply(_ p: Pointwise, _ x: NodeID) throws(ShapeMessage) -> NodeID {
-        try emit(.pointwise(p), [x])
+        try emit(.pointwise(p), x)
     }
 
     mutating func sumTo(_ a: NodeID?, _ target: [Int]) throws(ShapeMessage) -> NodeID? {
         guard let a else { return nil }
-        return shape(a) == target ? a : try emit(.sumTo(target), [a])
+        return shape(a) == target ? a : try emit(.sumTo(target), a)
     }
 
     mutating func broadcastTo(_ a: NodeID?, _ target: [Int]) throws(ShapeMessage) -> NodeID? {
         guard let a else { return nil }
-        return shape(a) == target ? a : try emit(.broadcastTo(target), [a])
+        return shape(a) == target ? a : try emit(.broadcastTo(target), a)
     }
 
     mutating func reshape(_ a: NodeID?, _ target: [Int]) throws(ShapeMessage) -> NodeID? {
         guard let a else { return nil }
-        return shape(a) == target ? a : try emit(.reshape(target), [a])
+        return shape(a) == target ? a : try emit(.reshape(target), a)
     }
 
     /// `a` where `mask` is non-zero, else `b`; a zero branch becomes the constant 0.
@@ -211,7 +229,7 @@ struct Emitter {
     }
 
     mutating func compare(_ c: Comparison, _ a: NodeID, _ b: NodeID) throws(ShapeMessage) -> NodeID {
-        try emit(.compare(c), [a, b])
+        try emit(.compare(c), a, b)
     }
 
     /// A materialised zero of a shape, for ops that need every argument (stack).
@@ -240,10 +258,78 @@ private extension Op {
     }
 }
 
-/// The sharing table of an ``Emitter``: open addressing over one flat array of 20-byte
-/// entries, hashed by a few multiplications (no hasher, nothing allocated per key).
-/// Node ids and op ids in it are below 2³¹ (the store keeps them as Int32).
+/// The sharing table of an ``Emitter``. Each key is filed under its *anchor* (its newest
+/// input that is not a literal), in a chain of the keys with that anchor (newest first): keys are appended to
+/// one flat array and chains link entries by index, so a lookup reads `heads[anchor]` and a
+/// few entries near it. A rule keys what it emits by the node it just made, so the anchor
+/// and the entries touched are among the newest, still in cache, however large the graph.
+/// An anchor that gathers many keys (a constant, a seed, a param read by every layer) files
+/// those beyond the first ``chainLimit`` in a hash table instead, so no lookup walks far.
+/// Nothing is allocated per key. Node ids and op ids in it are below 2³¹ (the store keeps
+/// them as Int32).
 struct ShareTable {
+    private struct Entry {
+        var op: Int32, count: Int32
+        var a: Int32, b: Int32, c: Int32
+        var value: Int32
+        /// The entry filed before this one under the same anchor; -1 ends the chain.
+        var next: Int32
+    }
+    private static let chainLimit: UInt8 = 32
+    private var entries: [Entry] = []
+    /// `heads[id]`: the newest entry anchored at node `id`, or -1.
+    private var heads: [Int32] = []
+    /// `lengths[id]`: how many keys are filed under anchor `id`, up to ``chainLimit``.
+    private var lengths: [UInt8] = []
+    private var hashed = HashedKeys()
+
+    init(expected: Int = 0) {
+        entries.reserveCapacity(expected)
+    }
+
+    @inline(__always)
+    private static func matches(_ e: Entry, _ key: Emitter.Key) -> Bool {
+        e.op == key.op && e.count == key.count && Int(e.a) == key.a && Int(e.b) == key.b && Int(e.c) == key.c
+    }
+
+    func find(_ key: Emitter.Key) -> NodeID? {
+        let anchor = key.anchor
+        guard anchor >= 0, anchor < heads.count else { return nil }
+        var i = Int(heads[anchor])
+        while i >= 0 {
+            let e = entries[i]
+            if ShareTable.matches(e, key) { return Int(e.value) }
+            i = Int(e.next)
+        }
+        return lengths[anchor] == ShareTable.chainLimit ? hashed.find(key) : nil
+    }
+
+    /// Files `key` → `value`; the key must not be there already (``find(_:)`` said nil).
+    mutating func insert(_ key: Emitter.Key, _ value: NodeID) {
+        let anchor = key.anchor
+        guard anchor >= 0 else { return }
+        if anchor >= heads.count {
+            let wanted = Swift.max(anchor + 1, 2 * heads.count, 1024)
+            heads.reserveCapacity(wanted)
+            heads += repeatElement(-1, count: wanted - heads.count)
+            lengths.reserveCapacity(wanted)
+            lengths += repeatElement(0, count: wanted - lengths.count)
+        }
+        if lengths[anchor] == ShareTable.chainLimit {
+            hashed.insert(key, value)
+            return
+        }
+        lengths[anchor] += 1
+        entries.append(Entry(op: key.op, count: key.count, a: Int32(truncatingIfNeeded: key.a),
+                             b: Int32(truncatingIfNeeded: key.b), c: Int32(truncatingIfNeeded: key.c),
+                             value: Int32(truncatingIfNeeded: value), next: heads[anchor]))
+        heads[anchor] = Int32(truncatingIfNeeded: entries.count - 1)
+    }
+}
+
+/// Open addressing over one flat array of entries, hashed by a few multiplications: where
+/// ``ShareTable`` files the keys of an anchor with many of them.
+private struct HashedKeys {
     private struct Entry {
         var op: Int32, count: Int32
         var a: Int32, b: Int32, c: Int32
@@ -279,11 +365,11 @@ struct ShareTable {
     }
 
     func find(_ key: Emitter.Key) -> NodeID? {
-        var i = ShareTable.hash(key) & mask
+        var i = HashedKeys.hash(key) & mask
         while true {
             let e = entries[i]
             if e.value < 0 { return nil }
-            if ShareTable.matches(e, key) { return Int(e.value) }
+            if HashedKeys.matches(e, key) { return Int(e.value) }
             i = (i + 1) & mask
         }
     }
@@ -291,9 +377,9 @@ struct ShareTable {
     mutating func insert(_ key: Emitter.Key, _ value: NodeID) {
         // Grown at 70 % full: with the hash below, probes stay short, and the table small.
         if 10 * (used + 1) > 7 * entries.count { grow() }
-        var i = ShareTable.hash(key) & mask
+        var i = HashedKeys.hash(key) & mask
         while entries[i].value >= 0 {
-            if ShareTable.matches(entries[i], key) { entries[i].value = Int32(truncatingIfNeeded: value); return }
+            if HashedKeys.matches(entries[i], key) { entries[i].value = Int32(truncatingIfNeeded: value); return }
             i = (i + 1) & mask
         }
         entries[i] = Entry(op: key.op, count: key.count, a: Int32(truncatingIfNeeded: key.a),
@@ -309,7 +395,7 @@ struct ShareTable {
         mask = capacity - 1
         used = 0
         for e in old where e.value >= 0 {
-            insert(Emitter.Key(op: e.op, count: e.count, a: Int(e.a), b: Int(e.b), c: Int(e.c)), Int(e.value))
+            insert(Emitter.Key(op: e.op, count: e.count, a: Int(e.a), b: Int(e.b), c: Int(e.c), anchor: -1), Int(e.value))
         }
     }
 }

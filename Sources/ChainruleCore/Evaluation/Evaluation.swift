@@ -187,29 +187,42 @@ public struct Evaluation: Sendable {
             var poll = StopPoll(shouldStop)
             try slots.withUnsafeMutableBufferPointer { (slots) throws(EvaluationError) in
                 try scalars.withUnsafeMutableBufferPointer { (scalars) throws(EvaluationError) in
-                    for id in ids where slots[id] == .empty {
-                        let (store, i) = graph.locate(id)
-                        // A scalar of scalars (never a leaf, a product or an einsum): one unit of work.
-                        if store.shapeIDs[i] == 0, store.valueSlots[i] < 0,
-                           let value = Evaluation.scalarForward(store, i, slots, scalars) {
-                            try poll.account(1)
-                            slots[id] = .scalar
-                            scalars[id] = value
-                            continue
-                        }
-                        try poll.account(StopPoll.units(of: id, in: graph))
-                        // A tensor kept from an earlier pass (``recycle(_:)``) is taken out, so that
-                        // nothing else holds its storage when the op writes into it.
-                        var buffer: Tensor? = nil
-                        if id < tensors.count, tensors[id] != nil { swap(&buffer, &tensors[id]) }
-                        let value = try Evaluation.tensorValue(of: graph[id], slots, scalars, tensors, reusing: &buffer,
-                                                               arguments: &arguments, shouldStop: shouldStop)
-                        if value.isScalar {
-                            slots[id] = .scalar
-                            scalars[id] = value.scalars[0]
-                        } else {
-                            slots[id] = .tensor
-                            Evaluation.store(value, at: id, in: &tensors)
+                    try graph.withColumns { (prefix, own, leafScalars) throws(EvaluationError) in
+                        let split = own.base
+                        for id in ids where slots[id] == .empty {
+                            let columns = id >= split ? own : prefix
+                            let i = id &- columns.base
+                            if columns.shapeIDs[i] == 0 {
+                                let slot = Int(columns.valueSlots[i])
+                                // A scalar leaf: its number, read in place.
+                                if slot >= 0, slot & 1 == 0 {
+                                    try poll.account(1)
+                                    slots[id] = .scalar
+                                    scalars[id] = leafScalars[slot >> 1]
+                                    continue
+                                }
+                                // A scalar of scalars (never a product or an einsum): one unit of work.
+                                if slot < 0, let value = Evaluation.scalarForward(columns, i, slots, scalars) {
+                                    try poll.account(1)
+                                    slots[id] = .scalar
+                                    scalars[id] = value
+                                    continue
+                                }
+                            }
+                            try poll.account(StopPoll.units(of: id, in: graph))
+                            // A tensor kept from an earlier pass (``recycle(_:)``) is taken out, so that
+                            // nothing else holds its storage when the op writes into it.
+                            var buffer: Tensor? = nil
+                            if id < tensors.count, tensors[id] != nil { swap(&buffer, &tensors[id]) }
+                            let value = try Evaluation.tensorValue(of: graph[id], slots, scalars, tensors, reusing: &buffer,
+                                                                   arguments: &arguments, shouldStop: shouldStop)
+                            if value.isScalar {
+                                slots[id] = .scalar
+                                scalars[id] = value.scalars[0]
+                            } else {
+                                slots[id] = .tensor
+                                Evaluation.store(value, at: id, in: &tensors)
+                            }
                         }
                     }
                 }
@@ -248,22 +261,23 @@ public struct Evaluation: Sendable {
         return result
     }
 
-    /// The op of node `i` of `store` on the numbers of its inputs when there are at most
-    /// three, every one is a scalar and the op has a scalar rule (see ``Op/scalarForward(_:_:_:)``), else nil.
+    /// The op of node `i` of a store (read through its `columns`) on the numbers of its inputs
+    /// when there are at most three, every one is a scalar and the op has a scalar rule (see
+    /// ``Op/scalarForward(_:_:_:)``), else nil.
     @inline(__always)
-    private static func scalarForward(_ store: NodeStore, _ i: Int, _ slots: UnsafeMutableBufferPointer<Slot>,
+    private static func scalarForward(_ columns: ScalarColumns, _ i: Int, _ slots: UnsafeMutableBufferPointer<Slot>,
                                       _ scalars: UnsafeMutableBufferPointer<Double>) -> Double? {
-        let range = store.inputRange(i)
-        let pool = store.pool
+        let range = columns.inputRange(i)
+        let pool = columns.pool
         var x = (0.0, 0.0, 0.0)
         switch range.count {
         case 3:
-            let input = Int(pool[range.lowerBound + 2])
+            let input = Int(pool[range.lowerBound &+ 2])
             guard slots[input] == .scalar else { return nil }
             x.2 = scalars[input]
             fallthrough
         case 2:
-            let input = Int(pool[range.lowerBound + 1])
+            let input = Int(pool[range.lowerBound &+ 1])
             guard slots[input] == .scalar else { return nil }
             x.1 = scalars[input]
             fallthrough
@@ -274,10 +288,10 @@ public struct Evaluation: Sendable {
         default:
             return nil
         }
-        let op = Int(store.opIDs[i])
-        switch store.opKernels[op] {
+        let op = Int(columns.opIDs[i])
+        switch columns.kernels[op] {
         case .none: return nil
-        case .general: return store.opTable[op].scalarForward(x.0, x.1, x.2)
+        case .general: return columns.ops[op].scalarForward(x.0, x.1, x.2)
         case let kernel: return kernel.apply(x.0, x.1)
         }
     }

@@ -141,6 +141,65 @@ final class NodeStore: @unchecked Sendable {
     }
 }
 
+/// The columns of one store that the evaluator's scalar loop reads, borrowed as buffers for
+/// the length of a pass (the store does not change during it): each node costs a few loads,
+/// with no reference counting and no reading of the store's fields through its object.
+struct ScalarColumns {
+    /// The id of the store's first node in the graph.
+    let base: Int
+    let opIDs: UnsafeBufferPointer<Int32>
+    let inputEnd: UnsafeBufferPointer<Int32>
+    let pool: UnsafeBufferPointer<Int32>
+    let shapeIDs: UnsafeBufferPointer<Int32>
+    let valueSlots: UnsafeBufferPointer<Int32>
+    let kernels: UnsafeBufferPointer<ScalarKernel>
+    /// The store's table of distinct ops (what `opIDs` index, as `kernels` does).
+    let ops: UnsafeBufferPointer<Op>
+
+    @inline(__always)
+    func inputRange(_ i: Int) -> Range<Int> {
+        (i == 0 ? 0 : Int(inputEnd[i &- 1]))..<Int(inputEnd[i])
+    }
+}
+
+extension NodeStore {
+    /// Calls `body` with this store's columns, its first node being node `base` of the graph.
+    func withColumns<R, E: Error>(base: Int, _ body: (ScalarColumns) throws(E) -> R) throws(E) -> R {
+        try opIDs.withUnsafeBufferPointer { (opIDs) throws(E) in
+            try inputEnd.withUnsafeBufferPointer { (inputEnd) throws(E) in
+                try pool.withUnsafeBufferPointer { (pool) throws(E) in
+                    try shapeIDs.withUnsafeBufferPointer { (shapeIDs) throws(E) in
+                        try valueSlots.withUnsafeBufferPointer { (valueSlots) throws(E) in
+                            try opKernels.withUnsafeBufferPointer { (kernels) throws(E) in
+                                try opTable.withUnsafeBufferPointer { (ops) throws(E) in
+                                    try body(ScalarColumns(base: base, opIDs: opIDs, inputEnd: inputEnd, pool: pool,
+                                                           shapeIDs: shapeIDs, valueSlots: valueSlots, kernels: kernels,
+                                                           ops: ops))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension Graph {
+    /// Calls `body` with the columns of the shared prefix's store (empty when there is none),
+    /// of the graph's own store, and the leaves' scalars that their value slots index.
+    func withColumns<R, E: Error>(_ body: (_ prefix: ScalarColumns, _ own: ScalarColumns,
+                                           _ leafScalars: UnsafeBufferPointer<Double>) throws(E) -> R) throws(E) -> R {
+        try (prefix ?? NodeStore.empty).withColumns(base: 0) { (prefixColumns) throws(E) in
+            try store.withColumns(base: prefixCount) { (ownColumns) throws(E) in
+                try values.scalars.withUnsafeBufferPointer { (leafScalars) throws(E) in
+                    try body(prefixColumns, ownColumns, leafScalars)
+                }
+            }
+        }
+    }
+}
+
 /// The values of a graph's leaves: scalars inline in one buffer, other tensors beside them.
 /// A node's value slot indexes into these.
 final class LeafValues: @unchecked Sendable {
@@ -250,6 +309,7 @@ struct SmallInputs: RandomAccessCollection {
 
     init(_ a: NodeID) { ids.0 = a; count = 1 }
     init(_ a: NodeID, _ b: NodeID) { ids = (a, b, 0); count = 2 }
+    init(_ a: NodeID, _ b: NodeID, _ c: NodeID) { ids = (a, b, c); count = 3 }
 
     var startIndex: Int { 0 }
     var endIndex: Int { count }
