@@ -71,9 +71,10 @@ public final class Session {
     /// stopping at the first error. Returns whether everything ran.
     @discardableResult
     public func run(_ source: Source) -> Bool {
-        var statements: [Statement]
-        let diagnostics: [Diagnostic]
-        (statements, diagnostics) = Parser.parse(source)
+        // Every statement is checked before any runs; then each is read again, run and let
+        // go, so a long script's syntax trees are never all held at once (definitions keep
+        // only where their formula is).
+        var (diagnostics, statements) = Parser.check(source)
         if !diagnostics.isEmpty {
             diagnostics.prefix(maximumErrors).forEach(report)
             let hidden = diagnostics.count - maximumErrors
@@ -83,10 +84,7 @@ public final class Session {
             }
             return false
         }
-        // Each statement's syntax tree is let go once it has run: definitions keep only where
-        // their formula is, so a long script's trees are not all held at once.
-        statements.reverse()
-        while let statement = statements.popLast() {
+        while let statement = statements.next() {
             if quitRequested { break }
             do {
                 try execute(statement, in: source)

@@ -18,14 +18,35 @@ public struct Parser {
     var lexicalErrorStarts: [Int] = []
 
     public static func parse(_ source: Source) -> (statements: [Statement], diagnostics: [Diagnostic]) {
-        let lexed = Lexer.tokenize(source)
-        var parser = Parser(source: source, tokens: lexed.tokens, diagnostics: lexed.diagnostics)
-        parser.lexicalErrorStarts = lexed.diagnostics.map { $0.span?.range.start ?? 0 }
+        var parser = Parser(lexing: source)
         let statements = parser.parseStatements()
-        let sorted = parser.diagnostics.enumerated().sorted {
+        return (statements, parser.sortedDiagnostics)
+    }
+
+    /// Checks every statement of `source` without keeping any syntax tree, then gives the
+    /// statements one at a time: a script of a million lines never holds a million trees,
+    /// yet nothing runs when any line has a syntax error. The source is lexed once; each
+    /// statement is parsed twice (checked, then read when it is run).
+    public static func check(_ source: Source) -> (diagnostics: [Diagnostic], statements: StatementReader) {
+        var parser = Parser(lexing: source)
+        let reader = StatementReader(parser: parser)
+        while parser.nextStatement() != nil {}
+        return (parser.sortedDiagnostics, reader)
+    }
+
+    /// The statements of a source that parsed without errors, one at a time (``check(_:)``).
+    public struct StatementReader {
+        var parser: Parser
+
+        /// The next statement, or nil after the last.
+        public mutating func next() -> Statement? { parser.nextStatement() }
+    }
+
+    /// The diagnostics in source order (the lexer's and the parser's interleaved).
+    private var sortedDiagnostics: [Diagnostic] {
+        diagnostics.enumerated().sorted {
             ($0.element.span?.range.start ?? 0, $0.offset) < ($1.element.span?.range.start ?? 0, $1.offset)
         }.map(\.element)
-        return (statements, sorted)
     }
 
     /// The expression at `range` of `source`, which parsed there before (a definition's
@@ -102,6 +123,13 @@ public struct Parser {
         var separators = 0
         for token in tokens where token.kind == .newline || token.kind == .semicolon { separators += 1 }
         statements.reserveCapacity(separators + 1)
+        while let statement = nextStatement() { statements.append(statement) }
+        return statements
+    }
+
+    /// The next statement that parses, or nil at the end of the text; a statement with an
+    /// error is reported in `diagnostics` and skipped.
+    mutating func nextStatement() -> Statement? {
         while current.kind != .end {
             if current.kind == .newline || current.kind == .semicolon {
                 _ = advance()
@@ -112,7 +140,7 @@ public struct Parser {
             do throws(Failure) {
                 let statement = try parseStatement()
                 switch current.kind {
-                case .newline, .semicolon, .end: statements.append(statement)
+                case .newline, .semicolon, .end: return statement
                 default: throw fail("expected the end of the statement, found \(spelling(current))", at: current.range)
                 }
             } catch {
@@ -124,7 +152,7 @@ public struct Parser {
                 }
             }
         }
-        return statements
+        return nil
     }
 
     /// Whether the lexer reported a bad character in `range` (a binary search: scripts may hold many).
@@ -454,5 +482,14 @@ extension TokenKind {
         case .middleDot: .middleDot
         default: nil
         }
+    }
+}
+
+extension Parser {
+    /// A parser at the start of `source`, lexed whole; the lexer's diagnostics come first.
+    fileprivate init(lexing source: Source) {
+        let lexed = Lexer.tokenize(source)
+        self.init(source: source, tokens: lexed.tokens, diagnostics: lexed.diagnostics)
+        lexicalErrorStarts = lexed.diagnostics.map { $0.span?.range.start ?? 0 }
     }
 }
