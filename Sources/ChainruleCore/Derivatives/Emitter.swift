@@ -119,7 +119,7 @@ struct Emitter {
             var anchor = -1
             for input in inputs where input > anchor && !isLiteral(input) { anchor = input }
             key.anchor = anchor >= 0 ? anchor : Swift.max(key.a, key.b, key.c)
-            if let id = tables.shared.find(key) { return id }
+            if let id = tables.shared.find(key, in: graph) { return id }
         } else if let id = tables.sharedLong[LongKey(op: opID, inputs: Array(inputs))] {
             return id
         }
@@ -137,7 +137,7 @@ struct Emitter {
             id = graph.append(op, inputs, shape: shape, kind: .op, role: role)
         }
         if short {
-            tables.shared.insert(key, id)
+            tables.shared.insert(key, id, in: graph)
         } else {
             tables.sharedLong[LongKey(op: opID, inputs: Array(inputs))] = id
         }
@@ -258,54 +258,65 @@ private extension Op {
     }
 }
 
-/// The sharing table of an ``Emitter``. Each key is filed under its *anchor* (its newest
-/// input that is not a literal), in a chain of the keys with that anchor (newest first): keys are appended to
-/// one flat array and chains link entries by index, so a lookup reads `heads[anchor]` and a
-/// few entries near it. A rule keys what it emits by the node it just made, so the anchor
-/// and the entries touched are among the newest, still in cache, however large the graph.
-/// An anchor that gathers many keys (a constant, a seed, a param read by every layer) files
-/// those beyond the first ``chainLimit`` in a hash table instead, so no lookup walks far.
-/// Nothing is allocated per key. Node ids and op ids in it are below 2³¹ (the store keeps
-/// them as Int32).
+/// The sharing table of an ``Emitter``. Each node emitted is filed under its *anchor* (its
+/// newest input that is not a literal), in a chain of the nodes with that anchor, newest
+/// first. The table holds no keys: `heads[anchor]` is the newest node filed there and
+/// `next` links each node to the one before, and a lookup compares the op and inputs the
+/// store already holds. A rule keys what it emits by the node it just made, so the anchor
+/// and the nodes compared are among the newest, still in cache, however large the graph;
+/// the table costs 9 bytes a node and allocates nothing per key.
+///
+/// An anchor that gathers many keys (a seed, a param read by every layer) files those
+/// beyond the first ``chainLimit`` in a hash table instead, so no lookup walks far; so are
+/// keys whose node is not the key's own (an op on constants, folded to a constant).
+/// Node ids and op ids in it are below 2³¹ (the store keeps them as Int32).
 struct ShareTable {
-    private struct Entry {
-        var op: Int32, count: Int32
-        var a: Int32, b: Int32, c: Int32
-        var value: Int32
-        /// The entry filed before this one under the same anchor; -1 ends the chain.
-        var next: Int32
-    }
     private static let chainLimit: UInt8 = 32
-    private var entries: [Entry] = []
-    /// `heads[id]`: the newest entry anchored at node `id`, or -1.
+    /// `heads[id]`: the newest node anchored at node `id`, or -1.
     private var heads: [Int32] = []
-    /// `lengths[id]`: how many keys are filed under anchor `id`, up to ``chainLimit``.
+    /// `lengths[id]`: how many nodes are filed under anchor `id`; ``chainLimit`` once the
+    /// anchor's keys go to the hash table.
     private var lengths: [UInt8] = []
+    /// `next[i]`: the node filed before the store's node `i` under the same anchor, or -1.
+    private var next: [Int32] = []
     private var hashed = HashedKeys()
 
     init(expected: Int = 0) {
-        entries.reserveCapacity(expected)
+        next.reserveCapacity(expected)
     }
 
+    /// Whether node `i` of `store` is `key`'s op of `key`'s inputs.
     @inline(__always)
-    private static func matches(_ e: Entry, _ key: Emitter.Key) -> Bool {
-        e.op == key.op && e.count == key.count && Int(e.a) == key.a && Int(e.b) == key.b && Int(e.c) == key.c
+    private static func matches(_ store: NodeStore, _ i: Int, _ key: Emitter.Key) -> Bool {
+        guard store.opIDs[i] == key.op else { return false }
+        let range = store.inputRange(i)
+        guard range.count == Int(key.count) else { return false }
+        let pool = store.pool, k = range.lowerBound
+        switch range.count {
+        case 1: return Int(pool[k]) == key.a
+        case 2: return Int(pool[k]) == key.a && Int(pool[k &+ 1]) == key.b
+        default: return Int(pool[k]) == key.a && Int(pool[k &+ 1]) == key.b && Int(pool[k &+ 2]) == key.c
+        }
     }
 
-    func find(_ key: Emitter.Key) -> NodeID? {
+    /// The node shared for `key` in `graph` (whose own store holds every node filed), if any.
+    func find(_ key: Emitter.Key, in graph: Graph) -> NodeID? {
         let anchor = key.anchor
         guard anchor >= 0, anchor < heads.count else { return nil }
-        var i = Int(heads[anchor])
-        while i >= 0 {
-            let e = entries[i]
-            if ShareTable.matches(e, key) { return Int(e.value) }
-            i = Int(e.next)
+        let store = graph.store, base = graph.prefixCount
+        var id = Int(heads[anchor])
+        while id >= 0 {
+            let i = id &- base
+            if ShareTable.matches(store, i, key) { return id }
+            id = Int(next[i])
         }
         return lengths[anchor] == ShareTable.chainLimit ? hashed.find(key) : nil
     }
 
-    /// Files `key` → `value`; the key must not be there already (``find(_:)`` said nil).
-    mutating func insert(_ key: Emitter.Key, _ value: NodeID) {
+    /// Files `key` → `value`; the key must not be there already (``find(_:in:)`` said nil).
+    /// `value` is usually the node just appended for `key`; any other (a folded constant)
+    /// is kept with its key in the hash table.
+    mutating func insert(_ key: Emitter.Key, _ value: NodeID, in graph: Graph) {
         let anchor = key.anchor
         guard anchor >= 0 else { return }
         if anchor >= heads.count {
@@ -315,15 +326,18 @@ struct ShareTable {
             lengths.reserveCapacity(wanted)
             lengths += repeatElement(0, count: wanted - lengths.count)
         }
-        if lengths[anchor] == ShareTable.chainLimit {
+        let store = graph.store, i = value - graph.prefixCount
+        guard lengths[anchor] < ShareTable.chainLimit, i >= 0, i < store.count, ShareTable.matches(store, i, key) else {
+            // A full chain, or a value that is not the key's own node: the hash table keeps the
+            // key, and every later key of this anchor.
+            lengths[anchor] = ShareTable.chainLimit
             hashed.insert(key, value)
             return
         }
+        if i >= next.count { next += repeatElement(-1, count: i + 1 - next.count) }
         lengths[anchor] += 1
-        entries.append(Entry(op: key.op, count: key.count, a: Int32(truncatingIfNeeded: key.a),
-                             b: Int32(truncatingIfNeeded: key.b), c: Int32(truncatingIfNeeded: key.c),
-                             value: Int32(truncatingIfNeeded: value), next: heads[anchor]))
-        heads[anchor] = Int32(truncatingIfNeeded: entries.count - 1)
+        next[i] = heads[anchor]
+        heads[anchor] = Int32(truncatingIfNeeded: value)
     }
 }
 
