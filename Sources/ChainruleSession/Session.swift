@@ -84,6 +84,7 @@ public final class Session {
             }
             return false
         }
+        workspace.reserve(definitions: statements.definitions)
         while let statement = statements.next() {
             if quitRequested { break }
             do {

@@ -86,10 +86,11 @@ public enum ReverseMode {
             guard let g = pending[id] else { continue }
             result.gradient[id] = g
             let node = emitter.graph.view(id)
+            let op = node.op, family = op.family
             do throws(ShapeMessage) {
                 for (k, input) in node.inputs.enumerated() where live[input] {
                     emitter.role = .gradient(of: id)
-                    guard let c = try emitter.cotangent(of: id, input: k, gradient: g) else { continue }
+                    guard let c = try emitter.cotangent(of: id, op: op, family: family, input: k, gradient: g) else { continue }
                     result.edges.append(ReverseGraph.Edge(consumer: id, argument: k, input: input, node: c))
                     emitter.role = .gradient(of: input)
                     pending[input] = try emitter.add(pending[input], c)

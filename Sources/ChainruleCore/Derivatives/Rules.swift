@@ -45,8 +45,17 @@ extension Emitter {
 
     /// The contribution `ḡ · ∂node/∂input_k` to input k's gradient, where `g` is ∂out/∂node.
     mutating func cotangent(of id: NodeID, input k: Int, gradient g: NodeID) throws(ShapeMessage) -> NodeID? {
-        let family = graph[id].op.family
-        guard family.differentiates(argument: k, shapes: inputShapes(id)) else { return nil }
+        let op = graph[id].op
+        return try cotangent(of: id, op: op, family: op.family, input: k, gradient: g)
+    }
+
+    /// ``cotangent(of:input:gradient:)`` with node `id`'s op and family read once by the
+    /// caller, which asks for each input in turn.
+    mutating func cotangent(of id: NodeID, op: Op, family: any OpFamily, input k: Int,
+                            gradient g: NodeID) throws(ShapeMessage) -> NodeID? {
+        guard family.differentiates(argument: k, shapes: ReverseMode.argumentShapes(op, graph.inputs(of: id), graph)) else {
+            return nil
+        }
         switch family.derivativeForm {
         case .none:
             return nil

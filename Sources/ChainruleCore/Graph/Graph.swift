@@ -399,6 +399,13 @@ public struct Graph: Sendable {
 
     public func node(named name: String) -> NodeID? { named[name] }
 
+    /// Makes room for `count` more names.
+    mutating func reserveNames(_ count: Int) {
+        named.reserveCapacity(named.count + count)
+        makeUnique()
+        store.names.reserveCapacity(store.names.count + count)
+    }
+
     /// The id of `op` in the graph's own store (interned there if new).
     mutating func intern(_ op: Op) -> Int32 {
         makeUnique()

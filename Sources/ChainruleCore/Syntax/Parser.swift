@@ -29,14 +29,18 @@ public struct Parser {
     /// statement is parsed twice (checked, then read when it is run).
     public static func check(_ source: Source) -> (diagnostics: [Diagnostic], statements: StatementReader) {
         var parser = Parser(lexing: source)
-        let reader = StatementReader(parser: parser)
-        while parser.nextStatement() != nil {}
+        var reader = StatementReader(parser: parser)
+        while let statement = parser.nextStatement() {
+            if case .definition = statement { reader.definitions += 1 }
+        }
         return (parser.sortedDiagnostics, reader)
     }
 
     /// The statements of a source that parsed without errors, one at a time (``check(_:)``).
     public struct StatementReader {
         var parser: Parser
+        /// How many of the statements are definitions (to make room for their names at once).
+        public internal(set) var definitions = 0
 
         /// The next statement, or nil after the last.
         public mutating func next() -> Statement? { parser.nextStatement() }

@@ -92,6 +92,15 @@ public struct Workspace: Sendable {
         return Diagnostic(message, at: span)
     }
 
+    /// Makes room for `count` more definitions, so that a long script's names are not
+    /// hashed again each time the tables grow.
+    public mutating func reserve(definitions count: Int) {
+        guard count > 0 else { return }
+        entries.reserveCapacity(entries.count + count)
+        order.reserveCapacity(order.count + count)
+        graph.reserveNames(count)
+    }
+
     // MARK: Defining
 
     /// Adds or replaces a definition. Throws (leaving everything as it was) when the
