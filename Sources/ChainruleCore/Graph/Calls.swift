@@ -34,6 +34,11 @@ extension Lowering {
             return (try lower(e), e.range)
         }
         if let p = Builtins.pointwise[name] {
+            // The common case, `f(x)`, has nothing to match.
+            if arguments.count == 1, keywords.isEmpty {
+                let x = arguments[0]
+                return try apply(.pointwise(p), try lower(x), x.range, focus: focus)
+            }
             let a = try bind(written, arguments, keywords, parameters: ["x"], required: 1, expr: expr)
             return try apply(.pointwise(p), [try operand(a[0])], focus: focus)
         }

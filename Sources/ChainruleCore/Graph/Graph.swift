@@ -468,6 +468,16 @@ public struct Graph: Sendable {
         return id
     }
 
+    /// Appends a scalar constant leaf (a number written in a formula), its value stored
+    /// inline with no tensor made.
+    mutating func appendConstant(_ value: Double, origin: SourceSpan?) -> NodeID {
+        let id = append(.constant, EmptyCollection(), shape: [], kind: .input, origin: origin)
+        makeValuesUnique()
+        values.scalars.append(value)
+        store.valueSlots[id - prefixCount] = Int32(truncatingIfNeeded: 2 * (values.scalars.count - 1))
+        return id
+    }
+
     private mutating func storeValue(_ value: Tensor) -> Int32 {
         makeValuesUnique()
         let v = values

@@ -70,15 +70,47 @@ struct Lowering {
         return .node(graph.append(op, inputs, shape: resultShape, kind: .op, origin: SourceSpan(source, focus)))
     }
 
+    /// `apply` of one argument, with no argument list made when the result is a scalar node.
+    mutating func apply(_ op: Op, _ a: Value, _ aRange: SourceRange, focus: SourceRange) throws(Diagnostic) -> Value {
+        if case .node(let x) = a, graph.isScalar(x), op.isScalarElementwise {
+            return .node(graph.append(op, SmallInputs(x), shape: [], kind: .op, origin: SourceSpan(source, focus)))
+        }
+        return try apply(op, [(a, aRange)], focus: focus)
+    }
+
+    /// `apply` of two arguments, with no argument list made when the result is a scalar node.
+    mutating func apply(_ op: Op, _ a: Value, _ aRange: SourceRange, _ b: Value, _ bRange: SourceRange,
+                        focus: SourceRange) throws(Diagnostic) -> Value {
+        if op.isScalarElementwise, let x = scalarOperand(a), let y = scalarOperand(b), x || y {
+            let inputs = SmallInputs(materialize(a, range: aRange), materialize(b, range: bRange))
+            return .node(graph.append(op, inputs, shape: [], kind: .op, origin: SourceSpan(source, focus)))
+        }
+        return try apply(op, [(a, aRange), (b, bRange)], focus: focus)
+    }
+
+    /// Nil when `value` is not a scalar; else whether it is a node (not a constant).
+    private func scalarOperand(_ value: Value) -> Bool? {
+        switch value {
+        case .node(let id): graph.isScalar(id) ? true : nil
+        case .constant(let t): t.isScalar ? false : nil
+        }
+    }
+
+    /// The right operand `e` of `op` whose left operand is `left`. A number written beside a
+    /// scalar node under an elementwise operator (`w * 0.41`) becomes its constant node at
+    /// once, with no tensor made; anything else is lowered as usual.
+    mutating func lowerOperand(_ e: Expr, of op: BinaryOperator, beside left: Value) throws(Diagnostic) -> Value {
+        if case .number(let number) = e.kind, op != .matmul, op != .middleDot, case .node(let id) = left, graph.isScalar(id) {
+            return .node(graph.appendConstant(number, origin: SourceSpan(source, e.range)))
+        }
+        return try lower(e)
+    }
+
     /// `apply` for an elementwise op of one or two scalars, not all constant: the result is a
     /// scalar node, with no shapes to gather or check (nothing can fail). Nil for anything else.
     private mutating func applyToScalars(_ op: Op, _ arguments: [(value: Value, range: SourceRange)],
                                          focus: SourceRange) -> Value? {
-        switch op {
-        case .binary, .pointwise: break
-        default: return nil
-        }
-        guard arguments.count == 1 || arguments.count == 2 else { return nil }
+        guard op.isScalarElementwise, arguments.count == 1 || arguments.count == 2 else { return nil }
         var anyNode = false
         for argument in arguments {
             switch argument.value {
@@ -120,17 +152,17 @@ struct Lowering {
         case .list(let items):
             return try lowerList(items, expr: expr)
         case .negate(let operand):
-            return try apply(.pointwise(.negate), [(try lower(operand), operand.range)], focus: expr.focus)
+            return try apply(.pointwise(.negate), try lower(operand), operand.range, focus: expr.focus)
         case .binary(let op, let a, let b):
-            let left = try lower(a), right = try lower(b)
-            return try apply(self.op(for: op, left, right), [(left, a.range), (right, b.range)], focus: expr.focus)
+            let left = try lower(a), right = try lowerOperand(b, of: op, beside: left)
+            return try apply(self.op(for: op, left, right), left, a.range, right, b.range, focus: expr.focus)
         case .chain(let first, let links):
             // Left to right, one node per operator: `a + b - c` is `(a + b) - c`.
             var value = try lower(first)
             var range = first.range
             for link in links {
-                let right = try lower(link.operand)
-                value = try apply(self.op(for: link.op, value, right), [(value, range), (right, link.operand.range)], focus: link.focus)
+                let right = try lowerOperand(link.operand, of: link.op, beside: value)
+                value = try apply(self.op(for: link.op, value, right), value, range, right, link.operand.range, focus: link.focus)
                 range = range.union(link.operand.range)
             }
             return value
@@ -207,5 +239,15 @@ struct Lowering {
             throw error("\(what) must be a single number, got shape \(describe(shape: t.shape))", at: expr.range)
         }
         return value
+    }
+}
+
+private extension Op {
+    /// Ops whose result is a scalar when their arguments are (no shape to check, nothing can fail).
+    var isScalarElementwise: Bool {
+        switch self {
+        case .binary, .pointwise: true
+        default: false
+        }
     }
 }
