@@ -7,11 +7,36 @@
 /// nodes, in a fixed order: consumers from the last to the first, arguments in order.
 public struct ReverseGraph: Sendable {
     /// One edge the gradient flowed along: `∂out/∂consumer · ∂consumer/∂input` is `node`'s value.
+    /// Kept as four 32-bit numbers (16 bytes): a reverse graph has an edge per argument.
     public struct Edge: Sendable, Equatable {
-        public var consumer: NodeID
-        public var argument: Int
-        public var input: NodeID
-        public var node: NodeID
+        private let ids: (consumer: Int32, argument: Int32, input: Int32, node: Int32)
+
+        public var consumer: NodeID { NodeID(ids.consumer) }
+        public var argument: Int { Int(ids.argument) }
+        public var input: NodeID { NodeID(ids.input) }
+        public var node: NodeID { NodeID(ids.node) }
+
+        public init(consumer: NodeID, argument: Int, input: NodeID, node: NodeID) {
+            ids = (Int32(truncatingIfNeeded: consumer), Int32(truncatingIfNeeded: argument),
+                   Int32(truncatingIfNeeded: input), Int32(truncatingIfNeeded: node))
+        }
+
+        public static func == (a: Edge, b: Edge) -> Bool { a.ids == b.ids }
+    }
+
+    /// For each forward node, the node holding its gradient or nil: one 32-bit id per node
+    /// (-1 for nil), read as optional ids.
+    public struct GradientNodes: RandomAccessCollection, Sendable {
+        fileprivate var ids: [Int32]
+
+        init(count: Int) { ids = Array(repeating: -1, count: count) }
+
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { ids.count }
+        public subscript(id: NodeID) -> NodeID? {
+            get { ids[id] < 0 ? nil : NodeID(ids[id]) }
+            set { ids[id] = newValue.map { Int32(truncatingIfNeeded: $0) } ?? -1 }
+        }
     }
 
     /// The forward nodes (ids below `base`) followed by the gradient nodes.
@@ -21,7 +46,7 @@ public struct ReverseGraph: Sendable {
     /// The leaf holding the seed ∂out/∂out (a constant 1 for an unseeded scalar output).
     public let seed: NodeID
     /// For each forward node, the node holding ∂out/∂node, or nil where it is zero or not asked for.
-    public internal(set) var gradient: [NodeID?]
+    public internal(set) var gradient: GradientNodes
     public internal(set) var edges: [Edge]
     /// Forward nodes the output depends on through differentiable arguments: their gradient
     /// is zero where no node holds it (a derivative that is zero, as through `step`).
@@ -77,10 +102,10 @@ public enum ReverseMode {
     static func emit(into emitter: inout Emitter, base: Int, output: NodeID, seed: NodeID, wrt: Set<NodeID>?,
                      shouldStop: () -> Bool) throws(EvaluationError) -> ReverseGraph {
         let live = liveness(emitter.graph, output: output, wrt: wrt)
-        var pending: [NodeID?] = Array(repeating: nil, count: output + 1)
+        var pending = ReverseGraph.GradientNodes(count: output + 1)
         pending[output] = seed
         var result = ReverseGraph(graph: Graph(), base: base, output: output, seed: seed,
-                                  gradient: Array(repeating: nil, count: base), edges: [], live: live)
+                                  gradient: ReverseGraph.GradientNodes(count: base), edges: [], live: live)
         for id in stride(from: output, through: 0, by: -1) where live[id] {
             if id & 255 == 0 && shouldStop() { throw .interrupted }
             guard let g = pending[id] else { continue }

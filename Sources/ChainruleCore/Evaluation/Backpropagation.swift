@@ -21,7 +21,7 @@ public struct Gradients: Sendable {
 
     /// For gradients read from a reverse graph: its values, each node's gradient node, and which
     /// nodes have a zero gradient. Tensors are made only for the nodes asked about.
-    var source: (values: Evaluation, nodes: [NodeID?], live: [Bool], graph: Graph)?
+    var source: (values: Evaluation, nodes: ReverseGraph.GradientNodes, live: [Bool], graph: Graph)?
 
     public subscript(id: NodeID) -> Tensor? {
         if let source {
