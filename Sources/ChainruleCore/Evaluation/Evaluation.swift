@@ -154,8 +154,18 @@ public struct Evaluation: Sendable {
                 stack.append(input)
             }
         }
-        for id in missing { marks[id] = false }
-        missing.sort()
+        // In creation order: sorted when few are missing, else read off the marks in one
+        // sweep (a first evaluation misses everything, and sorting a million ids costs more).
+        if missing.count < (target + 1) / 16 {
+            for id in missing { marks[id] = false }
+            missing.sort()
+        } else {
+            missing.removeAll(keepingCapacity: true)
+            for id in 0...target where marks[id] {
+                marks[id] = false
+                missing.append(id)
+            }
+        }
         try compute(in: graph, shouldStop: shouldStop, ids: missing)
     }
 
