@@ -188,4 +188,27 @@ final class SemanticsTests: XCTestCase {
         XCTAssertEqual(script.workspace.graph.count, count)
         XCTAssertEqual(script.workspace.names, ["x", "f"])
     }
+
+    /// A new name whose definition is refused leaves no trace: its place in the table is
+    /// given back, it is not listed, and defining it later puts it after the others.
+    func testARefusedNewNameLeavesNoTrace() throws {
+        var script = try Script("a = [1, 2]\nb = [1, 2, 3]")
+        let source = Source(name: "t.graph", text: "c = a + b")
+        guard case .definition(let bad) = Parser.parse(source).statements.first else { return XCTFail("not a definition") }
+        XCTAssertThrowsError(try script.workspace.define(bad, in: source))
+        XCTAssertNil(script.workspace.entries["c"])
+        XCTAssertFalse(script.workspace.entries.contains("c"))
+        XCTAssertEqual(script.workspace.names, ["a", "b"])
+        XCTAssertEqual(script.workspace.entries.count, 2)
+        let good = Source(name: "u.graph", text: "e = a * 3\nc = a * 2\nd = c + a")
+        for case .definition(let definition) in Parser.parse(good).statements {
+            try script.workspace.define(definition, in: good)
+            if definition.name == "e" { XCTAssertNil(script.workspace.entries["c"], "c is not e") }
+        }
+        XCTAssertEqual(script.workspace.names, ["a", "b", "e", "c", "d"])
+        XCTAssertEqual(script.workspace.entries["e"]?.dependencies, ["a"])
+        XCTAssertEqual(script.workspace.entries["c"]?.dependencies, ["a"])
+        XCTAssertEqual(script.workspace.entries["d"]?.dependencies, ["c", "a"])
+        assertClose(try script.evaluate("d"), [3, 6])
+    }
 }

@@ -148,7 +148,7 @@ struct Emitter {
     /// for recomputation, its twin computed again from the inputs (never shared with `id`).
     /// Iterative, so a long chain of marked nodes does not grow the stack.
     mutating func primal(_ id: NodeID) throws(ShapeMessage) -> NodeID {
-        guard remat.contains(id), !graph[id].isLeaf else { return id }
+        guard !tables.remat.isEmpty, tables.remat.contains(id), !graph[id].isLeaf else { return id }
         if let twin = recomputed[id] { return twin }
         var stack = [id]
         while let top = stack.last {

@@ -15,8 +15,17 @@ struct Lowering {
     /// Whether this lowering already runs on a large stack (see ``DeepStack``).
     var onDeepStack = false
 
+    /// Names already found to be nodes (a definition's first references), tried before the
+    /// graph's table: comparing a few short names costs less than hashing them again.
+    var resolved: [(name: String, id: NodeID)] = []
+    /// The most names worth handing over in ``resolved``.
+    static let resolvedLimit = 8
+
     /// The node a name refers to, or nil when the name is not a node.
-    func resolve(_ name: String) -> NodeID? { graph.node(named: name) }
+    func resolve(_ name: String) -> NodeID? {
+        for known in resolved where known.name == name { return known.id }
+        return graph.node(named: name)
+    }
 
     func error(_ message: String, at range: SourceRange) -> Diagnostic {
         Diagnostic(message, at: SourceSpan(source, range))

@@ -34,9 +34,9 @@ public struct Workspace: Sendable {
         }
     }
 
-    public private(set) var entries: [String: Entry] = [:]
+    public private(set) var entries = Definitions()
     /// Names in the order they were first defined.
-    public private(set) var order: [String] = []
+    public var order: Definitions.Names { entries.names }
     public internal(set) var graph = Graph()
     /// Definitions that do not currently fit, with the reason.
     public private(set) var broken: [String: Diagnostic] = [:]
@@ -75,7 +75,7 @@ public struct Workspace: Sendable {
         (shouldStop, memoryLimit) = (stop, limit)
     }
 
-    public var names: [String] { order }
+    public var names: [String] { Array(order) }
 
     /// The node for a defined name, or a diagnostic saying why there is none.
     public func node(named name: String, at span: SourceSpan?) throws(Diagnostic) -> NodeID {
@@ -97,7 +97,6 @@ public struct Workspace: Sendable {
     public mutating func reserve(definitions count: Int) {
         guard count > 0 else { return }
         entries.reserveCapacity(entries.count + count)
-        order.reserveCapacity(order.count + count)
         graph.reserveNames(count)
     }
 
@@ -110,23 +109,32 @@ public struct Workspace: Sendable {
     public mutating func define(_ definition: Definition, in source: Source) throws(Diagnostic) -> [Diagnostic] {
         let span = SourceSpan(source, definition.range)
         // One pass over the names the formula refers to: each is looked up once, and the
-        // defined ones are collected without repeats (a set only for long formulas).
+        // defined ones are collected without repeats (a set only for long formulas). The
+        // nodes found are handed to the lowering, which then looks none of them up again.
         var dependencies: [String] = []
+        var resolved: [(name: String, id: NodeID)] = []
         var seen = Set<String>()
         for (name, range) in References(definition.value) {
-            guard entries[name] != nil else {
-                if Builtins.constant(named: name) == nil { throw undefined(name, at: SourceSpan(source, range)) }
-                continue
-            }
             if dependencies.count < 16 {
                 if dependencies.contains(name) { continue }
             } else {
                 if seen.isEmpty { seen = Set(dependencies) }
-                if !seen.insert(name).inserted { continue }
+                if seen.contains(name) { continue }
+            }
+            if let id = graph.node(named: name) {
+                if resolved.count < Lowering.resolvedLimit { resolved.append((name, id)) }
+            } else if !entries.contains(name) {
+                if Builtins.constant(named: name) == nil { throw undefined(name, at: SourceSpan(source, range)) }
+                continue
             }
             dependencies.append(name)
+            if !seen.isEmpty { seen.insert(name) }
         }
-        let old = entries[definition.name]
+        let claim = entries.claim(definition.name)
+        let old = claim.isNew ? nil : entries[claim.position]
+        // A new name's reserved place is given back if the definition is refused.
+        var defined = false
+        defer { if claim.isNew && !defined { entries.release(definition.name) } }
         if old != nil, let cycle = cycle(from: definition.name, through: dependencies) {
             throw Diagnostic("definition makes '\(definition.name)' depend on itself: \(cycle.joined(separator: " → "))",
                              at: SourceSpan(source, definition.nameRange))
@@ -151,7 +159,7 @@ public struct Workspace: Sendable {
            let id = graph.node(named: definition.name), graph[id].shape == value.shape {
             // A leaf given a new value of its shape (`x = [-1, 2]`): nothing else changes shape,
             // so the graph stays and only values are recomputed.
-            entries[entry.name] = entry
+            entries.put(entry)
             graph.setValue(value, of: id)
             evaluation.invalidateAll()
             leafEdits &+= 1
@@ -161,7 +169,7 @@ public struct Workspace: Sendable {
             let before = graph.count
             let added: Int
             do {
-                try lower(entry, formula: definition.value)
+                try lower(entry, formula: definition.value, resolved: resolved)
                 added = Workspace.valueBytes(graph, from: before)
                 try checkMemory(storedBytes + added, for: entry.name, at: span)
             } catch {
@@ -169,12 +177,12 @@ public struct Workspace: Sendable {
                 throw error
             }
             storedBytes += added
-            entries[entry.name] = entry
-            order.append(entry.name)
+            entries.fill(entry)
+            defined = true
             return []
         }
         var candidate = self
-        candidate.entries[entry.name] = entry
+        candidate.entries.put(entry)
         candidate.rebuild()
         if let problem = candidate.broken[entry.name] { throw problem }
         candidate.storedBytes = Workspace.valueBytes(candidate.graph, from: 0)
@@ -193,7 +201,7 @@ public struct Workspace: Sendable {
         guard var entry = entries[name], entry.isLeaf, let id = graph.node(named: name),
               graph[id].shape == value.shape else { return }
         entry.value = value
-        entries[name] = entry
+        entries.put(entry)
         graph.setValue(value, of: id)
         evaluation.invalidateAll()
         leafEdits &+= 1
@@ -201,7 +209,9 @@ public struct Workspace: Sendable {
 
     /// Appends the nodes of one definition, naming its root. `parsed` is the formula's tree
     /// when the caller has it (a new definition); otherwise it is parsed again from its text.
-    mutating func lower(_ entry: Entry, formula parsed: Expr? = nil) throws(Diagnostic) {
+    /// `resolved` holds nodes the formula's names were found to be, which the lowering need not look up.
+    mutating func lower(_ entry: Entry, formula parsed: Expr? = nil,
+                        resolved: [(name: String, id: NodeID)] = []) throws(Diagnostic) {
         structureChanged()
         if let value = entry.value {
             let id = graph.append(.constant, EmptyCollection(), shape: value.shape, kind: entry.nodeKind,
@@ -222,6 +232,7 @@ public struct Workspace: Sendable {
         let before = graph.count
         // Move the graph into the lowering (no copy), and back again whatever happens.
         var lowering = Lowering(graph: Graph(), source: entry.span.source)
+        lowering.resolved = resolved
         swap(&lowering.graph, &graph)
         defer { swap(&lowering.graph, &graph) }
         let root = lowering.materialize(try lowering.lower(formula), range: formula.range)
