@@ -177,4 +177,44 @@ final class ParserTests: XCTestCase {
         XCTAssertNil(Parser.expression(in: source, range: SourceRange(4, 500)))
         XCTAssertNil(Parser.expression(in: source, range: SourceRange(6, 4)))
     }
+
+    /// A long script is lexed as the parser reaches it, a window of tokens at a time: the
+    /// statements read back after the check are those of a whole parse, and errors far into
+    /// the text (a bad character, a missing bracket, an operator ending the last line) are
+    /// found with their exact places, each once, in order.
+    func testALongScriptReadsTheSameThroughTheTokenWindow() {
+        var lines: [String] = ["w = 0.9", "h0 = 0.5"]
+        for i in 1...3000 {
+            lines.append("h\(i) = tanh(w*h\(i - 1) + 0.01)  # link \(i)")
+            if i % 700 == 0 { lines.append("") ; lines.append("s\(i) = [h\(i),\n  h\(i - 1)]") }
+        }
+        let text = lines.joined(separator: "\n") + "\n"
+        let source = Source(name: "long.graph", text: text)
+        var (diagnostics, reader) = Parser.check(source)
+        XCTAssertEqual(diagnostics.map(\.message), [])
+        var read: [Statement] = []
+        while let statement = reader.next() { read.append(statement) }
+        XCTAssertEqual(read, Parser.parse(source).statements)
+        XCTAssertEqual(read.count, 2 + 3000 + 4)
+        XCTAssertEqual(reader.definitions, read.count)
+
+        var broken = lines
+        broken[1500] = "h1499 = tanh(w*h1498 $ 0.01)"
+        broken[2000] = "z = h1999 +"
+        broken[2500] = "h2499 = tanh(w*h2498 + 0.01"
+        let badText = broken.joined(separator: "\n")
+        let bad = Source(name: "bad.graph", text: badText)
+        let found = Parser.check(bad).diagnostics
+        /// Line and column of `needle`'s first byte in the text, moved on by `offset` bytes.
+        func place(of needle: String, plus offset: Int) -> String {
+            guard let range = badText.range(of: needle) else { return "not found" }
+            return bad.location(of: badText.utf8.distance(from: badText.startIndex, to: range.lowerBound) + offset).lineAndColumn
+        }
+        let places = found.map { $0.span.map { bad.location(of: $0.range.start).lineAndColumn } ?? "" }
+        XCTAssertEqual(places.prefix(2), [place(of: "$ 0.01", plus: 0), place(of: "h1999 +", plus: 6)])
+        XCTAssertEqual(found.count, 3, "the unclosed bracket takes in the rest of the text")
+        XCTAssertEqual(found.map(\.message), Parser.parse(bad).diagnostics.map(\.message))
+        XCTAssertEqual(places, Parser.parse(bad).diagnostics.map { $0.span.map { bad.location(of: $0.range.start).lineAndColumn } ?? "" })
+        XCTAssertEqual(found[0].message, "unexpected character '$'")
+    }
 }

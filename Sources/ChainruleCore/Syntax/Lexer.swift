@@ -26,6 +26,13 @@ public struct Lexer {
     var depth = 0
     var tokens: [Token] = []
     var diagnostics: [Diagnostic] = []
+    /// The kind of the last token made (the tokens taken so far may have been let go).
+    var lastKind: TokenKind?
+    /// Where lexing goes on from, and whether the end token has been made.
+    var position = 0
+    var finished = false
+
+    init(source: Source) { self.source = source }
 
     public static func tokenize(_ source: Source) -> (tokens: [Token], diagnostics: [Diagnostic], openDepth: Int) {
         var lexer = Lexer(source: source)
@@ -47,19 +54,23 @@ public struct Lexer {
 
     var atStatementStart: Bool {
         if depth > 0 { return false }
-        guard let last = tokens.last else { return true }
-        return last.kind == .newline || last.kind == .semicolon
+        guard let last = lastKind else { return true }
+        return last == .newline || last == .semicolon
     }
 
     @inline(__always)
     mutating func emit(_ kind: TokenKind, _ start: Int, _ end: Int) {
         tokens.append(Token(kind: kind, start: start, end: end))
+        lastKind = kind
     }
 
-    mutating func run(_ s: UnsafeBufferPointer<UInt8>) {
+    /// Lexes `s` from where it stopped until `tokens` holds `limit` tokens or the text ends
+    /// (then the end token is made).
+    mutating func run(_ s: UnsafeBufferPointer<UInt8>, upTo limit: Int = .max) {
         let n = s.count
-        var p = 0
-        while p < n {
+        var p = position
+        defer { position = p }
+        while p < n && tokens.count < limit {
             let v = s[p]
             let start = p
             guard v < 0x80 else {
@@ -71,7 +82,7 @@ public struct Lexer {
                 p += 1
             case UInt8(ascii: "\n"):
                 p += 1
-                let continues = tokens.last?.kind.continuesLine ?? false
+                let continues = lastKind?.continuesLine ?? false
                 if depth == 0 && !continues { emit(.newline, start, p) }
             case UInt8(ascii: "#"):
                 while p < n && s[p] != UInt8(ascii: "\n") { p += 1 }
@@ -116,7 +127,10 @@ public struct Lexer {
                 p = nonASCII(s, at: p)  // other controls: vertical tab and form feed are blanks
             }
         }
-        emit(.end, p, p)
+        if p >= n && !finished {
+            emit(.end, p, p)
+            finished = true
+        }
     }
 
     /// Everything but the ASCII fast path: names in other scripts, `−` `·` `×`, blanks

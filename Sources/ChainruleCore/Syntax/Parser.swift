@@ -9,13 +9,14 @@ public struct Parser {
     public static let maximumDepth = 500
 
     let source: Source
-    let tokens: [Token]
+    var tokens: TokenWindow
     var index = 0
+    /// The parser's own diagnostics (the lexer's are in `tokens`).
     var diagnostics: [Diagnostic]
     /// Levels of nesting currently open (see ``enter(_:at:)``).
     var nesting = 0
-    /// Where the lexer's diagnostics start, in order (they come first in `diagnostics`).
-    var lexicalErrorStarts: [Int] = []
+    /// The last token taken that is not a line end.
+    var lastSignificant: Token?
 
     public static func parse(_ source: Source) -> (statements: [Statement], diagnostics: [Diagnostic]) {
         var parser = Parser(lexing: source)
@@ -46,9 +47,10 @@ public struct Parser {
         public mutating func next() -> Statement? { parser.nextStatement() }
     }
 
-    /// The diagnostics in source order (the lexer's and the parser's interleaved).
+    /// The diagnostics in source order (the lexer's and the parser's interleaved; the lexer's
+    /// first at one place).
     private var sortedDiagnostics: [Diagnostic] {
-        diagnostics.enumerated().sorted {
+        (tokens.lexicalDiagnostics + diagnostics).enumerated().sorted {
             ($0.element.span?.range.start ?? 0, $0.offset) < ($1.element.span?.range.start ?? 0, $1.offset)
         }.map(\.element)
     }
@@ -64,7 +66,7 @@ public struct Parser {
         }
         guard lexer.diagnostics.isEmpty else { return nil }
         let tokens = lexer.tokens.map { Token(kind: $0.kind, start: $0.start + range.start, end: $0.end + range.start) }
-        var parser = Parser(source: source, tokens: tokens, diagnostics: [])
+        var parser = Parser(source: source, tokens: TokenWindow(all: tokens), diagnostics: [])
         let expr: Expr
         do { expr = try parser.parseExpression() } catch { return nil }
         guard parser.current.kind == .end, parser.diagnostics.isEmpty else { return nil }
@@ -95,6 +97,10 @@ public struct Parser {
     mutating func advance() -> Token {
         let token = tokens[index]
         if index < tokens.count - 1 { index += 1 }
+        if token.kind != .newline { lastSignificant = token }
+        // Two tokens ahead are always at hand (`current`, `next`, one more), one behind.
+        tokens.ensure(index + 2)
+        tokens.letGo(before: index - 1)
         return token
     }
 
@@ -111,10 +117,8 @@ public struct Parser {
     /// Just after the last token that is not a line end: where a statement cut short by the end
     /// of the text stops (never past the text, on a blank line or a comment after it).
     var endOfLastToken: SourceRange {
-        var i = index - 1
-        while i > 0 && tokens[i].kind == .newline { i -= 1 }
-        guard i >= 0, i < tokens.count else { return current.range }
-        return SourceRange(tokens[i].range.end, tokens[i].range.end)
+        guard let last = lastSignificant else { return current.range }
+        return SourceRange(last.range.end, last.range.end)
     }
 
     // MARK: Statements
@@ -122,11 +126,6 @@ public struct Parser {
     /// program := (statement? (newline | ';'))* end
     mutating func parseStatements() -> [Statement] {
         var statements: [Statement] = []
-        // At most one statement per separator (and one after the last): growing the array
-        // instead would copy it and touch twice the memory.
-        var separators = 0
-        for token in tokens where token.kind == .newline || token.kind == .semicolon { separators += 1 }
-        statements.reserveCapacity(separators + 1)
         while let statement = nextStatement() { statements.append(statement) }
         return statements
     }
@@ -161,6 +160,7 @@ public struct Parser {
 
     /// Whether the lexer reported a bad character in `range` (a binary search: scripts may hold many).
     func hasLexicalError(in range: Range<Int>) -> Bool {
+        let lexicalErrorStarts = tokens.lexicalErrorStarts
         var lo = 0, hi = lexicalErrorStarts.count
         while lo < hi {
             let mid = (lo + hi) / 2
@@ -490,10 +490,97 @@ extension TokenKind {
 }
 
 extension Parser {
-    /// A parser at the start of `source`, lexed whole; the lexer's diagnostics come first.
+    /// A parser at the start of `source`, lexing it as it goes.
     fileprivate init(lexing source: Source) {
-        let lexed = Lexer.tokenize(source)
-        self.init(source: source, tokens: lexed.tokens, diagnostics: lexed.diagnostics)
-        lexicalErrorStarts = lexed.diagnostics.map { $0.span?.range.start ?? 0 }
+        self.init(source: source, tokens: TokenWindow(lexing: source), diagnostics: [])
+    }
+}
+
+/// The parser's tokens, by index from the first: either all of them, given (an expression
+/// read again in place), or a window over a whole source, lexed as the parser reaches it
+/// and let go behind it, so that a script's tokens are never all held at once.
+///
+/// Three words: the lexer and what it reported live in a ``Feed`` object (copied before a
+/// change when shared, so a copy of a parser reads on by itself), which keeps the frames
+/// of the recursive descent small.
+struct TokenWindow {
+    /// The tokens from index `base` on.
+    private var window: [Token]
+    private var base = 0
+    private var feed: Feed?
+
+    /// The lexer, and its diagnostics so far with where each starts (in order: it moves forward).
+    final class Feed {
+        var lexer: Lexer
+        var diagnostics: [Diagnostic] = []
+        var errorStarts: [Int] = []
+
+        init(_ lexer: Lexer) { self.lexer = lexer }
+
+        func copy() -> Feed {
+            let c = Feed(lexer)
+            c.diagnostics = diagnostics
+            c.errorStarts = errorStarts
+            return c
+        }
+    }
+
+    /// Tokens lexed per refill, and how many may lie behind the parser before they are let go.
+    private static let batch = 1024
+
+    init(all tokens: [Token]) {
+        window = tokens
+    }
+
+    init(lexing source: Source) {
+        window = []
+        feed = Feed(Lexer(source: source))
+        ensure(2)
+    }
+
+    var lexicalDiagnostics: [Diagnostic] { feed?.diagnostics ?? [] }
+    var lexicalErrorStarts: [Int] { feed?.errorStarts ?? [] }
+
+    /// The tokens known so far; the total once the end token is made.
+    var count: Int { base + window.count }
+
+    subscript(i: Int) -> Token { window[i - base] }
+
+    /// Lexes on until the token at index `i` is known, or the text ends. The check is all
+    /// that is inlined into the parser's recursive descent.
+    @inline(__always)
+    mutating func ensure(_ i: Int) {
+        if i >= count, feed != nil { refill(i) }
+    }
+
+    @inline(never)
+    private mutating func refill(_ i: Int) {
+        guard var feed, !feed.lexer.finished else { return }
+        if !isKnownUniquelyReferenced(&feed) {
+            feed = feed.copy()
+            self.feed = feed
+        }
+        feed.lexer.tokens.removeAll(keepingCapacity: true)
+        let wanted = i - count + 1 + TokenWindow.batch
+        let bytes = feed.lexer.source.bytes
+        bytes.withUnsafeBufferPointer { feed.lexer.run($0, upTo: wanted) }
+        window.append(contentsOf: feed.lexer.tokens)
+        for diagnostic in feed.lexer.diagnostics {
+            feed.errorStarts.append(diagnostic.span?.range.start ?? 0)
+            feed.diagnostics.append(diagnostic)
+        }
+        feed.lexer.diagnostics.removeAll(keepingCapacity: true)
+    }
+
+    /// Lets go of the tokens before index `i` once enough have gathered (given tokens are kept).
+    @inline(__always)
+    mutating func letGo(before i: Int) {
+        if i - base >= TokenWindow.batch, feed != nil { dropFront(i) }
+    }
+
+    @inline(never)
+    private mutating func dropFront(_ i: Int) {
+        window.removeFirst(i - base)
+        base = i
     }
 }
