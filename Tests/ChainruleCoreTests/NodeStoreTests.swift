@@ -77,6 +77,35 @@ final class NodeStoreTests: XCTestCase {
         XCTAssertEqual(g[a].value?.scalars, [1])
     }
 
+    /// Names and origins are kept only up to the last node that has one: nodes after it
+    /// (a derivative's) read as having none, a later named or placed node fills the gap, and
+    /// truncating drops what it should.
+    func testNamesAndOriginsAreSparse() throws {
+        let source = Source(name: "t.graph", text: "a + b")
+        var g = Graph()
+        let x = g.append(.constant, EmptyCollection(), shape: [], kind: .input, value: Tensor(1))
+        let y = g.append(.pointwise(.exp), SmallInputs(x), shape: [], kind: .op)
+        XCTAssertNil(g[y].name)
+        XCTAssertNil(g[y].origin)
+        XCTAssertEqual(g.store.nameIDs.count, 0, "nothing is stored for nodes with neither")
+        let z = g.append(.pointwise(.sin), SmallInputs(y), shape: [], kind: .op,
+                         origin: SourceSpan(source, SourceRange(0, 5)))
+        g.setName("z", of: z)
+        let w = g.append(.pointwise(.cos), SmallInputs(z), shape: [], kind: .op)
+        XCTAssertEqual(g[z].name, "z")
+        XCTAssertEqual(g[z].origin?.range, SourceRange(0, 5))
+        for id in [x, y, w] {
+            XCTAssertNil(g[id].name)
+            XCTAssertNil(g[id].origin)
+        }
+        XCTAssertEqual(g.node(named: "z"), z)
+        g.truncate(to: 2)
+        XCTAssertNil(g.node(named: "z"))
+        let again = g.append(.pointwise(.sin), SmallInputs(y), shape: [], kind: .op)
+        XCTAssertNil(g[again].name)
+        XCTAssertNil(g[again].origin)
+    }
+
     /// Equal nodes are shared however large the sharing table grows (it grows many times here),
     /// and unequal ones never are.
     func testSharingSurvivesTableGrowth() throws {

@@ -57,7 +57,7 @@ struct Emitter {
     @inline(__always)
     private func isLiteral(_ id: NodeID) -> Bool {
         let (s, i) = graph.locate(id)
-        return s.valueSlots[i] >= 0 && s.nameIDs[i] < 0 && s.roleTags[i] != 4
+        return s.valueSlots[i] >= 0 && s.nameID(i) < 0 && s.roleTags[i] != 4
     }
 
     /// The value of a node known without evaluating anything: a literal or a folded constant.

@@ -45,10 +45,12 @@ final class NodeStore: @unchecked Sendable {
     /// 0 forward, 1 gradient, 2 tangent, 3 recompute, 4 seed; `roleOf` holds the node of the first three.
     @exclusivity(unchecked) var roleTags: [UInt8] = []
     @exclusivity(unchecked) var roleOf: [Int32] = []
+    /// Sparse: node `i` has no name when `i` is past the end (a derivative's nodes add nothing here).
     @exclusivity(unchecked) var nameIDs: [Int32] = []
     /// `-1`: no stored value; `2k`: scalar `k` of the graph's `leafScalars`; `2k + 1`: tensor `k` of `leafTensors`.
     @exclusivity(unchecked) var valueSlots: [Int32] = []
     /// `-1`: no origin; else an index into `sources`; the range is `originStart ..< originEnd`.
+    /// Sparse, as `nameIDs`: a node past their end has no origin.
     @exclusivity(unchecked) var originSources: [Int32] = []
     @exclusivity(unchecked) var originStart: [Int32] = []
     @exclusivity(unchecked) var originEnd: [Int32] = []
@@ -83,8 +85,20 @@ final class NodeStore: @unchecked Sendable {
         let n = count + extra
         opIDs.reserveCapacity(n); inputEnd.reserveCapacity(n); pool.reserveCapacity(pool.count + 2 * extra)
         shapeIDs.reserveCapacity(n); kinds.reserveCapacity(n); roleTags.reserveCapacity(n); roleOf.reserveCapacity(n)
-        nameIDs.reserveCapacity(n); valueSlots.reserveCapacity(n)
-        originSources.reserveCapacity(n); originStart.reserveCapacity(n); originEnd.reserveCapacity(n)
+        valueSlots.reserveCapacity(n)
+    }
+
+    /// Node `i`'s name id, or -1.
+    @inline(__always)
+    func nameID(_ i: Int) -> Int32 { i < nameIDs.count ? nameIDs[i] : -1 }
+
+    /// Fills the origin columns with "none" up to node `i` (exclusive).
+    func padOrigins(to i: Int) {
+        guard originSources.count < i else { return }
+        let missing = i - originSources.count
+        originSources += repeatElement(-1, count: missing)
+        originStart += repeatElement(0, count: missing)
+        originEnd += repeatElement(0, count: missing)
     }
 
     @inline(__always)
@@ -136,8 +150,10 @@ final class NodeStore: @unchecked Sendable {
         let poolCount = n == 0 ? 0 : Int(inputEnd[n - 1])
         opIDs.removeSubrange(n...); inputEnd.removeSubrange(n...); pool.removeSubrange(poolCount...)
         shapeIDs.removeSubrange(n...); kinds.removeSubrange(n...); roleTags.removeSubrange(n...)
-        roleOf.removeSubrange(n...); nameIDs.removeSubrange(n...); valueSlots.removeSubrange(n...)
-        originSources.removeSubrange(n...); originStart.removeSubrange(n...); originEnd.removeSubrange(n...)
+        roleOf.removeSubrange(n...); valueSlots.removeSubrange(n...)
+        let named = Swift.min(n, nameIDs.count), placed = Swift.min(n, originSources.count)
+        nameIDs.removeSubrange(named...)
+        originSources.removeSubrange(placed...); originStart.removeSubrange(placed...); originEnd.removeSubrange(placed...)
     }
 }
 
@@ -244,10 +260,10 @@ public struct Node: Sendable {
     public var kind: NodeKind { store.kinds[index] }
     /// The user's name for the node, if the node is the root of a definition.
     public var name: String? {
-        let id = store.nameIDs[index]
+        let id = store.nameID(index)
         return id < 0 ? nil : store.names[Int(id)]
     }
-    public var hasName: Bool { store.nameIDs[index] >= 0 }
+    public var hasName: Bool { store.nameID(index) >= 0 }
     /// A leaf's value; nil for computed nodes.
     public var value: Tensor? {
         let slot = Int(store.valueSlots[index])
@@ -257,6 +273,7 @@ public struct Node: Sendable {
     public var hasValue: Bool { store.valueSlots[index] >= 0 }
     /// The text that made this node, for errors found while evaluating it.
     public var origin: SourceSpan? {
+        guard index < store.originSources.count else { return nil }
         let s = store.originSources[index]
         if s < 0 { return nil }
         return SourceSpan(store.sources[Int(s)], SourceRange(Int(store.originStart[index]), Int(store.originEnd[index])))
@@ -450,20 +467,16 @@ public struct Graph: Sendable {
         case .recompute(let of): s.roleTags.append(3); s.roleOf.append(Int32(truncatingIfNeeded: of))
         case .seed: s.roleTags.append(4); s.roleOf.append(0)
         }
-        s.nameIDs.append(-1)
         if let value {
             s.valueSlots.append(storeValue(value))
         } else {
             s.valueSlots.append(-1)
         }
         if let origin {
+            s.padOrigins(to: id - prefixCount)
             s.originSources.append(s.intern(source: origin.source))
             s.originStart.append(Int32(clamping: origin.range.start))
             s.originEnd.append(Int32(clamping: origin.range.end))
-        } else {
-            s.originSources.append(-1)
-            s.originStart.append(0)
-            s.originEnd.append(0)
         }
         return id
     }
@@ -499,9 +512,10 @@ public struct Graph: Sendable {
     mutating func setName(_ name: String, of id: NodeID) {
         let i = own(id)
         let s = store
-        let old = s.nameIDs[i]
+        let old = s.nameID(i)
         if old >= 0, s.names[Int(old)] == name { named[name] = id; return }
         s.names.append(name)
+        if s.nameIDs.count <= i { s.nameIDs += repeatElement(-1, count: i + 1 - s.nameIDs.count) }
         s.nameIDs[i] = Int32(truncatingIfNeeded: s.names.count - 1)
         named[name] = id
     }
@@ -532,7 +546,7 @@ public struct Graph: Sendable {
         let s = store
         var firstScalar = leafScalars.count, firstTensor = leafTensors.count
         for i in (count - prefixCount)..<s.count {
-            let name = s.nameIDs[i]
+            let name = s.nameID(i)
             if name >= 0 { named[s.names[Int(name)]] = nil }
             let slot = Int(s.valueSlots[i])
             if slot >= 0 {
