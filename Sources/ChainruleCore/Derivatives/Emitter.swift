@@ -334,7 +334,11 @@ struct ShareTable {
             hashed.insert(key, value)
             return
         }
-        if i >= next.count { next += repeatElement(-1, count: i + 1 - next.count) }
+        if i == next.count {
+            next.append(-1)
+        } else if i > next.count {
+            next += repeatElement(-1, count: i + 1 - next.count)
+        }
         lengths[anchor] += 1
         next[i] = heads[anchor]
         heads[anchor] = Int32(truncatingIfNeeded: value)

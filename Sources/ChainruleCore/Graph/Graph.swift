@@ -76,7 +76,7 @@ final class NodeStore: @unchecked Sendable {
         c.opIDs = opIDs; c.inputEnd = inputEnd; c.pool = pool; c.shapeIDs = shapeIDs; c.kinds = kinds
         c.roleTags = roleTags; c.roleOf = roleOf; c.nameIDs = nameIDs; c.valueSlots = valueSlots
         c.originSources = originSources; c.originStart = originStart; c.originEnd = originEnd
-        c.opTable = opTable; c.opKernels = opKernels; c.opIndex = opIndex; c.shapeTable = shapeTable; c.shapeIndex = shapeIndex
+        c.opTable = opTable; c.opKernels = opKernels; c.opIndex = opIndex; c.kernelOpIDs = kernelOpIDs; c.shapeTable = shapeTable; c.shapeIndex = shapeIndex
         c.names = names; c.sources = sources
         return c
     }
@@ -110,7 +110,26 @@ final class NodeStore: @unchecked Sendable {
     /// The last few ops interned, tried before hashing (consecutive nodes often share an op).
     @exclusivity(unchecked) var recentOps: [(op: Op, id: Int32)] = []
 
+    /// For each scalar kernel that belongs to one op only (``ScalarKernel/namesOneOp``), that
+    /// op's id once interned: the commonest ops are found by a byte, without comparing ops.
+    @exclusivity(unchecked) var kernelOpIDs: [Int32] = []
+
     func intern(_ op: Op) -> Int32 {
+        let kernel = op.scalarKernel
+        if kernel.namesOneOp, Int(kernel.rawValue) < kernelOpIDs.count {
+            let id = kernelOpIDs[Int(kernel.rawValue)]
+            if id >= 0 { return id }
+        }
+        let id = internByValue(op)
+        if kernel.namesOneOp {
+            let slot = Int(kernel.rawValue)
+            if kernelOpIDs.count <= slot { kernelOpIDs += repeatElement(-1, count: slot + 1 - kernelOpIDs.count) }
+            kernelOpIDs[slot] = id
+        }
+        return id
+    }
+
+    private func internByValue(_ op: Op) -> Int32 {
         for entry in recentOps where entry.op == op { return entry.id }
         let id: Int32
         if let found = opIndex[op] {

@@ -31,6 +31,15 @@ extension Op {
 enum ScalarKernel: UInt8, Sendable {
     case none, general, first, add, subtract, multiply, divide, tanh, relu, sigmoid, exp, negate
 
+    /// Whether exactly one op has this kernel (``Op/scalarKernel``), so that the kernel
+    /// alone tells which op it is.
+    var namesOneOp: Bool {
+        switch self {
+        case .none, .general, .first: false
+        default: true
+        }
+    }
+
     @inline(__always)
     func apply(_ x0: Double, _ x1: Double) -> Double {
         switch self {
