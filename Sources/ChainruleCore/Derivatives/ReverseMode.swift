@@ -180,8 +180,7 @@ extension ReverseGraph {
     /// node the output depends on) and, for a seeded graph, the seed's value.
     public func evaluate(forward: Evaluation, seed value: Tensor? = nil,
                          shouldStop: () -> Bool = { false }) throws(EvaluationError) -> Evaluation {
-        var values = forward
-        values.pad(to: graph.count)
+        var values = Evaluation(extending: forward, to: graph.count)
         if let value { values.set(seed, value) }
         try values.compute(in: graph, shouldStop: shouldStop, ids: base..<graph.count)
         return values

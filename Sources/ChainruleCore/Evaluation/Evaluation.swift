@@ -82,6 +82,19 @@ public struct Evaluation: Sendable {
         scalars += repeatElement(0, count: extra)
     }
 
+    /// A copy of `forward`'s values with room for the nodes of a graph of `count` nodes that
+    /// extends it (a reverse pass), each buffer made once at its final size.
+    init(extending forward: Evaluation, to count: Int) {
+        let total = Swift.max(count, forward.slots.count)
+        slots.reserveCapacity(total)
+        slots += forward.slots
+        slots += repeatElement(.empty, count: total - forward.slots.count)
+        scalars.reserveCapacity(total)
+        scalars += forward.scalars
+        scalars += repeatElement(0, count: total - forward.scalars.count)
+        tensors = forward.tensors
+    }
+
     /// Puts a tensor at `id`, growing the table (geometrically) to reach it.
     private static func store(_ value: Tensor, at id: NodeID, in tensors: inout [Tensor?]) {
         if id >= tensors.count {
