@@ -12,11 +12,15 @@ let package = Package(
     ],
     targets: [
         // The language, tensors, the graph, forward and reverse evaluation.
-        // Pure: no I/O; its only global state is OpenBLAS's thread count.
-        .target(name: "ChainruleCore", dependencies: ["COpenBLAS"]),
+        // Pure: no I/O; its only global state is OpenBLAS's thread count and, when a
+        // binary asks, the C allocator's thresholds.
+        .target(name: "ChainruleCore", dependencies: ["COpenBLAS", "CAllocator"]),
 
         // OpenBLAS (cblas_dgemm, cblas_dgemv) for matrix products.
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+
+        // glibc's mallopt, to keep large freed blocks for reuse.
+        .systemLibrary(name: "CAllocator", path: "Sources/CAllocator"),
 
         // Commands, formatting, JSON and the read–evaluate–print loop,
         // talking to an abstract line reader and output sink.

@@ -60,6 +60,9 @@ func readFile(_ path: String) -> String {
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+// As the chainrule binary does.
+Allocator.keepLargeBlocks()
+
 switch arguments.first {
 case "graph" where arguments.count >= 3:
     let repeats = arguments.count > 3 ? Int(arguments[3]) ?? 5 : 5

@@ -58,4 +58,5 @@ do {
 // Past a file-size limit (`ulimit -f`) a write should fail with an error that is reported,
 // not end the process.
 signal(SIGXFSZ, SIG_IGN)
+Allocator.keepLargeBlocks()
 Launcher(arguments: arguments).run()

@@ -168,4 +168,9 @@ final class NodeStoreTests: XCTestCase {
         }
         XCTAssertEqual(emitter.graph.count, count, "nothing was emitted twice")
     }
+
+    /// The allocator takes the settings the binaries ask for (large freed blocks kept for reuse).
+    func testTheAllocatorTakesItsSettings() {
+        XCTAssertTrue(Allocator.keepLargeBlocks())
+    }
 }

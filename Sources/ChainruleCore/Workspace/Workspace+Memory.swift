@@ -1,3 +1,5 @@
+import CAllocator
+
 /// The memory budget: a running total of the bytes the graph's values occupy.
 extension Workspace {
     /// Bytes the values of nodes `from…` take once computed: eight per element.
@@ -24,5 +26,19 @@ extension Workspace {
             return tenths % 10 == 0 ? "\(tenths / 10) \(name)" : "\(tenths / 10).\(tenths % 10) \(name)"
         }
         return "\(bytes) B"
+    }
+}
+
+/// How the process asks the C allocator for memory.
+public enum Allocator {
+    /// Blocks up to 64 MB come from the heap, and up to 128 MB of freed heap is kept for
+    /// reuse instead of being given back to the system at once. glibc's default maps each
+    /// block above a threshold that it moves with the last block freed, so a pass run again
+    /// (`:grad` twice, a reverse pass's buffers of tens of megabytes) often got fresh pages,
+    /// whose faults cost about as much as the pass itself; peak memory is unchanged.
+    /// Whether the allocator took both settings.
+    @discardableResult
+    public static func keepLargeBlocks() -> Bool {
+        mallopt(M_MMAP_THRESHOLD, 64 << 20) == 1 && mallopt(M_TRIM_THRESHOLD, 128 << 20) == 1
     }
 }
