@@ -61,6 +61,8 @@ public struct Workspace: Sendable {
     public var memoryLimit = Int.max
     /// Bytes the values of the graph's nodes occupy once computed (see ``valueBytes(_:)``).
     public private(set) var storedBytes = 0
+    /// Scratch marks for the nodes one definition refers to.
+    private var referenceMarks = NodeMarks()
 
     public init() {}
 
@@ -111,24 +113,22 @@ public struct Workspace: Sendable {
         // One pass over the names the formula refers to: each is looked up once, and the
         // defined ones are collected without repeats (a set only for long formulas). The
         // nodes found are handed to the lowering, which then looks none of them up again.
+        // Repeats are found by the node a name is (a mark per node, nothing hashed again);
+        // a defined name without a node (a broken definition) by comparing names.
         var dependencies: [String] = []
         var resolved: [(name: String, id: NodeID)] = []
-        var seen = Set<String>()
+        referenceMarks.next(covering: graph.count)
         for (name, range) in References(definition.value) {
-            if dependencies.count < 16 {
+            if let id = graph.node(named: name) {
+                guard referenceMarks.mark(id) else { continue }
+                if resolved.count < Lowering.resolvedLimit { resolved.append((name, id)) }
+            } else if entries.contains(name) {
                 if dependencies.contains(name) { continue }
             } else {
-                if seen.isEmpty { seen = Set(dependencies) }
-                if seen.contains(name) { continue }
-            }
-            if let id = graph.node(named: name) {
-                if resolved.count < Lowering.resolvedLimit { resolved.append((name, id)) }
-            } else if !entries.contains(name) {
                 if Builtins.constant(named: name) == nil { throw undefined(name, at: SourceSpan(source, range)) }
                 continue
             }
             dependencies.append(name)
-            if !seen.isEmpty { seen.insert(name) }
         }
         let claim = entries.claim(definition.name)
         let old = claim.isNew ? nil : entries[claim.position]
@@ -367,5 +367,29 @@ public struct Workspace: Sendable {
             }
             return nil
         }
+    }
+}
+
+/// Marks on nodes that are cleared all at once: a node is marked when its stamp is the
+/// current one, so starting afresh costs nothing however many nodes were marked.
+struct NodeMarks: Sendable {
+    private var stamps: [UInt32] = []
+    private var current: UInt32 = 0
+
+    /// Clears every mark, with room for nodes below `count`.
+    mutating func next(covering count: Int) {
+        if stamps.count < count { stamps += repeatElement(0, count: Swift.max(count, 2 * stamps.count) - stamps.count) }
+        current &+= 1
+        if current == 0 {
+            for i in stamps.indices { stamps[i] = 0 }
+            current = 1
+        }
+    }
+
+    /// Marks node `id`; false when it was marked already.
+    mutating func mark(_ id: NodeID) -> Bool {
+        if stamps[id] == current { return false }
+        stamps[id] = current
+        return true
     }
 }
