@@ -15,15 +15,22 @@ struct Lowering {
     /// Whether this lowering already runs on a large stack (see ``DeepStack``).
     var onDeepStack = false
 
-    /// Names already found to be nodes (a definition's first references), tried before the
-    /// graph's table: comparing a few short names costs less than hashing them again.
-    var resolved: [(name: String, id: NodeID)] = []
-    /// The most names worth handing over in ``resolved``.
-    static let resolvedLimit = 8
+    /// The nodes that the names written at these offsets of the source were found to be
+    /// (a new definition's references, in source order): looked up by where a name is
+    /// written, so that no name is hashed a second time.
+    var resolved: [(start: Int, id: NodeID)] = []
 
     /// The node a name refers to, or nil when the name is not a node.
-    func resolve(_ name: String) -> NodeID? {
-        for known in resolved where known.name == name { return known.id }
+    func resolve(_ name: String) -> NodeID? { graph.node(named: name) }
+
+    /// The node the name written at offset `start` refers to.
+    func resolve(_ name: String, at start: Int) -> NodeID? {
+        var lo = 0, hi = resolved.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if resolved[mid].start < start { lo = mid + 1 } else { hi = mid }
+        }
+        if lo < resolved.count, resolved[lo].start == start { return resolved[lo].id }
         return graph.node(named: name)
     }
 
@@ -155,7 +162,7 @@ struct Lowering {
         case .string:
             throw error("a string can only be an einsum spec, as in einsum(\"ij,j->i\", A, x)", at: expr.range)
         case .name(let name):
-            if let id = resolve(name) { return .node(id) }
+            if let id = resolve(name, at: expr.range.start) { return .node(id) }
             if let value = Builtins.constant(named: name) { return .constant(Tensor(value)) }
             throw error("undefined name '\(name)'", at: expr.range)
         case .list(let items):

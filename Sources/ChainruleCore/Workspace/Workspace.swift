@@ -116,12 +116,12 @@ public struct Workspace: Sendable {
         // Repeats are found by the node a name is (a mark per node, nothing hashed again);
         // a defined name without a node (a broken definition) by comparing names.
         var dependencies: [String] = []
-        var resolved: [(name: String, id: NodeID)] = []
+        var resolved: [(start: Int, id: NodeID)] = []
         referenceMarks.next(covering: graph.count)
         for (name, range) in References(definition.value) {
             if let id = graph.node(named: name) {
+                resolved.append((range.start, id))
                 guard referenceMarks.mark(id) else { continue }
-                if resolved.count < Lowering.resolvedLimit { resolved.append((name, id)) }
             } else if entries.contains(name) {
                 if dependencies.contains(name) { continue }
             } else {
@@ -211,7 +211,7 @@ public struct Workspace: Sendable {
     /// when the caller has it (a new definition); otherwise it is parsed again from its text.
     /// `resolved` holds nodes the formula's names were found to be, which the lowering need not look up.
     mutating func lower(_ entry: Entry, formula parsed: Expr? = nil,
-                        resolved: [(name: String, id: NodeID)] = []) throws(Diagnostic) {
+                        resolved: [(start: Int, id: NodeID)] = []) throws(Diagnostic) {
         structureChanged()
         if let value = entry.value {
             let id = graph.append(.constant, EmptyCollection(), shape: value.shape, kind: entry.nodeKind,
