@@ -108,6 +108,7 @@ struct Emitter {
         let opID = graph.intern(op)
         let n = inputs.count
         let short = n >= 1 && n <= 3
+        var allLiteral = true
         var key = Key(op: opID, count: Int32(truncatingIfNeeded: n), a: -1, b: -1, c: -1)
         if short {
             var k = inputs.startIndex
@@ -117,11 +118,15 @@ struct Emitter {
             // Filed under the newest input that is not a literal: literals (a 0 or 1 that
             // every rule of a kind reads) would gather the keys of the whole pass.
             var anchor = -1
-            for input in inputs where input > anchor && !isLiteral(input) { anchor = input }
+            for input in inputs where !isLiteral(input) {
+                allLiteral = false
+                anchor = Swift.max(anchor, input)
+            }
             key.anchor = anchor >= 0 ? anchor : Swift.max(key.a, key.b, key.c)
             if let id = tables.shared.find(key, in: graph) { return id }
-        } else if let id = tables.sharedLong[LongKey(op: opID, inputs: Array(inputs))] {
-            return id
+        } else {
+            if let id = tables.sharedLong[LongKey(op: opID, inputs: Array(inputs))] { return id }
+            allLiteral = inputs.allSatisfy { isLiteral($0) }
         }
         // Elementwise ops of scalars are scalars: no shapes to gather or check.
         let shape: [Int]
@@ -131,10 +136,10 @@ struct Emitter {
             shape = try op.resultShape(inputs.map { graph[$0].shape })
         }
         let id: NodeID
-        if inputs.allSatisfy({ isLiteral($0) }) {
+        if allLiteral {
             id = constant(try op.forward(inputs.map { constantValue($0) ?? Tensor(0) }))
         } else {
-            id = graph.append(op, inputs, shape: shape, kind: .op, role: role)
+            id = graph.append(opID: opID, inputs, shape: shape, kind: .op, role: role)
         }
         if short {
             tables.shared.insert(key, id, in: graph)

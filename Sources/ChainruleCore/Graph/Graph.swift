@@ -468,6 +468,14 @@ public struct Graph: Sendable {
     @discardableResult
     mutating func append(_ op: Op, _ inputs: some Collection<NodeID>, shape: [Int], kind: NodeKind,
                          value: Tensor? = nil, origin: SourceSpan? = nil, role: NodeRole = .forward) -> NodeID {
+        makeUnique()
+        return append(opID: store.intern(op), inputs, shape: shape, kind: kind, value: value, origin: origin, role: role)
+    }
+
+    /// ``append(_:_:shape:kind:value:origin:role:)`` of an op already interned in the graph's
+    /// own store (``intern(_:)``).
+    mutating func append(opID: Int32, _ inputs: some Collection<NodeID>, shape: [Int], kind: NodeKind,
+                         value: Tensor? = nil, origin: SourceSpan? = nil, role: NodeRole = .forward) -> NodeID {
         let id = count
         makeUnique()
         let s = store
@@ -476,7 +484,7 @@ public struct Graph: Sendable {
             s.pool.append(Int32(truncatingIfNeeded: input))
         }
         s.inputEnd.append(Int32(truncatingIfNeeded: s.pool.count))
-        s.opIDs.append(s.intern(op))
+        s.opIDs.append(opID)
         s.shapeIDs.append(s.intern(shape: shape))
         s.kinds.append(kind)
         switch role {
