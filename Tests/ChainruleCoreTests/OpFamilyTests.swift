@@ -146,4 +146,17 @@ final class OpFamilyTests: XCTestCase {
                          "index", "scatter", "stack", "select", "greater", "greater_equal", "equal", "one_hot"])
         XCTAssertEqual(every.subtracting(declared.keys).sorted(), [], "the corpus runs every op's rule")
     }
+
+    /// `Op.differentiates` answers for elementwise ops without asking their family: the
+    /// families must agree that every argument of theirs is differentiated.
+    func testTheElementwiseShortcutAgreesWithTheFamilies() {
+        for p in Pointwise.allCases {
+            XCTAssertTrue(Op.pointwise(p).family.differentiates(argument: 0, shapes: [[2]]), "\(p)")
+        }
+        for b in BinaryArithmetic.allCases {
+            for k in 0..<2 {
+                XCTAssertTrue(Op.binary(b).family.differentiates(argument: k, shapes: [[2], [2]]), "\(b) argument \(k)")
+            }
+        }
+    }
 }

@@ -125,6 +125,10 @@ public enum Op: Hashable, Sendable {
     /// indices, which receive no gradient (null, not zero). Arguments of ops whose derivative
     /// is zero (`step`, comparisons) are differentiated, and receive zero.
     public func differentiates(argument k: Int, shapes: [[Int]]) -> Bool {
-        family.differentiates(argument: k, shapes: shapes)
+        switch self {
+        // The commonest ops, whose families differentiate every argument: no family is made.
+        case .pointwise, .binary: true
+        default: family.differentiates(argument: k, shapes: shapes)
+        }
     }
 }
