@@ -191,10 +191,11 @@ extension Session {
         var lines: [String] = []
         for id in ids {
             let name = label(id)
-            if words.count == 3, let reason = noGradientReason(id, output: target) {
-                lines.append("∂\(words[0].text)/∂\(name): none, " + reason)
-            } else if let g = result[id] {
+            // A node with a gradient needs no reason (looking for one walks the whole graph).
+            if let g = result[id] {
                 lines.append("∂\(words[0].text)/∂\(name) = " + style.gradient(format.block(g, indent: 6 + words[0].text.count + name.count)))
+            } else if words.count == 3, let reason = noGradientReason(id, output: target) {
+                lines.append("∂\(words[0].text)/∂\(name): none, " + reason)
             } else {
                 lines.append("∂\(words[0].text)/∂\(name) = " + format.inline(Tensor.zeros(workspace.graph[id].shape)) + style.dim("  (\(words[0].text) does not depend on \(name))"))
             }
