@@ -555,11 +555,9 @@ struct TokenWindow {
 
     @inline(never)
     private mutating func refill(_ i: Int) {
-        guard var feed, !feed.lexer.finished else { return }
-        if !isKnownUniquelyReferenced(&feed) {
-            feed = feed.copy()
-            self.feed = feed
-        }
+        // Asked before any other reference to the feed is taken here.
+        if !isKnownUniquelyReferenced(&feed), let shared = feed { feed = shared.copy() }
+        guard let feed, !feed.lexer.finished else { return }
         feed.lexer.tokens.removeAll(keepingCapacity: true)
         let wanted = i - count + 1 + TokenWindow.batch
         let bytes = feed.lexer.source.bytes
