@@ -162,24 +162,31 @@ static int read_byte(int fd, unsigned char *byte) {
     sigset_t block, previous;
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
-    sigprocmask(SIG_BLOCK, &block, &previous);
-    if (interrupt_flag) {
+    for (;;) {
+        sigprocmask(SIG_BLOCK, &block, &previous);
+        if (interrupt_flag) {
+            sigprocmask(SIG_SETMASK, &previous, NULL);
+            errno = EINTR;
+            return -1;
+        }
+        fd_set ready;
+        FD_ZERO(&ready);
+        FD_SET(fd, &ready);
+        /* The kernel may hand a Ctrl-C to another thread (OpenBLAS starts its workers
+           before main, with SIGINT unblocked): its handler sets the flag but does not wake
+           this wait, so the wait ends every tenth of a second to look at the flag again. */
+        struct timespec tick = {0, 100000000};
+        int waited = pselect(fd + 1, &ready, NULL, NULL, &tick, &previous);
+        int saved = errno;
         sigprocmask(SIG_SETMASK, &previous, NULL);
-        errno = EINTR;
-        return -1;
+        if (waited < 0) {
+            errno = saved;
+            return -1;
+        }
+        if (waited == 0) continue;
+        ssize_t count = read(fd, byte, 1);
+        return count < 0 ? -1 : (int)count;
     }
-    fd_set ready;
-    FD_ZERO(&ready);
-    FD_SET(fd, &ready);
-    int waited = pselect(fd + 1, &ready, NULL, NULL, NULL, &previous);
-    int saved = errno;
-    sigprocmask(SIG_SETMASK, &previous, NULL);
-    if (waited < 0) {
-        errno = saved;
-        return -1;
-    }
-    ssize_t count = read(fd, byte, 1);
-    return count < 0 ? -1 : (int)count;
 }
 
 /* One character, decoded from the locale's multibyte encoding (UTF-8): 1, 0 at the end, -1 on error. */
