@@ -358,16 +358,10 @@ private struct HashedKeys {
         var a: Int32, b: Int32, c: Int32
         var value: Int32
     }
+    /// Empty until the first key: most emitters never overflow a chain.
     private var entries: [Entry] = []
     private var used = 0
     private var mask = -1
-
-    init(expected: Int = 0) {
-        var capacity = 1024
-        while capacity < expected { capacity <<= 1 }
-        entries = Array(repeating: Entry(op: 0, count: 0, a: 0, b: 0, c: 0, value: -1), count: capacity)
-        mask = capacity - 1
-    }
 
     @inline(__always)
     private static func hash(_ key: Emitter.Key) -> Int {
@@ -388,6 +382,7 @@ private struct HashedKeys {
     }
 
     func find(_ key: Emitter.Key) -> NodeID? {
+        guard !entries.isEmpty else { return nil }
         var i = HashedKeys.hash(key) & mask
         while true {
             let e = entries[i]
@@ -413,7 +408,7 @@ private struct HashedKeys {
 
     private mutating func grow() {
         let old = entries
-        let capacity = 2 * old.count
+        let capacity = Swift.max(1024, 2 * old.count)
         entries = Array(repeating: Entry(op: 0, count: 0, a: 0, b: 0, c: 0, value: -1), count: capacity)
         mask = capacity - 1
         used = 0

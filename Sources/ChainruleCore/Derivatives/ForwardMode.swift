@@ -15,8 +15,7 @@ public struct TangentGraph: Sendable {
 
     public func evaluate(forward: Evaluation, direction value: Tensor,
                          shouldStop: () -> Bool = { false }) throws(EvaluationError) -> Evaluation {
-        var values = forward
-        values.pad(to: graph.count)
+        var values = Evaluation(extending: forward, to: graph.count)
         values.set(direction, value)
         try values.compute(in: graph, shouldStop: shouldStop, ids: base..<graph.count)
         return values

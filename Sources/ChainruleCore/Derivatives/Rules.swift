@@ -6,8 +6,8 @@ extension Emitter {
     mutating func tangent(of id: NodeID, inputs dx: [NodeID?]) throws(ShapeMessage) -> NodeID? {
         let op = graph[id].op
         let family = op.family
-        let shapes = inputShapes(id)
-        let dx = dx.enumerated().map { k, t in family.differentiates(argument: k, shapes: shapes) ? t : nil }
+        let shapes = ReverseMode.argumentShapes(op, graph.inputs(of: id), graph)
+        let dx = dx.enumerated().map { k, t in op.differentiates(argument: k, shapes: shapes) ? t : nil }
         guard dx.contains(where: { $0 != nil }) else { return nil }
         switch family.derivativeForm {
         case .none:
@@ -53,7 +53,7 @@ extension Emitter {
     /// caller, which asks for each input in turn.
     mutating func cotangent(of id: NodeID, op: Op, family: any OpFamily, input k: Int,
                             gradient g: NodeID) throws(ShapeMessage) -> NodeID? {
-        guard family.differentiates(argument: k, shapes: ReverseMode.argumentShapes(op, graph.inputs(of: id), graph)) else {
+        guard op.differentiates(argument: k, shapes: ReverseMode.argumentShapes(op, graph.inputs(of: id), graph)) else {
             return nil
         }
         switch family.derivativeForm {
@@ -88,13 +88,4 @@ extension Emitter {
 
     /// The inputs of node `id`, for ops with any number of them.
     func inputs(of id: NodeID) -> [NodeID] { Array(graph[id].inputs) }
-
-    /// The shapes of node `id`'s inputs.
-    func inputShapes(_ id: NodeID) -> [[Int]] {
-        let count = graph[id].inputs.count
-        var shapes: [[Int]] = []
-        shapes.reserveCapacity(count)
-        for k in 0..<count { shapes.append(shape(input(id, k))) }
-        return shapes
-    }
 }
