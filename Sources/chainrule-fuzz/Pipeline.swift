@@ -28,10 +28,16 @@ enum Pipeline {
         let deadline = now() + budgetSeconds
         let stop: @Sendable () -> Bool = { now() > deadline }
 
+        // The check a script gets before it runs reads it without making trees: it must find
+        // exactly what a parse finds.
+        let source = Source(name: "fuzz.graph", text: text)
+        precondition(Parser.check(source).diagnostics == Parser.parse(source).diagnostics,
+                     "checking and parsing disagree on the errors of this input")
+
         let sink = CountingOutput()
         let script = Session(output: sink)
         script.shouldStop = stop
-        script.run(Source(name: "fuzz.graph", text: text))
+        script.run(source)
         let leafElements = script.workspace.entries.values.reduce(0) { $0 + ($1.value?.count ?? 0) }
         for command in tail + (leafElements <= checkedElements ? smallGraphTail : []) where !script.quitRequested {
             script.run(Source(name: "<stdin>", text: command))

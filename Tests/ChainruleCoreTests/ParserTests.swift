@@ -217,4 +217,43 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(places, Parser.parse(bad).diagnostics.map { $0.span.map { bad.location(of: $0.range.start).lineAndColumn } ?? "" })
         XCTAssertEqual(found[0].message, "unexpected character '$'")
     }
+
+    /// Checking a script builds no tree (``Parser/check(_:)`` reads it through the same grammar
+    /// with only extents and depths): it must find exactly the errors a parse finds, at the same
+    /// places, and count the same definitions, on every kind of bad input and every kind of nesting.
+    func testCheckingFindsWhatParsingFinds() throws {
+        let limit = Parser.maximumDepth
+        var inputs = [
+            "(", ")", "[1, 2", "x +", "* x", "x @ @ x", "1 +* 2", "2 ^", "relu(", "a, b = 1, 2", "x = [1, 2]]",
+            "1 2", "x y", "$", "3..4", "x.", ".T", "x.y", "= 3", "x = ", "param x", "input 3 = 4", "\"unterminated",
+            "x[", "x[]", "x[1:2:3:4]", "x[::, 1]", "x[:, ::2]", "f(x", "[1, 2,, 3]", "x = = 1", "1 = x", "x ^ ^ 2",
+            "f(a=1, a=2)", "f(a=1, x)", "f(x, a=1, b=2)", "y = 1 +* 2; z = 3", "x = y +\nz = 2", "f(x)[1].T^2",
+            "-x^-y^2", "a·b × c − d", "1e999 + 0x", "x = 1\n:grad x\n2 $ 3\n(1 +\n 2)",
+            String(repeating: "(", count: limit) + "x" + String(repeating: ")", count: limit),
+            String(repeating: "(", count: limit + 1) + "x" + String(repeating: ")", count: limit + 1),
+            "x" + String(repeating: ".T", count: limit), "x" + String(repeating: ".T", count: limit + 1),
+            "x" + String(repeating: "[0]", count: limit + 1), String(repeating: "-", count: limit + 1) + "x",
+            String(repeating: "exp(", count: limit + 1) + "x" + String(repeating: ")", count: limit + 1),
+            String(repeating: "[", count: limit + 1) + "1" + String(repeating: "]", count: limit + 1),
+            String(repeating: "2^", count: limit + 1) + "2",
+            String(repeating: "(a + ", count: limit) + "b" + String(repeating: ")", count: limit),
+            "f(" + String(repeating: "(a + ", count: limit) + "b" + String(repeating: ")", count: limit) + ")",
+            "x[" + String(repeating: "(", count: limit) + "1" + String(repeating: ")", count: limit) + ":]",
+        ]
+        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("FuzzCorpus")
+        let files = try FileManager.default.subpathsOfDirectory(atPath: corpus.path).filter { $0.hasSuffix(".graph") }
+        XCTAssertGreaterThan(files.count, 50)
+        for file in files.sorted() {
+            inputs.append(String(decoding: try Data(contentsOf: corpus.appendingPathComponent(file)), as: UTF8.self))
+        }
+        for text in inputs {
+            let source = Source(name: "t.graph", text: text)
+            let parsed = Parser.parse(source)
+            let (diagnostics, reader) = Parser.check(source)
+            XCTAssertEqual(diagnostics, parsed.diagnostics, String(text.prefix(60)))
+            let definitions = parsed.statements.filter { if case .definition = $0 { true } else { false } }
+            XCTAssertEqual(reader.definitions, definitions.count, String(text.prefix(60)))
+        }
+    }
 }

@@ -2,57 +2,49 @@
 ///
 /// After an error the parser skips to the end of the statement and goes on, so a
 /// script with three typos yields three diagnostics.
-public struct Parser {
+///
+/// The grammar is written once (``Grammar``), over what it makes of the text: syntax trees
+/// (``SyntaxTree``), from which statements are run, or when a script is checked before it
+/// runs, only the extents that errors are placed by (``Extents``), so checking allocates
+/// nothing per statement.
+public enum Parser {
     /// The most levels of nesting accepted (brackets, calls, index brackets, unary minus, `^`,
     /// `.T`); deeper expressions are refused rather than risking the stack. Chains of
     /// `+ - * / @` are flat and may be as long as memory allows.
     public static let maximumDepth = 500
 
-    let source: Source
-    var tokens: TokenWindow
-    var index = 0
-    /// The parser's own diagnostics (the lexer's are in `tokens`).
-    var diagnostics: [Diagnostic]
-    /// Levels of nesting currently open (see ``enter(_:at:)``).
-    var nesting = 0
-    /// The last token taken that is not a line end.
-    var lastSignificant: Token?
-
     public static func parse(_ source: Source) -> (statements: [Statement], diagnostics: [Diagnostic]) {
-        var parser = Parser(lexing: source)
-        let statements = parser.parseStatements()
-        return (statements, parser.sortedDiagnostics)
+        var grammar = Grammar<SyntaxTree>(source: source, tokens: TokenWindow(lexing: source))
+        var statements: [Statement] = []
+        while let statement = grammar.nextStatement() { statements.append(statement) }
+        return (statements, grammar.sortedDiagnostics)
     }
 
-    /// Checks every statement of `source` without keeping any syntax tree, then gives the
+    /// Checks every statement of `source` without making any syntax tree, then gives the
     /// statements one at a time: a script of a million lines never holds a million trees,
     /// yet nothing runs when any line has a syntax error. The source is lexed once; each
-    /// statement is parsed twice (checked, then read when it is run).
+    /// statement is read twice (checked, then parsed when it is run).
     public static func check(_ source: Source) -> (diagnostics: [Diagnostic], statements: StatementReader) {
-        var parser = Parser(lexing: source)
-        var reader = StatementReader(parser: parser)
-        while let statement = parser.nextStatement() {
-            if case .definition = statement { reader.definitions += 1 }
+        let tokens = TokenWindow(lexing: source)
+        let reader = StatementReader(grammar: Grammar(source: source, tokens: tokens))
+        var checker = Grammar<Extents>(source: source, tokens: tokens)
+        var definitions = 0
+        while let isDefinition = checker.nextStatement() {
+            if isDefinition { definitions += 1 }
         }
-        return (parser.sortedDiagnostics, reader)
+        var result = reader
+        result.definitions = definitions
+        return (checker.sortedDiagnostics, result)
     }
 
     /// The statements of a source that parsed without errors, one at a time (``check(_:)``).
     public struct StatementReader {
-        var parser: Parser
+        var grammar: Grammar<SyntaxTree>
         /// How many of the statements are definitions (to make room for their names at once).
         public internal(set) var definitions = 0
 
         /// The next statement, or nil after the last.
-        public mutating func next() -> Statement? { parser.nextStatement() }
-    }
-
-    /// The diagnostics in source order (the lexer's and the parser's interleaved; the lexer's
-    /// first at one place).
-    private var sortedDiagnostics: [Diagnostic] {
-        (tokens.lexicalDiagnostics + diagnostics).enumerated().sorted {
-            ($0.element.span?.range.start ?? 0, $0.offset) < ($1.element.span?.range.start ?? 0, $1.offset)
-        }.map(\.element)
+        public mutating func next() -> Statement? { grammar.nextStatement() }
     }
 
     /// The expression at `range` of `source`, which parsed there before (a definition's
@@ -66,11 +58,231 @@ public struct Parser {
         }
         guard lexer.diagnostics.isEmpty else { return nil }
         let tokens = lexer.tokens.map { Token(kind: $0.kind, start: $0.start + range.start, end: $0.end + range.start) }
-        var parser = Parser(source: source, tokens: TokenWindow(all: tokens), diagnostics: [])
+        var grammar = Grammar<SyntaxTree>(source: source, tokens: TokenWindow(all: tokens))
         let expr: Expr
-        do { expr = try parser.parseExpression() } catch { return nil }
-        guard parser.current.kind == .end, parser.diagnostics.isEmpty else { return nil }
+        do { expr = try grammar.parseExpression() } catch { return nil }
+        guard grammar.current.kind == .end, grammar.diagnostics.isEmpty else { return nil }
         return expr
+    }
+}
+
+// MARK: What the grammar makes
+
+/// What the grammar itself reads of a node it has made: where it is, where its errors
+/// point, and how deeply it nests.
+protocol SyntaxNode {
+    var range: SourceRange { get set }
+    var focus: SourceRange { get }
+    /// Levels of nesting (see ``Expr/depth``).
+    var depth: Int { get set }
+    /// Whether it is a flat chain (`a + b - c`), which brackets make a level of nesting.
+    var isChain: Bool { get }
+}
+
+/// What ``Grammar`` makes of the text it reads. Each production calls one of these; the
+/// collections (a list's items, a call's arguments, a chain's links, an index's parts)
+/// are built by appending to an empty one.
+protocol SyntaxBuilder {
+    associatedtype Node: SyntaxNode
+    associatedtype Nodes
+    associatedtype Links
+    associatedtype Indices
+    associatedtype Keywords
+    associatedtype Statement
+
+    static var noNodes: Nodes { get }
+    static var noLinks: Links { get }
+    static var noIndices: Indices { get }
+    static var noKeywords: Keywords { get }
+    static func append(_ node: Node, to nodes: inout Nodes)
+    static func append(_ link: BinaryOperator, at focus: SourceRange, _ operand: Node, to links: inout Links)
+    static func append(index: Node, to indices: inout Indices)
+    static func append(slice a: Node?, _ b: Node?, _ c: Node?, to indices: inout Indices)
+    static func append(keyword name: String, at nameRange: SourceRange, _ value: Node, to keywords: inout Keywords)
+
+    static func number(_ value: Double, range: SourceRange) -> Node
+    /// `token` is the whole string literal, quotes included.
+    static func string(_ token: Token, in source: Source) -> Node
+    static func name(_ token: Token, in source: Source) -> Node
+    static func negate(_ operand: Node, range: SourceRange, focus: SourceRange) -> Node
+    static func power(_ base: Node, _ exponent: Node, range: SourceRange, focus: SourceRange) -> Node
+    /// The first operand alone when there are no links.
+    static func chain(_ first: Node, _ links: Links) -> Node
+    static func list(_ items: Nodes, range: SourceRange, focus: SourceRange) -> Node
+    static func call(_ name: Token, _ arguments: Nodes, _ keywords: Keywords, range: SourceRange, in source: Source) -> Node
+    static func index(_ base: Node, _ indices: Indices, range: SourceRange, focus: SourceRange) -> Node
+    static func transpose(_ base: Node, range: SourceRange, focus: SourceRange) -> Node
+
+    static func definition(_ kind: DefinitionKind, name: Token, _ value: Node, range: SourceRange, in source: Source) -> Statement
+    static func expression(_ value: Node) -> Statement
+    static func command(_ token: Token, in source: Source) -> Statement
+}
+
+extension Expr: SyntaxNode {
+    var isChain: Bool {
+        if case .chain = kind { true } else { false }
+    }
+}
+
+/// Syntax trees (``Expr`` and ``Statement``), to run.
+enum SyntaxTree: SyntaxBuilder {
+    static var noNodes: [Expr] { [] }
+    static var noLinks: [ChainLink] { [] }
+    static var noIndices: [IndexArgument] { [] }
+    static var noKeywords: [KeywordArgument] { [] }
+    static func append(_ node: Expr, to nodes: inout [Expr]) { nodes.append(node) }
+    static func append(_ link: BinaryOperator, at focus: SourceRange, _ operand: Expr, to links: inout [ChainLink]) {
+        links.append(ChainLink(op: link, focus: focus, operand: operand))
+    }
+    static func append(index: Expr, to indices: inout [IndexArgument]) { indices.append(.at(index)) }
+    static func append(slice a: Expr?, _ b: Expr?, _ c: Expr?, to indices: inout [IndexArgument]) {
+        indices.append(.slice(a, b, c))
+    }
+    static func append(keyword name: String, at nameRange: SourceRange, _ value: Expr, to keywords: inout [KeywordArgument]) {
+        keywords.append(KeywordArgument(name: name, nameRange: nameRange, value: value))
+    }
+
+    static func number(_ value: Double, range: SourceRange) -> Expr { Expr(.number(value), range: range) }
+    static func string(_ token: Token, in source: Source) -> Expr {
+        Expr(.string(source.text(SourceRange(token.start + 1, token.end - 1))), range: token.range)
+    }
+    static func name(_ token: Token, in source: Source) -> Expr {
+        Expr(.name(Lexer.text(source, token.range)), range: token.range)
+    }
+    static func negate(_ operand: Expr, range: SourceRange, focus: SourceRange) -> Expr {
+        Expr(.negate(operand), range: range, focus: focus)
+    }
+    static func power(_ base: Expr, _ exponent: Expr, range: SourceRange, focus: SourceRange) -> Expr {
+        Expr(.binary(.power, base, exponent), range: range, focus: focus)
+    }
+    static func chain(_ first: Expr, _ links: [ChainLink]) -> Expr {
+        guard let last = links.last else { return first }
+        return Expr(.chain(first, links), range: first.range.union(last.operand.range), focus: last.focus)
+    }
+    static func list(_ items: [Expr], range: SourceRange, focus: SourceRange) -> Expr {
+        Expr(.list(items), range: range, focus: focus)
+    }
+    static func call(_ name: Token, _ arguments: [Expr], _ keywords: [KeywordArgument], range: SourceRange, in source: Source) -> Expr {
+        Expr(.call(Lexer.text(source, name.range), arguments, keywords), range: range, focus: name.range)
+    }
+    static func index(_ base: Expr, _ indices: [IndexArgument], range: SourceRange, focus: SourceRange) -> Expr {
+        Expr(.index(base, indices), range: range, focus: focus)
+    }
+    static func transpose(_ base: Expr, range: SourceRange, focus: SourceRange) -> Expr {
+        Expr(.transpose(base), range: range, focus: focus)
+    }
+
+    static func definition(_ kind: DefinitionKind, name: Token, _ value: Expr, range: SourceRange, in source: Source) -> Statement {
+        .definition(Definition(kind: kind, name: Lexer.text(source, name.range), nameRange: name.range, value: value, range: range))
+    }
+    static func expression(_ value: Expr) -> Statement { .expression(value) }
+    static func command(_ token: Token, in source: Source) -> Statement {
+        let (name, arguments, argumentsStart) = Lexer.command(source, token)
+        return .command(CommandStatement(name: name, arguments: arguments, argumentsStart: argumentsStart, range: token.range))
+    }
+}
+
+/// Only what the grammar's own errors need (extents and depths), to check a script: no
+/// tree, no name or string made, nothing allocated. A statement is whether it defines a name.
+enum Extents: SyntaxBuilder {
+    struct Node: SyntaxNode {
+        var range: SourceRange
+        var focus: SourceRange
+        var depth = 0
+        var isChain = false
+    }
+    /// The deepest of the nodes gathered: all a collection needs to be.
+    struct Deepest {
+        var depth = 0
+        mutating func add(_ node: Node?) { if let node { depth = Swift.max(depth, node.depth) } }
+    }
+    struct Links {
+        var deepest = Deepest()
+        var last: (focus: SourceRange, end: Int)?
+    }
+
+    static var noNodes: Deepest { Deepest() }
+    static var noLinks: Links { Links() }
+    static var noIndices: Deepest { Deepest() }
+    static var noKeywords: Deepest { Deepest() }
+    static func append(_ node: Node, to nodes: inout Deepest) { nodes.add(node) }
+    static func append(_ link: BinaryOperator, at focus: SourceRange, _ operand: Node, to links: inout Links) {
+        links.deepest.add(operand)
+        links.last = (focus, operand.range.end)
+    }
+    static func append(index: Node, to indices: inout Deepest) { indices.add(index) }
+    static func append(slice a: Node?, _ b: Node?, _ c: Node?, to indices: inout Deepest) {
+        indices.add(a)
+        indices.add(b)
+        indices.add(c)
+    }
+    static func append(keyword name: String, at nameRange: SourceRange, _ value: Node, to keywords: inout Deepest) {
+        keywords.add(value)
+    }
+
+    static func number(_ value: Double, range: SourceRange) -> Node { Node(range: range, focus: range) }
+    static func string(_ token: Token, in source: Source) -> Node { Node(range: token.range, focus: token.range) }
+    static func name(_ token: Token, in source: Source) -> Node { Node(range: token.range, focus: token.range) }
+    /// A node that is a level of nesting over children as deep as `deepest`.
+    private static func level(_ deepest: Int, range: SourceRange, focus: SourceRange) -> Node {
+        Node(range: range, focus: focus, depth: deepest + 1)
+    }
+    static func negate(_ operand: Node, range: SourceRange, focus: SourceRange) -> Node {
+        level(operand.depth, range: range, focus: focus)
+    }
+    static func power(_ base: Node, _ exponent: Node, range: SourceRange, focus: SourceRange) -> Node {
+        level(Swift.max(base.depth, exponent.depth), range: range, focus: focus)
+    }
+    static func chain(_ first: Node, _ links: Links) -> Node {
+        guard let last = links.last else { return first }
+        return Node(range: SourceRange(first.range.start, Swift.max(first.range.end, last.end)), focus: last.focus,
+                    depth: Swift.max(first.depth, links.deepest.depth), isChain: true)
+    }
+    static func list(_ items: Deepest, range: SourceRange, focus: SourceRange) -> Node {
+        level(items.depth, range: range, focus: focus)
+    }
+    static func call(_ name: Token, _ arguments: Deepest, _ keywords: Deepest, range: SourceRange, in source: Source) -> Node {
+        level(Swift.max(arguments.depth, keywords.depth), range: range, focus: name.range)
+    }
+    static func index(_ base: Node, _ indices: Deepest, range: SourceRange, focus: SourceRange) -> Node {
+        level(Swift.max(base.depth, indices.depth), range: range, focus: focus)
+    }
+    static func transpose(_ base: Node, range: SourceRange, focus: SourceRange) -> Node {
+        level(base.depth, range: range, focus: focus)
+    }
+
+    static func definition(_ kind: DefinitionKind, name: Token, _ value: Node, range: SourceRange, in source: Source) -> Bool { true }
+    static func expression(_ value: Node) -> Bool { false }
+    static func command(_ token: Token, in source: Source) -> Bool { false }
+}
+
+// MARK: The grammar
+
+/// The recursive descent over the language's grammar, making what `Build` makes.
+struct Grammar<Build: SyntaxBuilder> {
+    typealias Node = Build.Node
+
+    let source: Source
+    var tokens: TokenWindow
+    var index = 0
+    /// The parser's own diagnostics (the lexer's are in `tokens`).
+    var diagnostics: [Diagnostic] = []
+    /// Levels of nesting currently open (see ``enter(_:at:)``).
+    var nesting = 0
+    /// The last token taken that is not a line end.
+    var lastSignificant: Token?
+
+    init(source: Source, tokens: TokenWindow) {
+        self.source = source
+        self.tokens = tokens
+    }
+
+    /// The diagnostics in source order (the lexer's and the parser's interleaved; the lexer's
+    /// first at one place).
+    var sortedDiagnostics: [Diagnostic] {
+        (tokens.lexicalDiagnostics + diagnostics).enumerated().sorted {
+            ($0.element.span?.range.start ?? 0, $0.offset) < ($1.element.span?.range.start ?? 0, $1.offset)
+        }.map(\.element)
     }
 
     struct Failure: Error {}
@@ -123,16 +335,11 @@ public struct Parser {
 
     // MARK: Statements
 
-    /// program := (statement? (newline | ';'))* end
-    mutating func parseStatements() -> [Statement] {
-        var statements: [Statement] = []
-        while let statement = nextStatement() { statements.append(statement) }
-        return statements
-    }
+    // program := (statement? (newline | ';'))* end
 
     /// The next statement that parses, or nil at the end of the text; a statement with an
     /// error is reported in `diagnostics` and skipped.
-    mutating func nextStatement() -> Statement? {
+    mutating func nextStatement() -> Build.Statement? {
         while current.kind != .end {
             if current.kind == .newline || current.kind == .semicolon {
                 _ = advance()
@@ -170,12 +377,10 @@ public struct Parser {
     }
 
     /// statement := command | ('input' | 'param')? name '=' expr | expr
-    mutating func parseStatement() throws(Failure) -> Statement {
+    mutating func parseStatement() throws(Failure) -> Build.Statement {
         let start = current.range.start
         if current.kind == .command {
-            let token = advance()
-            let (name, arguments, argumentsStart) = Lexer.command(source, token)
-            return .command(CommandStatement(name: name, arguments: arguments, argumentsStart: argumentsStart, range: token.range))
+            return Build.command(advance(), in: source)
         }
         var kind = DefinitionKind.formula
         if isWord(current, "input") || isWord(current, "param"), next.kind == .identifier {
@@ -187,30 +392,29 @@ public struct Parser {
         }
         if current.kind == .identifier, next.kind == .equals {
             let nameToken = advance()
-            let name = self.name(nameToken)
             let equals = advance()
             if current.kind == .newline || current.kind == .semicolon || current.kind == .end
                 || startsDefinitionOnNewLine(after: equals) {
                 throw fail("expected an expression after '='", at: equals.range)
             }
             let value = try parseExpression()
-            return .definition(Definition(kind: kind, name: name, nameRange: nameToken.range, value: value,
-                                          range: SourceRange(start, value.range.end)))
+            return Build.definition(kind, name: nameToken, value, range: SourceRange(start, value.range.end), in: source)
         }
-        return .expression(try parseExpression())
+        return Build.expression(try parseExpression())
     }
 
     // MARK: Expressions
 
     /// What opens one level of nesting, for the message when there are too many.
     enum Nesting {
-        case parenthesis, list, call(String), index, negation, power, transpose
+        /// A call, by the range of the function's name.
+        case parenthesis, list, call(SourceRange), index, negation, power, transpose
 
-        var spelling: String {
+        func spelling(in source: Source) -> String {
             switch self {
             case .parenthesis: "'('"
             case .list: "'['"
-            case .call(let name): "call of '\(name)'"
+            case .call(let name): "call of '\(Lexer.text(source, name))'"
             case .index: "index '['"
             case .negation: "unary '-'"
             case .power: "'^'"
@@ -227,23 +431,27 @@ public struct Parser {
     mutating func enter(_ what: Nesting, at range: SourceRange) throws(Failure) {
         nesting += 1
         if nesting > Parser.maximumDepth {
-            throw fail("expression is nested more than \(Parser.maximumDepth) levels deep at this \(what.spelling); split it into several definitions", at: range)
+            throw fail("expression is nested more than \(Parser.maximumDepth) levels deep at this \(what.spelling(in: source)); split it into several definitions", at: range)
         }
     }
 
     /// Refuses a node whose tree holds more than ``maximumDepth`` levels of nesting
     /// (postfix chains such as `x.T.T` grow the tree without recursing in the parser).
-    mutating func checked(_ expr: Expr, _ what: Nesting) throws(Failure) -> Expr {
+    mutating func checked(_ expr: Node, _ what: Nesting) throws(Failure) -> Node {
         guard expr.depth <= Parser.maximumDepth else {
-            throw fail("expression is nested more than \(Parser.maximumDepth) levels deep at this \(what.spelling); split it into several definitions", at: expr.focus)
+            throw fail("expression is nested more than \(Parser.maximumDepth) levels deep at this \(what.spelling(in: source)); split it into several definitions", at: expr.focus)
         }
         return expr
     }
 
     /// Whether the current token, on a later line than `previous`, starts a new definition
     /// (`name =`, `input name`, `param name`): the line before ended with a dangling operator.
+    @inline(__always)
     func startsDefinitionOnNewLine(after previous: Token) -> Bool {
-        guard current.kind == .identifier else { return false }
+        current.kind == .identifier && startsDefinitionOnNewLine(previous)
+    }
+
+    private func startsDefinitionOnNewLine(_ previous: Token) -> Bool {
         let looksLikeDefinition: Bool
         if next.kind == .equals {
             looksLikeDefinition = true
@@ -259,69 +467,75 @@ public struct Parser {
 
     /// Reads the right operand of a binary operator, refusing a definition on the next line
     /// that a trailing operator would otherwise swallow (`x = y +` then `z = 2`).
-    mutating func operand(after operatorToken: Token, _ parse: (inout Parser) throws(Failure) -> Expr) throws(Failure) -> Expr {
+    mutating func operand(after operatorToken: Token, _ parse: (inout Grammar) throws(Failure) -> Node) throws(Failure) -> Node {
         if startsDefinitionOnNewLine(after: operatorToken) {
             throw fail("expected an expression after \(operatorToken.kind.spelling)", at: operatorToken.range)
         }
         return try parse(&self)
     }
 
-    /// A flat chain from its first operand and links, or the operand alone.
-    func chain(_ first: Expr, _ links: [ChainLink]) -> Expr {
-        guard let last = links.last else { return first }
-        return Expr(.chain(first, links), range: first.range.union(last.operand.range), focus: last.focus)
-    }
-
     /// expr := term (('+' | '-') term)*      (left-associative, kept flat)
-    mutating func parseExpression() throws(Failure) -> Expr {
+    mutating func parseExpression() throws(Failure) -> Node {
         let first = try parseTerm()
-        var links: [ChainLink] = []
+        guard current.kind.additiveOperator != nil else { return first }
+        var links = Build.noLinks
         while let op = current.kind.additiveOperator {
             let opToken = advance()
             let right = try operand(after: opToken) { (p) throws(Failure) in try p.parseTerm() }
-            links.append(ChainLink(op: op, focus: opToken.range, operand: right))
+            Build.append(op, at: opToken.range, right, to: &links)
         }
-        return chain(first, links)
+        return Build.chain(first, links)
     }
 
     /// term := unary (('*' | '/' | '@' | '·') unary)*      (left-associative, kept flat)
-    mutating func parseTerm() throws(Failure) -> Expr {
+    mutating func parseTerm() throws(Failure) -> Node {
         let first = try parseUnary()
-        var links: [ChainLink] = []
+        guard current.kind.multiplicativeOperator != nil else { return first }
+        var links = Build.noLinks
         while let op = current.kind.multiplicativeOperator {
             let opToken = advance()
             let right = try operand(after: opToken) { (p) throws(Failure) in try p.parseUnary() }
-            links.append(ChainLink(op: op, focus: opToken.range, operand: right))
+            Build.append(op, at: opToken.range, right, to: &links)
         }
-        return chain(first, links)
+        return Build.chain(first, links)
     }
 
     /// unary := '-' unary | power
-    mutating func parseUnary() throws(Failure) -> Expr {
-        guard current.kind == .minus else { return try parsePower() }
+    mutating func parseUnary() throws(Failure) -> Node {
+        switch current.kind {
+        case .minus: break
+        case .identifier, .number:
+            // A name or number with no call, index, `.T` or `^` after it (most operands) is
+            // read straight away, not through every level of the descent.
+            switch next.kind {
+            case .leftParen, .leftBracket, .dot, .caret: return try parsePower()
+            default: return try parsePrimary()
+            }
+        default: return try parsePower()
+        }
         let opToken = advance()
         try enter(.negation, at: opToken.range)
         defer { nesting -= 1 }
         let operand = try parseUnary()
-        return try checked(Expr(.negate(operand), range: opToken.range.union(operand.range), focus: opToken.range), .negation)
+        return try checked(Build.negate(operand, range: opToken.range.union(operand.range), focus: opToken.range), .negation)
     }
 
     /// power := postfix ('^' unary)?     (right-associative: `2^3^2` is `2^(3^2)`)
-    mutating func parsePower() throws(Failure) -> Expr {
+    mutating func parsePower() throws(Failure) -> Node {
         let base = try parsePostfix()
         guard current.kind == .caret else { return base }
         let opToken = advance()
         try enter(.power, at: opToken.range)
         defer { nesting -= 1 }
         let exponent = try operand(after: opToken) { (p) throws(Failure) in try p.parseUnary() }
-        return try checked(Expr(.binary(.power, base, exponent), range: base.range.union(exponent.range), focus: opToken.range), .power)
+        return try checked(Build.power(base, exponent, range: base.range.union(exponent.range), focus: opToken.range), .power)
     }
 
     /// postfix := primary ('[' indices ']' | '.' 'T')*
     ///
     /// Each index and `.T` is a level of nesting: `x.T.T` is `(x.T).T`, checked on the tree
     /// because the loop does not recurse.
-    mutating func parsePostfix() throws(Failure) -> Expr {
+    mutating func parsePostfix() throws(Failure) -> Node {
         var expr = try parsePrimary()
         while true {
             if current.kind == .leftBracket {
@@ -330,14 +544,14 @@ public struct Parser {
                 defer { nesting -= 1 }
                 let indices = try parseIndices(open: open.range)
                 let close = try expect(.rightBracket, "expected ']' to close the index opened here")
-                expr = try checked(Expr(.index(expr, indices), range: expr.range.union(close.range), focus: open.range), .index)
+                expr = try checked(Build.index(expr, indices, range: expr.range.union(close.range), focus: open.range), .index)
             } else if current.kind == .dot {
                 let dot = advance()
                 guard isWord(current, "T") else {
                     throw fail("expected 'T' after '.' (the only attribute is '.T', the transpose)", at: current.kind == .end ? dot.range : current.range)
                 }
                 let t = advance()
-                expr = try checked(Expr(.transpose(expr), range: expr.range.union(t.range), focus: dot.range.union(t.range)), .transpose)
+                expr = try checked(Build.transpose(expr, range: expr.range.union(t.range), focus: dot.range.union(t.range)), .transpose)
             } else {
                 return expr
             }
@@ -345,38 +559,41 @@ public struct Parser {
     }
 
     /// indices := index (',' index)*;  index := expr | expr? ':' expr? (':' expr?)?
-    mutating func parseIndices(open: SourceRange) throws(Failure) -> [IndexArgument] {
+    mutating func parseIndices(open: SourceRange) throws(Failure) -> Build.Indices {
         if current.kind == .rightBracket { throw fail("expected an index inside '[]'", at: current.range) }
-        var result: [IndexArgument] = []
+        var result = Build.noIndices
+        var first = true
         repeat {
-            if !result.isEmpty { _ = advance() }
-            var parts: [Expr?] = []
-            var part: Expr? = nil
+            if !first { _ = advance() }
+            first = false
+            // Up to three parts, split by ':' (a bound, or nil where none is written).
+            var parts: (Node?, Node?, Node?) = (nil, nil, nil)
+            var count = 1
             if current.kind != .colon && current.kind != .comma && current.kind != .rightBracket {
-                part = try parseExpression()
+                parts.0 = try parseExpression()
             }
-            parts.append(part)
-            while current.kind == .colon && parts.count < 3 {
+            while current.kind == .colon && count < 3 {
                 _ = advance()
-                var bound: Expr? = nil
+                var bound: Node? = nil
                 if current.kind != .colon && current.kind != .comma && current.kind != .rightBracket {
                     bound = try parseExpression()
                 }
-                parts.append(bound)
+                if count == 1 { parts.1 = bound } else { parts.2 = bound }
+                count += 1
             }
-            if parts.count == 1, let only = parts[0] {
-                result.append(.at(only))
-            } else if parts.count == 1 {
+            if count == 1, let only = parts.0 {
+                Build.append(index: only, to: &result)
+            } else if count == 1 {
                 throw fail("expected an index", at: current.range)
             } else {
-                result.append(.slice(parts[0], parts[1], parts.count > 2 ? parts[2] : nil))
+                Build.append(slice: parts.0, parts.1, parts.2, to: &result)
             }
         } while current.kind == .comma
         return result
     }
 
     /// primary := number | string | name | name '(' arguments ')' | '(' expr ')' | '[' (expr (',' expr)*)? ']'
-    mutating func parsePrimary() throws(Failure) -> Expr {
+    mutating func parsePrimary() throws(Failure) -> Node {
         let token = current
         switch token.kind {
         case .number:
@@ -384,15 +601,14 @@ public struct Parser {
                 throw fail("malformed number '\(source.text(token.range))'", at: token.range)
             }
             _ = advance()
-            return Expr(.number(value), range: token.range)
+            return Build.number(value, range: token.range)
         case .string:
             _ = advance()
-            return Expr(.string(source.text(SourceRange(token.start + 1, token.end - 1))), range: token.range)
+            return Build.string(token, in: source)
         case .identifier:
             _ = advance()
-            let name = self.name(token)
-            guard current.kind == .leftParen else { return Expr(.name(name), range: token.range) }
-            return try parseCall(name: name, nameRange: token.range)
+            guard current.kind == .leftParen else { return Build.name(token, in: source) }
+            return try parseCall(name: token)
         case .leftParen:
             _ = advance()
             try enter(.parenthesis, at: token.range)
@@ -402,7 +618,7 @@ public struct Parser {
             let close = try expect(.rightParen, "expected ')' to close the '(' at column \(source.location(of: token.range.start).column)")
             inner.range = token.range.union(close.range)
             // A chain in brackets is a level: `a + (b + (c + …))` nests.
-            if case .chain = inner.kind {
+            if inner.isChain {
                 inner.depth += 1
                 inner = try checked(inner, .parenthesis)
             }
@@ -411,17 +627,19 @@ public struct Parser {
             _ = advance()
             try enter(.list, at: token.range)
             defer { nesting -= 1 }
-            var items: [Expr] = []
+            var items = Build.noNodes
+            var count = 0
             while current.kind != .rightBracket {
-                if !items.isEmpty {
+                if count > 0 {
                     let source = self.source
                     _ = try expect(.comma, "expected ',' or ']' to close the '[' at \(source.location(of: token.range.start).lineAndColumn)")
                     if current.kind == .rightBracket { break }
                 }
-                items.append(try parseExpression())
+                Build.append(try parseExpression(), to: &items)
+                count += 1
             }
             let close = advance()
-            return try checked(Expr(.list(items), range: token.range.union(close.range), focus: token.range), .list)
+            return try checked(Build.list(items, range: token.range.union(close.range), focus: token.range), .list)
         case .end, .newline, .semicolon:
             if index > 0, tokens[index - 1].kind.continuesLine {
                 let previous = tokens[index - 1]
@@ -436,36 +654,39 @@ public struct Parser {
     }
 
     /// arguments := (expr (',' expr)*)? (',' name '=' expr)*   — keywords follow positional arguments
-    mutating func parseCall(name: String, nameRange: SourceRange) throws(Failure) -> Expr {
+    mutating func parseCall(name: Token) throws(Failure) -> Node {
         let open = advance()
-        try enter(.call(name), at: open.range)
+        try enter(.call(name.range), at: open.range)
         defer { nesting -= 1 }
-        var arguments: [Expr] = []
-        var keywords: [KeywordArgument] = []
+        var arguments = Build.noNodes, keywords = Build.noKeywords
+        var positional = 0
+        var keywordNames: [String] = []
         while current.kind != .rightParen {
-            if !(arguments.isEmpty && keywords.isEmpty) {
+            if positional > 0 || !keywordNames.isEmpty {
                 let source = self.source
-                _ = try expect(.comma, "expected ',' or ')' to close the arguments of '\(name)' opened at \(source.location(of: open.range.start).lineAndColumn)")
+                _ = try expect(.comma, "expected ',' or ')' to close the arguments of '\(Lexer.text(source, name.range))' opened at \(source.location(of: open.range.start).lineAndColumn)")
                 if current.kind == .rightParen { break }
             }
             if current.kind == .identifier, next.kind == .equals {
                 let keywordToken = advance()
                 let keyword = self.name(keywordToken)
                 _ = advance()
-                if keywords.contains(where: { $0.name == keyword }) {
+                if keywordNames.contains(keyword) {
                     throw fail("keyword argument '\(keyword)' is given twice", at: keywordToken.range)
                 }
-                keywords.append(KeywordArgument(name: keyword, nameRange: keywordToken.range, value: try parseExpression()))
+                keywordNames.append(keyword)
+                Build.append(keyword: keyword, at: keywordToken.range, try parseExpression(), to: &keywords)
             } else {
                 let argument = try parseExpression()
-                if !keywords.isEmpty {
+                if !keywordNames.isEmpty {
                     throw fail("positional argument after keyword arguments; put '\(source.text(argument.range))' before them", at: argument.range)
                 }
-                arguments.append(argument)
+                Build.append(argument, to: &arguments)
+                positional += 1
             }
         }
         let close = advance()
-        return try checked(Expr(.call(name, arguments, keywords), range: nameRange.union(close.range), focus: nameRange), .call(name))
+        return try checked(Build.call(name, arguments, keywords, range: name.range.union(close.range), in: source), .call(name.range))
     }
 }
 
@@ -486,13 +707,6 @@ extension TokenKind {
         case .middleDot: .middleDot
         default: nil
         }
-    }
-}
-
-extension Parser {
-    /// A parser at the start of `source`, lexing it as it goes.
-    fileprivate init(lexing source: Source) {
-        self.init(source: source, tokens: TokenWindow(lexing: source), diagnostics: [])
     }
 }
 
