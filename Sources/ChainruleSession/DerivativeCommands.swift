@@ -53,10 +53,19 @@ extension Session {
         do { result = try workspace.tangents(of: output, wrt: input, direction: direction) } catch { throw evaluationError(error, at: positional[0].span) }
         let x = label(input)
         var lines = ["forward mode from \(x) along \(x)̇ = \(format.inline(direction)) to \(label(output)); nodes in topological order"]
-        // Nothing to list when X comes after NODE (NODE cannot depend on it).
-        for id in stride(from: input, through: output, by: 1) {
-            guard id < result.graph.tangent.count, let t = result.graph.tangent[id], let tangent = result.values[t] else { continue }
+        // Nothing to list when X comes after NODE (NODE cannot depend on it). A node that depends
+        // on X with a zero derivative on the way (through `step`) has no tangent node: its tangent is 0.
+        let needed = input <= output ? workspace.graph.ancestors(of: output) : []
+        var downstream = Set(workspace.graph.descendants(of: input, through: output))
+        downstream.insert(input)
+        for id in stride(from: input, through: output, by: 1) where needed[id] && downstream.contains(id) {
             let node = workspace.graph[id]
+            let tangent: Tensor
+            if id < result.graph.tangent.count, let t = result.graph.tangent[id], let value = result.values[t] {
+                tangent = value
+            } else {
+                tangent = Tensor.zeros(node.shape)
+            }
             let heading = node.isLeaf ? "\(label(id))  \(node.kind.rawValue)" : "\(label(id)) = \(operation(id))"
             lines.append("")
             lines.append(style.bold(heading) + style.dim("   shape \(describe(shape: node.shape))"))
@@ -65,13 +74,15 @@ extension Session {
             if id == input {
                 rows.append(Row(role: "tangent", lhs: tangentLabel, rhs: style.gradient(format.inline(tangent)), note: "the direction"))
             } else {
-                let feeding = node.inputs.filter { $0 < result.graph.tangent.count && result.graph.tangent[$0] != nil }
+                let feeding = node.inputs.filter { downstream.contains($0) }
                 let via = Session.unique(feeding).map(label).joined(separator: ", ")
-                rows.append(Row(role: "tangent", lhs: tangentLabel, rhs: style.gradient(format.inline(tangent)), note: "from \(via)"))
+                let zero = id >= result.graph.tangent.count || result.graph.tangent[id] == nil
+                rows.append(Row(role: "tangent", lhs: tangentLabel, rhs: style.gradient(format.inline(tangent)),
+                                note: zero ? "from \(via): zero, a derivative on the way is zero" : "from \(via)"))
             }
             lines.append(contentsOf: render(rows))
         }
-        if output >= result.graph.tangent.count || result.graph.tangent[output] == nil {
+        if !downstream.contains(output) {
             lines.append("")
             lines.append(style.dim("\(label(output)) does not depend on \(x): its tangent is zero"))
         }

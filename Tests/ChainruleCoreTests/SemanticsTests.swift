@@ -52,6 +52,13 @@ final class SemanticsTests: XCTestCase {
         assertClose(try script.value("y"), [2])
         assertClose(try script.value("z"), [3])
         assertClose(try script.gradient(of: "z", wrt: "x"), [3])
+
+        // A name that refers to itself is a cycle even when it is not defined yet (SPEC's own example).
+        var fresh = try Script("")
+        expectRefusal("⏶x = x + 1", in: &fresh, containing: "definition makes 'x' depend on itself: x → x")
+        expectRefusal("h = tanh(⏶w * h)", in: &fresh, containing: "undefined name 'w'")
+        XCTAssertEqual(fresh.workspace.names, [])
+        XCTAssertEqual(fresh.workspace.graph.count, 0)
     }
 
     func testUndefinedNamesSuggestCloseMatches() throws {

@@ -78,6 +78,43 @@ final class DerivativeCommandTests: XCTestCase {
                        "forward mode from v along v̇ = [1, 1] to L; nodes in topological order\n\nL does not depend on v: its tangent is zero\n")
     }
 
+    /// `step` depends on its input with a derivative of zero: the edge is still an edge of the
+    /// graph, shown in both passes with its zero Jacobian and zero product (not "does not depend").
+    func testZeroDerivativesAreShownAsEdges() {
+        let (session, output) = makeSession()
+        XCTAssertTrue(execute(session, "x = [1, -2]; L = sum(step(x))"))
+        let backward = printed(session, output, ":backward")
+        XCTAssertTrue(backward.contains("""
+            %1 = step(x)   shape (2)
+              upstream  ∂L/∂%1          = [1, 1]
+              local     ∂%1/∂x          = diag([0, 0])   2×2
+              chain     ∂L/∂%1 · ∂%1/∂x = [0, 0]   → x
+
+            x  input   shape (2)
+              upstream  ∂L/∂x = [0, 0]
+            """), backward)
+        XCTAssertEqual(printed(session, output, ":jvp L x"), """
+            forward mode from x along ẋ = [1, 1] to L; nodes in topological order
+
+            x  input   shape (2)
+              value     x         = [1, -2]
+              tangent   ∂x/∂x · ẋ = [1, 1]   the direction
+
+            %1 = step(x)   shape (2)
+              value     %1         = [1, 0]
+              tangent   ∂%1/∂x · ẋ = [0, 0]   from x: zero, a derivative on the way is zero
+
+            L = sum(%1)   shape ()
+              value     L         = 1
+              tangent   ∂L/∂x · ẋ = 0   from %1: zero, a derivative on the way is zero
+
+            """)
+        // Both paths into x are listed, the zero one included, and summed.
+        XCTAssertTrue(execute(session, "y = sign(x) * x; M = sum(y)"))
+        XCTAssertTrue(printed(session, output, ":backward M").contains(
+            "  upstream  ∂M/∂x = [1, -1] (via y) + [0, 0] (via %3)\n                  = [1, -1]   sum of 2 paths"))
+    }
+
     func testJvpAndHessianRefuseWrongShapes() {
         let (session, output) = makeSession()
         XCTAssertTrue(execute(session, "x = [1, 2]; y = x * x"))
@@ -87,11 +124,20 @@ final class DerivativeCommandTests: XCTestCase {
                        "<stdin>:1:10: error: y has shape (2); :hessian needs a scalar node\n    :hessian y x\n             ^\n")
     }
 
-    func testFiniteDifferencesRefuseIntermediatesAndSkipClassIndices() {
+    /// With respect to an intermediate node, central differences shift its stored value and
+    /// compute again only what depends on it: ∂L/∂h = 2h here, as reverse and forward mode give.
+    func testFiniteDifferencesShiftIntermediatesAndSkipClassIndices() {
         let (session, output) = makeSession()
-        XCTAssertTrue(execute(session, "x = [1, 2]; h = tanh(x); L = sum(h ^ 2)"))
-        XCTAssertEqual(failure(session, output, ":grad L wrt h method=fd"),
-                       "<stdin>:1:7: error: central differences change leaves only; 'h' is computed from other nodes\n    :grad L wrt h method=fd\n          ^\n")
+        XCTAssertTrue(execute(session, "x = [1, 2]; h = tanh(x); L = sum(h ^ 2); other = x * 3"))
+        let note = "(fd: central differences, two forward passes per element, h = ∛ε·max(1, |x|))\n"
+        let format = NumberFormat().format
+        let twoH = "∂L/∂h = [\(format(2 * tanh(1.0))), \(format(2 * tanh(2.0)))]\n"
+        XCTAssertEqual(printed(session, output, ":grad L wrt h method=fd"), twoH + note)
+        XCTAssertEqual(printed(session, output, ":grad L wrt h method=forward").components(separatedBy: "\n").first,
+                       twoH.components(separatedBy: "\n").first)
+        XCTAssertEqual(printed(session, output, ":grad L wrt other method=fd"), "∂L/∂other = [0, 0]  (L does not depend on other)\n" + note)
+        // Nothing was changed by the shifts.
+        XCTAssertEqual(printed(session, output, "L"), format(tanh(1.0) * tanh(1.0) + tanh(2.0) * tanh(2.0)) + "\n")
         XCTAssertTrue(execute(session, "z = [0.5, -1, 2]; t = 2; C = cross_entropy(z, t)"))
         XCTAssertEqual(printed(session, output, ":grad C wrt t method=fd"),
                        "∂C/∂t: none, C uses t only as a class index, which is not differentiated\n(fd: central differences, two forward passes per element, h = ∛ε·max(1, |x|))\n")

@@ -188,12 +188,31 @@ extension ReverseGraph {
 
     /// The gradients as tensors, with each edge's contribution.
     /// Each edge's contribution is included only when `contributions` asks for it (`:backward` shows them).
+    /// An edge whose derivative is zero (out of `step` or `sign`) has no gradient node, yet it is
+    /// an edge of the graph: it is listed with a zero contribution, in its place.
     public func gradients(_ values: Evaluation, contributions: Bool = true) -> Gradients {
         var result = Gradients(output: output, seed: values[seed] ?? Tensor(1), gradients: [], contributions: [])
         result.source = (values, gradient, live, graph)
         guard contributions else { return result }
-        result.contributions = edges.compactMap { edge in
-            values[edge.node].map { EdgeContribution(consumer: edge.consumer, argument: edge.argument, input: edge.input, value: $0) }
+        // The edges were made consumer by consumer from the output down, arguments in order.
+        var next = 0
+        for consumer in stride(from: output, through: 0, by: -1) where live[consumer] && gradient[consumer] != nil {
+            let inputs = graph.inputs(of: consumer)
+            if inputs.isEmpty { continue }
+            let op = graph[consumer].op
+            let shapes = ReverseMode.argumentShapes(op, inputs, graph)
+            for (k, input) in inputs.enumerated() where live[input] {
+                if next < edges.count, edges[next].consumer == consumer, edges[next].argument == k {
+                    let edge = edges[next]
+                    next += 1
+                    if let value = values[edge.node] {
+                        result.contributions.append(EdgeContribution(consumer: consumer, argument: k, input: input, value: value))
+                    }
+                } else if op.differentiates(argument: k, shapes: shapes) {
+                    result.contributions.append(EdgeContribution(consumer: consumer, argument: k, input: input,
+                                                                 value: Tensor.zeros(graph[input].shape)))
+                }
+            }
         }
         return result
     }

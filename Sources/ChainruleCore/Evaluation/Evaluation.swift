@@ -141,6 +141,14 @@ public struct Evaluation: Sendable {
     }
 
     /// Forgets every computed (non-leaf) value, keeping nothing stale after a leaf changed.
+    /// Forgets the values of `ids` (computed again when next asked for).
+    mutating func forget(_ ids: [NodeID]) {
+        for id in ids where id < slots.count {
+            slots[id] = .empty
+            if id < tensors.count { tensors[id] = nil }
+        }
+    }
+
     public mutating func invalidateAll() {
         slots.removeAll(keepingCapacity: true)
         scalars.removeAll(keepingCapacity: true)

@@ -606,6 +606,25 @@ public struct Graph: Sendable {
         return mark
     }
 
+    /// The nodes after `source`, up to `last`, that depend on it, in creation order.
+    public func descendants(of source: NodeID, through last: NodeID) -> [NodeID] {
+        guard source < last else { return [] }
+        var mark = Array(repeating: false, count: last - source + 1)
+        mark[0] = true
+        var result: [NodeID] = []
+        for id in (source + 1)...last {
+            let (s, i) = locate(id)
+            if s.inputRange(i).contains(where: { k in
+                let input = Int(s.pool[k])
+                return input >= source && mark[input - source]
+            }) {
+                mark[id - source] = true
+                result.append(id)
+            }
+        }
+        return result
+    }
+
     /// Number of consumers of each node, counting an input used twice by one node twice.
     public func fanOut() -> [Int] {
         var counts = Array(repeating: 0, count: count)

@@ -33,14 +33,36 @@ extension Workspace {
     /// two passes each); reverse mode needs one pass whatever their number.
     public static let perElementPassLimit = 10_000
 
-    /// Central differences of scalar `output` with respect to every element of the leaf `leaf`.
+    /// Central differences of scalar `output` with respect to every element of node `x`.
     /// The one finite-difference routine of the program; works on a copy, so nothing changes.
-    public func finiteDifferences(of output: NodeID, wrt leaf: NodeID) throws(EvaluationError) -> FiniteDifferences {
+    /// A leaf is given each shifted value as a redefinition would give it; an intermediate
+    /// node's stored value is shifted instead, and only the nodes after it that depend on it
+    /// are computed again (what ∂output/∂x means for a node computed from others).
+    public func finiteDifferences(of output: NodeID, wrt node: NodeID) throws(EvaluationError) -> FiniteDifferences {
         var probe = self
         let centre = try probe.value(of: output).scalars[0]
-        guard graph[leaf].isLeaf, let name = graph[leaf].name, let original = entries[name]?.value else {
-            let what = graph[leaf].name.map { "'\($0)'" } ?? "%\(leaf)"
-            throw .failed(Diagnostic("central differences change leaves only; \(what) is computed from other nodes", at: nil))
+        let original: Tensor
+        var downstream: [NodeID] = []
+        if graph[node].isLeaf {
+            guard let name = graph[node].name, let value = entries[name]?.value else {
+                throw .failed(Diagnostic("central differences cannot shift %\(node): it is a literal written in a formula", at: nil))
+            }
+            original = value
+        } else {
+            original = try probe.value(of: node)
+            downstream = graph.descendants(of: node, through: output)
+        }
+        /// `output` with `node` holding `shifted`.
+        func shiftedOutput(_ shifted: Tensor) throws(EvaluationError) -> Double {
+            if let name = graph[node].name, graph[node].isLeaf {
+                probe.setValue(shifted, of: name)
+                return try probe.value(of: output).scalars[0]
+            }
+            var values = probe.evaluation
+            values.forget(downstream)
+            values.set(node, shifted)
+            try values.compute(output, in: graph, shouldStop: shouldStop)
+            return values[output]?.scalars[0] ?? centre
         }
         let zero = Tensor.zeros(original.shape)
         var result = FiniteDifferences(central: zero, forward: zero, backward: zero, steps: zero, up: zero, down: zero, centre: centre)
@@ -50,11 +72,9 @@ extension Workspace {
             let x = original.scalars[i]
             let h = FiniteDifferences.step(at: x)
             shifted.scalars[i] = x + h
-            probe.setValue(shifted, of: name)
-            let up = try probe.value(of: output).scalars[0]
+            let up = try shiftedOutput(shifted)
             shifted.scalars[i] = x - h
-            probe.setValue(shifted, of: name)
-            let down = try probe.value(of: output).scalars[0]
+            let down = try shiftedOutput(shifted)
             shifted.scalars[i] = x
             // The steps actually taken, after rounding x ± h.
             let (right, left) = (x + h, x - h)

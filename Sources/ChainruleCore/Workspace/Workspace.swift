@@ -88,6 +88,11 @@ public struct Workspace: Sendable {
         throw undefined(name, at: span)
     }
 
+    func selfReference(_ definition: Definition, cycle: [String], in source: Source) -> Diagnostic {
+        Diagnostic("definition makes '\(definition.name)' depend on itself: \(cycle.joined(separator: " → "))",
+                   at: SourceSpan(source, definition.nameRange))
+    }
+
     func undefined(_ name: String, at span: SourceSpan?) -> Diagnostic {
         var message = "undefined name '\(name)'"
         message += Suggestions.didYouMean(name, among: order + Builtins.constants.map(\.name)) ?? ""
@@ -124,6 +129,9 @@ public struct Workspace: Sendable {
                 guard referenceMarks.mark(id) else { continue }
             } else if entries.contains(name) {
                 if dependencies.contains(name) { continue }
+            } else if name == definition.name {
+                // `x = x + 1` with no `x` yet: a cycle, as it is when `x` exists.
+                throw selfReference(definition, cycle: [name, name], in: source)
             } else {
                 if Builtins.constant(named: name) == nil { throw undefined(name, at: SourceSpan(source, range)) }
                 continue
@@ -136,8 +144,7 @@ public struct Workspace: Sendable {
         var defined = false
         defer { if claim.isNew && !defined { entries.release(definition.name) } }
         if old != nil, let cycle = cycle(from: definition.name, through: dependencies) {
-            throw Diagnostic("definition makes '\(definition.name)' depend on itself: \(cycle.joined(separator: " → "))",
-                             at: SourceSpan(source, definition.nameRange))
+            throw selfReference(definition, cycle: cycle, in: source)
         }
 
         var kind = definition.kind
