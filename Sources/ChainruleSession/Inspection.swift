@@ -50,12 +50,27 @@ extension Session {
     }
 
     func vars(_ arguments: CommandArguments) throws(Diagnostic) {
-        try arguments.expect(count: 0...0, usage: ":vars")
+        try arguments.expect(count: 0...1, usage: ":vars [all]")
+        if let word = arguments.words.first, word.text != "all" {
+            throw Diagnostic("expected 'all' or nothing; usage: :vars [all]", at: word.span)
+        }
         guard !workspace.order.isEmpty else {
             print("no nodes yet; define one, as in 'x = [1, 2]'")
             return
         }
         var rows = [["name", "kind", "shape", "formula or value"]]
+        if !arguments.words.isEmpty {
+            // Every node of the graph in creation order (a topological order), unnamed ones as %ID.
+            let graph = workspace.graph
+            for id in 0..<graph.count {
+                let node = graph[id]
+                let text = node.name.map { formula(of: $0) }
+                    ?? (node.isLeaf ? format.inline(workspace.evaluation[id] ?? node.value ?? Tensor(0)) : operation(id))
+                rows.append([label(id), node.kind.rawValue, describe(shape: node.shape), text])
+            }
+            print(table(rows))
+            return
+        }
         for name in workspace.order {
             guard let entry = workspace.entries[name] else { continue }
             let kind = entry.nodeKind.rawValue

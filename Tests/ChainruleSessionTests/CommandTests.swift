@@ -117,6 +117,24 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(session.workspace.entries["w"]?.value?.scalars, [1.5])
     }
 
+    /// `:vars` lists the names; `:vars all` every node, intermediates and literals included.
+    func testVarsAllListsEveryNode() {
+        let (session, output) = makeSession()
+        XCTAssertTrue(execute(session, "x = [1, 2]; W = [[1, 2], [3, 4]]; h = relu(W @ x + 1); L = sum(h)"))
+        XCTAssertEqual(printed(session, output, ":vars all"), """
+            name  kind   shape   formula or value
+            x     input  (2)     [1, 2]
+            W     input  (2, 2)  [[1, 2], [3, 4]]
+            %2    op     (2)     matmul(W, x)
+            %3    input  ()      1
+            %4    op     (2)     add(%2, 1)
+            h     op     (2)     relu(W @ x + 1)
+            L     op     ()      sum(h)
+
+            """)
+        XCTAssertEqual(printed(session, output, ":vars").components(separatedBy: "\n").count, 6)
+    }
+
     func testGradWrtAnIntermediateAndAnUnrelatedLeaf() {
         let (session, output) = makeSession()
         XCTAssertTrue(execute(session, "x = 3; u = 5; h = x * x; y = 2 * h"))
