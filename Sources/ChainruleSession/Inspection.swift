@@ -52,7 +52,7 @@ extension Session {
     func vars(_ arguments: CommandArguments) throws(Diagnostic) {
         try arguments.expect(count: 0...1, usage: ":vars [all]")
         if let word = arguments.words.first, word.text != "all" {
-            throw Diagnostic("expected 'all' or nothing; usage: :vars [all]", at: word.span)
+            throw Diagnostic("unexpected argument '\(word.text)'; usage: :vars [all]", at: word.span)
         }
         guard !workspace.order.isEmpty else {
             print("no nodes yet; define one, as in 'x = [1, 2]'")

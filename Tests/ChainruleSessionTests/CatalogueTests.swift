@@ -192,7 +192,7 @@ final class CatalogueTests: XCTestCase {
         (":set", "<stdin>:1:5: error: missing argument; usage: :set precision N | :set color on|off | :set output N | :set memory SIZE | :set max-file-size SIZE | :set max-errors N"),
         (":set foo 1", "<stdin>:1:6: error: unknown setting 'foo'; settings are 'precision', 'color', 'output', 'memory', 'max-file-size' and 'max-errors'"),
         (":help nosuch", "<stdin>:1:7: error: no help for 'nosuch'"),
-        (":vars extra", "<stdin>:1:7: error: unexpected argument 'extra'; usage: :vars"),
+        (":vars extra", "<stdin>:1:7: error: unexpected argument 'extra'; usage: :vars [all]"),
         (":train", "<stdin>:1:7: error: missing the loss; usage: :train LOSS [steps=N] [lr=η]"),
         (":train L steps=0", "<stdin>:1:16: error: steps must be a whole number from 1 to 10000000"),
         (":train L steps=abc", "<stdin>:1:16: error: steps must be a whole number from 1 to 10000000"),

@@ -6,24 +6,6 @@
 /// Contributions reaching a node from several consumers are summed by explicit `add`
 /// nodes, in a fixed order: consumers from the last to the first, arguments in order.
 public struct ReverseGraph: Sendable {
-    /// One edge the gradient flowed along: `∂out/∂consumer · ∂consumer/∂input` is `node`'s value.
-    /// Kept as four 32-bit numbers (16 bytes): a reverse graph has an edge per argument.
-    public struct Edge: Sendable, Equatable {
-        private let ids: (consumer: Int32, argument: Int32, input: Int32, node: Int32)
-
-        public var consumer: NodeID { NodeID(ids.consumer) }
-        public var argument: Int { Int(ids.argument) }
-        public var input: NodeID { NodeID(ids.input) }
-        public var node: NodeID { NodeID(ids.node) }
-
-        public init(consumer: NodeID, argument: Int, input: NodeID, node: NodeID) {
-            ids = (Int32(truncatingIfNeeded: consumer), Int32(truncatingIfNeeded: argument),
-                   Int32(truncatingIfNeeded: input), Int32(truncatingIfNeeded: node))
-        }
-
-        public static func == (a: Edge, b: Edge) -> Bool { a.ids == b.ids }
-    }
-
     /// For each forward node, the node holding its gradient or nil: one 32-bit id per node
     /// (-1 for nil), read as optional ids.
     public struct GradientNodes: RandomAccessCollection, Sendable {
@@ -47,7 +29,11 @@ public struct ReverseGraph: Sendable {
     public let seed: NodeID
     /// For each forward node, the node holding ∂out/∂node, or nil where it is zero or not asked for.
     public internal(set) var gradient: GradientNodes
-    public internal(set) var edges: [Edge]
+    /// The node holding each edge's contribution `∂out/∂consumer · ∂consumer/∂input`, or -1
+    /// where it is zero: one 32-bit id per edge into a node that needs a gradient, in the order
+    /// the pass made them (consumers from the output down, arguments in order), so that the
+    /// consumer, argument and input of each are found again by the same walk, not stored.
+    var cotangents: [Int32]
     /// Forward nodes the output depends on through differentiable arguments: their gradient
     /// is zero where no node holds it (a derivative that is zero, as through `step`).
     public internal(set) var live: [Bool]
@@ -105,7 +91,7 @@ public enum ReverseMode {
         var pending = ReverseGraph.GradientNodes(count: output + 1)
         pending[output] = seed
         var result = ReverseGraph(graph: Graph(), base: base, output: output, seed: seed,
-                                  gradient: ReverseGraph.GradientNodes(count: base), edges: [], live: live)
+                                  gradient: ReverseGraph.GradientNodes(count: base), cotangents: [], live: live)
         for id in stride(from: output, through: 0, by: -1) where live[id] {
             if id & 255 == 0 && shouldStop() { throw .interrupted }
             guard let g = pending[id] else { continue }
@@ -115,8 +101,9 @@ public enum ReverseMode {
             do throws(ShapeMessage) {
                 for (k, input) in node.inputs.enumerated() where live[input] {
                     emitter.role = .gradient(of: id)
-                    guard let c = try emitter.cotangent(of: id, op: op, family: family, input: k, gradient: g) else { continue }
-                    result.edges.append(ReverseGraph.Edge(consumer: id, argument: k, input: input, node: c))
+                    let c = try emitter.cotangent(of: id, op: op, family: family, input: k, gradient: g)
+                    result.cotangents.append(c.map { Int32(truncatingIfNeeded: $0) } ?? -1)
+                    guard let c else { continue }
                     emitter.role = .gradient(of: input)
                     pending[input] = try emitter.add(pending[input], c)
                 }
@@ -194,7 +181,7 @@ extension ReverseGraph {
         var result = Gradients(output: output, seed: values[seed] ?? Tensor(1), gradients: [], contributions: [])
         result.source = (values, gradient, live, graph)
         guard contributions else { return result }
-        // The edges were made consumer by consumer from the output down, arguments in order.
+        // The walk the pass made: consumers from the output down, arguments in order.
         var next = 0
         for consumer in stride(from: output, through: 0, by: -1) where live[consumer] && gradient[consumer] != nil {
             let inputs = graph.inputs(of: consumer)
@@ -202,13 +189,11 @@ extension ReverseGraph {
             let op = graph[consumer].op
             let shapes = ReverseMode.argumentShapes(op, inputs, graph)
             for (k, input) in inputs.enumerated() where live[input] {
-                if next < edges.count, edges[next].consumer == consumer, edges[next].argument == k {
-                    let edge = edges[next]
-                    next += 1
-                    if let value = values[edge.node] {
-                        result.contributions.append(EdgeContribution(consumer: consumer, argument: k, input: input, value: value))
-                    }
-                } else if op.differentiates(argument: k, shapes: shapes) {
+                let c = next < cotangents.count ? Int(cotangents[next]) : -1
+                next += 1
+                if c >= 0, let value = values[c] {
+                    result.contributions.append(EdgeContribution(consumer: consumer, argument: k, input: input, value: value))
+                } else if c < 0, op.differentiates(argument: k, shapes: shapes) {
                     result.contributions.append(EdgeContribution(consumer: consumer, argument: k, input: input,
                                                                  value: Tensor.zeros(graph[input].shape)))
                 }
