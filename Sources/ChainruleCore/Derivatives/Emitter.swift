@@ -325,11 +325,15 @@ struct ShareTable {
         let anchor = key.anchor
         guard anchor >= 0 else { return }
         if anchor >= heads.count {
-            let wanted = Swift.max(anchor + 1, 2 * heads.count, 1024)
-            heads.reserveCapacity(wanted)
-            heads += repeatElement(-1, count: wanted - heads.count)
-            lengths.reserveCapacity(wanted)
-            lengths += repeatElement(0, count: wanted - lengths.count)
+            // Filled only as far as the anchor (memory written is memory paid for in page
+            // faults); the capacity doubles, so growing stays amortised.
+            if anchor >= heads.capacity {
+                let capacity = Swift.max(anchor + 1, 2 * heads.capacity, 1024)
+                heads.reserveCapacity(capacity)
+                lengths.reserveCapacity(capacity)
+            }
+            heads += repeatElement(-1, count: anchor + 1 - heads.count)
+            lengths += repeatElement(0, count: anchor + 1 - lengths.count)
         }
         let store = graph.store, i = value - graph.prefixCount
         guard lengths[anchor] < ShareTable.chainLimit, i >= 0, i < store.count, ShareTable.matches(store, i, key) else {

@@ -88,14 +88,14 @@ public enum ReverseMode {
     static func emit(into emitter: inout Emitter, base: Int, output: NodeID, seed: NodeID, wrt: Set<NodeID>?,
                      shouldStop: () -> Bool) throws(EvaluationError) -> ReverseGraph {
         let live = liveness(emitter.graph, output: output, wrt: wrt)
-        var pending = ReverseGraph.GradientNodes(count: output + 1)
-        pending[output] = seed
         var result = ReverseGraph(graph: Graph(), base: base, output: output, seed: seed,
                                   gradient: ReverseGraph.GradientNodes(count: base), cotangents: [], live: live)
+        // The table gathers each node's contributions as its consumers are passed, and holds its
+        // whole gradient by the time the walk reaches it: every consumer comes after it.
+        result.gradient[output] = seed
         for id in stride(from: output, through: 0, by: -1) where live[id] {
             if id & 255 == 0 && shouldStop() { throw .interrupted }
-            guard let g = pending[id] else { continue }
-            result.gradient[id] = g
+            guard let g = result.gradient[id] else { continue }
             let node = emitter.graph.view(id)
             let op = node.op, family = op.family
             do throws(ShapeMessage) {
@@ -105,7 +105,7 @@ public enum ReverseMode {
                     result.cotangents.append(c.map { Int32(truncatingIfNeeded: $0) } ?? -1)
                     guard let c else { continue }
                     emitter.role = .gradient(of: input)
-                    pending[input] = try emitter.add(pending[input], c)
+                    result.gradient[input] = try emitter.add(result.gradient[input], c)
                 }
             } catch {
                 throw .failed(Diagnostic("cannot differentiate \(node.op.name): \(error.text)", at: emitter.graph[id].origin))
