@@ -75,6 +75,9 @@ struct CommandArguments {
             guard keys.contains(key) else {
                 throw Diagnostic("unknown option '\(key)'; usage: \(usage)", at: word.span)
             }
+            guard keyed[key] == nil else {
+                throw Diagnostic("option '\(key)' is given twice; usage: \(usage)", at: word.span)
+            }
             let valueText = String(word.text[word.text.index(after: equals)...])
             let offset = key.utf8.count + 1
             keyed[key] = Word(text: valueText, span: SourceSpan(source, SourceRange(word.span.range.start + offset, word.span.range.end)))
