@@ -28,6 +28,8 @@ public struct Lexer {
     var diagnostics: [Diagnostic] = []
     /// The kind of the last token made (the tokens taken so far may have been let go).
     var lastKind: TokenKind?
+    /// Tokens made so far (the loop's stopping test reads this, not the array).
+    var made = 0
     /// Where lexing goes on from, and whether the end token has been made.
     var position = 0
     var finished = false
@@ -62,15 +64,17 @@ public struct Lexer {
     mutating func emit(_ kind: TokenKind, _ start: Int, _ end: Int) {
         tokens.append(Token(kind: kind, start: start, end: end))
         lastKind = kind
+        made &+= 1
     }
 
-    /// Lexes `s` from where it stopped until `tokens` holds `limit` tokens or the text ends
+    /// Lexes `s` from where it stopped until `count` more tokens are made or the text ends
     /// (then the end token is made).
-    mutating func run(_ s: UnsafeBufferPointer<UInt8>, upTo limit: Int = .max) {
+    mutating func run(_ s: UnsafeBufferPointer<UInt8>, count: Int = .max) {
         let n = s.count
         var p = position
         defer { position = p }
-        while p < n && tokens.count < limit {
+        let limit = made &+ Swift.min(count, Int.max - made)
+        while p < n && made < limit {
             let v = s[p]
             let start = p
             guard v < 0x80 else {

@@ -269,8 +269,8 @@ struct Grammar<Build: SyntaxBuilder> {
     var diagnostics: [Diagnostic] = []
     /// Levels of nesting currently open (see ``enter(_:at:)``).
     var nesting = 0
-    /// The last token taken that is not a line end.
-    var lastSignificant: Token?
+    /// Where the last token taken that is not a line end ends (-1 before the first).
+    var lastSignificantEnd = -1
 
     init(source: Source, tokens: TokenWindow) {
         self.source = source
@@ -309,7 +309,7 @@ struct Grammar<Build: SyntaxBuilder> {
     mutating func advance() -> Token {
         let token = tokens[index]
         if index < tokens.count - 1 { index += 1 }
-        if token.kind != .newline { lastSignificant = token }
+        if token.kind != .newline { lastSignificantEnd = token.end }
         // Two tokens ahead are always at hand (`current`, `next`, one more), one behind.
         tokens.ensure(index + 2)
         tokens.letGo(before: index - 1)
@@ -329,8 +329,8 @@ struct Grammar<Build: SyntaxBuilder> {
     /// Just after the last token that is not a line end: where a statement cut short by the end
     /// of the text stops (never past the text, on a blank line or a comment after it).
     var endOfLastToken: SourceRange {
-        guard let last = lastSignificant else { return current.range }
-        return SourceRange(last.range.end, last.range.end)
+        guard lastSignificantEnd >= 0 else { return current.range }
+        return SourceRange(lastSignificantEnd, lastSignificantEnd)
     }
 
     // MARK: Statements
@@ -448,7 +448,10 @@ struct Grammar<Build: SyntaxBuilder> {
     /// (`name =`, `input name`, `param name`): the line before ended with a dangling operator.
     @inline(__always)
     func startsDefinitionOnNewLine(after previous: Token) -> Bool {
-        current.kind == .identifier && startsDefinitionOnNewLine(previous)
+        // `name =` or `input name`/`param name`: a name followed by '=' or by another name.
+        guard current.kind == .identifier else { return false }
+        let following = next.kind
+        return (following == .equals || following == .identifier) && startsDefinitionOnNewLine(previous)
     }
 
     private func startsDefinitionOnNewLine(_ previous: Token) -> Bool {
@@ -772,11 +775,12 @@ struct TokenWindow {
         // Asked before any other reference to the feed is taken here.
         if !isKnownUniquelyReferenced(&feed), let shared = feed { feed = shared.copy() }
         guard let feed, !feed.lexer.finished else { return }
-        feed.lexer.tokens.removeAll(keepingCapacity: true)
+        // The lexer appends straight to the window (lent to it for the run).
         let wanted = i - count + 1 + TokenWindow.batch
         let bytes = feed.lexer.source.bytes
-        bytes.withUnsafeBufferPointer { feed.lexer.run($0, upTo: wanted) }
-        window.append(contentsOf: feed.lexer.tokens)
+        swap(&feed.lexer.tokens, &window)
+        bytes.withUnsafeBufferPointer { feed.lexer.run($0, count: wanted) }
+        swap(&feed.lexer.tokens, &window)
         for diagnostic in feed.lexer.diagnostics {
             feed.errorStarts.append(diagnostic.span?.range.start ?? 0)
             feed.diagnostics.append(diagnostic)
