@@ -176,10 +176,12 @@ struct Lowering {
             // Left to right, one node per operator: `a + b - c` is `(a + b) - c`.
             var value = try lower(first)
             var range = first.range
-            for link in links {
-                let right = try lowerOperand(link.operand, of: link.op, beside: value)
-                value = try apply(self.op(for: link.op, value, right), value, range, right, link.operand.range, focus: link.focus)
-                range = range.union(link.operand.range)
+            // Each link read in place (a copy of a link would retain its subtree).
+            for i in links.indices {
+                let op = links[i].op, operandRange = links[i].operand.range
+                let right = try lowerOperand(links[i].operand, of: op, beside: value)
+                value = try apply(self.op(for: op, value, right), value, range, right, operandRange, focus: links[i].focus)
+                range = range.union(operandRange)
             }
             return value
         case .transpose(let operand):
