@@ -1,7 +1,8 @@
 // Prints timings, as JSON, for scripts/bench to set beside its peers'.
 //
 //   chainrule-bench graph FILE NODE [REPEATS]   check FILE ("parse": every statement parsed, no tree kept), define its
-//       graph reading each statement again as a session does ("build" adds that, less the second reading),
+//       graph reading each statement again as a session does ("build" adds that, less the second reading,
+//       which is "reparse"),
 //       then time forward and reverse passes from NODE:
 //       "backward" is Workspace.gradients(of:) with its reverse graph built (what :grad and :train reuse),
 //       "reverse_build" the first such call (building the reverse graph, then evaluating it),
@@ -119,7 +120,7 @@ case "graph" where arguments.count >= 3:
         let id = workspace.graph.node(named: name) ?? 0
         return "\"\(name)\": \(gradients?[id]?.scalars.first ?? .nan)"
     }
-    print("{\"nodes\": \(workspace.graph.count), \"bytes\": \(text.utf8.count), \"parse\": \(parseTime), \"build\": \(buildTime), \"forward\": \(forward), \"backward\": \(backward), \"reverse_build\": \(reverseBuild), \"backward_eager\": \(backwardEager), \"rss_start\": \(rssStart), \"rss_parsed\": \(rssParsed), \"rss_built\": \(rssBuilt), \"rss_reverse\": \(rssReverse), \"reverse_nodes\": \(reverseNodes), \"value\": \(values[output]?.scalars.first ?? .nan), \"grads\": {\(probes.joined(separator: ", "))}}")
+    print("{\"nodes\": \(workspace.graph.count), \"bytes\": \(text.utf8.count), \"parse\": \(parseTime), \"reparse\": \(reparseTime), \"build\": \(buildTime), \"forward\": \(forward), \"backward\": \(backward), \"reverse_build\": \(reverseBuild), \"backward_eager\": \(backwardEager), \"rss_start\": \(rssStart), \"rss_parsed\": \(rssParsed), \"rss_built\": \(rssBuilt), \"rss_reverse\": \(rssReverse), \"reverse_nodes\": \(reverseNodes), \"value\": \(values[output]?.scalars.first ?? .nan), \"grads\": {\(probes.joined(separator: ", "))}}")
 case "matmul" where arguments.count >= 2:
     guard let n = Int(arguments[1]) else { fail("matmul N") }
     let repeats = arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5
