@@ -74,6 +74,33 @@ final class ParserTests: XCTestCase {
         XCTAssertTrue(Lexer.needsContinuation("f = x ^"))
         XCTAssertTrue(Lexer.needsContinuation("g = [1, 2,"))
         XCTAssertFalse(Lexer.needsContinuation("f = 1 + 2"))
+        for beginning in ["x = (", "y = f(x,", "z = sum(x, axis=", "w = [[1, 2],", "v = x[1:", "u = -", "a = 1; b =",
+                          "c = (1 +\n2", "param p =", "e = einsum(\"ij,j->i\","] {
+            XCTAssertTrue(Lexer.needsContinuation(beginning), beginning)
+        }
+        // A line that already has an error is run at once (to report it), so the next line is
+        // not taken into it: a bad character, an unclosed string, a bracket closed by nothing.
+        for broken in ["a = $", "c = \"abc", "a = 1 @ $", "+", "x * + *", "y = ) sum(", "(1 + ) *", "x = [1 2,", ":load f("] {
+            XCTAssertFalse(Lexer.needsContinuation(broken), broken)
+        }
+        // A bracket closed too early names what is missing; one with nothing to close says so.
+        func firstError(_ text: String) -> String {
+            let source = Source(name: "t", text: text)
+            guard let d = Parser.parse(source).diagnostics.first else { return "none" }
+            return "\(d.span.map { source.location(of: $0.range.start).lineAndColumn } ?? ""): \(d.message)"
+        }
+        XCTAssertEqual(firstError("b = (1 + )"), "1:8: expected an expression after '+'")
+        XCTAssertEqual(firstError("b = sum(x, axis=)"), "1:16: expected an expression after '='")
+        XCTAssertEqual(firstError("b = f(x, )"), "none")
+        XCTAssertEqual(firstError("b = (\n)"), "2:1: expected an expression, found ')'")
+        XCTAssertEqual(firstError("b = 1 + )"), "1:9: unexpected ')' with no matching opening bracket")
+        // Cut short by the end of a file: just after the last token, wherever the final line end is.
+        XCTAssertEqual(firstError("b = (\n"), "1:6: expected an expression")
+        XCTAssertEqual(firstError("b = ("), "1:6: expected an expression")
+        // In a script, a bad character ends its statement at the line end like any token.
+        XCTAssertEqual(Parser.parse(Source(name: "t", text: "a = $\nb = )\nc = 1 +  $\nd = )\n")).diagnostics.map { "\($0.span.map { $0.source.location(of: $0.range.start).lineAndColumn } ?? ""): \($0.message)" },
+                       ["1:5: unexpected character '$'", "2:5: unexpected ')' with no matching opening bracket",
+                        "3:10: unexpected character '$'", "4:5: unexpected ')' with no matching opening bracket"])
         // Separators, blank statements and comments.
         XCTAssertEqual(parsed("a = 1; b = 2;; a + b;\n\n"), ["a = 1", "b = 2", "(+ a b)"])
         XCTAssertEqual(parsed("# a comment\nx = 1 # trailing\n  # indented\n#y = 2\nz = x + # before the end\n 4"),

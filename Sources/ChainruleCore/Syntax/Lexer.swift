@@ -46,12 +46,27 @@ public struct Lexer {
     }
 
     /// Whether `text` stops inside brackets or after an operator, so that a prompt should
-    /// read another line before running it.
+    /// read another line before running it: only when what is there can still begin a
+    /// statement. A line that already has an error (a bad character, an unclosed string,
+    /// `y = ) sum(`) is run at once, to report it, and the next line is left alone.
     public static func needsContinuation(_ text: String) -> Bool {
-        let (tokens, _, depth) = tokenize(Source(name: "", text: text))
-        if depth > 0 { return true }
-        let significant = tokens.last { $0.kind != .newline && $0.kind != .end }
-        return significant?.kind.continuesLine ?? false
+        let (tokens, diagnostics, _) = tokenize(Source(name: "", text: text))
+        if !diagnostics.isEmpty { return false }
+        var open: [TokenKind] = []
+        for token in tokens {
+            switch token.kind {
+            case .leftParen, .leftBracket: open.append(token.kind)
+            case .rightParen, .rightBracket: if !open.isEmpty { open.removeLast() }
+            default: break
+            }
+        }
+        let last = tokens.last { $0.kind != .newline && $0.kind != .end }?.kind
+        let wantsOperand = last?.continuesLine == true || last == .leftParen || last == .leftBracket
+        guard wantsOperand || !open.isEmpty else { return false }
+        // Completed by an operand and the closing brackets, it must parse.
+        var completed = text + (wantsOperand ? " 0" : "")
+        for kind in open.reversed() { completed += kind == .leftParen ? ")" : "]" }
+        return Parser.parse(Source(name: "", text: completed)).diagnostics.isEmpty
     }
 
     var atStatementStart: Bool {
@@ -154,6 +169,9 @@ public struct Lexer {
         default:
             if !(c.properties.isWhitespace || c == "\u{FEFF}") {  // no-break spaces and byte-order marks pasted from elsewhere
                 diagnostics.append(Diagnostic("unexpected character \(Lexer.describe(c))", at: SourceSpan(source, SourceRange(start, end))))
+                // It stands where a token was meant: a line end after it ends the statement
+                // (after `a = $`, the next line is a statement of its own, not the operand of '=').
+                lastKind = .identifier
             }
         }
         return end
@@ -228,6 +246,7 @@ public struct Lexer {
         while p < n && s[p] != UInt8(ascii: "\"") && s[p] != UInt8(ascii: "\n") { p += 1 }
         guard p < n && s[p] == UInt8(ascii: "\"") else {
             diagnostics.append(Diagnostic("unterminated string; add a closing '\"'", at: SourceSpan(source, SourceRange(start, start + 1))))
+            lastKind = .string  // as a bad character: the line end after it ends the statement
             return p
         }
         p += 1

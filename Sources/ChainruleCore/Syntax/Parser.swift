@@ -267,8 +267,9 @@ struct Grammar<Build: SyntaxBuilder> {
     var index = 0
     /// The parser's own diagnostics (the lexer's are in `tokens`).
     var diagnostics: [Diagnostic] = []
-    /// Levels of nesting currently open (see ``enter(_:at:)``).
+    /// Levels of nesting currently open (see ``enter(_:at:)``), and how many of them are brackets.
     var nesting = 0
+    var brackets = 0
     /// Where the last token taken that is not a line end ends (-1 before the first).
     var lastSignificantEnd = -1
 
@@ -544,7 +545,8 @@ struct Grammar<Build: SyntaxBuilder> {
             if current.kind == .leftBracket {
                 let open = advance()
                 try enter(.index, at: open.range)
-                defer { nesting -= 1 }
+                brackets += 1
+                defer { nesting -= 1; brackets -= 1 }
                 let indices = try parseIndices(open: open.range)
                 let close = try expect(.rightBracket, "expected ']' to close the index opened here")
                 expr = try checked(Build.index(expr, indices, range: expr.range.union(close.range), focus: open.range), .index)
@@ -615,7 +617,8 @@ struct Grammar<Build: SyntaxBuilder> {
         case .leftParen:
             _ = advance()
             try enter(.parenthesis, at: token.range)
-            defer { nesting -= 1 }
+            brackets += 1
+            defer { nesting -= 1; brackets -= 1 }
             var inner = try parseExpression()
             let source = self.source  // a local copy, so the message is only built on failure
             let close = try expect(.rightParen, "expected ')' to close the '(' at column \(source.location(of: token.range.start).column)")
@@ -629,7 +632,8 @@ struct Grammar<Build: SyntaxBuilder> {
         case .leftBracket:
             _ = advance()
             try enter(.list, at: token.range)
-            defer { nesting -= 1 }
+            brackets += 1
+            defer { nesting -= 1; brackets -= 1 }
             var items = Build.noNodes
             var count = 0
             while current.kind != .rightBracket {
@@ -643,14 +647,19 @@ struct Grammar<Build: SyntaxBuilder> {
             }
             let close = advance()
             return try checked(Build.list(items, range: token.range.union(close.range), focus: token.range), .list)
-        case .end, .newline, .semicolon:
+        case .rightParen where brackets == 0, .rightBracket where brackets == 0:
+            throw fail("unexpected \(token.kind.spelling) with no matching opening bracket", at: token.range)
+        case .end, .newline, .semicolon, .rightParen, .rightBracket:
+            // Cut short: after an operator (`(1 + )`), at a closing bracket, or at the end.
             if index > 0, tokens[index - 1].kind.continuesLine {
                 let previous = tokens[index - 1]
                 throw fail("expected an expression after \(previous.kind.spelling)", at: previous.range)
             }
-            throw fail("expected an expression", at: token.range)
-        case .rightParen, .rightBracket:
-            throw fail("unexpected \(token.kind.spelling) with no matching opening bracket", at: token.range)
+            if token.kind == .rightParen || token.kind == .rightBracket {
+                throw fail("expected an expression, found \(token.kind.spelling)", at: token.range)
+            }
+            // At the end of the text: just after its last token (a file's final line end is not a line).
+            throw fail("expected an expression", at: token.kind == .end ? endOfLastToken : token.range)
         default:
             throw fail("expected an expression, found \(spelling(token))", at: token.range)
         }
@@ -660,7 +669,8 @@ struct Grammar<Build: SyntaxBuilder> {
     mutating func parseCall(name: Token) throws(Failure) -> Node {
         let open = advance()
         try enter(.call(name.range), at: open.range)
-        defer { nesting -= 1 }
+        brackets += 1
+        defer { nesting -= 1; brackets -= 1 }
         var arguments = Build.noNodes, keywords = Build.noKeywords
         var positional = 0
         var keywordNames: [String] = []
