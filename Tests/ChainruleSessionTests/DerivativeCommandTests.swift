@@ -109,10 +109,19 @@ final class DerivativeCommandTests: XCTestCase {
               tangent   ∂L/∂x · ẋ = 0   from %1: zero, a derivative on the way is zero
 
             """)
+        // Behind a zero derivative, a node's own edges are still listed, with their local
+        // Jacobians, and carry zero.
+        XCTAssertTrue(execute(session, "param w = 0.5; S = step(tanh(w))"))
+        XCTAssertTrue(printed(session, output, ":backward S").contains("""
+            %4 = tanh(w)   shape ()
+              upstream  ∂S/∂%4          = 0
+              local     ∂%4/∂w          = \(NumberFormat().format(1 - tanh(0.5) * tanh(0.5)))   1×1
+              chain     ∂S/∂%4 · ∂%4/∂w = 0   → w
+            """))
         // Both paths into x are listed, the zero one included, and summed.
         XCTAssertTrue(execute(session, "y = sign(x) * x; M = sum(y)"))
         XCTAssertTrue(printed(session, output, ":backward M").contains(
-            "  upstream  ∂M/∂x = [1, -1] (via y) + [0, 0] (via %3)\n                  = [1, -1]   sum of 2 paths"))
+            "  upstream  ∂M/∂x = [1, -1] (via y) + [0, 0] (via %6)\n                  = [1, -1]   sum of 2 paths"))
     }
 
     func testJvpAndHessianRefuseWrongShapes() {

@@ -181,16 +181,21 @@ extension ReverseGraph {
         var result = Gradients(output: output, seed: values[seed] ?? Tensor(1), gradients: [], contributions: [])
         result.source = (values, gradient, live, graph)
         guard contributions else { return result }
-        // The walk the pass made: consumers from the output down, arguments in order.
+        // The walk the pass made: consumers from the output down, arguments in order; a
+        // consumer whose own gradient is zero (behind a `step`) was passed without a cotangent.
         var next = 0
-        for consumer in stride(from: output, through: 0, by: -1) where live[consumer] && gradient[consumer] != nil {
+        for consumer in stride(from: output, through: 0, by: -1) where live[consumer] {
             let inputs = graph.inputs(of: consumer)
             if inputs.isEmpty { continue }
             let op = graph[consumer].op
             let shapes = ReverseMode.argumentShapes(op, inputs, graph)
+            let pulledBack = gradient[consumer] != nil
             for (k, input) in inputs.enumerated() where live[input] {
-                let c = next < cotangents.count ? Int(cotangents[next]) : -1
-                next += 1
+                var c = -1
+                if pulledBack {
+                    c = next < cotangents.count ? Int(cotangents[next]) : -1
+                    next += 1
+                }
                 if c >= 0, let value = values[c] {
                     result.contributions.append(EdgeContribution(consumer: consumer, argument: k, input: input, value: value))
                 } else if c < 0, op.differentiates(argument: k, shapes: shapes) {
