@@ -19,6 +19,32 @@ final class LimitTests: XCTestCase {
         }
     }
 
+    /// `grad()` in a formula may not grow the graph past a budget of nodes (nested grads
+    /// multiply it): the reverse pass refuses, checking as it goes, and nothing is left behind.
+    func testTheReversePassStopsAtItsBudgetOfNodes() throws {
+        var script = try Script("param x = 0.3\n" + (1...2000).map { "h\($0) = tanh(\($0 == 1 ? "x" : "h\($0 - 1)") * 1.1)" }.joined(separator: "\n"))
+        let graph = script.workspace.graph
+        guard let output = graph.node(named: "h2000"), let x = graph.node(named: "x") else { return XCTFail("no nodes") }
+        func emit(budget: Int) throws(EvaluationError) -> Int {
+            var emitter = Emitter(graph: graph)
+            let seed = emitter.scalar(1)
+            return try ReverseMode.emit(into: &emitter, base: graph.count, output: output, seed: seed, wrt: [x],
+                                        maximumCount: budget, shouldStop: { false }).graph.count
+        }
+        XCTAssertGreaterThan(try emit(budget: .max), graph.count + 4000)
+        do {
+            _ = try emit(budget: graph.count + 1000)
+            XCTFail("the pass went past its budget")
+        } catch {
+            guard case .failed(let diagnostic) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(diagnostic.message, "the derivative would take more than \(graph.count + 1000) nodes")
+        }
+        // grad() in a formula, well within Limits.gradNodes, is built as before.
+        let before = script.workspace.graph.count
+        try script.run("g = grad(h2000, x)")
+        XCTAssertGreaterThan(script.workspace.graph.count, before)
+    }
+
     func testRankIsLimitedToThirtyTwoAxes() throws {
         let sizes = { (n: Int) in Array(repeating: "1", count: n).joined(separator: ", ") }
         for name in ["ones", "zeros", "randn", "rand"] {

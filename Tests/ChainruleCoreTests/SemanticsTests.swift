@@ -59,6 +59,18 @@ final class SemanticsTests: XCTestCase {
         expectRefusal("h = tanh(⏶w * h)", in: &fresh, containing: "undefined name 'w'")
         XCTAssertEqual(fresh.workspace.names, [])
         XCTAssertEqual(fresh.workspace.graph.count, 0)
+
+        // A long cycle is named by its ends.
+        var chain = try Script("x0 = 1\n" + (1...30).map { "x\($0) = x\($0 - 1) + 1" }.joined(separator: "\n"))
+        let long = expectRefusal("⏶x0 = x30", in: &chain, containing: "depend on itself")
+        XCTAssertEqual(long?.message, "definition makes 'x0' depend on itself: x0 → x30 → x29 → x28 → x27 → … 22 more … → x4 → x3 → x2 → x1 → x0")
+
+        // `input` and `param` are evaluated once and keep no dependencies: no cycle can form.
+        var once = try Script("x = 1\ny = x + 1")
+        try once.run("input x = y")
+        assertClose(try once.value("x"), [2])
+        assertClose(try once.value("y"), [3])
+        expectRefusal("input q = ⏶q + 1", in: &once, containing: "undefined name 'q'")
     }
 
     func testUndefinedNamesSuggestCloseMatches() throws {

@@ -164,7 +164,7 @@ final class CatalogueTests: XCTestCase {
         ("input", "<stdin>:1:1: error: undefined name 'input'"),
         ("param", "<stdin>:1:1: error: undefined name 'param'"),
         ("input x", "<stdin>:1:8: error: expected '=' after 'input x'"),
-        ("param W = W", "<stdin>:1:7: error: definition makes 'W' depend on itself: W → W"),
+        ("param V = V", "<stdin>:1:11: error: undefined name 'V'"),
         ("input x = [1, 2] + nothing", "<stdin>:1:20: error: undefined name 'nothing'"),
         // Commands with bad arguments
         (":nosuch", "<stdin>:1:1: error: unknown command ':nosuch'; ':help' lists the commands"),

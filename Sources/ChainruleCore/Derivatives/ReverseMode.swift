@@ -85,8 +85,9 @@ public enum ReverseMode {
     }
 
     /// Appends the reverse graph of `output`, seeded by node `seed`, to the emitter's graph.
+    /// - Parameter maximumCount: the most nodes the graph may hold; past it, the pass is refused.
     static func emit(into emitter: inout Emitter, base: Int, output: NodeID, seed: NodeID, wrt: Set<NodeID>?,
-                     shouldStop: () -> Bool) throws(EvaluationError) -> ReverseGraph {
+                     maximumCount: Int = .max, shouldStop: () -> Bool) throws(EvaluationError) -> ReverseGraph {
         let live = liveness(emitter.graph, output: output, wrt: wrt)
         var result = ReverseGraph(graph: Graph(), base: base, output: output, seed: seed,
                                   gradient: ReverseGraph.GradientNodes(count: base), cotangents: [], live: live)
@@ -94,7 +95,12 @@ public enum ReverseMode {
         // whole gradient by the time the walk reaches it: every consumer comes after it.
         result.gradient[output] = seed
         for id in stride(from: output, through: 0, by: -1) where live[id] {
-            if id & 255 == 0 && shouldStop() { throw .interrupted }
+            if id & 255 == 0 {
+                if shouldStop() { throw .interrupted }
+                if emitter.graph.count > maximumCount {
+                    throw .failed(Diagnostic("the derivative would take more than \(maximumCount) nodes", at: nil))
+                }
+            }
             guard let g = result.gradient[id] else { continue }
             let node = emitter.graph.view(id)
             let op = node.op, family = op.family

@@ -22,7 +22,7 @@ extension Lowering {
         let reverse: ReverseGraph
         do {
             reverse = try ReverseMode.emit(into: &emitter, base: emitter.graph.count, output: output, seed: seed,
-                                           wrt: [x], shouldStop: { false })
+                                           wrt: [x], maximumCount: Limits.gradNodes, shouldStop: { false })
         } catch {
             switch error {
             case .failed(let diagnostic): throw self.error(diagnostic.message, at: expr.focus)

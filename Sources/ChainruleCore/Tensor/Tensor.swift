@@ -97,6 +97,9 @@ public enum Limits {
     public static let work = 4_000_000_000
     /// The most axes a tensor may have.
     public static let rank = 32
+    /// The most nodes a graph may reach through `grad()` in a formula (each nesting multiplies
+    /// the nodes by a few: twenty nested grads of a small formula would take gigabytes).
+    public static let gradNodes = 5_000_000
 
     /// The product of `sizes`, or nil when it or any one size exceeds `limit` (never
     /// overflowing): `(0, 10¹⁵)` is refused like `(10¹⁵, 0)`, though both hold no element.

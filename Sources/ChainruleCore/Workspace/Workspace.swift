@@ -89,8 +89,11 @@ public struct Workspace: Sendable {
     }
 
     func selfReference(_ definition: Definition, cycle: [String], in source: Source) -> Diagnostic {
-        Diagnostic("definition makes '\(definition.name)' depend on itself: \(cycle.joined(separator: " → "))",
-                   at: SourceSpan(source, definition.nameRange))
+        // A long cycle is shown by its ends (a chain of 10⁵ names would make a line of megabytes).
+        let shown = cycle.count <= 12 ? cycle
+            : Array(cycle.prefix(5)) + ["… \(cycle.count - 10) more …"] + Array(cycle.suffix(5))
+        return Diagnostic("definition makes '\(definition.name)' depend on itself: \(shown.joined(separator: " → "))",
+                          at: SourceSpan(source, definition.nameRange))
     }
 
     func undefined(_ name: String, at span: SourceSpan?) -> Diagnostic {
@@ -129,7 +132,7 @@ public struct Workspace: Sendable {
                 guard referenceMarks.mark(id) else { continue }
             } else if entries.contains(name) {
                 if dependencies.contains(name) { continue }
-            } else if name == definition.name {
+            } else if name == definition.name, definition.kind == .formula {
                 // `x = x + 1` with no `x` yet: a cycle, as it is when `x` exists.
                 throw selfReference(definition, cycle: [name, name], in: source)
             } else {
@@ -143,7 +146,8 @@ public struct Workspace: Sendable {
         // A new name's reserved place is given back if the definition is refused.
         var defined = false
         defer { if claim.isNew && !defined { entries.release(definition.name) } }
-        if old != nil, let cycle = cycle(from: definition.name, through: dependencies) {
+        // `input` and `param` are evaluated once, now, and keep no dependencies: no cycle can form.
+        if old != nil, definition.kind == .formula, let cycle = cycle(from: definition.name, through: dependencies) {
             throw selfReference(definition, cycle: cycle, in: source)
         }
 
