@@ -75,14 +75,7 @@ extension Session {
         let analytic = try gradients(of: target, seed: nil, record: false, at: span)
         let graph = workspace.graph
         let ancestors = graph.ancestors(of: target)
-        // Nodes used as class indices, and everything they are computed from.
-        var feedsIndex = Array(repeating: false, count: target + 1)
-        for id in 0...target where ancestors[id] {
-            for (k, input) in graph[id].inputs.enumerated() where graph.isClassIndex(id, argument: k) { feedsIndex[input] = true }
-        }
-        for id in stride(from: target, through: 0, by: -1) where feedsIndex[id] {
-            for input in graph[id].inputs { feedsIndex[input] = true }
-        }
+        let feedsIndex = graph.feedsClassIndex(of: target)
         var result = GradientCheck()
         for name in workspace.order {
             guard let id = graph.node(named: name), id <= target, ancestors[id], graph[id].isLeaf,

@@ -49,8 +49,10 @@ extension Session {
         // The leaves a gradient reaches (not class indices or leaves the output ignores).
         let live: [Bool]
         do { live = try workspace.reverseGraph(of: target, seeded: false).live } catch { throw evaluationError(error, at: span) }
+        // Leaves that feed a class index are left out: central differences cannot shift them.
+        let feedsIndex = workspace.graph.feedsClassIndex(of: target)
         let leaves = workspace.order.compactMap { workspace.graph.node(named: $0) }
-            .filter { live.indices.contains($0) && live[$0] && workspace.graph[$0].isLeaf }
+            .filter { live.indices.contains($0) && live[$0] && workspace.graph[$0].isLeaf && !feedsIndex[$0] }
         let inputs = leaves.map { workspace.graph[$0].shape.reduce(1, *) }.reduce(0, +)
         try checkPerElementPasses(inputs, at: span)
         let forwardFlops = ledger.forwardFlops

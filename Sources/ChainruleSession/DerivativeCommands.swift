@@ -144,7 +144,12 @@ extension Session {
             return false
         }
         try checkPerElementPasses(ids.map { workspace.graph[$0].shape.reduce(1, *) }.reduce(0, +), at: span)
+        let feedsIndex = method == .fd ? workspace.graph.feedsClassIndex(of: target) : []
         for id in ids {
+            if id < feedsIndex.count, feedsIndex[id] {
+                lines.append("∂\(name)/∂\(label(id)): not by central differences, as \(name) reads \(label(id)) as a class index (a shift would make it fractional); method=reverse or forward gives it")
+                continue
+            }
             let g: Tensor
             do { g = try workspace.gradient(of: target, wrt: id, method: method) } catch { throw evaluationError(error, at: span) }
             let leaf = label(id)

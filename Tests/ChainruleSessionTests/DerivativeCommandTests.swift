@@ -78,6 +78,20 @@ final class DerivativeCommandTests: XCTestCase {
                        "forward mode from v along v̇ = [1, 1] to L; nodes in topological order\n\nL does not depend on v: its tangent is zero\n")
     }
 
+    /// A node read both as a class index and as a number has a gradient (by reverse and
+    /// forward mode), but central differences cannot shift it: each command says so and
+    /// goes on with the rest, instead of failing on a fractional class index.
+    func testFiniteDifferencesLeaveOutNodesThatFeedAClassIndex() {
+        let (session, output) = makeSession()
+        XCTAssertTrue(execute(session, "param z = [[1, 2, 0.5], [0.1, 0.2, 0.3]]; input t = [2, 0]; tt = t * 1; L = cross_entropy(z, tt) + sum(tt * z[0, 0:2])"))
+        let refusal = "∂L/∂tt: not by central differences, as L reads tt as a class index (a shift would make it fractional); method=reverse or forward gives it\n"
+        XCTAssertTrue(printed(session, output, ":grad L wrt tt method=fd").hasPrefix(refusal))
+        XCTAssertEqual(printed(session, output, ":grad L wrt tt method=forward").components(separatedBy: "\n").first, "∂L/∂tt = [1, 2]")
+        let every = printed(session, output, ":grad L method=fd")
+        XCTAssertTrue(every.contains("∂L/∂z = [[") && every.contains("∂L/∂t: not by central differences"), every)
+        XCTAssertTrue(printed(session, output, ":compare L").hasPrefix("∂L/∂(every leaf): 1 leaf, 6 input elements\n"))
+    }
+
     /// `step` depends on its input with a derivative of zero: the edge is still an edge of the
     /// graph, shown in both passes with its zero Jacobian and zero product (not "does not depend").
     func testZeroDerivativesAreShownAsEdges() {

@@ -22,6 +22,20 @@ extension Graph {
         return !isClassIndex(consumer, argument: k)
     }
 
+    /// Marks the nodes that `target` reads as class indices, and every node they are computed
+    /// from: central differences cannot shift them (a shifted index is not a whole number).
+    public func feedsClassIndex(of target: NodeID) -> [Bool] {
+        let ancestors = ancestors(of: target)
+        var marks = Array(repeating: false, count: target + 1)
+        for id in 0...target where ancestors[id] {
+            for (k, input) in inputs(of: id).enumerated() where isClassIndex(id, argument: k) { marks[input] = true }
+        }
+        for id in stride(from: target, through: 0, by: -1) where marks[id] {
+            for input in inputs(of: id) { marks[input] = true }
+        }
+        return marks
+    }
+
     /// Whether argument `k` of `consumer` is a class index (of `cross_entropy`).
     public func isClassIndex(_ consumer: NodeID, argument k: Int) -> Bool {
         guard k == 1, case .loss(.crossEntropy) = self[consumer].op else { return false }

@@ -39,6 +39,10 @@ extension Workspace {
     /// node's stored value is shifted instead, and only the nodes after it that depend on it
     /// are computed again (what ∂output/∂x means for a node computed from others).
     public func finiteDifferences(of output: NodeID, wrt node: NodeID) throws(EvaluationError) -> FiniteDifferences {
+        if node <= output, graph.feedsClassIndex(of: output)[node] {
+            let what = graph[node].name.map { "'\($0)'" } ?? "%\(node)"
+            throw .failed(Diagnostic("central differences cannot shift \(what): the output reads it as a class index, which a shift would make fractional; reverse or forward mode gives this gradient", at: nil))
+        }
         var probe = self
         let centre = try probe.value(of: output).scalars[0]
         let original: Tensor
