@@ -10,6 +10,8 @@ struct CommandArguments {
     let command: CommandStatement
     let source: Source
     var words: [Word] = []
+    /// Where a quoted word with no closing quote starts: refused before the command runs.
+    var unterminated: SourceSpan?
 
     init(_ command: CommandStatement, in source: Source) {
         self.command = command
@@ -27,6 +29,9 @@ struct CommandArguments {
                 let contents = i
                 while i < bytes.count && bytes[i] != UInt8(ascii: "\"") { i += 1 }
                 text = String(decoding: bytes[contents..<i], as: UTF8.self)
+                if i >= bytes.count, unterminated == nil {
+                    unterminated = SourceSpan(source, SourceRange(command.argumentsStart + start, command.argumentsStart + start + 1))
+                }
                 i += 1
             } else {
                 // A word runs to the next blank, but brackets may hold blanks: `seed=[1, 0]`.

@@ -78,6 +78,9 @@ extension Session {
                 ?? "; ':help' lists the commands"
             throw Diagnostic(message, at: arguments.nameSpan)
         }
+        if let quote = arguments.unterminated {
+            throw Diagnostic("unterminated string; add a closing '\"'", at: quote)
+        }
         try command.run(self, arguments)
     }
 
