@@ -64,9 +64,34 @@ public struct DiagnosticRenderer: Sendable {
             let c = scalars[i]
             let isControl = c.value < 0x20 || (0x7F...0x9F).contains(c.value)
             line.append(c == "\t" ? "\t" : isControl ? "\u{FFFD}" : c)
-            if i < caret { lead.append(c == "\t" ? "\t" : " ") }
+            if i < caret {
+                if c == "\t" {
+                    lead.append("\t")
+                } else {
+                    // As many blanks as the character takes on a terminal: none for a combining
+                    // mark, two for a wide (CJK, emoji) one.
+                    for _ in 0..<DiagnosticRenderer.columns(c) { lead.append(" ") }
+                }
+            }
         }
         if end < scalars.count { line.append("…") }
         return (String(line), String(lead))
+    }
+
+    /// The terminal columns a character takes: 0 for combining marks and other zero-width
+    /// characters, 2 for East Asian wide and full-width characters and emoji, else 1.
+    static func columns(_ c: Unicode.Scalar) -> Int {
+        let v = c.value
+        if v < 0x300 { return 1 }
+        switch c.properties.generalCategory {
+        case .nonspacingMark, .enclosingMark, .format: return 0
+        default: break
+        }
+        let wide: [ClosedRange<UInt32>] = [
+            0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF,
+            0xA000...0xA4CF, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60,
+            0xFFE0...0xFFE6, 0x1F300...0x1F64F, 0x1F900...0x1F9FF, 0x20000...0x3FFFD,
+        ]
+        return wide.contains { $0.contains(v) } ? 2 : 1
     }
 }

@@ -102,7 +102,7 @@ final class LexerTests: XCTestCase {
     }
 
     /// Names in any script, with digits, subscript digits and `_`; `₁` cannot start one.
-    func testNamesInAnyScript() {
+    func testNamesInAnyScript() throws {
         let source = Source(name: "u", text: "Δx_1 = 1\nпривет₂ = 2\n変数 = 3\nσ₁₀ = 4\nx = ₁")
         let (statements, diagnostics) = Parser.parse(source)
         let names = statements.compactMap { statement -> String? in
@@ -110,6 +110,10 @@ final class LexerTests: XCTestCase {
             return nil
         }
         XCTAssertEqual(names, ["Δx_1", "привет₂", "変数", "σ₁₀"])
+        // An accent typed as a combining character belongs to the name, which is the same name
+        // as the precomposed spelling.
+        var script = try Script("cafe\u{301} = 2\nz = caf\u{E9} * 3")
+        XCTAssertEqual(try script.value("z").scalars, [6])
         XCTAssertEqual(diagnostics.map(\.message), ["unexpected character '₁'"])
         XCTAssertEqual(diagnostics.first?.span?.location.description, "u:5:5")
     }

@@ -203,5 +203,9 @@ final class FilesTests: XCTestCase {
         let control = DiagnosticRenderer.excerpt(Source(name: "f", text: "\tx = \u{1B}[2J"), at: 5)
         XCTAssertEqual(control.line, "\tx = \u{FFFD}[2J")
         XCTAssertEqual(control.lead, "\t    ")
+        // The caret stands under the character on a terminal: wide characters take two
+        // columns, a combining accent none.
+        XCTAssertEqual(DiagnosticRenderer.excerpt(Source(name: "f", text: "日本語 = 1 $"), at: 14).lead, String(repeating: " ", count: 11))
+        XCTAssertEqual(DiagnosticRenderer.excerpt(Source(name: "f", text: "cafe\u{301} = 1 $"), at: 11).lead, String(repeating: " ", count: 9))
     }
 }

@@ -211,7 +211,13 @@ public struct Lexer {
     }
 
     static func isIdentifierContinue(_ c: Unicode.Scalar) -> Bool {
-        isIdentifierStart(c) || ("0"..."9").contains(c) || isSubscriptDigit(c)
+        if isIdentifierStart(c) || ("0"..."9").contains(c) || isSubscriptDigit(c) { return true }
+        // Combining marks: an accent typed as its own character (`e` + U+0301) belongs to
+        // the name (names compare by canonical equivalence, so `café` is one name either way).
+        switch c.properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: return true
+        default: return false
+        }
     }
 
     static func isSubscriptDigit(_ c: Unicode.Scalar) -> Bool { (0x2080...0x2089).contains(c.value) }
