@@ -59,29 +59,40 @@ extension Session {
             return
         }
         var rows = [["name", "kind", "shape", "formula or value"]]
+        // Rows are made only while they fit in the output limit: a listing of a million
+        // nodes would otherwise be formatted in full only to be cut.
+        var size = 0, left = 0
+        func add(_ row: [String]) {
+            guard size <= outputLimit else { left += 1; return }
+            size += row.reduce(6) { $0 + $1.utf8.count }
+            rows.append(row)
+        }
         if !arguments.words.isEmpty {
             // Every node of the graph in creation order (a topological order), unnamed ones as %ID.
             let graph = workspace.graph
             for id in 0..<graph.count {
+                guard size <= outputLimit else { left = graph.count - id; break }
                 let node = graph[id]
                 let text = node.name.map { formula(of: $0) }
                     ?? (node.isLeaf ? format.inline(workspace.evaluation[id] ?? node.value ?? Tensor(0)) : operation(id))
-                rows.append([label(id), node.kind.rawValue, describe(shape: node.shape), text])
+                add([label(id), node.kind.rawValue, describe(shape: node.shape), text])
             }
-            print(table(rows))
-            return
-        }
-        for name in workspace.order {
-            guard let entry = workspace.entries[name] else { continue }
-            let kind = entry.nodeKind.rawValue
-            if let problem = workspace.broken[name] {
-                rows.append([name, kind, "—", "error: " + problem.message])
-                continue
+        } else {
+            for name in workspace.order {
+                guard size <= outputLimit else { left += 1; continue }
+                guard let entry = workspace.entries[name] else { continue }
+                let kind = entry.nodeKind.rawValue
+                if let problem = workspace.broken[name] {
+                    add([name, kind, "—", "error: " + problem.message])
+                    continue
+                }
+                let shape = workspace.graph.node(named: name).map { describe(shape: workspace.graph[$0].shape) } ?? "—"
+                add([name, kind, shape, formula(of: name)])
             }
-            let shape = workspace.graph.node(named: name).map { describe(shape: workspace.graph[$0].shape) } ?? "—"
-            rows.append([name, kind, shape, formula(of: name)])
         }
-        print(table(rows))
+        var text = table(rows)
+        if left > 0 { text += "\n… and \(left) more (:set output N shows more)" }
+        print(text)
     }
 
     /// Left-aligned columns separated by two spaces; the first row is a dim header.
