@@ -115,7 +115,7 @@ final class PseudoTerminal {
     /// Waits until `text` appears in the output after the previous match and
     /// returns the output up to and including it.
     @discardableResult
-    func waitFor(_ text: String, timeout: Double = 10) throws -> String {
+    func waitFor(_ text: String, timeout: Double = 30) throws -> String {
         let deadline = Date(timeIntervalSinceNow: timeout)
         while true {
             let unread = filter.text.utf8.dropFirst(mark)
@@ -123,6 +123,9 @@ final class PseudoTerminal {
             if let range = tail.range(of: text) {
                 let consumed = tail[..<range.upperBound]
                 mark += consumed.utf8.count
+                let waited = timeout - deadline.timeIntervalSinceNow
+                // Normally a few milliseconds: a long wait is worth seeing in the log even when it ends well.
+                if waited > 5 { print("note: waited \(Int(waited)) s for \(text.debugDescription)") }
                 return String(consumed)
             }
             let remaining = deadline.timeIntervalSinceNow
@@ -144,7 +147,7 @@ final class PseudoTerminal {
     /// mode, and keys that arrive in between are echoed and line-buffered by
     /// the kernel (Ctrl-D is even taken as end-of-file). So after seeing a
     /// prompt, wait for this before typing.
-    func waitUntilEditing(timeout: Double = 10) throws {
+    func waitUntilEditing(timeout: Double = 30) throws {
         let deadline = Date(timeIntervalSinceNow: timeout)
         var settings = termios()
         while true {
@@ -160,7 +163,7 @@ final class PseudoTerminal {
 
     /// Waits for the program to end, reading its output meanwhile so that it
     /// never blocks on a full terminal.
-    func waitForExit(timeout: Double = 10) throws -> Termination {
+    func waitForExit(timeout: Double = 30) throws -> Termination {
         let deadline = Date(timeIntervalSinceNow: timeout)
         while termination == nil {
             var status: Int32 = 0
