@@ -77,6 +77,9 @@ struct CommandArguments {
                 continue
             }
             let key = String(word.text[..<equals])
+            guard !key.isEmpty else {
+                throw Diagnostic("an option is written key=value with no blanks around '=' (as in \(keys.first ?? "key")=…); usage: \(usage)", at: word.span)
+            }
             guard keys.contains(key) else {
                 throw Diagnostic("unknown option '\(key)'; usage: \(usage)", at: word.span)
             }
