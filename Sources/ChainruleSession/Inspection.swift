@@ -63,7 +63,7 @@ extension Session {
         // nodes would otherwise be formatted in full only to be cut.
         var size = 0, left = 0
         func add(_ row: [String]) {
-            guard size <= outputLimit else { left += 1; return }
+            guard size <= rowBudget else { left += 1; return }
             size += row.reduce(6) { $0 + $1.utf8.count }
             rows.append(row)
         }
@@ -71,7 +71,7 @@ extension Session {
             // Every node of the graph in creation order (a topological order), unnamed ones as %ID.
             let graph = workspace.graph
             for id in 0..<graph.count {
-                guard size <= outputLimit else { left = graph.count - id; break }
+                guard size <= rowBudget else { left = graph.count - id; break }
                 let node = graph[id]
                 let text = node.name.map { formula(of: $0) }
                     ?? (node.isLeaf ? format.inline(workspace.evaluation[id] ?? node.value ?? Tensor(0)) : operation(id))
@@ -79,7 +79,7 @@ extension Session {
             }
         } else {
             for name in workspace.order {
-                guard size <= outputLimit else { left += 1; continue }
+                guard size <= rowBudget else { left += 1; continue }
                 guard let entry = workspace.entries[name] else { continue }
                 let kind = entry.nodeKind.rawValue
                 if let problem = workspace.broken[name] {

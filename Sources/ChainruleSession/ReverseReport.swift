@@ -30,32 +30,52 @@ extension Session {
             if node.isLeaf, node.name == nil, let value = node.value ?? values[id], value.count <= 4 { return format.inline(value) }
             return name(id)
         }
-        var used = Set<NodeID>()
-        for id in reverse.base..<graph.count { used.formUnion(graph[id].inputs) }
-        used.formUnion(reverse.gradient.compactMap { $0 })
+        // Marks: which nodes the gradient nodes read (a constant gets a row only when read),
+        // and which forward nodes they read.
+        var used = Array(repeating: false, count: graph.count)
+        for id in reverse.base..<graph.count { for input in graph[id].inputs { used[input] = true } }
+        for case let g? in reverse.gradient { used[g] = true }
+        func shown(_ id: NodeID) -> Bool {
+            guard graph[id].isLeaf else { return true }
+            guard used[id], let value = graph[id].value ?? values[id] else { return false }
+            return value.count > 4
+        }
+        // Rows are made only while they fit in the output limit; the count is of all of them.
         var rows = [["node", "op", "shape", "value", "rule of"]]
-        for id in reverse.base..<graph.count {
+        var total = 0, size = 0
+        for id in reverse.base..<graph.count where shown(id) {
+            total += 1
+            guard size <= rowBudget else { continue }
             let node = graph[id]
+            let row: [String]
             if node.isLeaf {
                 // Constants the rules folded: small ones read inline, larger ones get a row.
-                guard used.contains(id), let value = node.value ?? values[id], value.count > 4 else { continue }
-                rows.append([name(id), "const", describe(shape: node.shape), format.inline(value), ""])
-                continue
+                row = [name(id), "const", describe(shape: node.shape), (node.value ?? values[id]).map(format.inline) ?? "", ""]
+            } else {
+                let owner: String
+                switch node.role {
+                case .gradient(let of) where totalOf[id] == of && node.op == .binary(.add): owner = "sum at the fork \(label(of))"
+                case .gradient(let of): owner = label(of)
+                case .recompute(let of): owner = "recomputes \(label(of))"
+                default: owner = ""
+                }
+                let op = node.op.name + "(" + node.inputs.map(argument).joined(separator: ", ") + ")"
+                row = [name(id), op, describe(shape: node.shape), values[id].map(format.inline) ?? "", owner]
             }
-            let owner: String
-            switch node.role {
-            case .gradient(let of) where totalOf[id] == of && node.op == .binary(.add): owner = "sum at the fork \(label(of))"
-            case .gradient(let of): owner = label(of)
-            case .recompute(let of): owner = "recomputes \(label(of))"
-            default: owner = ""
-            }
-            let op = node.op.name + "(" + node.inputs.map(argument).joined(separator: ", ") + ")"
-            rows.append([name(id), op, describe(shape: node.shape), values[id].map(format.inline) ?? "", owner])
+            size += row.reduce(10) { $0 + $1.utf8.count }
+            rows.append(row)
         }
-        let read = Set((reverse.base..<graph.count).flatMap { graph[$0].inputs.filter { $0 < reverse.base } }).count
-        var lines = ["reverse graph of \(out): \(rows.count - 1) node\(rows.count == 2 ? "" : "s"), reading \(read) forward node\(read == 1 ? "" : "s")"]
+        let read = (0..<reverse.base).filter { used[$0] }
+        var lines = ["reverse graph of \(out): \(total) node\(total == 1 ? "" : "s"), reading \(read.count) forward node\(read.count == 1 ? "" : "s")"]
         lines.append(table(rows))
-        let residuals = reverse.residuals.filter { !graph[$0].isLeaf }.map(label)
+        if total > rows.count - 1 { lines.append("… and \(total - (rows.count - 1)) more nodes (:set output N shows more)") }
+        var residuals: [String] = []
+        var residualSize = 0
+        for id in read where !graph[id].isLeaf {
+            guard residualSize <= outputLimit else { residuals.append("…"); break }
+            residuals.append(label(id))
+            residualSize += residuals[residuals.count - 1].utf8.count + 2
+        }
         lines.append("forward values it reads: " + (residuals.isEmpty ? "leaves only" : residuals.joined(separator: ", ")))
         print(lines.joined(separator: "\n"))
     }

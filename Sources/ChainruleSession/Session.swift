@@ -28,6 +28,9 @@ public final class Session {
     var stepper: Stepper?
     /// `:set output N`: the most characters one command or value prints.
     public var outputLimit = Session.defaultOutputLimit
+    /// What a listing's cells may take before it stops making rows: less than the limit,
+    /// as a table pads its cells and ends with a note of what is left out.
+    var rowBudget: Int { outputLimit / 2 }
     /// Files being loaded (real paths), innermost last, to refuse a script that loads itself.
     var loading: [String] = []
     /// `:load`s run since the outermost one began.

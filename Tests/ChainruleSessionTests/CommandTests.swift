@@ -117,6 +117,19 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(session.workspace.entries["w"]?.value?.scalars, [1.5])
     }
 
+    /// Listings stop making rows at the output limit, but count them all.
+    func testListingsStopAtTheOutputLimit() {
+        let (session, output) = makeSession()
+        XCTAssertTrue(execute(session, "w = 0.9; h0 = 0.5\n" + (1...300).map { "h\($0) = tanh(w * h\($0 - 1))" }.joined(separator: "\n")))
+        let full = printed(session, output, ":reverse h300")
+        XCTAssertTrue(execute(session, ":set output 1000"))
+        let cut = printed(session, output, ":reverse h300")
+        XCTAssertEqual(cut.components(separatedBy: "\n").first, full.components(separatedBy: "\n").first)
+        XCTAssertTrue(full.hasPrefix("reverse graph of h300: "), full)
+        XCTAssertLessThan(cut.utf8.count, 1200)
+        XCTAssertTrue(printed(session, output, ":vars").contains("… and "))
+    }
+
     /// `:vars` lists the names; `:vars all` every node, intermediates and literals included.
     func testVarsAllListsEveryNode() {
         let (session, output) = makeSession()

@@ -129,9 +129,14 @@ final class SessionBudgetTests: XCTestCase {
         XCTAssert(output.errors.hasPrefix("<stdin>:1:13: error: output must be a whole number of characters from 1000 to 1000000000\n"), output.errors)
         // Any printed text is cut too, at a line boundary.
         let (other, otherOutput) = makeSession()
-        XCTAssertTrue(execute(other, ":set output 1000\n" + (1...100).map { "v\($0) = \($0)" }.joined(separator: "\n") + "\n:vars"), otherOutput.errors)
+        XCTAssertTrue(execute(other, ":set output 1000\n:help"), otherOutput.errors)
         XCTAssert(otherOutput.text.hasSuffix("\n… output cut at 1000 characters (:set output N shows more)\n"), otherOutput.text)
         XCTAssertLessThan(otherOutput.text.count, 1100)
+        // A listing stops making rows before the limit and says how many it left out.
+        let (listing, listingOutput) = makeSession()
+        XCTAssertTrue(execute(listing, ":set output 1000\n" + (1...100).map { "v\($0) = \($0)" }.joined(separator: "\n") + "\n:vars"), listingOutput.errors)
+        XCTAssert(listingOutput.text.contains("\n… and ") && listingOutput.text.hasSuffix(" more (:set output N shows more)\n"), listingOutput.text)
+        XCTAssertLessThan(listingOutput.text.count, 1000)
     }
 
     /// 50M elements are 400 MB; with a 2 GB budget the fifth such value is refused and
