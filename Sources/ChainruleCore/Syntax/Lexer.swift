@@ -210,6 +210,7 @@ public struct Lexer {
         return c.properties.isAlphabetic && !isSubscriptDigit(c)
     }
 
+    @inline(never)  // off the ASCII path: its Unicode properties are not looked up for every name
     static func isIdentifierContinue(_ c: Unicode.Scalar) -> Bool {
         if isIdentifierStart(c) || ("0"..."9").contains(c) || isSubscriptDigit(c) { return true }
         // Combining marks: an accent typed as its own character (`e` + U+0301) belongs to
