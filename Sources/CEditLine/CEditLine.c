@@ -134,11 +134,15 @@ const char *ceditline_history_newest(History *h) {
 
 /* The only mutable global state: written by the signal handler. */
 static volatile sig_atomic_t interrupt_flag = 0;
+/* How many Ctrl-Cs arrived in all: never cleared, so a script can tell that one came
+   during a statement even when the statement took (cleared) the flag. */
+static volatile sig_atomic_t interrupt_count = 0;
 static int interrupt_handler_installed = 0;
 
 static void on_interrupt(int signo) {
     (void)signo;
     interrupt_flag = 1;
+    interrupt_count = interrupt_count + 1;
 }
 
 void ceditline_install_interrupt_handler(void) {
@@ -214,6 +218,10 @@ static int read_character(EditLine *el, wchar_t *character) {
 
 int ceditline_set_reader(EditLine *el) {
     return el_set(el, EL_GETCFN, read_character);
+}
+
+int ceditline_interrupt_count(void) {
+    return (int)interrupt_count;
 }
 
 int ceditline_take_interrupt(void) {

@@ -50,6 +50,11 @@ public final class Session {
     }
 
     /// Polled during long computations; return true to abandon them (Ctrl-C).
+    /// How many interrupts (Ctrl-C) have arrived in all: a script stops before its next
+    /// statement once one arrives, even when the statement it interrupted took it (`:train`
+    /// stops early, keeps what it learned, and the rest of the script is not run).
+    public var interruptCount: @Sendable () -> Int = { 0 }
+
     public var shouldStop: @Sendable () -> Bool {
         get { workspace.shouldStop }
         set { workspace.shouldStop = newValue }
@@ -88,8 +93,14 @@ public final class Session {
             return false
         }
         workspace.reserve(definitions: statements.definitions)
+        let interrupts = interruptCount()
         while let statement = statements.next() {
             if quitRequested { break }
+            if interruptCount() != interrupts {
+                report(Diagnostic("interrupted: the rest of \(source.name) is not run", at: SourceSpan(source, statement.range),
+                                  severity: .note))
+                return false
+            }
             do {
                 try execute(statement, in: source)
             } catch {

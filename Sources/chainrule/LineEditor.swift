@@ -375,6 +375,9 @@ public final class LineEditor: LineReader {
     /// Long computations poll this to stop early.
     public static func takeInterrupt() -> Bool { ceditline_take_interrupt() != 0 }
 
+    /// How many times Ctrl-C was pressed in all (a count never cleared).
+    public static func interruptCount() -> Int { Int(ceditline_interrupt_count()) }
+
     /// Makes Ctrl-C set a flag instead of ending the process. Called by `init`;
     /// idempotent.
     public static func installInterruptHandler() { ceditline_install_interrupt_handler() }

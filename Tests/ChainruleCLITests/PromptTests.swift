@@ -164,6 +164,25 @@ final class PromptTests: XCTestCase {
         try finish(session)
     }
 
+    /// `chainrule -i FILE`: Ctrl-C during a script's `:train` stops the training (keeping
+    /// what it learned) and the script, never the process; the prompt follows.
+    func testCtrlCDuringAScriptStopsItAndTheSessionGoesOnAtThePrompt() throws {
+        let script = home.appendingPathComponent("train.graph")
+        try "param w = 1\nL = (w - 3)^2\n:train L steps=1000000 lr=0.000001\nafter = 1\n".write(to: script, atomically: true, encoding: .utf8)
+        let session = try PseudoTerminal(
+            executable: try Self.binaryPath(), arguments: ["-i", script.path],
+            environment: ["HOME": home.path, "CHAINRULE_HISTORY": historyFile.path, "TERM": "xterm", "PATH": "/usr/bin:/bin"])
+        try session.waitFor("step 10000/1000000")
+        try session.send("\u{3}")
+        let output = try waitForPrompt(in: session)
+        XCTAssertTrue(output.contains("interrupted") && output.contains("note: interrupted: the rest of \(script.path) is not run"), output)
+        let learned = try XCTUnwrap(Self.number(in: try enter("w", in: session)))
+        XCTAssertGreaterThan(learned, 1)
+        XCTAssertLessThan(learned, 3)
+        XCTAssertTrue(try enter("after", in: session).contains("undefined name 'after'"))
+        try finish(session)
+    }
+
     func testCtrlDOnEmptyLineExitsWithStatusZero() throws {
         let session = try startSession()
         try session.send("\u{4}")

@@ -79,6 +79,8 @@ const char *_Nullable ceditline_history_newest(History *_Nonnull h);
 void ceditline_install_interrupt_handler(void);
 /* Returns 1 and clears the flag if SIGINT arrived since the last take. */
 int ceditline_take_interrupt(void);
+/* How many SIGINTs arrived since the handler was installed (never cleared). */
+int ceditline_interrupt_count(void);
 
 /* Reads keys so that a Ctrl-C between two keys is never lost (see CEditLine.c). */
 int ceditline_set_reader(EditLine *_Nonnull el);
