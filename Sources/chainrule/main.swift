@@ -9,6 +9,7 @@ struct Chainrule: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chainrule",
         abstract: "An interactive REPL for computational graphs: forward values and reverse-mode gradients.",
+        usage: "chainrule [-i] [-e <statement> ...] [--json [--of <node>]] [<file> ...]",
         discussion: """
             chainrule                      interactive REPL (line editing and history)
             chainrule FILE…                run the scripts, print what they print, exit
@@ -31,15 +32,23 @@ struct Chainrule: ParsableCommand {
     @Flag(name: .long, help: "Run the scripts quietly, then print every node's value and gradient as JSON.")
     var json = false
 
-    @Option(name: .long, help: ArgumentHelp("With --json: the output node to differentiate.", valueName: "node"))
-    var of: String?
+    @Option(name: .customLong("of"), help: ArgumentHelp("With --json: the output node to differentiate.", valueName: "node"))
+    var outputNodes: [String] = []
+
+    /// The node `--of` names (given at most once).
+    var of: String? { outputNodes.first }
 
     @Argument(help: ArgumentHelp("Scripts to run (.graph files).", valueName: "file"))
     var files: [String] = []
 
     func validate() throws {
         if of != nil && !json { throw ValidationError("--of needs --json") }
+        if outputNodes.count > 1 { throw ValidationError("--of is given more than once") }
         if json && interactive { throw ValidationError("--json and -i cannot be combined") }
+        // With nothing to run and a terminal for input there is no script: usage, not a script error.
+        if json && files.isEmpty && statements.isEmpty && isatty(0) == 1 {
+            throw ValidationError("--json needs a FILE, -e statements, or a script on standard input")
+        }
     }
 }
 

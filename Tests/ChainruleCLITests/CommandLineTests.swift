@@ -60,11 +60,13 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testBadUsageExitsWithTwo() throws {
-        for arguments in [["--bogus"], ["--of", "L"], ["-e"], ["--json", "-i"]] {
+        for arguments in [["--bogus"], ["--of", "L"], ["-e"], ["--json", "-i"], ["--json", "--of", "x", "--of", "y", "-e", "x = 1"]] {
             let result = try runChainrule(arguments)
             XCTAssertEqual(result.status, 2, "\(arguments): \(result.standardError)")
             XCTAssertFalse(result.standardError.isEmpty)
         }
+        XCTAssertTrue(try runChainrule(["--json", "--of", "x", "--of", "y", "-e", "x = 1"]).standardError
+            .contains("--of is given more than once"))
     }
 
     func testHelpAndVersion() throws {

@@ -183,6 +183,17 @@ final class PromptTests: XCTestCase {
         try finish(session)
     }
 
+    /// `--json` with nothing to run and a terminal for input is bad usage (status 2), not an
+    /// empty script.
+    func testJSONWithNothingToRunAtATerminalIsBadUsage() throws {
+        let session = try PseudoTerminal(executable: try Self.binaryPath(), arguments: ["--json"],
+                                         environment: ["HOME": home.path, "TERM": "xterm", "PATH": "/usr/bin:/bin"])
+        let output = try session.waitFor("\n")
+        XCTAssertTrue(output.contains("--json needs a FILE"), output)
+        guard case .exited(let status) = try session.waitForExit() else { return XCTFail("not exited") }
+        XCTAssertEqual(status, 2)
+    }
+
     func testCtrlDOnEmptyLineExitsWithStatusZero() throws {
         let session = try startSession()
         try session.send("\u{4}")
