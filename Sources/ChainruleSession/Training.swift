@@ -42,6 +42,7 @@ extension Session {
         var losses: [Double] = []
         losses.reserveCapacity(steps + 1)
         var interrupted = false
+        var diverged: Int?
         for step in 1...steps {
             if shouldStop() {
                 interrupted = true
@@ -52,6 +53,11 @@ extension Session {
             } catch {
                 throw located(error, at: lossWord.span)
             }
+            // A loss that is no longer finite stays so: the steps after it would only spread NaN.
+            if !losses[losses.count - 1].isFinite {
+                diverged = step - 1
+                break
+            }
             if showsProgress && (step == steps || step % max(1, steps / 100) == 0) {
                 output.write("\r" + progressBar(step: step, of: steps, loss: losses[losses.count - 1]), toError: false)
             }
@@ -61,8 +67,12 @@ extension Session {
         stepper = nil
         let final = try value(loss, at: lossWord.span).scalars[0]
         losses.append(final)
-        var lines = ["\(interrupted ? "interrupted after" : "done:") \(losses.count - 1) step\(losses.count == 2 ? "" : "s"); \(lossWord.text) \(format.format(losses[0])) → \(format.format(final))"]
+        let ran = interrupted ? "interrupted after" : diverged != nil ? "stopped after" : "done:"
+        var lines = ["\(ran) \(losses.count - 1) step\(losses.count == 2 ? "" : "s"); \(lossWord.text) \(format.format(losses[0])) → \(format.format(final))"]
         lines.append(contentsOf: lossCurve(losses))
+        if let diverged, let bad = losses.last(where: { !$0.isFinite }) {
+            lines.append("diverged: after step \(diverged) \(lossWord.text) was \(format.format(bad)); a smaller lr (now \(format.format(rate))) may converge")
+        }
         print(lines.joined(separator: "\n"))
     }
 

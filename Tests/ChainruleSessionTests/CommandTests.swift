@@ -117,6 +117,18 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(session.workspace.entries["w"]?.value?.scalars, [1.5])
     }
 
+    /// A loss that stops being finite ends training there, and the message names the step.
+    func testDivergingTrainingStopsAndSaysWhere() {
+        let (session, output) = makeSession()
+        XCTAssertTrue(execute(session, "input x = [1, 2, 3]; param w = 0.5; L = mse(w * x, 2 * x)"))
+        let text = printed(session, output, ":train L steps=50 lr=1e6")
+        XCTAssertTrue(text.contains("stopped after 24 steps; L 10.5 → inf"), text)
+        XCTAssertTrue(text.hasSuffix("diverged: after step 23 L was inf; a smaller lr (now 1e+06) may converge\n"), text)
+        // A learning rate that converges runs every step.
+        XCTAssertTrue(execute(session, "param w = 0.5"))
+        XCTAssertTrue(printed(session, output, ":train L steps=20 lr=0.1").contains("done: 20 steps"))
+    }
+
     /// Listings stop making rows at the output limit, but count them all.
     func testListingsStopAtTheOutputLimit() {
         let (session, output) = makeSession()
