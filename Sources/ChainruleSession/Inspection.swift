@@ -58,41 +58,62 @@ extension Session {
             print("no nodes yet; define one, as in 'x = [1, 2]'")
             return
         }
-        var rows = [["name", "kind", "shape", "formula or value"]]
-        // Rows are made only while they fit in the output limit: a listing of a million
-        // nodes would otherwise be formatted in full only to be cut.
-        var size = 0, left = 0
-        func add(_ row: [String]) {
-            guard size <= rowBudget else { left += 1; return }
-            size += row.reduce(6) { $0 + $1.utf8.count }
-            rows.append(row)
-        }
+        var listing = Listing(header: ["name", "kind", "shape", "formula or value"], budget: rowBudget)
         if !arguments.words.isEmpty {
             // Every node of the graph in creation order (a topological order), unnamed ones as %ID.
             let graph = workspace.graph
             for id in 0..<graph.count {
-                guard size <= rowBudget else { left = graph.count - id; break }
+                guard !listing.isFull else { listing.leaveOut(graph.count - id); break }
                 let node = graph[id]
                 let text = node.name.map { formula(of: $0) }
                     ?? (node.isLeaf ? format.inline(workspace.evaluation[id] ?? node.value ?? Tensor(0)) : operation(id))
-                add([label(id), node.kind.rawValue, describe(shape: node.shape), text])
+                listing.add([label(id), node.kind.rawValue, describe(shape: node.shape), text])
             }
         } else {
             for name in workspace.order {
-                guard size <= rowBudget else { left += 1; continue }
+                guard !listing.isFull else { listing.leaveOut(); continue }
                 guard let entry = workspace.entries[name] else { continue }
                 let kind = entry.nodeKind.rawValue
                 if let problem = workspace.broken[name] {
-                    add([name, kind, "—", "error: " + problem.message])
+                    listing.add([name, kind, "—", "error: " + problem.message])
                     continue
                 }
                 let shape = workspace.graph.node(named: name).map { describe(shape: workspace.graph[$0].shape) } ?? "—"
-                add([name, kind, shape, formula(of: name)])
+                listing.add([name, kind, shape, formula(of: name)])
             }
         }
-        var text = table(rows)
-        if left > 0 { text += "\n… and \(left) more (:set output N shows more)" }
+        let text = table(listing.rows) + listing.note
         print(text)
+    }
+
+    /// The rows of a listing, made only while they fit in its budget: a listing of a million
+    /// nodes would otherwise be formatted in full only to be cut. The rest are counted.
+    struct Listing {
+        private(set) var rows: [[String]]
+        let budget: Int
+        private var size = 0
+        private(set) var leftOut = 0
+
+        init(header: [String], budget: Int) {
+            rows = [header]
+            self.budget = budget
+        }
+
+        var isFull: Bool { size > budget }
+
+        mutating func add(_ row: [String]) {
+            guard !isFull else { return leaveOut() }
+            size += row.reduce(2 * row.count) { $0 + $1.utf8.count }
+            rows.append(row)
+        }
+
+        mutating func leaveOut(_ count: Int = 1) { leftOut += count }
+
+        /// How many rows there are in all, made or not (the header aside).
+        var total: Int { rows.count - 1 + leftOut }
+
+        /// A last line saying how many rows were left out, if any.
+        var note: String { leftOut > 0 ? "\n… and \(leftOut) more (:set output N shows more)" : "" }
     }
 
     /// Left-aligned columns separated by two spaces; the first row is a dim header.

@@ -40,39 +40,33 @@ extension Session {
             guard used[id], let value = graph[id].value ?? values[id] else { return false }
             return value.count > 4
         }
-        // Rows are made only while they fit in the output limit; the count is of all of them.
-        var rows = [["node", "op", "shape", "value", "rule of"]]
-        var total = 0, size = 0
+        var listing = Listing(header: ["node", "op", "shape", "value", "rule of"], budget: rowBudget)
         for id in reverse.base..<graph.count where shown(id) {
-            total += 1
-            guard size <= rowBudget else { continue }
+            guard !listing.isFull else { listing.leaveOut(); continue }
             let node = graph[id]
-            let row: [String]
             if node.isLeaf {
                 // Constants the rules folded: small ones read inline, larger ones get a row.
-                row = [name(id), "const", describe(shape: node.shape), (node.value ?? values[id]).map(format.inline) ?? "", ""]
-            } else {
-                let owner: String
-                switch node.role {
-                case .gradient(let of) where totalOf[id] == of && node.op == .binary(.add): owner = "sum at the fork \(label(of))"
-                case .gradient(let of): owner = label(of)
-                case .recompute(let of): owner = "recomputes \(label(of))"
-                default: owner = ""
-                }
-                let op = node.op.name + "(" + node.inputs.map(argument).joined(separator: ", ") + ")"
-                row = [name(id), op, describe(shape: node.shape), values[id].map(format.inline) ?? "", owner]
+                listing.add([name(id), "const", describe(shape: node.shape), (node.value ?? values[id]).map(format.inline) ?? "", ""])
+                continue
             }
-            size += row.reduce(10) { $0 + $1.utf8.count }
-            rows.append(row)
+            let owner: String
+            switch node.role {
+            case .gradient(let of) where totalOf[id] == of && node.op == .binary(.add): owner = "sum at the fork \(label(of))"
+            case .gradient(let of): owner = label(of)
+            case .recompute(let of): owner = "recomputes \(label(of))"
+            default: owner = ""
+            }
+            let op = node.op.name + "(" + node.inputs.map(argument).joined(separator: ", ") + ")"
+            listing.add([name(id), op, describe(shape: node.shape), values[id].map(format.inline) ?? "", owner])
         }
         let read = (0..<reverse.base).filter { used[$0] }
+        let total = listing.total
         var lines = ["reverse graph of \(out): \(total) node\(total == 1 ? "" : "s"), reading \(read.count) forward node\(read.count == 1 ? "" : "s")"]
-        lines.append(table(rows))
-        if total > rows.count - 1 { lines.append("… and \(total - (rows.count - 1)) more nodes (:set output N shows more)") }
+        lines.append(table(listing.rows) + listing.note)
         var residuals: [String] = []
         var residualSize = 0
         for id in read where !graph[id].isLeaf {
-            guard residualSize <= outputLimit else { residuals.append("…"); break }
+            guard residualSize <= rowBudget else { residuals.append("…"); break }
             residuals.append(label(id))
             residualSize += residuals[residuals.count - 1].utf8.count + 2
         }

@@ -140,7 +140,6 @@ public struct Evaluation: Sendable {
         return t.scalars.withUnsafeBufferPointer { $0.baseAddress }
     }
 
-    /// Forgets every computed (non-leaf) value, keeping nothing stale after a leaf changed.
     /// Forgets the values of `ids` (computed again when next asked for).
     mutating func forget(_ ids: [NodeID]) {
         for id in ids where id < slots.count {
@@ -149,6 +148,7 @@ public struct Evaluation: Sendable {
         }
     }
 
+    /// Forgets every computed (non-leaf) value, keeping nothing stale after a leaf changed.
     public mutating func invalidateAll() {
         slots.removeAll(keepingCapacity: true)
         scalars.removeAll(keepingCapacity: true)
