@@ -79,10 +79,11 @@ public final class Session {
     /// stopping at the first error. Returns whether everything ran.
     @discardableResult
     public func run(_ source: Source) -> Bool {
-        // Every statement is checked before any runs; then each is read again, run and let
-        // go, so a long script's syntax trees are never all held at once (definitions keep
-        // only where their formula is).
-        var (diagnostics, statements) = Parser.check(source)
+        // Every statement is checked before any runs; then each is read again and run: a
+        // plain definition of a new name has its nodes appended as it is read, anything else
+        // is read into a tree, run and let go, so a long script's trees are never all held at
+        // once (definitions keep only where their formula is).
+        let (diagnostics, statements) = Parser.check(source)
         if !diagnostics.isEmpty {
             diagnostics.prefix(maximumErrors).forEach(report)
             let hidden = diagnostics.count - maximumErrors
@@ -92,17 +93,25 @@ public final class Session {
             }
             return false
         }
-        workspace.reserve(definitions: statements.definitions)
+        var reader = Workspace.ScriptReader(statements)
+        workspace.reserve(definitions: reader.definitions)
         let interrupts = interruptCount()
-        while let statement = statements.next() {
-            if quitRequested { break }
-            if interruptCount() != interrupts {
-                report(Diagnostic("interrupted: the rest of \(source.name) is not run", at: SourceSpan(source, statement.range),
+        while !quitRequested {
+            // After Ctrl-C the next statement is only read (as a tree), for where to say the script stopped.
+            let interrupted = interruptCount() != interrupts
+            reader.defines = !interrupted
+            guard let read = workspace.read(&reader) else { break }
+            if interrupted {
+                report(Diagnostic("interrupted: the rest of \(source.name) is not run", at: SourceSpan(source, read.range),
                                   severity: .note))
                 return false
             }
-            do {
-                try execute(statement, in: source)
+            do throws(Diagnostic) {
+                switch read {
+                case .defined(let name, _): defined(name)
+                case .statement(let statement): try execute(statement, in: source)
+                case .unreadable(let problem): throw problem
+                }
             } catch {
                 report(error)
                 return false
@@ -111,14 +120,19 @@ public final class Session {
         return true
     }
 
+    /// What follows a definition: commands act on it by default, results of the graph before are dropped.
+    func defined(_ name: String) {
+        lastDefined = name
+        lastGradients = nil
+        stepper = nil
+    }
+
     func execute(_ statement: Statement, in source: Source) throws(Diagnostic) {
         switch statement {
         case .definition(let definition):
             let warnings = try workspace.define(definition, in: source)
             warnings.forEach(report)
-            lastDefined = definition.name
-            lastGradients = nil
-            stepper = nil
+            defined(definition.name)
         case .expression(let expr):
             let value = try workspace.evaluate(expr, in: source)
             print(style.value(format.block(value)))

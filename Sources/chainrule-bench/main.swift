@@ -1,8 +1,8 @@
 // Prints timings, as JSON, for scripts/bench to set beside its peers'.
 //
 //   chainrule-bench graph FILE NODE [REPEATS]   check FILE ("parse": every statement parsed, no tree kept), define its
-//       graph reading each statement again as a session does ("build" adds that, less the second reading,
-//       which is "reparse"),
+//       graph reading each statement again as a session does, nodes appended as formulas are read ("build":
+//       that second reading; "build" less "parse" is what defining adds to reading),
 //       then time forward and reverse passes from NODE:
 //       "backward" is Workspace.gradients(of:) with its reverse graph built (what :grad and :train reuse),
 //       "reverse_build" the first such call (building the reverse graph, then evaluating it),
@@ -77,19 +77,22 @@ case "graph" where arguments.count >= 3:
     let parseTime = now() - build
     let rssParsed = residentBytes()
     if let first = diagnostics.first { fail(first.message) }
-    // The second reading alone, to take it out of the define/lower figure.
-    var rereading = statements
-    let reparseStart = now()
-    while rereading.next() != nil {}
-    let reparseTime = now() - reparseStart
-    var reader = statements
+    // The second reading, which defines: each new name's nodes appended as its formula is read.
+    var reader = Workspace.ScriptReader(statements)
     let defineStart = now()
     workspace.reserve(definitions: reader.definitions)
-    while let statement = reader.next() {
-        guard case .definition(let definition) = statement else { continue }
-        do { try workspace.define(definition, in: source) } catch { fail(error.message) }
+    while let read = workspace.read(&reader) {
+        switch read {
+        case .defined: continue
+        case .statement(.definition(let definition)):
+            do { try workspace.define(definition, in: source) } catch { fail(error.message) }
+        case .statement: continue
+        case .unreadable(let problem): fail(problem.message)
+        }
     }
-    let buildTime = parseTime + (now() - defineStart) - reparseTime
+    let readTime = now() - defineStart
+    // "build" less "parse" is what defining adds to reading the text (the check reads it once alone).
+    let buildTime = readTime
     let rssBuilt = residentBytes()
     guard let output = workspace.graph.node(named: arguments[2]) else { fail("no node \(arguments[2])") }
     var values = Evaluation()
@@ -120,7 +123,7 @@ case "graph" where arguments.count >= 3:
         let id = workspace.graph.node(named: name) ?? 0
         return "\"\(name)\": \(gradients?[id]?.scalars.first ?? .nan)"
     }
-    print("{\"nodes\": \(workspace.graph.count), \"bytes\": \(text.utf8.count), \"parse\": \(parseTime), \"reparse\": \(reparseTime), \"build\": \(buildTime), \"forward\": \(forward), \"backward\": \(backward), \"reverse_build\": \(reverseBuild), \"backward_eager\": \(backwardEager), \"rss_start\": \(rssStart), \"rss_parsed\": \(rssParsed), \"rss_built\": \(rssBuilt), \"rss_reverse\": \(rssReverse), \"reverse_nodes\": \(reverseNodes), \"value\": \(values[output]?.scalars.first ?? .nan), \"grads\": {\(probes.joined(separator: ", "))}}")
+    print("{\"nodes\": \(workspace.graph.count), \"bytes\": \(text.utf8.count), \"parse\": \(parseTime), \"build\": \(buildTime), \"forward\": \(forward), \"backward\": \(backward), \"reverse_build\": \(reverseBuild), \"backward_eager\": \(backwardEager), \"rss_start\": \(rssStart), \"rss_parsed\": \(rssParsed), \"rss_built\": \(rssBuilt), \"rss_reverse\": \(rssReverse), \"reverse_nodes\": \(reverseNodes), \"value\": \(values[output]?.scalars.first ?? .nan), \"grads\": {\(probes.joined(separator: ", "))}}")
 case "matmul" where arguments.count >= 2:
     guard let n = Int(arguments[1]) else { fail("matmul N") }
     let repeats = arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5

@@ -14,7 +14,7 @@ public enum Parser {
     public static let maximumDepth = 500
 
     public static func parse(_ source: Source) -> (statements: [Statement], diagnostics: [Diagnostic]) {
-        var grammar = Grammar<SyntaxTree>(source: source, tokens: TokenWindow(lexing: source))
+        var grammar = Grammar(source: source, tokens: TokenWindow(lexing: source), build: SyntaxTree())
         var statements: [Statement] = []
         while let statement = grammar.nextStatement() { statements.append(statement) }
         return (statements, grammar.sortedDiagnostics)
@@ -26,8 +26,8 @@ public enum Parser {
     /// statement is read twice (checked, then parsed when it is run).
     public static func check(_ source: Source) -> (diagnostics: [Diagnostic], statements: StatementReader) {
         let tokens = TokenWindow(lexing: source)
-        let reader = StatementReader(grammar: Grammar(source: source, tokens: tokens))
-        var checker = Grammar<Extents>(source: source, tokens: tokens)
+        let reader = StatementReader(grammar: Grammar(source: source, tokens: tokens, build: SyntaxTree()))
+        var checker = Grammar(source: source, tokens: tokens, build: Extents())
         var definitions = 0
         while let isDefinition = checker.nextStatement() {
             if isDefinition { definitions += 1 }
@@ -40,6 +40,8 @@ public enum Parser {
     /// The statements of a source that parsed without errors, one at a time (``check(_:)``).
     public struct StatementReader {
         var grammar: Grammar<SyntaxTree>
+        var source: Source { grammar.source }
+        var tokens: TokenWindow { grammar.tokens }
         /// How many of the statements are definitions (to make room for their names at once).
         public internal(set) var definitions = 0
 
@@ -51,6 +53,24 @@ public enum Parser {
     /// formula), with its positions in `source`; nil if the text there is not one expression
     /// (it always is for a range the parser itself reported).
     public static func expression(in source: Source, range: SourceRange) -> Expr? {
+        guard var grammar = grammar(in: source, range: range) else { return nil }
+        let expr: Expr
+        do { expr = try grammar.parseExpression() } catch { return nil }
+        guard grammar.current.kind == .end, grammar.diagnostics.isEmpty else { return nil }
+        return expr
+    }
+
+    /// The statement at `range` of `source`, which parsed there before, read again as a tree;
+    /// nil if the text there is not one statement.
+    public static func statement(in source: Source, range: SourceRange) -> Statement? {
+        guard var grammar = grammar(in: source, range: range), let statement = grammar.nextStatement(),
+              grammar.current.kind == .end, grammar.diagnostics.isEmpty else { return nil }
+        return statement
+    }
+
+    /// A grammar over the text at `range` of `source` alone, its tokens placed in `source`;
+    /// nil when the range is not in the source or the text has a lexical error.
+    private static func grammar(in source: Source, range: SourceRange) -> Grammar<SyntaxTree>? {
         guard range.start >= 0, range.start <= range.end, range.end <= source.bytes.count else { return nil }
         var lexer = Lexer(source: source)
         source.bytes.withUnsafeBufferPointer { all in
@@ -58,11 +78,7 @@ public enum Parser {
         }
         guard lexer.diagnostics.isEmpty else { return nil }
         let tokens = lexer.tokens.map { Token(kind: $0.kind, start: $0.start + range.start, end: $0.end + range.start) }
-        var grammar = Grammar<SyntaxTree>(source: source, tokens: TokenWindow(all: tokens))
-        let expr: Expr
-        do { expr = try grammar.parseExpression() } catch { return nil }
-        guard grammar.current.kind == .end, grammar.diagnostics.isEmpty else { return nil }
-        return expr
+        return Grammar(source: source, tokens: TokenWindow(all: tokens), build: SyntaxTree())
     }
 }
 
@@ -79,9 +95,11 @@ protocol SyntaxNode {
     var isChain: Bool { get }
 }
 
-/// What ``Grammar`` makes of the text it reads. Each production calls one of these; the
-/// collections (a list's items, a call's arguments, a chain's links, an index's parts)
-/// are built by appending to an empty one.
+/// What ``Grammar`` makes of the text it reads. Each production calls one of these, in the
+/// order of the text (a node's operands before it); the collections (a list's items, a
+/// call's arguments, a chain's links, an index's parts) are built by appending to an empty
+/// one. A builder may keep state across calls: ``GraphBuilder`` appends graph nodes as the
+/// text is read.
 protocol SyntaxBuilder {
     associatedtype Node: SyntaxNode
     associatedtype Nodes
@@ -91,31 +109,47 @@ protocol SyntaxBuilder {
     associatedtype Statement
 
     static var noNodes: Nodes { get }
-    static var noLinks: Links { get }
     static var noIndices: Indices { get }
     static var noKeywords: Keywords { get }
-    static func append(_ node: Node, to nodes: inout Nodes)
-    static func append(_ link: BinaryOperator, at focus: SourceRange, _ operand: Node, to links: inout Links)
-    static func append(index: Node, to indices: inout Indices)
-    static func append(slice a: Node?, _ b: Node?, _ c: Node?, to indices: inout Indices)
-    static func append(keyword name: String, at nameRange: SourceRange, _ value: Node, to keywords: inout Keywords)
+    /// A chain's links, before any is appended; `first` is its first operand.
+    mutating func links(startingWith first: Node) -> Links
+    mutating func append(_ node: Node, to nodes: inout Nodes)
+    mutating func append(_ link: BinaryOperator, at focus: SourceRange, _ operand: Node, to links: inout Links)
+    mutating func append(index: Node, to indices: inout Indices)
+    mutating func append(slice a: Node?, _ b: Node?, _ c: Node?, to indices: inout Indices)
+    mutating func append(keyword name: String, at nameRange: SourceRange, _ value: Node, to keywords: inout Keywords)
 
-    static func number(_ value: Double, range: SourceRange) -> Node
+    mutating func number(_ value: Double, range: SourceRange) -> Node
     /// `token` is the whole string literal, quotes included.
-    static func string(_ token: Token, in source: Source) -> Node
-    static func name(_ token: Token, in source: Source) -> Node
-    static func negate(_ operand: Node, range: SourceRange, focus: SourceRange) -> Node
-    static func power(_ base: Node, _ exponent: Node, range: SourceRange, focus: SourceRange) -> Node
+    mutating func string(_ token: Token, in source: Source) -> Node
+    mutating func name(_ token: Token, in source: Source) -> Node
+    mutating func negate(_ operand: Node, range: SourceRange, focus: SourceRange) -> Node
+    mutating func power(_ base: Node, _ exponent: Node, range: SourceRange, focus: SourceRange) -> Node
     /// The first operand alone when there are no links.
-    static func chain(_ first: Node, _ links: Links) -> Node
-    static func list(_ items: Nodes, range: SourceRange, focus: SourceRange) -> Node
-    static func call(_ name: Token, _ arguments: Nodes, _ keywords: Keywords, range: SourceRange, in source: Source) -> Node
-    static func index(_ base: Node, _ indices: Indices, range: SourceRange, focus: SourceRange) -> Node
-    static func transpose(_ base: Node, range: SourceRange, focus: SourceRange) -> Node
+    mutating func chain(_ first: Node, _ links: Links) -> Node
+    mutating func list(_ items: Nodes, range: SourceRange, focus: SourceRange) -> Node
+    /// Before a call's arguments are read.
+    mutating func beginCall(_ name: Token, in source: Source)
+    mutating func call(_ name: Token, _ arguments: Nodes, _ keywords: Keywords, range: SourceRange, in source: Source) -> Node
+    mutating func index(_ base: Node, _ indices: Indices, range: SourceRange, focus: SourceRange) -> Node
+    mutating func transpose(_ base: Node, range: SourceRange, focus: SourceRange) -> Node
 
-    static func definition(_ kind: DefinitionKind, name: Token, _ value: Node, range: SourceRange, in source: Source) -> Statement
-    static func expression(_ value: Node) -> Statement
-    static func command(_ token: Token, in source: Source) -> Statement
+    /// Before the value of a definition is read.
+    mutating func beginDefinition(_ kind: DefinitionKind, name: Token, in source: Source)
+    /// Before an expression statement is read.
+    mutating func beginExpression()
+    /// A statement with a syntax error was skipped: what was made of it is dropped.
+    mutating func abandonStatement()
+    mutating func definition(_ kind: DefinitionKind, name: Token, _ value: Node, range: SourceRange, in source: Source) -> Statement
+    mutating func expression(_ value: Node) -> Statement
+    mutating func command(_ token: Token, in source: Source) -> Statement
+}
+
+extension SyntaxBuilder {
+    mutating func beginCall(_ name: Token, in source: Source) {}
+    mutating func beginDefinition(_ kind: DefinitionKind, name: Token, in source: Source) {}
+    mutating func beginExpression() {}
+    mutating func abandonStatement() {}
 }
 
 extension Expr: SyntaxNode {
@@ -125,58 +159,58 @@ extension Expr: SyntaxNode {
 }
 
 /// Syntax trees (``Expr`` and ``Statement``), to run.
-enum SyntaxTree: SyntaxBuilder {
+struct SyntaxTree: SyntaxBuilder {
     static var noNodes: [Expr] { [] }
-    static var noLinks: [ChainLink] { [] }
     static var noIndices: [IndexArgument] { [] }
     static var noKeywords: [KeywordArgument] { [] }
-    static func append(_ node: Expr, to nodes: inout [Expr]) { nodes.append(node) }
-    static func append(_ link: BinaryOperator, at focus: SourceRange, _ operand: Expr, to links: inout [ChainLink]) {
+    func links(startingWith first: Expr) -> [ChainLink] { [] }
+    func append(_ node: Expr, to nodes: inout [Expr]) { nodes.append(node) }
+    func append(_ link: BinaryOperator, at focus: SourceRange, _ operand: Expr, to links: inout [ChainLink]) {
         links.append(ChainLink(op: link, focus: focus, operand: operand))
     }
-    static func append(index: Expr, to indices: inout [IndexArgument]) { indices.append(.at(index)) }
-    static func append(slice a: Expr?, _ b: Expr?, _ c: Expr?, to indices: inout [IndexArgument]) {
+    func append(index: Expr, to indices: inout [IndexArgument]) { indices.append(.at(index)) }
+    func append(slice a: Expr?, _ b: Expr?, _ c: Expr?, to indices: inout [IndexArgument]) {
         indices.append(.slice(a, b, c))
     }
-    static func append(keyword name: String, at nameRange: SourceRange, _ value: Expr, to keywords: inout [KeywordArgument]) {
+    func append(keyword name: String, at nameRange: SourceRange, _ value: Expr, to keywords: inout [KeywordArgument]) {
         keywords.append(KeywordArgument(name: name, nameRange: nameRange, value: value))
     }
 
-    static func number(_ value: Double, range: SourceRange) -> Expr { Expr(.number(value), range: range) }
-    static func string(_ token: Token, in source: Source) -> Expr {
+    func number(_ value: Double, range: SourceRange) -> Expr { Expr(.number(value), range: range) }
+    func string(_ token: Token, in source: Source) -> Expr {
         Expr(.string(source.text(SourceRange(token.start + 1, token.end - 1))), range: token.range)
     }
-    static func name(_ token: Token, in source: Source) -> Expr {
+    func name(_ token: Token, in source: Source) -> Expr {
         Expr(.name(Lexer.text(source, token.range)), range: token.range)
     }
-    static func negate(_ operand: Expr, range: SourceRange, focus: SourceRange) -> Expr {
+    func negate(_ operand: Expr, range: SourceRange, focus: SourceRange) -> Expr {
         Expr(.negate(operand), range: range, focus: focus)
     }
-    static func power(_ base: Expr, _ exponent: Expr, range: SourceRange, focus: SourceRange) -> Expr {
+    func power(_ base: Expr, _ exponent: Expr, range: SourceRange, focus: SourceRange) -> Expr {
         Expr(.binary(.power, base, exponent), range: range, focus: focus)
     }
-    static func chain(_ first: Expr, _ links: [ChainLink]) -> Expr {
+    func chain(_ first: Expr, _ links: [ChainLink]) -> Expr {
         guard let last = links.last else { return first }
         return Expr(.chain(first, links), range: first.range.union(last.operand.range), focus: last.focus)
     }
-    static func list(_ items: [Expr], range: SourceRange, focus: SourceRange) -> Expr {
+    func list(_ items: [Expr], range: SourceRange, focus: SourceRange) -> Expr {
         Expr(.list(items), range: range, focus: focus)
     }
-    static func call(_ name: Token, _ arguments: [Expr], _ keywords: [KeywordArgument], range: SourceRange, in source: Source) -> Expr {
+    func call(_ name: Token, _ arguments: [Expr], _ keywords: [KeywordArgument], range: SourceRange, in source: Source) -> Expr {
         Expr(.call(Lexer.text(source, name.range), arguments, keywords), range: range, focus: name.range)
     }
-    static func index(_ base: Expr, _ indices: [IndexArgument], range: SourceRange, focus: SourceRange) -> Expr {
+    func index(_ base: Expr, _ indices: [IndexArgument], range: SourceRange, focus: SourceRange) -> Expr {
         Expr(.index(base, indices), range: range, focus: focus)
     }
-    static func transpose(_ base: Expr, range: SourceRange, focus: SourceRange) -> Expr {
+    func transpose(_ base: Expr, range: SourceRange, focus: SourceRange) -> Expr {
         Expr(.transpose(base), range: range, focus: focus)
     }
 
-    static func definition(_ kind: DefinitionKind, name: Token, _ value: Expr, range: SourceRange, in source: Source) -> Statement {
+    func definition(_ kind: DefinitionKind, name: Token, _ value: Expr, range: SourceRange, in source: Source) -> Statement {
         .definition(Definition(kind: kind, name: Lexer.text(source, name.range), nameRange: name.range, value: value, range: range))
     }
-    static func expression(_ value: Expr) -> Statement { .expression(value) }
-    static func command(_ token: Token, in source: Source) -> Statement {
+    func expression(_ value: Expr) -> Statement { .expression(value) }
+    func command(_ token: Token, in source: Source) -> Statement {
         let (name, arguments, argumentsStart) = Lexer.command(source, token)
         return .command(CommandStatement(name: name, arguments: arguments, argumentsStart: argumentsStart, range: token.range))
     }
@@ -184,7 +218,7 @@ enum SyntaxTree: SyntaxBuilder {
 
 /// Only what the grammar's own errors need (extents and depths), to check a script: no
 /// tree, no name or string made, nothing allocated. A statement is whether it defines a name.
-enum Extents: SyntaxBuilder {
+struct Extents: SyntaxBuilder {
     struct Node: SyntaxNode {
         var range: SourceRange
         var focus: SourceRange
@@ -202,58 +236,58 @@ enum Extents: SyntaxBuilder {
     }
 
     static var noNodes: Deepest { Deepest() }
-    static var noLinks: Links { Links() }
     static var noIndices: Deepest { Deepest() }
     static var noKeywords: Deepest { Deepest() }
-    static func append(_ node: Node, to nodes: inout Deepest) { nodes.add(node) }
-    static func append(_ link: BinaryOperator, at focus: SourceRange, _ operand: Node, to links: inout Links) {
+    func links(startingWith first: Node) -> Links { Links() }
+    func append(_ node: Node, to nodes: inout Deepest) { nodes.add(node) }
+    func append(_ link: BinaryOperator, at focus: SourceRange, _ operand: Node, to links: inout Links) {
         links.deepest.add(operand)
         links.last = (focus, operand.range.end)
     }
-    static func append(index: Node, to indices: inout Deepest) { indices.add(index) }
-    static func append(slice a: Node?, _ b: Node?, _ c: Node?, to indices: inout Deepest) {
+    func append(index: Node, to indices: inout Deepest) { indices.add(index) }
+    func append(slice a: Node?, _ b: Node?, _ c: Node?, to indices: inout Deepest) {
         indices.add(a)
         indices.add(b)
         indices.add(c)
     }
-    static func append(keyword name: String, at nameRange: SourceRange, _ value: Node, to keywords: inout Deepest) {
+    func append(keyword name: String, at nameRange: SourceRange, _ value: Node, to keywords: inout Deepest) {
         keywords.add(value)
     }
 
-    static func number(_ value: Double, range: SourceRange) -> Node { Node(range: range, focus: range) }
-    static func string(_ token: Token, in source: Source) -> Node { Node(range: token.range, focus: token.range) }
-    static func name(_ token: Token, in source: Source) -> Node { Node(range: token.range, focus: token.range) }
+    func number(_ value: Double, range: SourceRange) -> Node { Node(range: range, focus: range) }
+    func string(_ token: Token, in source: Source) -> Node { Node(range: token.range, focus: token.range) }
+    func name(_ token: Token, in source: Source) -> Node { Node(range: token.range, focus: token.range) }
     /// A node that is a level of nesting over children as deep as `deepest`.
-    private static func level(_ deepest: Int, range: SourceRange, focus: SourceRange) -> Node {
+    static func level(_ deepest: Int, range: SourceRange, focus: SourceRange) -> Node {
         Node(range: range, focus: focus, depth: deepest + 1)
     }
-    static func negate(_ operand: Node, range: SourceRange, focus: SourceRange) -> Node {
-        level(operand.depth, range: range, focus: focus)
+    func negate(_ operand: Node, range: SourceRange, focus: SourceRange) -> Node {
+        Extents.level(operand.depth, range: range, focus: focus)
     }
-    static func power(_ base: Node, _ exponent: Node, range: SourceRange, focus: SourceRange) -> Node {
-        level(Swift.max(base.depth, exponent.depth), range: range, focus: focus)
+    func power(_ base: Node, _ exponent: Node, range: SourceRange, focus: SourceRange) -> Node {
+        Extents.level(Swift.max(base.depth, exponent.depth), range: range, focus: focus)
     }
-    static func chain(_ first: Node, _ links: Links) -> Node {
+    func chain(_ first: Node, _ links: Links) -> Node {
         guard let last = links.last else { return first }
         return Node(range: SourceRange(first.range.start, Swift.max(first.range.end, last.end)), focus: last.focus,
                     depth: Swift.max(first.depth, links.deepest.depth), isChain: true)
     }
-    static func list(_ items: Deepest, range: SourceRange, focus: SourceRange) -> Node {
-        level(items.depth, range: range, focus: focus)
+    func list(_ items: Deepest, range: SourceRange, focus: SourceRange) -> Node {
+        Extents.level(items.depth, range: range, focus: focus)
     }
-    static func call(_ name: Token, _ arguments: Deepest, _ keywords: Deepest, range: SourceRange, in source: Source) -> Node {
-        level(Swift.max(arguments.depth, keywords.depth), range: range, focus: name.range)
+    func call(_ name: Token, _ arguments: Deepest, _ keywords: Deepest, range: SourceRange, in source: Source) -> Node {
+        Extents.level(Swift.max(arguments.depth, keywords.depth), range: range, focus: name.range)
     }
-    static func index(_ base: Node, _ indices: Deepest, range: SourceRange, focus: SourceRange) -> Node {
-        level(Swift.max(base.depth, indices.depth), range: range, focus: focus)
+    func index(_ base: Node, _ indices: Deepest, range: SourceRange, focus: SourceRange) -> Node {
+        Extents.level(Swift.max(base.depth, indices.depth), range: range, focus: focus)
     }
-    static func transpose(_ base: Node, range: SourceRange, focus: SourceRange) -> Node {
-        level(base.depth, range: range, focus: focus)
+    func transpose(_ base: Node, range: SourceRange, focus: SourceRange) -> Node {
+        Extents.level(base.depth, range: range, focus: focus)
     }
 
-    static func definition(_ kind: DefinitionKind, name: Token, _ value: Node, range: SourceRange, in source: Source) -> Bool { true }
-    static func expression(_ value: Node) -> Bool { false }
-    static func command(_ token: Token, in source: Source) -> Bool { false }
+    func definition(_ kind: DefinitionKind, name: Token, _ value: Node, range: SourceRange, in source: Source) -> Bool { true }
+    func expression(_ value: Node) -> Bool { false }
+    func command(_ token: Token, in source: Source) -> Bool { false }
 }
 
 // MARK: The grammar
@@ -264,6 +298,8 @@ struct Grammar<Build: SyntaxBuilder> {
 
     let source: Source
     var tokens: TokenWindow
+    /// What the grammar makes of what it reads.
+    var build: Build
     var index = 0
     /// The parser's own diagnostics (the lexer's are in `tokens`).
     var diagnostics: [Diagnostic] = []
@@ -273,9 +309,10 @@ struct Grammar<Build: SyntaxBuilder> {
     /// Where the last token taken that is not a line end ends (-1 before the first).
     var lastSignificantEnd = -1
 
-    init(source: Source, tokens: TokenWindow) {
+    init(source: Source, tokens: TokenWindow, build: Build) {
         self.source = source
         self.tokens = tokens
+        self.build = build
     }
 
     /// The diagnostics in source order (the lexer's and the parser's interleaved; the lexer's
@@ -355,6 +392,7 @@ struct Grammar<Build: SyntaxBuilder> {
                 default: throw fail("expected the end of the statement, found \(spelling(current))", at: current.range)
                 }
             } catch {
+                build.abandonStatement()
                 while current.kind != .newline && current.kind != .semicolon && current.kind != .end { _ = advance() }
                 // One error per statement: a bad character already explains what follows it.
                 let end = current.range.start
@@ -381,7 +419,8 @@ struct Grammar<Build: SyntaxBuilder> {
     mutating func parseStatement() throws(Failure) -> Build.Statement {
         let start = current.range.start
         if current.kind == .command {
-            return Build.command(advance(), in: source)
+            let token = advance()
+            return build.command(token, in: source)
         }
         var kind = DefinitionKind.formula
         if isWord(current, "input") || isWord(current, "param"), next.kind == .identifier {
@@ -398,10 +437,13 @@ struct Grammar<Build: SyntaxBuilder> {
                 || startsDefinitionOnNewLine(after: equals) {
                 throw fail("expected an expression after '='", at: equals.range)
             }
+            build.beginDefinition(kind, name: nameToken, in: source)
             let value = try parseExpression()
-            return Build.definition(kind, name: nameToken, value, range: SourceRange(start, value.range.end), in: source)
+            return build.definition(kind, name: nameToken, value, range: SourceRange(start, value.range.end), in: source)
         }
-        return Build.expression(try parseExpression())
+        build.beginExpression()
+        let value = try parseExpression()
+        return build.expression(value)
     }
 
     // MARK: Expressions
@@ -482,26 +524,26 @@ struct Grammar<Build: SyntaxBuilder> {
     mutating func parseExpression() throws(Failure) -> Node {
         let first = try parseTerm()
         guard current.kind.additiveOperator != nil else { return first }
-        var links = Build.noLinks
+        var links = build.links(startingWith: first)
         while let op = current.kind.additiveOperator {
             let opToken = advance()
             let right = try operand(after: opToken) { (p) throws(Failure) in try p.parseTerm() }
-            Build.append(op, at: opToken.range, right, to: &links)
+            build.append(op, at: opToken.range, right, to: &links)
         }
-        return Build.chain(first, links)
+        return build.chain(first, links)
     }
 
     /// term := unary (('*' | '/' | '@' | '·') unary)*      (left-associative, kept flat)
     mutating func parseTerm() throws(Failure) -> Node {
         let first = try parseUnary()
         guard current.kind.multiplicativeOperator != nil else { return first }
-        var links = Build.noLinks
+        var links = build.links(startingWith: first)
         while let op = current.kind.multiplicativeOperator {
             let opToken = advance()
             let right = try operand(after: opToken) { (p) throws(Failure) in try p.parseUnary() }
-            Build.append(op, at: opToken.range, right, to: &links)
+            build.append(op, at: opToken.range, right, to: &links)
         }
-        return Build.chain(first, links)
+        return build.chain(first, links)
     }
 
     /// unary := '-' unary | power
@@ -521,7 +563,7 @@ struct Grammar<Build: SyntaxBuilder> {
         try enter(.negation, at: opToken.range)
         defer { nesting -= 1 }
         let operand = try parseUnary()
-        return try checked(Build.negate(operand, range: opToken.range.union(operand.range), focus: opToken.range), .negation)
+        return try checked(build.negate(operand, range: opToken.range.union(operand.range), focus: opToken.range), .negation)
     }
 
     /// power := postfix ('^' unary)?     (right-associative: `2^3^2` is `2^(3^2)`)
@@ -532,7 +574,7 @@ struct Grammar<Build: SyntaxBuilder> {
         try enter(.power, at: opToken.range)
         defer { nesting -= 1 }
         let exponent = try operand(after: opToken) { (p) throws(Failure) in try p.parseUnary() }
-        return try checked(Build.power(base, exponent, range: base.range.union(exponent.range), focus: opToken.range), .power)
+        return try checked(build.power(base, exponent, range: base.range.union(exponent.range), focus: opToken.range), .power)
     }
 
     /// postfix := primary ('[' indices ']' | '.' 'T')*
@@ -549,14 +591,14 @@ struct Grammar<Build: SyntaxBuilder> {
                 defer { nesting -= 1; brackets -= 1 }
                 let indices = try parseIndices(open: open.range)
                 let close = try expect(.rightBracket, "expected ']' to close the index opened here")
-                expr = try checked(Build.index(expr, indices, range: expr.range.union(close.range), focus: open.range), .index)
+                expr = try checked(build.index(expr, indices, range: expr.range.union(close.range), focus: open.range), .index)
             } else if current.kind == .dot {
                 let dot = advance()
                 guard isWord(current, "T") else {
                     throw fail("expected 'T' after '.' (the only attribute is '.T', the transpose)", at: current.kind == .end ? dot.range : current.range)
                 }
                 let t = advance()
-                expr = try checked(Build.transpose(expr, range: expr.range.union(t.range), focus: dot.range.union(t.range)), .transpose)
+                expr = try checked(build.transpose(expr, range: expr.range.union(t.range), focus: dot.range.union(t.range)), .transpose)
             } else {
                 return expr
             }
@@ -587,11 +629,11 @@ struct Grammar<Build: SyntaxBuilder> {
                 count += 1
             }
             if count == 1, let only = parts.0 {
-                Build.append(index: only, to: &result)
+                build.append(index: only, to: &result)
             } else if count == 1 {
                 throw fail("expected an index", at: current.range)
             } else {
-                Build.append(slice: parts.0, parts.1, parts.2, to: &result)
+                build.append(slice: parts.0, parts.1, parts.2, to: &result)
             }
         } while current.kind == .comma
         return result
@@ -606,13 +648,13 @@ struct Grammar<Build: SyntaxBuilder> {
                 throw fail("malformed number '\(source.text(token.range))'", at: token.range)
             }
             _ = advance()
-            return Build.number(value, range: token.range)
+            return build.number(value, range: token.range)
         case .string:
             _ = advance()
-            return Build.string(token, in: source)
+            return build.string(token, in: source)
         case .identifier:
             _ = advance()
-            guard current.kind == .leftParen else { return Build.name(token, in: source) }
+            guard current.kind == .leftParen else { return build.name(token, in: source) }
             return try parseCall(name: token)
         case .leftParen:
             _ = advance()
@@ -642,11 +684,12 @@ struct Grammar<Build: SyntaxBuilder> {
                     _ = try expect(.comma, "expected ',' or ']' to close the '[' at \(source.location(of: token.range.start).lineAndColumn)")
                     if current.kind == .rightBracket { break }
                 }
-                Build.append(try parseExpression(), to: &items)
+                let item = try parseExpression()
+                build.append(item, to: &items)
                 count += 1
             }
             let close = advance()
-            return try checked(Build.list(items, range: token.range.union(close.range), focus: token.range), .list)
+            return try checked(build.list(items, range: token.range.union(close.range), focus: token.range), .list)
         case .rightParen where brackets == 0, .rightBracket where brackets == 0:
             throw fail("unexpected \(token.kind.spelling) with no matching opening bracket", at: token.range)
         case .end, .newline, .semicolon, .rightParen, .rightBracket:
@@ -667,6 +710,7 @@ struct Grammar<Build: SyntaxBuilder> {
 
     /// arguments := (expr (',' expr)*)? (',' name '=' expr)*   — keywords follow positional arguments
     mutating func parseCall(name: Token) throws(Failure) -> Node {
+        build.beginCall(name, in: source)
         let open = advance()
         try enter(.call(name.range), at: open.range)
         brackets += 1
@@ -688,18 +732,19 @@ struct Grammar<Build: SyntaxBuilder> {
                     throw fail("keyword argument '\(keyword)' is given twice", at: keywordToken.range)
                 }
                 keywordNames.append(keyword)
-                Build.append(keyword: keyword, at: keywordToken.range, try parseExpression(), to: &keywords)
+                let value = try parseExpression()
+                build.append(keyword: keyword, at: keywordToken.range, value, to: &keywords)
             } else {
                 let argument = try parseExpression()
                 if !keywordNames.isEmpty {
                     throw fail("positional argument after keyword arguments; put '\(source.text(argument.range))' before them", at: argument.range)
                 }
-                Build.append(argument, to: &arguments)
+                build.append(argument, to: &arguments)
                 positional += 1
             }
         }
         let close = advance()
-        return try checked(Build.call(name, arguments, keywords, range: name.range.union(close.range), in: source), .call(name.range))
+        return try checked(build.call(name, arguments, keywords, range: name.range.union(close.range), in: source), .call(name.range))
     }
 }
 

@@ -34,7 +34,7 @@ public struct Workspace: Sendable {
         }
     }
 
-    public private(set) var entries = Definitions()
+    public internal(set) var entries = Definitions()
     /// Names in the order they were first defined.
     public var order: Definitions.Names { entries.names }
     public internal(set) var graph = Graph()
@@ -60,7 +60,7 @@ public struct Workspace: Sendable {
     /// The most bytes the graph's values may occupy; a definition past it is refused.
     public var memoryLimit = Int.max
     /// Bytes the values of the graph's nodes occupy once computed (see ``valueBytes(_:)``).
-    public private(set) var storedBytes = 0
+    public internal(set) var storedBytes = 0
     /// Scratch marks for the nodes one definition refers to.
     private var referenceMarks = NodeMarks()
 
