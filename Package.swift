@@ -14,7 +14,13 @@ let package = Package(
         // The language, tensors, the graph, forward and reverse evaluation.
         // Pure: no I/O; its only global state is OpenBLAS's thread count and, when a
         // binary asks, the C allocator's thresholds.
-        .target(name: "ChainruleCore", dependencies: ["COpenBLAS", "CAllocator"]),
+        .target(
+            name: "ChainruleCore",
+            dependencies: ["COpenBLAS", "CAllocator"],
+            // Optimized in every build: the tests check what runs (a training step that
+            // allocates nothing does allocate in unoptimized code, for its accessors' frames).
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
 
         // OpenBLAS (cblas_dgemm, cblas_dgemv) for matrix products.
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
@@ -50,7 +56,10 @@ let package = Package(
         .executableTarget(name: "chainrule-fuzz", dependencies: ["ChainruleSession"]),
 
         // Tests, one target per layer.
-        .testTarget(name: "ChainruleCoreTests", dependencies: ["ChainruleCore"]),
+        .testTarget(name: "ChainruleCoreTests", dependencies: ["ChainruleCore", "CAllocationCounter"]),
+
+        // For tests: counts the test process's allocations (its malloc forwards to glibc's).
+        .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
         .testTarget(
             name: "ChainruleSessionTests",
             dependencies: ["ChainruleCore", "ChainruleSession"],

@@ -291,11 +291,10 @@ final class DerivativeGraphTests: XCTestCase {
         XCTAssertNotNil(addresses[1])
         XCTAssertEqual(addresses[1], addresses[2], "the product of the second layer is written where it was")
         let plan = try XCTUnwrap(compiled.workspace.trainingPlan)
-        let reverse = try compiled.workspace.reverseGraph(of: loss, seeded: false,
-                                                         wrt: Set(params.map { compiled.workspace.graph.node(named: $0) ?? -1 }))
-        let transposes = plan.constant.filter { $0 >= reverse.base && reverse.graph[$0].op == .transpose }
+        let reverse = plan.reverse
+        let transposes = plan.constantReverse.filter { reverse.graph[$0].op == .transpose }
         XCTAssertEqual(transposes.count, 1, "Xᵀ, for ∂W1 = Xᵀ·G, depends on data alone: computed once per plan")
-        XCTAssertFalse(plan.reverse.contains(transposes[0]))
+        XCTAssertFalse(plan.reverseIDs.contains(transposes[0]))
     }
 
     /// A branch a selection discards is fed a safe value ("double where"), so that its own

@@ -47,29 +47,27 @@ public struct Gradients: Sendable {
                                gradients: Array(repeating: nil, count: graph.count), contributions: [])
         result.gradients[output] = seed
         var arguments: [Tensor] = []
-        try withoutActuallyEscaping(shouldStop) { (shouldStop) throws(EvaluationError) in
-            var poll = StopPoll(shouldStop)
-            for id in stride(from: output, through: 0, by: -1) {
-                guard let g = result.gradients[id] else { continue }
-                // A pullback costs about as much as the forward rule.
-                try poll.account(StopPoll.units(of: id, in: graph))
-                let inputs = graph.inputs(of: id)
-                if inputs.isEmpty { continue }
-                guard let y = values[id] else { preconditionFailure("backward before forward") }
-                arguments.removeAll(keepingCapacity: true)
-                for input in inputs { arguments.append(values[input] ?? Tensor(0)) }
-                for (k, input) in inputs.enumerated() where graph.isDifferentiable(id, argument: k) {
-                    // Matrix products also ask `shouldStop` between blocks of rows.
-                    guard let contribution = graph[id].op.pullback(g, inputs: arguments, output: y, input: k,
-                                                                   shouldStop: shouldStop) else { throw .interrupted }
-                    if recordContributions {
-                        result.contributions.append(EdgeContribution(consumer: id, argument: k, input: input, value: contribution))
-                    }
-                    if result.gradients[input] == nil {
-                        result.gradients[input] = contribution
-                    } else {
-                        result.gradients[input]?.accumulate(contribution)
-                    }
+        var poll = StopPoll()
+        for id in stride(from: output, through: 0, by: -1) {
+            guard let g = result.gradients[id] else { continue }
+            // A pullback costs about as much as the forward rule.
+            try poll.account(StopPoll.units(of: id, in: graph), shouldStop)
+            let inputs = graph.inputs(of: id)
+            if inputs.isEmpty { continue }
+            guard let y = values[id] else { preconditionFailure("backward before forward") }
+            arguments.removeAll(keepingCapacity: true)
+            for input in inputs { arguments.append(values[input] ?? Tensor(0)) }
+            for (k, input) in inputs.enumerated() where graph.isDifferentiable(id, argument: k) {
+                // Matrix products also ask `shouldStop` between blocks of rows.
+                guard let contribution = graph[id].op.pullback(g, inputs: arguments, output: y, input: k,
+                                                               shouldStop: shouldStop) else { throw .interrupted }
+                if recordContributions {
+                    result.contributions.append(EdgeContribution(consumer: id, argument: k, input: input, value: contribution))
+                }
+                if result.gradients[input] == nil {
+                    result.gradients[input] = contribution
+                } else {
+                    result.gradients[input]?.accumulate(contribution)
                 }
             }
         }

@@ -1,29 +1,35 @@
 /// Asks `shouldStop` after every ``interval`` units of work (elements computed), so that
 /// a pass over a few huge nodes and a pass over many tiny ones are both stopped promptly.
+///
+/// The question is passed to each ``account(_:_:)`` rather than kept, so that a pass holds
+/// no escaping closure (which would be allocated on every pass).
 public struct StopPoll {
     /// Elements of work between two questions; a node counts at least one.
     public static let interval = 1 << 16
-    let shouldStop: () -> Bool
     var done = 0
 
-    public init(_ shouldStop: @escaping () -> Bool) { self.shouldStop = shouldStop }
+    public init() {}
 
     /// The work of computing node `id`: its multiply–adds for products, else its elements.
     static func units(of id: NodeID, in graph: Graph) -> Int {
         let node = graph[id]
         if node.isScalar { return 1 }
+        var count = 1
+        for size in node.shape { count &*= size }
         switch node.op {
-        case .matmul, .einsum:
+        case .matmul:
+            // Each element of `a @ b` is a sum over the last axis of `a` (read in place, no shapes gathered).
+            let inner = graph[node.inputs[0]].shape.last ?? 1
+            return count.multipliedReportingOverflow(by: Swift.max(inner, 1)).overflow ? Int.max / 2 : count * Swift.max(inner, 1)
+        case .einsum:
             return node.op.work(node.inputs.map { graph[$0].shape }) ?? Int.max / 2
         default:
-            var count = 1
-            for size in node.shape { count &*= size }
             return count
         }
     }
 
-    /// Counts `units` of work about to be done; throws when the caller asked to stop.
-    public mutating func account(_ units: Int) throws(EvaluationError) {
+    /// Counts `units` of work about to be done; throws when `shouldStop` says to stop.
+    public mutating func account(_ units: Int, _ shouldStop: () -> Bool) throws(EvaluationError) {
         done += Swift.min(Swift.max(1, units), StopPoll.interval)
         guard done >= StopPoll.interval else { return }
         done = 0
@@ -54,6 +60,16 @@ public struct Evaluation: Sendable {
     /// none, so copying an evaluation (a reverse pass starts from the forward values) copies
     /// two flat buffers and no references.
     private var tensors: [Tensor?] = []
+    /// Scratch space kept from pass to pass, so that a pass run again allocates nothing: the
+    /// list of an op's arguments, one-element tensors that carry scalar arguments to tensor
+    /// rules, and one that a tensor rule with a scalar result writes into.
+    private var scratch = Scratch()
+
+    struct Scratch {
+        var arguments: [Tensor] = []
+        var scalarArguments: [Tensor] = []
+        var scalarResult: Tensor?
+    }
 
     public init() {}
 
@@ -66,6 +82,28 @@ public struct Evaluation: Sendable {
         case .scalar: return Tensor(scalars[id])
         case .tensor: return id < tensors.count ? tensors[id] : nil
         }
+    }
+
+    /// The value of node `id` when it is a scalar (nil when it is not computed or not a scalar), read with no tensor made.
+    func scalar(_ id: NodeID) -> Double? {
+        id < slots.count && slots[id] == .scalar ? scalars[id] : nil
+    }
+
+    /// Calls `body` with the elements of node `id`'s value in place (nothing when it has none).
+    func withElements(of id: NodeID, _ body: (UnsafeBufferPointer<Double>) -> Void) {
+        guard id < slots.count else { return }
+        switch slots[id] {
+        case .empty: return
+        case .scalar: scalars.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[id...id])) }
+        case .tensor: if id < tensors.count, let t = tensors[id] { t.scalars.withUnsafeBufferPointer(body) }
+        }
+    }
+
+    /// Forgets node `id`'s value and lets go of its tensor (a leaf's, about to be changed in place).
+    mutating func drop(_ id: NodeID) {
+        guard id < slots.count else { return }
+        slots[id] = .empty
+        if id < tensors.count { tensors[id] = nil }
     }
 
     /// `values[id]` is the value of node `id`, or nil if it has not been computed.
@@ -190,6 +228,16 @@ public struct Evaluation: Sendable {
         try compute(in: graph, shouldStop: shouldStop, ids: missing)
     }
 
+    /// The forward pass over the nodes `ids` (in creation order) that have no value yet.
+    mutating func compute(in graph: Graph, shouldStop: () -> Bool, ids: [NodeID]) throws(EvaluationError) {
+        try pass(in: graph, shouldStop: shouldStop, ids: ids)
+    }
+
+    /// The forward pass over the nodes `ids` (in creation order) that have no value yet.
+    mutating func compute(in graph: Graph, shouldStop: () -> Bool, ids: Range<NodeID>) throws(EvaluationError) {
+        try pass(in: graph, shouldStop: shouldStop, ids: ids)
+    }
+
     /// Computes every node of the graph that has no value yet, in creation order.
     public mutating func computeAll(in graph: Graph, shouldStop: () -> Bool = { false }) throws(EvaluationError) {
         pad(to: graph.count)
@@ -198,62 +246,72 @@ public struct Evaluation: Sendable {
 
     /// The forward pass over the nodes `ids` (in creation order) that have no value yet.
     /// Nodes are borrowed from the graph's storage, not copied, and the argument list is
-    /// reused from node to node: this loop is the evaluator's hot path. A scalar node of
-    /// scalars is computed on its inputs' numbers; every other node by its op's tensor rule.
-    mutating func compute(in graph: Graph, shouldStop: () -> Bool,
-                          ids: some Sequence<NodeID>) throws(EvaluationError) {
+    /// reused from node to node and pass to pass: this loop is the evaluator's hot path. A
+    /// scalar node of scalars is computed on its inputs' numbers; every other node by its
+    /// op's tensor rule. Called only through the `compute` overloads above, in this file, so
+    /// that it is specialized for each kind of `ids` whatever the build.
+    @inline(__always)
+    private mutating func pass(in graph: Graph, shouldStop: () -> Bool,
+                               ids: some Sequence<NodeID>) throws(EvaluationError) {
         // The buffers are moved out for the pass (no copy) and back after it, even when it
         // stops early, so the values computed so far are kept.
-        var slots: [Slot] = [], scalars: [Double] = [], tensors: [Tensor?] = []
+        var slots: [Slot] = [], scalars: [Double] = [], tensors: [Tensor?] = [], scratch = Scratch()
         swap(&slots, &self.slots)
         swap(&scalars, &self.scalars)
         swap(&tensors, &self.tensors)
+        swap(&scratch, &self.scratch)
         defer {
+            scratch.arguments.removeAll(keepingCapacity: true)
             swap(&slots, &self.slots)
             swap(&scalars, &self.scalars)
             swap(&tensors, &self.tensors)
+            swap(&scratch, &self.scratch)
         }
-        var arguments: [Tensor] = []
-        try withoutActuallyEscaping(shouldStop) { (shouldStop) throws(EvaluationError) in
-            var poll = StopPoll(shouldStop)
-            try slots.withUnsafeMutableBufferPointer { (slots) throws(EvaluationError) in
-                try scalars.withUnsafeMutableBufferPointer { (scalars) throws(EvaluationError) in
-                    try graph.withColumns { (prefix, own, leafScalars) throws(EvaluationError) in
-                        let split = own.base
-                        for id in ids where slots[id] == .empty {
-                            let columns = id >= split ? own : prefix
-                            let i = id &- columns.base
-                            if columns.shapeIDs[i] == 0 {
-                                let slot = Int(columns.valueSlots[i])
-                                // A scalar leaf: its number, read in place.
-                                if slot >= 0, slot & 1 == 0 {
-                                    try poll.account(1)
-                                    slots[id] = .scalar
-                                    scalars[id] = leafScalars[slot >> 1]
-                                    continue
-                                }
-                                // A scalar of scalars (never a product or an einsum): one unit of work.
-                                if slot < 0, let value = Evaluation.scalarForward(columns, i, slots, scalars) {
-                                    try poll.account(1)
-                                    slots[id] = .scalar
-                                    scalars[id] = value
-                                    continue
-                                }
-                            }
-                            try poll.account(StopPoll.units(of: id, in: graph))
-                            // A tensor kept from an earlier pass (``recycle(_:)``) is taken out, so that
-                            // nothing else holds its storage when the op writes into it.
-                            var buffer: Tensor? = nil
-                            if id < tensors.count, tensors[id] != nil { swap(&buffer, &tensors[id]) }
-                            let value = try Evaluation.tensorValue(of: graph[id], slots, scalars, tensors, reusing: &buffer,
-                                                                   arguments: &arguments, shouldStop: shouldStop)
-                            if value.isScalar {
+        var poll = StopPoll()
+        try slots.withUnsafeMutableBufferPointer { (slots) throws(EvaluationError) in
+            try scalars.withUnsafeMutableBufferPointer { (scalars) throws(EvaluationError) in
+                try graph.withColumns { (prefix, own, leafScalars) throws(EvaluationError) in
+                    let split = own.base
+                    for id in ids where slots[id] == .empty {
+                        let columns = id >= split ? own : prefix
+                        let i = id &- columns.base
+                        if columns.shapeIDs[i] == 0 {
+                            let slot = Int(columns.valueSlots[i])
+                            // A scalar leaf: its number, read in place.
+                            if slot >= 0, slot & 1 == 0 {
+                                try poll.account(1, shouldStop)
                                 slots[id] = .scalar
-                                scalars[id] = value.scalars[0]
-                            } else {
-                                slots[id] = .tensor
-                                Evaluation.store(value, at: id, in: &tensors)
+                                scalars[id] = leafScalars[slot >> 1]
+                                continue
                             }
+                            // A scalar of scalars (never a product or an einsum): one unit of work.
+                            if slot < 0, let value = Evaluation.scalarForward(columns, i, slots, scalars) {
+                                try poll.account(1, shouldStop)
+                                slots[id] = .scalar
+                                scalars[id] = value
+                                continue
+                            }
+                        }
+                        try poll.account(StopPoll.units(of: id, in: graph), shouldStop)
+                        // A tensor kept from an earlier pass (``recycle(_:)``) is taken out, so that
+                        // nothing else holds its storage when the op writes into it.
+                        // A scalar result is written into the one-element tensor kept for that.
+                        var buffer: Tensor? = nil
+                        let scalarResult = columns.shapeIDs[i] == 0
+                        if id < tensors.count, tensors[id] != nil {
+                            swap(&buffer, &tensors[id])
+                        } else if scalarResult {
+                            swap(&buffer, &scratch.scalarResult)
+                        }
+                        let value = try Evaluation.tensorValue(of: graph[id], slots, scalars, tensors, reusing: &buffer,
+                                                               scratch: &scratch, shouldStop: shouldStop)
+                        if value.isScalar {
+                            slots[id] = .scalar
+                            scalars[id] = value.scalars[0]
+                            if scalarResult && scratch.scalarResult == nil { scratch.scalarResult = value }
+                        } else {
+                            slots[id] = .tensor
+                            Evaluation.store(value, at: id, in: &tensors)
                         }
                     }
                 }
@@ -262,20 +320,30 @@ public struct Evaluation: Sendable {
     }
 
     /// A leaf's stored value, or the node's op applied by its tensor rule to its inputs'
-    /// values (scalars made into tensors). `arguments` is scratch space reused between calls.
+    /// values (scalars carried in one-element tensors). `scratch` is reused between calls.
     private static func tensorValue(of node: Node, _ slots: UnsafeMutableBufferPointer<Slot>,
                                     _ scalars: UnsafeMutableBufferPointer<Double>, _ tensors: [Tensor?],
-                                    reusing buffer: inout Tensor?, arguments: inout [Tensor],
+                                    reusing buffer: inout Tensor?, scratch: inout Scratch,
                                     shouldStop: () -> Bool) throws(EvaluationError) -> Tensor {
         if let leaf = node.value { return leaf }
-        arguments.removeAll(keepingCapacity: true)
+        // Let go of the last node's arguments first, so that the kept scalar tensors are written in place.
+        scratch.arguments.removeAll(keepingCapacity: true)
+        var scalarCount = 0
         for input in node.inputs {
             switch slots[input] {
             case .empty: preconditionFailure("input evaluated before its consumer")
-            case .scalar: arguments.append(Tensor(scalars[input]))
-            case .tensor: arguments.append(input < tensors.count ? tensors[input] ?? Tensor(0) : Tensor(0))
+            case .scalar:
+                if scalarCount == scratch.scalarArguments.count {
+                    scratch.scalarArguments.append(Tensor(scalars[input]))
+                } else {
+                    scratch.scalarArguments[scalarCount].scalars[0] = scalars[input]
+                }
+                scratch.arguments.append(scratch.scalarArguments[scalarCount])
+                scalarCount += 1
+            case .tensor: scratch.arguments.append(input < tensors.count ? tensors[input] ?? Tensor(0) : Tensor(0))
             }
         }
+        let arguments = scratch.arguments
         // Matrix products also ask `shouldStop` between blocks of rows.
         let result: Tensor?
         do throws(ShapeMessage) {

@@ -565,6 +565,19 @@ public struct Graph: Sendable {
         }
     }
 
+    /// Changes the elements of leaf `id`'s value in place (no copy once its storage is its own).
+    mutating func updateValue(of id: NodeID, _ body: (UnsafeMutableBufferPointer<Double>) -> Void) {
+        let (s, i) = locate(id)
+        let slot = Int(s.valueSlots[i])
+        precondition(slot >= 0, "only a leaf's value is changed")
+        makeValuesUnique()
+        if slot & 1 == 0 {
+            values.scalars.withUnsafeMutableBufferPointer { body(UnsafeMutableBufferPointer(rebasing: $0[(slot >> 1)...(slot >> 1)])) }
+        } else {
+            values.tensors[slot >> 1].scalars.withUnsafeMutableBufferPointer { body($0) }
+        }
+    }
+
     /// Drops the nodes from `count` on (undoing a lowering that failed half-way).
     mutating func truncate(to count: Int) {
         guard count < self.count else { return }

@@ -157,7 +157,8 @@ extension BinaryArithmetic: OpFamily {
     func forward(_ x: [Tensor]) throws(ShapeMessage) -> Tensor { forward(x[0], x[1]) }
 
     func forward(_ x: [Tensor], into out: inout Tensor, shouldStop: () -> Bool) throws(ShapeMessage) -> Bool {
-        Broadcast.zip(x[0], x[1], to: Broadcast.shape(x[0].shape, x[1].shape) ?? x[0].shape, into: &out, value)
+        // A closure, not the method itself: a method used as a value is a partial application, made on the heap.
+        Broadcast.zip(x[0], x[1], to: Broadcast.shape(x[0].shape, x[1].shape) ?? x[0].shape, into: &out) { value($0, $1) }
         return true
     }
 

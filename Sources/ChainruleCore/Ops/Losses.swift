@@ -218,6 +218,35 @@ extension Loss: OpFamily {
 
     func forward(_ x: [Tensor]) throws(ShapeMessage) -> Tensor { try forward(x[0], x[1]) }
 
+    /// The cross-entropy is written into `out` with no tensor made (the same terms summed in
+    /// the same order as ``forward(_:_:)``); the other costs as ``forward(_:)``.
+    func forward(_ x: [Tensor], into out: inout Tensor, shouldStop: () -> Bool) throws(ShapeMessage) -> Bool {
+        guard self == .crossEntropy else {
+            out = try forward(x)
+            return true
+        }
+        let (z, t) = (x[0], x[1])
+        let classes = Swift.max(z.shape.last ?? 1, 1), rows = z.count / classes
+        let indices = Loss.targetsAreIndices(z.shape, t.shape)
+        var total = 0.0
+        for r in 0..<rows {
+            let row = (r * classes)..<((r + 1) * classes)
+            let normalizer = Reduction.logSumExp(z, row)
+            if indices {
+                guard let index = Loss.classIndex(t.scalars[r], classes: classes) else {
+                    _ = try Loss.rows(z, t)  // the message for the first bad index
+                    throw ShapeMessage("cross_entropy class index is out of range")
+                }
+                total -= 1 * (z.scalars[row.lowerBound + index] - normalizer)
+            } else {
+                for i in row where t.scalars[i] != 0 { total -= t.scalars[i] * (z.scalars[i] - normalizer) }
+            }
+        }
+        out.prepare(shape: [])
+        out.scalars[0] = total / Double(rows)
+        return true
+    }
+
     func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
         pullback(g, x[0], x[1], input: k)
     }

@@ -90,8 +90,21 @@ public enum Op: Hashable, Sendable {
 
     /// ``forward(_:shouldStop:)`` into `out`, reusing its storage when it fits (see ``OpFamily``);
     /// false when `shouldStop` stopped it.
+    ///
+    /// Called once per node by every pass: the family is chosen by a switch, not read as an
+    /// `any OpFamily` (which boxes families that hold the op, such as products, on the heap).
     public func forward(_ x: [Tensor], into out: inout Tensor, shouldStop: () -> Bool) throws(ShapeMessage) -> Bool {
-        try family.forward(x, into: &out, shouldStop: shouldStop)
+        switch self {
+        case .pointwise(let p): try p.forward(x, into: &out, shouldStop: shouldStop)
+        case .binary(let b): try b.forward(x, into: &out, shouldStop: shouldStop)
+        case .loss(let l): try l.forward(x, into: &out, shouldStop: shouldStop)
+        case .matmul, .dot, .einsum, .einsumTranspose: try Products(self).forward(x, into: &out, shouldStop: shouldStop)
+        case .sum, .mean, .sumTo, .max, .argmaxMask, .softmax, .logSoftmax:
+            try Reductions(self).forward(x, into: &out, shouldStop: shouldStop)
+        case .constant, .identity, .transpose, .transposeLastTwo, .reshape, .broadcastTo, .index, .scatter, .stack:
+            try Movement(self).forward(x, into: &out, shouldStop: shouldStop)
+        case .select, .compare, .oneHot: try Selection(self).forward(x, into: &out, shouldStop: shouldStop)
+        }
     }
 
     /// The vector–Jacobian product for input `k`: given the upstream gradient `g` (∂L/∂output),

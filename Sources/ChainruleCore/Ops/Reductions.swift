@@ -79,6 +79,10 @@ struct Reductions: OpFamily {
     func forward(_ x: [Tensor], into out: inout Tensor, shouldStop: () -> Bool) throws(ShapeMessage) -> Bool {
         if case .sumTo(let target) = op, x[0].shape != target {
             Broadcast.reduce(x[0], to: target, into: &out)
+        } else if op == .softmax {
+            Reduction.softmax(x[0], into: &out)
+        } else if op == .logSoftmax {
+            Reduction.logSoftmax(x[0], into: &out)
         } else {
             out = try forward(x)
         }

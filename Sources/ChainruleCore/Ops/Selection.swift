@@ -91,7 +91,8 @@ struct Selection: OpFamily {
             out = try forward(x)
             return true
         }
-        Broadcast.zip(x[0], x[1], to: try resultShape([x[0].shape, x[1].shape]), into: &out, c.value)
+        // The shapes were checked when the node was made: their broadcast is the result's.
+        Broadcast.zip(x[0], x[1], to: Broadcast.shape(x[0].shape, x[1].shape) ?? x[0].shape, into: &out) { c.value($0, $1) }
         return true
     }
 

@@ -2,6 +2,9 @@
 public enum Broadcast {
     /// The broadcast shape of `a` and `b`, or nil when some aligned sizes differ and neither is 1.
     public static func shape(_ a: [Int], _ b: [Int]) -> [Int]? {
+        // When one shape already is the result (the commonest case), it is returned as is: no array is made.
+        if covers(a, b) { return a }
+        if covers(b, a) { return b }
         let rank = max(a.count, b.count)
         var result = Array(repeating: 1, count: rank)
         for i in 0..<rank {
@@ -16,6 +19,14 @@ public enum Broadcast {
             }
         }
         return result
+    }
+
+    /// Whether `b` broadcasts to `a` unchanged: the broadcast of the two is `a`.
+    private static func covers(_ a: [Int], _ b: [Int]) -> Bool {
+        guard b.count <= a.count else { return false }
+        let offset = a.count - b.count
+        for i in b.indices where b[i] != 1 && b[i] != a[offset + i] { return false }
+        return true
     }
 
     /// For each element of `target` (row-major), the index of the element of a tensor of
@@ -90,7 +101,14 @@ public enum Broadcast {
                     _ combine: (Double, Double) -> Double) {
         let sameA = a.shape == shape, sameB = b.shape == shape
         guard (sameA && (sameB || b.count == 1)) || (sameB && a.count == 1) else {
-            out = zip(a, b, to: shape, combine)
+            // A row repeated down the rows of the other (a bias): written in place too.
+            if sameA, let rows = rowRepeats(b.shape, in: shape) {
+                rowwise(a, b, rows: rows, into: &out) { combine($0, $1) }
+            } else if sameB, let rows = rowRepeats(a.shape, in: shape) {
+                rowwise(b, a, rows: rows, into: &out) { combine($1, $0) }
+            } else {
+                out = zip(a, b, to: shape, combine)
+            }
             return
         }
         out.prepare(shape: shape)
@@ -153,6 +171,23 @@ public enum Broadcast {
         var scalars = [Double](repeating: 0, count: left.count)
         for i in scalars.indices { scalars[i] = combine(a.scalars[left[i]], b.scalars[right[i]]) }
         return Tensor(shape: shape, scalars: scalars)
+    }
+
+    /// ``rowwise(_:_:rows:_:)`` written into `out`, reusing its storage when it fits.
+    private static func rowwise(_ full: Tensor, _ row: Tensor, rows: Int, into out: inout Tensor,
+                                _ combine: (Double, Double) -> Double) {
+        let n = row.count
+        out.prepare(shape: full.shape)
+        full.scalars.withUnsafeBufferPointer { f in
+            row.scalars.withUnsafeBufferPointer { r in
+                out.scalars.withUnsafeMutableBufferPointer { o in
+                    for i in 0..<rows {
+                        let base = i &* n
+                        for j in 0..<n { o[base &+ j] = combine(f[base &+ j], r[j]) }
+                    }
+                }
+            }
+        }
     }
 
     /// `combine(full[i, j], row[j])` for every row `i` of `full`, which `row` repeats over.

@@ -109,6 +109,44 @@ public enum Matmul {
         }
     }
 
+    /// ``product(_:_:into:shouldStop:)`` of operands of rank 1 or 2 (no batch axes): one
+    /// BLAS call, with nothing allocated when `result` already has the result's shape.
+    private static func matrixProduct(_ a: Tensor, _ b: Tensor, into result: inout Tensor, shouldStop: () -> Bool) -> Bool {
+        // `(n×k)·(k×m)`; a vector on the left is a row, on the right a column.
+        let n = a.rank == 2 ? a.shape[0] : 1, k = a.shape[a.rank - 1], m = b.rank == 2 ? b.shape[1] : 1
+        precondition(b.shape[0] == k, "matmul of unfit shapes")
+        let shape = result.shape
+        let fits = switch (a.rank, b.rank) {
+        case (2, 2): shape.count == 2 && shape[0] == n && shape[1] == m
+        case (2, _): shape.count == 1 && shape[0] == n
+        case (_, 2): shape.count == 1 && shape[0] == m
+        default: shape.isEmpty
+        }
+        if !fits {
+            switch (a.rank, b.rank) {
+            case (2, 2): result.prepare(shape: [n, m])
+            case (2, _): result.prepare(shape: [n])
+            case (_, 2): result.prepare(shape: [m])
+            default: result.prepare(shape: [])
+            }
+        } else if result.scalars.count != n * m {
+            result.scalars = [Double](repeating: 0, count: n * m)
+        }
+        // BLAS adds into the result: it starts from zeros.
+        result.scalars.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        var completed = true
+        a.scalars.withUnsafeBufferPointer { pa in
+            b.scalars.withUnsafeBufferPointer { pb in
+                result.scalars.withUnsafeMutableBufferPointer { po in
+                    guard let a = pa.baseAddress, let b = pb.baseAddress, let o = po.baseAddress else { return }
+                    completed = multiply(n: n, m: m, k: k, MatrixOperand(base: a, ld: k, transposed: false),
+                                         MatrixOperand(base: b, ld: m, transposed: false), into: o, ldc: m, shouldStop: shouldStop)
+                }
+            }
+        }
+        return completed
+    }
+
     static func promotedLeft(_ shape: [Int]) -> [Int] { shape.count == 1 ? [1] + shape : shape }
     static func promotedRight(_ shape: [Int]) -> [Int] { shape.count == 1 ? shape + [1] : shape }
 
@@ -124,8 +162,11 @@ public enum Matmul {
     static func swapLastTwo(_ t: Tensor, into result: inout Tensor) {
         guard t.rank >= 2 else { result = t; return }
         let rows = t.shape[t.rank - 2], columns = t.shape[t.rank - 1]
-        var shape = t.shape
-        shape.swapAt(t.rank - 2, t.rank - 1)
+        // The result's shape, made only when `result` does not have it already.
+        let fits = result.rank == t.rank && result.shape[t.rank - 2] == columns && result.shape[t.rank - 1] == rows
+            && result.shape.prefix(t.rank - 2).elementsEqual(t.shape.prefix(t.rank - 2))
+        var shape = fits ? result.shape : t.shape
+        if !fits { shape.swapAt(t.rank - 2, t.rank - 1) }
         let block = rows * columns
         guard block > 0 else { result = Tensor(shape: shape, scalars: t.scalars); return }
         let tile = 32
@@ -157,6 +198,9 @@ public enum Matmul {
     /// `a @ b` written into `out`, whose storage is reused when it is unshared and of the
     /// result's size (a pass run again allocates nothing); false when `shouldStop` stopped it.
     static func product(_ a: Tensor, _ b: Tensor, into result: inout Tensor, shouldStop: () -> Bool) -> Bool {
+        if a.rank <= 2 && b.rank <= 2 && a.rank >= 1 && b.rank >= 1 {
+            return matrixProduct(a, b, into: &result, shouldStop: shouldStop)
+        }
         guard case .success(let resultShape) = shape(a.shape, b.shape) else {
             preconditionFailure("matmul of unfit shapes")
         }

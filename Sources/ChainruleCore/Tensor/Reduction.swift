@@ -82,6 +82,24 @@ public enum Reduction {
         return result
     }
 
+    /// ``softmax(_:)`` written into `out`, reusing its storage when it fits.
+    static func softmax(_ t: Tensor, into out: inout Tensor) {
+        out.prepare(shape: t.shape)
+        forEachRow(of: t) { row in
+            let normalizer = logSumExp(t, row)
+            for i in row { out.scalars[i] = exp(t.scalars[i] - normalizer) }
+        }
+    }
+
+    /// ``logSoftmax(_:)`` written into `out`, reusing its storage when it fits.
+    static func logSoftmax(_ t: Tensor, into out: inout Tensor) {
+        out.prepare(shape: t.shape)
+        forEachRow(of: t) { row in
+            let normalizer = logSumExp(t, row)
+            for i in row { out.scalars[i] = t.scalars[i] - normalizer }
+        }
+    }
+
     /// Calls `body` with the element range of each row along the last axis (a scalar is one row).
     static func forEachRow(of t: Tensor, _ body: (Range<Int>) -> Void) {
         let width = t.shape.last ?? 1

@@ -52,6 +52,19 @@ public struct Definitions: Sendable, RandomAccessCollection {
         }
     }
 
+    /// The position of `name`'s definition, if it has one.
+    func position(of name: String) -> Int? {
+        guard let slot = slots[name], Int(slot) < list.count else { return nil }
+        return Int(slot)
+    }
+
+    /// Changes the elements of the leaf value of the definition at `position` in place (no
+    /// copy once the value's storage is its own).
+    mutating func updateValue(at position: Int, _ body: (UnsafeMutableBufferPointer<Double>) -> Void) {
+        guard list[position].value != nil else { return }
+        list[position].value?.scalars.withUnsafeMutableBufferPointer { body($0) }
+    }
+
     /// The position of `name`'s definition, reserving the next one when `name` is new (one
     /// probe of the table either way); a reserved position is filled by ``fill(_:)`` or
     /// given back by ``release(_:)``.

@@ -45,14 +45,14 @@ public struct Workspace: Sendable {
     /// for one version are reused until it changes.
     public private(set) var version = 0
     /// Nodes recomputed in the reverse pass instead of stored (`:remat`), and whether all are.
-    public var remat: Set<NodeID> = [] { didSet { derivativeCache = nil } }
-    public var rematAll = false { didSet { derivativeCache = nil } }
+    public var remat: Set<NodeID> = [] { didSet { derivativeCache = nil; trainingPlan = nil } }
+    public var rematAll = false { didSet { derivativeCache = nil; trainingPlan = nil } }
     /// The reverse graph last built, with what it was built for.
     var derivativeCache: (key: ReverseKey, graph: ReverseGraph)?
     /// Counts the reverse graphs built: a training plan holds ids of the one it was made for.
     var reverseBuilds = 0
     /// Counts new values given to leaves, so that a training plan knows its values are current.
-    private(set) var leafEdits = 0
+    var leafEdits = 0
     /// The training step last compiled (``descend(_:params:learningRate:)``).
     var trainingPlan: TrainingPlan?
     /// Cooperative cancellation, polled during long loops.
