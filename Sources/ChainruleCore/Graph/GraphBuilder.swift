@@ -56,8 +56,9 @@ struct GraphBuilder: SyntaxBuilder {
     private(set) var active = false
     /// The graph's size when the statement began (what it is cut back to if dropped).
     private(set) var start = 0
-    /// The names of nodes the definition refers to, each once, in order of first use.
-    private var dependencies: [String] = []
+    /// The names of nodes the definition refers to, each once, in order of first use (taken
+    /// by the workspace with a lowered definition, which holds only numbers).
+    var dependencies: [String] = []
     private var marks = NodeMarks()
 
     init(source: Source) {
@@ -90,8 +91,8 @@ struct GraphBuilder: SyntaxBuilder {
             lowering.graph.truncate(to: start)
             return .reread(range)
         }
-        return .lowered(LoweredDefinition(name: Lexer.text(source, name.range), range: range, formulaRange: value.range,
-                                          root: root, dependencies: dependencies, firstNode: start))
+        return .lowered(LoweredDefinition(nameRange: name.range, range: range, formulaRange: value.range,
+                                          root: root, firstNode: start))
     }
 
     func expression(_ value: Node) -> Statement { .reread(value.range) }
@@ -267,14 +268,15 @@ struct GraphBuilder: SyntaxBuilder {
 }
 
 /// A definition of a new name whose nodes were appended as it was read: what
-/// ``Workspace`` needs to name its root and record it.
+/// ``Workspace`` needs to name its root and record it, besides the names it refers to
+/// (``GraphBuilder/dependencies``). Only positions, so that statements pass through the
+/// grammar without reference counting.
 struct LoweredDefinition {
-    var name: String
+    var nameRange: SourceRange
     /// The whole statement, and its formula.
     var range: SourceRange
     var formulaRange: SourceRange
     var root: NodeID
-    var dependencies: [String]
     /// The first node the definition appended.
     var firstNode: NodeID
 }

@@ -53,7 +53,12 @@ extension Workspace {
         case nil:
             return nil
         case .lowered(let definition)?:
-            if complete(definition, in: source) { return .defined(name: definition.name, range: definition.range) }
+            let name = Lexer.text(source, definition.nameRange)
+            var dependencies: [String] = []
+            swap(&dependencies, &reader.grammar.build.dependencies)
+            if complete(definition, named: name, dependencies: dependencies, in: source) {
+                return .defined(name: name, range: definition.range)
+            }
             // Refused (a redefinition, or past the memory limit): read again, and defined or refused as a tree.
             graph.truncate(to: definition.firstNode)
             range = definition.range
@@ -69,9 +74,10 @@ extension Workspace {
     /// Records a definition whose nodes were appended as it was read, naming its root; false
     /// (changing nothing but the nodes, which the caller drops) when it is not a new name or
     /// its values would pass the memory limit.
-    private mutating func complete(_ definition: LoweredDefinition, in source: Source) -> Bool {
+    private mutating func complete(_ definition: LoweredDefinition, named name: String, dependencies: [String],
+                                   in source: Source) -> Bool {
         // The name's place in the table of definitions, claimed now (one lookup), given back if refused.
-        guard entries.claim(definition.name).isNew else { return false }
+        guard entries.claim(name).isNew else { return false }
         var id = definition.root
         if graph[id].hasName || id < definition.firstNode {
             // The formula is another node (`y = x`): give the name its own node.
@@ -80,13 +86,13 @@ extension Workspace {
         }
         let added = Workspace.valueBytes(graph, from: definition.firstNode)
         guard storedBytes + added <= memoryLimit else {
-            entries.release(definition.name)
+            entries.release(name)
             return false
         }
-        let entry = Entry(name: definition.name, kind: .formula, formulaRange: definition.formulaRange, value: nil,
-                          dependencies: definition.dependencies, span: SourceSpan(source, definition.range))
+        let entry = Entry(name: name, kind: .formula, formulaRange: definition.formulaRange, value: nil,
+                          dependencies: dependencies, span: SourceSpan(source, definition.range))
         structureChanged()
-        graph.setName(definition.name, of: id)
+        graph.setName(name, of: id)
         if graph[id].isLeaf { graph.setKind(entry.nodeKind, of: id) }
         entries.fill(entry)
         storedBytes += added
