@@ -10,13 +10,27 @@
 /// statement's nodes are dropped and the statement is read again as a tree
 /// (``Workspace/read(_:)``), which is the one path that reports errors.
 struct GraphBuilder: SyntaxBuilder {
-    /// A subexpression: its extent and depth (what the grammar reads), and what it lowered to.
+    /// A subexpression: its extent and depth (what the grammar reads, as the check has them),
+    /// and what it lowered to.
     struct Node: SyntaxNode {
-        var range: SourceRange
-        var focus: SourceRange
-        var depth = 0
-        var isChain = false
+        var extents: Extents.Node
         var value = Operand.none
+
+        init(_ extents: Extents.Node, value: Operand = .none) {
+            self.extents = extents
+            self.value = value
+        }
+
+        var range: SourceRange {
+            get { extents.range }
+            set { extents.range = newValue }
+        }
+        var focus: SourceRange { extents.focus }
+        var depth: Int {
+            get { extents.depth }
+            set { extents.depth = newValue }
+        }
+        var isChain: Bool { extents.isChain }
     }
 
     enum Operand {
@@ -101,16 +115,16 @@ struct GraphBuilder: SyntaxBuilder {
     // MARK: Leaves
 
     func number(_ value: Double, range: SourceRange) -> Node {
-        Node(range: range, focus: range, value: active ? .number(value) : .none)
+        Node(Extents.Node(range: range, focus: range), value: active ? .number(value) : .none)
     }
 
     mutating func string(_ token: Token, in source: Source) -> Node {
         stop()
-        return Node(range: token.range, focus: token.range)
+        return Node(Extents.Node(range: token.range, focus: token.range))
     }
 
     mutating func name(_ token: Token, in source: Source) -> Node {
-        var node = Node(range: token.range, focus: token.range)
+        var node = Node(Extents.Node(range: token.range, focus: token.range))
         guard active else { return node }
         // A name that is no node (undefined, broken, or a constant such as `pi`) is left to the tree.
         let text = Lexer.text(source, token.range)
@@ -165,7 +179,7 @@ struct GraphBuilder: SyntaxBuilder {
     }
 
     mutating func negate(_ operand: Node, range: SourceRange, focus: SourceRange) -> Node {
-        var node = Extents.level(operand.depth, range: range, focus: focus).lowered
+        var node = Node(Extents.level(operand.depth, range: range, focus: focus))
         guard active else { return node }
         if case .number(let x) = operand.value {
             node.value = .number(-x)  // what folding the negation gives, exactly
@@ -176,7 +190,7 @@ struct GraphBuilder: SyntaxBuilder {
     }
 
     mutating func power(_ base: Node, _ exponent: Node, range: SourceRange, focus: SourceRange) -> Node {
-        var node = Extents.level(Swift.max(base.depth, exponent.depth), range: range, focus: focus).lowered
+        var node = Node(Extents.level(Swift.max(base.depth, exponent.depth), range: range, focus: focus))
         if active { node.value = binary(.power, base.value, base.range, exponent.value, exponent.range, focus: focus) }
         return node
     }
@@ -192,12 +206,13 @@ struct GraphBuilder: SyntaxBuilder {
 
     func chain(_ first: Node, _ links: Links) -> Node {
         guard let last = links.last else { return first }
-        return Node(range: SourceRange(first.range.start, Swift.max(first.range.end, last.end)), focus: last.focus,
-                    depth: Swift.max(first.depth, links.deepest.depth), isChain: true, value: active ? links.value : .none)
+        return Node(Extents.Node(range: SourceRange(first.range.start, Swift.max(first.range.end, last.end)), focus: last.focus,
+                                  depth: Swift.max(first.depth, links.deepest.depth), isChain: true),
+                    value: active ? links.value : .none)
     }
 
     mutating func transpose(_ base: Node, range: SourceRange, focus: SourceRange) -> Node {
-        var node = Extents.level(base.depth, range: range, focus: focus).lowered
+        var node = Node(Extents.level(base.depth, range: range, focus: focus))
         guard active, let a = value(base.value) else { stop(); return node }
         do throws(Diagnostic) {
             node.value = .lowered(try lowering.apply(.transpose, [(a, base.range)], focus: focus))
@@ -235,7 +250,7 @@ struct GraphBuilder: SyntaxBuilder {
 
     mutating func call(_ name: Token, _ arguments: Nodes, _ keywords: Extents.Deepest, range: SourceRange,
                        in source: Source) -> Node {
-        var node = Extents.level(Swift.max(arguments.deepest.depth, keywords.depth), range: range, focus: name.range).lowered
+        var node = Node(Extents.level(Swift.max(arguments.deepest.depth, keywords.depth), range: range, focus: name.range))
         guard active, arguments.count == 1, let x = arguments.first, let p = pointwise(name, in: source) else {
             stop()
             return node
@@ -246,7 +261,7 @@ struct GraphBuilder: SyntaxBuilder {
 
     mutating func list(_ items: Nodes, range: SourceRange, focus: SourceRange) -> Node {
         stop()
-        return Extents.level(items.deepest.depth, range: range, focus: focus).lowered
+        return Node(Extents.level(items.deepest.depth, range: range, focus: focus))
     }
 
     mutating func append(index: Node, to indices: inout Extents.Deepest) {
@@ -263,7 +278,7 @@ struct GraphBuilder: SyntaxBuilder {
 
     mutating func index(_ base: Node, _ indices: Extents.Deepest, range: SourceRange, focus: SourceRange) -> Node {
         stop()
-        return Extents.level(Swift.max(base.depth, indices.depth), range: range, focus: focus).lowered
+        return Node(Extents.level(Swift.max(base.depth, indices.depth), range: range, focus: focus))
     }
 }
 
@@ -279,12 +294,4 @@ struct LoweredDefinition {
     var root: NodeID
     /// The first node the definition appended.
     var firstNode: NodeID
-}
-
-private extension Extents.Node {
-    var lowered: GraphBuilder.Node { GraphBuilder.Node(range: range, focus: focus, depth: depth, isChain: isChain) }
-}
-
-private extension GraphBuilder.Node {
-    var extents: Extents.Node { Extents.Node(range: range, focus: focus, depth: depth, isChain: isChain) }
 }

@@ -132,19 +132,27 @@ public enum Matmul {
         } else if result.scalars.count != n * m {
             result.scalars = [Double](repeating: 0, count: n * m)
         }
-        // BLAS adds into the result: it starts from zeros.
-        result.scalars.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         var completed = true
+        accumulate(a, b, into: &result) { a, b, o in
+            completed = multiply(n: n, m: m, k: k, MatrixOperand(base: a, ld: k, transposed: false),
+                                 MatrixOperand(base: b, ld: m, transposed: false), into: o, ldc: m, shouldStop: shouldStop)
+        }
+        return completed
+    }
+
+    /// Zeroes `result` (BLAS adds into it), then calls `body` with the elements of `a`, `b`
+    /// and `result` in place; not at all when one of them is empty.
+    private static func accumulate(_ a: Tensor, _ b: Tensor, into result: inout Tensor,
+                                   _ body: (UnsafePointer<Double>, UnsafePointer<Double>, UnsafeMutablePointer<Double>) -> Void) {
+        result.scalars.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         a.scalars.withUnsafeBufferPointer { pa in
             b.scalars.withUnsafeBufferPointer { pb in
                 result.scalars.withUnsafeMutableBufferPointer { po in
                     guard let a = pa.baseAddress, let b = pb.baseAddress, let o = po.baseAddress else { return }
-                    completed = multiply(n: n, m: m, k: k, MatrixOperand(base: a, ld: k, transposed: false),
-                                         MatrixOperand(base: b, ld: m, transposed: false), into: o, ldc: m, shouldStop: shouldStop)
+                    body(a, b, o)
                 }
             }
         }
-        return completed
     }
 
     static func promotedLeft(_ shape: [Int]) -> [Int] { shape.count == 1 ? [1] + shape : shape }
@@ -207,27 +215,20 @@ public enum Matmul {
         let layout = BatchLayout(a.shape, b.shape)
         let (n, inner, m, left, right, fold) = (layout.n, layout.inner, layout.m, layout.left, layout.right, layout.fold)
         result.prepare(shape: resultShape)
-        // BLAS adds into the result: it starts from zeros.
-        result.scalars.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         var completed = true
-        a.scalars.withUnsafeBufferPointer { pa in
-            b.scalars.withUnsafeBufferPointer { pb in
-                result.scalars.withUnsafeMutableBufferPointer { po in
-                    guard let a = pa.baseAddress, let b = pb.baseAddress, let o = po.baseAddress else { return }
-                    if fold {
-                        completed = multiply(n: left.count * n, m: m, k: inner,
-                                             MatrixOperand(base: a, ld: inner, transposed: false),
-                                             MatrixOperand(base: b, ld: m, transposed: false),
-                                             into: o, ldc: m, shouldStop: shouldStop)
-                        return
-                    }
-                    for t in left.indices where completed {
-                        completed = multiply(n: n, m: m, k: inner,
-                                             MatrixOperand(base: a + left[t] * n * inner, ld: inner, transposed: false),
-                                             MatrixOperand(base: b + right[t] * inner * m, ld: m, transposed: false),
-                                             into: o + t * n * m, ldc: m, shouldStop: shouldStop)
-                    }
-                }
+        accumulate(a, b, into: &result) { a, b, o in
+            if fold {
+                completed = multiply(n: left.count * n, m: m, k: inner,
+                                     MatrixOperand(base: a, ld: inner, transposed: false),
+                                     MatrixOperand(base: b, ld: m, transposed: false),
+                                     into: o, ldc: m, shouldStop: shouldStop)
+                return
+            }
+            for t in left.indices where completed {
+                completed = multiply(n: n, m: m, k: inner,
+                                     MatrixOperand(base: a + left[t] * n * inner, ld: inner, transposed: false),
+                                     MatrixOperand(base: b + right[t] * inner * m, ld: m, transposed: false),
+                                     into: o + t * n * m, ldc: m, shouldStop: shouldStop)
             }
         }
         return completed
