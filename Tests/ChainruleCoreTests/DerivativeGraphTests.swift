@@ -297,6 +297,42 @@ final class DerivativeGraphTests: XCTestCase {
         XCTAssertFalse(plan.reverseIDs.contains(transposes[0]))
     }
 
+    /// Params whose gradient is another param's value (∂(a·b)/∂a is b itself, a node of the
+    /// forward graph): every param steps from the values before the step, as separate
+    /// forward and reverse passes give, though the params change in place.
+    func testATrainingStepWhereAParamIsAnotherParamsGradientMovesEveryParam() throws {
+        let cases = [
+            "param a = 1\nparam b = 2\nL = a * b",
+            "param a = 1\nparam b = 2\nparam c = -1\nL = a * b + a * c",
+            "param a = 1.5\nparam b = 2\nL = a * b + a",
+            "param w = [1, 2]\nparam u = [3, 4]\nL = sum(w * u)",
+            "param W = [[1, 2], [3, 4]]\nparam V = [[0.5, -1], [2, 0.25]]\nL = mean(W * V)",
+            "param a = 0.5\nL = sum([a * a]) / 2",
+        ]
+        for text in cases {
+            var compiled = try Script(text), fresh = try Script(text)
+            let loss = try compiled.id("L")
+            let params = compiled.workspace.trainableParams(of: loss)
+            for step in 0..<3 {
+                var updates: [(String, Tensor)] = []
+                for name in params {
+                    var w = try fresh.value(name)
+                    let g = try fresh.gradient(of: "L", wrt: name)
+                    for i in w.scalars.indices { w.scalars[i] -= 0.1 * g.scalars[i] }
+                    updates.append((name, w))
+                }
+                for (name, w) in updates { fresh.workspace.setValue(w, of: name) }
+                _ = try compiled.workspace.descend(loss, params: params, learningRate: 0.1)
+                for name in params {
+                    XCTAssertEqual(try compiled.value(name).scalars.map(\.bitPattern), try fresh.value(name).scalars.map(\.bitPattern),
+                                   "\(name) after step \(step) of \(text)")
+                    XCTAssertEqual(compiled.workspace.entries[name]?.value?.scalars, try fresh.value(name).scalars,
+                                   "the definition of \(name) after step \(step) of \(text)")
+                }
+            }
+        }
+    }
+
     /// A branch a selection discards is fed a safe value ("double where"), so that its own
     /// derivatives (1/p at p = 0, 0^(−1)) leak no NaN into higher derivatives.
     func testSecondDerivativesAtClampsAndKinksAreFinite() throws {

@@ -53,6 +53,20 @@ final class TrainingAllocationTests: XCTestCase {
         XCTAssertLessThan(losses[losses.count - 1], losses[0])
     }
 
+    /// Params that are each other's gradients (∂(W·V)/∂W is V) are copied aside each step,
+    /// into buffers kept from step to step.
+    func testAStepWhereParamsAreEachOthersGradientsAllocatesNothing() throws {
+        let (perStep, losses) = try allocations("""
+        param W = [[1, 2], [3, 4]]
+        param V = [[0.5, -1], [2, 0.25]]
+        param a = 1
+        param b = 2
+        L = mean(W * V) + a * b
+        """, loss: "L")
+        XCTAssertEqual(perStep, 0, "allocations per step")
+        XCTAssertLessThan(losses[losses.count - 1], losses[0])
+    }
+
     /// The counter counts: a loop that does allocate is seen to.
     func testTheCounterSeesAllocations() {
         let before = allocation_count()

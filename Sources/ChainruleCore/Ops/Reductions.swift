@@ -79,6 +79,13 @@ struct Reductions: OpFamily {
     func forward(_ x: [Tensor], into out: inout Tensor, shouldStop: () -> Bool) throws(ShapeMessage) -> Bool {
         if case .sumTo(let target) = op, x[0].shape != target {
             Broadcast.reduce(x[0], to: target, into: &out)
+        } else if op == .sum(axis: nil) || op == .mean(axis: nil) || op == .max {
+            // A scalar result: written into `out` (the evaluator keeps one for scalar results).
+            let x = x[0]
+            let value = op == .max ? x.scalars[Reduction.argmax(x.scalars)]
+                : op == .sum(axis: nil) ? x.scalars.reduce(0, +) : x.scalars.reduce(0, +) / Double(x.count)
+            out.prepare(shape: [])
+            out.scalars[0] = value
         } else if op == .softmax {
             Reduction.softmax(x[0], into: &out)
         } else if op == .logSoftmax {

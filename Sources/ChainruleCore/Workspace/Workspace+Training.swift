@@ -43,11 +43,20 @@ extension Workspace {
         try plan.values.compute(in: graph, shouldStop: shouldStop, ids: plan.forward)
         try plan.values.compute(in: plan.reverse.graph, shouldStop: shouldStop, ids: plan.reverseIDs)
         let before = plan.values.scalar(loss) ?? .nan
-        for param in plan.params {
+        // A gradient that is a param's own value (∂(a·b)/∂a is b) is copied aside first: the
+        // params change in place, and every one steps from the values before the step.
+        var saved: [[Double]] = []
+        swap(&saved, &plan.savedGradients)
+        for (k, param) in plan.params.enumerated() where param.gradientIsParam {
             guard let gradient = param.gradient else { continue }
-            // The pass's hold on the param's value is let go, so that it changes in place.
-            plan.values.drop(param.id)
             plan.values.withElements(of: gradient) { g in
+                if saved[k].count != g.count { saved[k] = Array(repeating: 0, count: g.count) }
+                saved[k].withUnsafeMutableBufferPointer { copy in _ = copy.update(fromContentsOf: g) }
+            }
+        }
+        for (k, param) in plan.params.enumerated() {
+            guard let gradient = param.gradient else { continue }
+            func step(by g: UnsafeBufferPointer<Double>) {
                 func step(_ w: UnsafeMutableBufferPointer<Double>) {
                     precondition(w.count == g.count, "a gradient has its param's shape")
                     for i in w.indices { w[i] -= rate * g[i] }
@@ -55,7 +64,15 @@ extension Workspace {
                 graph.updateValue(of: param.id, step)
                 if param.position >= 0 { entries.updateValue(at: param.position, step) }
             }
+            // The pass's hold on the param's value is let go, so that it changes in place.
+            plan.values.drop(param.id)
+            if param.gradientIsParam {
+                saved[k].withUnsafeBufferPointer(step(by:))
+            } else {
+                plan.values.withElements(of: gradient, step(by:))
+            }
         }
+        swap(&saved, &plan.savedGradients)
         evaluation.invalidateAll()
         leafEdits &+= 1
         plan.leafEdits = leafEdits
@@ -70,7 +87,10 @@ struct TrainingPlan: Sendable {
     let loss: NodeID
     /// The params as named by the caller, and each one's node, gradient node and definition.
     let paramNames: [String]
-    let params: [(id: NodeID, gradient: NodeID?, position: Int)]
+    let params: [(id: NodeID, gradient: NodeID?, position: Int, gradientIsParam: Bool)]
+    /// For each param whose gradient is a param's value, that gradient copied aside (kept
+    /// from step to step, so that copying allocates nothing).
+    var savedGradients: [[Double]]
     /// The graph version, and which reverse graph of the workspace, the ids below belong to.
     let version: Int
     let reverseBuild: Int
@@ -93,7 +113,9 @@ struct TrainingPlan: Sendable {
          version: Int, build: Int) {
         self.loss = loss
         self.paramNames = paramNames
-        self.params = params
+        let ids = Set(params.map(\.id))
+        self.params = params.map { ($0.id, $0.gradient, $0.position, $0.gradient.map { ids.contains($0) } ?? false) }
+        savedGradients = Array(repeating: [], count: params.count)
         self.version = version
         self.reverse = reverse
         reverseBuild = build
@@ -104,7 +126,7 @@ struct TrainingPlan: Sendable {
         for id in stride(from: all.count - 1, through: 0, by: -1) where needed[id] {
             for input in all[id].inputs { needed[input] = true }
         }
-        let isParam = Set(params.map(\.id))
+        let isParam = ids
         var varying = Array(repeating: false, count: all.count)
         for id in 0..<all.count where needed[id] {
             varying[id] = isParam.contains(id) || all[id].inputs.contains { varying[$0] }
