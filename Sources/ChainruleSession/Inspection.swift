@@ -69,6 +69,12 @@ extension Session {
                     ?? (node.isLeaf ? format.inline(workspace.evaluation[id] ?? node.value ?? Tensor(0)) : operation(id))
                 listing.add([label(id), node.kind.rawValue, describe(shape: node.shape), text])
             }
+            // Definitions that do not currently evaluate have no node: listed after, as `:vars` lists them.
+            for name in workspace.order {
+                guard let problem = workspace.broken[name], let entry = workspace.entries[name] else { continue }
+                guard !listing.isFull else { listing.leaveOut(); continue }
+                listing.add([name, entry.nodeKind.rawValue, "—", "error: " + problem.message])
+            }
         } else {
             for name in workspace.order {
                 guard !listing.isFull else { listing.leaveOut(); continue }

@@ -158,6 +158,11 @@ final class CommandTests: XCTestCase {
 
             """)
         XCTAssertEqual(printed(session, output, ":vars").components(separatedBy: "\n").count, 6)
+        // A definition that no longer fits has no node; both listings show why.
+        XCTAssertTrue(execute(session, "x = [1, 2, 3]"))
+        let all = printed(session, output, ":vars all")
+        XCTAssertTrue(all.contains("\nh     op     —       error: "), all)
+        XCTAssertTrue(printed(session, output, ":vars").contains("\nh     op     —       error: "))
     }
 
     func testGradWrtAnIntermediateAndAnUnrelatedLeaf() {
