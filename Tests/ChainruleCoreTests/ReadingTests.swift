@@ -153,6 +153,27 @@ final class ReadingTests: XCTestCase {
         XCTAssertGreaterThan(lowered, 20, "the corpus exercises lowering while reading")
     }
 
+    /// A statement with a syntax error (in a script a session would have refused at its
+    /// check) drops only its own nodes, never those of the definition read before it.
+    func testASyntaxErrorDropsOnlyItsOwnStatement() throws {
+        let source = Source(name: "t.graph", text: "param w = 2\na = w * 3\nw * 2 + )\nc = a + 1\n")
+        let (diagnostics, statements) = Parser.check(source)
+        XCTAssertFalse(diagnostics.isEmpty)
+        var workspace = Workspace()
+        var reader = Workspace.ScriptReader(statements)
+        var defined: [String] = []
+        while let read = workspace.read(&reader) {
+            switch read {
+            case .defined(let name, _): defined.append(name)
+            case .statement(.definition(let d)): try workspace.define(d, in: source); defined.append(d.name)
+            default: continue
+            }
+        }
+        XCTAssertEqual(defined, ["w", "a", "c"])
+        assertClose(try workspace.value(of: try XCTUnwrap(workspace.graph.node(named: "c"))), [7], shape: [])
+        XCTAssertEqual(workspace.graph.count, 5, "w, 3, a, 1, c: and no node of the bad line")
+    }
+
     /// With ``Workspace/ScriptReader/defines`` off, every statement comes back as a tree and nothing is defined.
     func testAReaderThatDoesNotDefineChangesNothing() {
         let source = Source(name: "t.graph", text: "param w = 2\na = w * 3\n")

@@ -70,6 +70,9 @@ struct GraphBuilder: SyntaxBuilder {
     private(set) var active = false
     /// The graph's size when the statement began (what it is cut back to if dropped).
     private(set) var start = 0
+    /// Whether a definition has begun and not ended: only its nodes are dropped when a
+    /// syntax error ends it (never those of a definition read before, which the workspace keeps).
+    private var pending = false
     /// The names of nodes the definition refers to, each once, in order of first use (taken
     /// by the workspace with a lowered definition, which holds only numbers).
     var dependencies: [String] = []
@@ -86,6 +89,7 @@ struct GraphBuilder: SyntaxBuilder {
 
     mutating func beginDefinition(_ kind: DefinitionKind, name: Token, in source: Source) {
         start = lowering.graph.count
+        pending = true
         active = enabled && kind == .formula
         dependencies = []
         if active { marks.next(covering: start) }
@@ -95,12 +99,13 @@ struct GraphBuilder: SyntaxBuilder {
 
     mutating func abandonStatement() {
         active = false
-        lowering.graph.truncate(to: start)
+        if pending { lowering.graph.truncate(to: start) }
+        pending = false
     }
 
     mutating func definition(_ kind: DefinitionKind, name: Token, _ value: Node, range: SourceRange,
                              in source: Source) -> Statement {
-        defer { active = false }
+        defer { active = false; pending = false }
         guard active, !dependencies.isEmpty, case .lowered(.node(let root)) = value.value else {
             lowering.graph.truncate(to: start)
             return .reread(range)
