@@ -95,7 +95,7 @@ final class ReadingTests: XCTestCase {
         z = (h2)
         """
         let result = assertSame(script)
-        XCTAssertEqual(result.lowered, 7, "every formula of scalars but the leaves is lowered as it is read")
+        XCTAssertEqual(result.lowered, 9, "every definition here, leaves and formulas, is lowered as it is read")
         XCTAssertEqual(result.outcomes.count, 9)
     }
 
@@ -137,7 +137,26 @@ final class ReadingTests: XCTestCase {
         // w, 3 and a take 24 bytes; b's six nodes would bring it to 72, past 48; c's two to 40.
         let result = assertSame("param w = 2\na = w * 3\nb = a * a + a * 2 + a\nc = w + 1", memoryLimit: 8 * 6)
         XCTAssertEqual(result.outcomes.map { $0.prefix(25) }, ["defined w", "defined a", "error: defining 'b' would", "defined c"])
-        XCTAssertEqual(result.lowered, 2)
+        XCTAssertEqual(result.lowered, 3)
+    }
+
+    func testLeavesAreReadWithTheTreesValuesAndKinds() {
+        let result = assertSame("""
+        param w = -0.41
+        input x = 2 * 3 - 1
+        c = -0.0
+        t = 1e308 * 10
+        p = pi
+        q = [1, 2]
+        param w = 5
+        r = w * x
+        """)
+        XCTAssertEqual(result.lowered, 5, "w, x, c, t and r; pi, a list and a redefinition are read as trees")
+        XCTAssertEqual(result.workspace.entries["x"]?.kind, .input)
+        XCTAssertEqual(result.workspace.entries["c"]?.value?.scalars[0].sign, .minus)
+        // A leaf past the memory limit is refused as the tree refuses it.
+        XCTAssertEqual(assertSame("param a = 1\nb = 2", memoryLimit: 8).outcomes.map { $0.prefix(21) },
+                       ["defined a", "error: defining 'b' w"])
     }
 
     func testTheFuzzCorpusGivesTheTreesResult() throws {

@@ -4,11 +4,12 @@
 /// A definition of a new name by a formula of operators, names of nodes, numbers, `.T` and
 /// one-argument elementwise functions (`h = tanh(w*h0 + 0.01)`, a neuron of a scalar
 /// network) is lowered here, node by node, through the same ``Lowering`` steps a tree goes
-/// through, so the nodes are the same. Anything else — a redefinition, `input` and `param`,
-/// a formula that refers to no node, calls with keywords or of other functions, lists,
-/// indexing, strings, a name that is no node, or any error — stops the lowering; the
-/// statement's nodes are dropped and the statement is read again as a tree
-/// (``Workspace/read(_:)``), which is the one path that reports errors.
+/// through, so the nodes are the same; so is a new leaf whose value is such a formula of
+/// numbers alone (`param w = -0.41`). Anything else — a redefinition, an `input` or `param`
+/// computed from nodes, calls with keywords or of other functions, lists, indexing,
+/// strings, a name that is no node, or any error — stops the lowering; the statement's
+/// nodes are dropped and the statement is read again as a tree (``Workspace/read(_:)``),
+/// which is the one path that reports errors.
 struct GraphBuilder: SyntaxBuilder {
     /// A subexpression: its extent and depth (what the grammar reads, as the check has them),
     /// and what it lowered to.
@@ -76,6 +77,8 @@ struct GraphBuilder: SyntaxBuilder {
     /// The names of nodes the definition refers to, each once, in order of first use (taken
     /// by the workspace with a lowered definition, which holds only numbers).
     var dependencies: [String] = []
+    /// A new leaf's value (taken by the workspace as the names are).
+    var leafValue: Tensor?
     private var marks = NodeMarks()
 
     init(source: Source) {
@@ -90,7 +93,7 @@ struct GraphBuilder: SyntaxBuilder {
     mutating func beginDefinition(_ kind: DefinitionKind, name: Token, in source: Source) {
         start = lowering.graph.count
         pending = true
-        active = enabled && kind == .formula
+        active = enabled
         dependencies = []
         if active { marks.next(covering: start) }
     }
@@ -106,12 +109,19 @@ struct GraphBuilder: SyntaxBuilder {
     mutating func definition(_ kind: DefinitionKind, name: Token, _ value: Node, range: SourceRange,
                              in source: Source) -> Statement {
         defer { active = false; pending = false }
-        guard active, !dependencies.isEmpty, case .lowered(.node(let root)) = value.value else {
+        if active, dependencies.isEmpty, lowering.graph.count == start, let constant = self.value(value.value),
+           case .constant(let leaf) = constant {
+            // A leaf: its value, computed as the tree's lowering folds it.
+            leafValue = leaf
+            return .lowered(LoweredDefinition(nameRange: name.range, range: range, formulaRange: value.range,
+                                              root: -1, kind: kind, firstNode: start))
+        }
+        guard active, kind == .formula, !dependencies.isEmpty, case .lowered(.node(let root)) = value.value else {
             lowering.graph.truncate(to: start)
             return .reread(range)
         }
         return .lowered(LoweredDefinition(nameRange: name.range, range: range, formulaRange: value.range,
-                                          root: root, firstNode: start))
+                                          root: root, kind: kind, firstNode: start))
     }
 
     func expression(_ value: Node) -> Statement { .reread(value.range) }
@@ -296,7 +306,9 @@ struct LoweredDefinition {
     /// The whole statement, and its formula.
     var range: SourceRange
     var formulaRange: SourceRange
+    /// The node of the formula, or -1 for a leaf (its value is ``GraphBuilder/leafValue``).
     var root: NodeID
+    var kind: DefinitionKind
     /// The first node the definition appended.
     var firstNode: NodeID
 }

@@ -56,7 +56,11 @@ extension Workspace {
             let name = Lexer.text(source, definition.nameRange)
             var dependencies: [String] = []
             swap(&dependencies, &reader.grammar.build.dependencies)
-            if complete(definition, named: name, dependencies: dependencies, in: source) {
+            if definition.root < 0, let value = reader.grammar.build.leafValue.take() {
+                if completeLeaf(definition, named: name, value: value, in: source) {
+                    return .defined(name: name, range: definition.range)
+                }
+            } else if complete(definition, named: name, dependencies: dependencies, in: source) {
                 return .defined(name: name, range: definition.range)
             }
             // Refused (a redefinition, or past the memory limit): read again, and defined or refused as a tree.
@@ -69,6 +73,30 @@ extension Workspace {
             return .unreadable(Diagnostic("this statement cannot be read again from its text", at: SourceSpan(source, range)))
         }
         return .statement(statement)
+    }
+
+    /// Records a new leaf read with its value (`param w = -0.41`), as ``define(_:in:)`` records
+    /// one; false (changing nothing) when it is not a new name or its value would pass the
+    /// memory limit.
+    private mutating func completeLeaf(_ definition: LoweredDefinition, named name: String, value: Tensor,
+                                       in source: Source) -> Bool {
+        guard entries.claim(name).isNew else { return false }
+        let entry = Entry(name: name, kind: definition.kind, formulaRange: nil, value: value, dependencies: [],
+                          span: SourceSpan(source, definition.range))
+        let before = graph.count
+        let id = graph.append(.constant, EmptyCollection(), shape: value.shape, kind: entry.nodeKind, value: value,
+                              origin: entry.span)
+        let added = Workspace.valueBytes(graph, from: before)
+        guard storedBytes + added <= memoryLimit else {
+            graph.truncate(to: before)
+            entries.release(name)
+            return false
+        }
+        structureChanged()
+        graph.setName(name, of: id)
+        entries.fill(entry)
+        storedBytes += added
+        return true
     }
 
     /// Records a definition whose nodes were appended as it was read, naming its root; false
