@@ -242,6 +242,21 @@ final class DerivativeGraphTests: XCTestCase {
         assertClose(try script.value("W"), zip(before.scalars, expected.scalars).map { $0 - 0.5 * $1 }, shape: [2, 2])
     }
 
+    /// One step of gradient descent on `L` by fresh forward and reverse passes, every param
+    /// stepping from the values before the step (what a compiled step must give); the loss before.
+    static func referenceStep(_ script: inout Script, params: [String], learningRate rate: Double) throws -> Double {
+        let before = try script.value("L").scalars[0]
+        var updates: [(String, Tensor)] = []
+        for name in params {
+            var w = try script.value(name)
+            let g = try script.gradient(of: "L", wrt: name)
+            for i in w.scalars.indices { w.scalars[i] -= rate * g.scalars[i] }
+            updates.append((name, w))
+        }
+        for (name, w) in updates { script.workspace.setValue(w, of: name) }
+        return before
+    }
+
     /// The compiled training step: the same numbers, bit for bit, as a fresh forward and
     /// reverse pass each step; each recomputed tensor written into its buffer of the step
     /// before; what depends on data alone computed once; a new data value noticed.
@@ -258,16 +273,7 @@ final class DerivativeGraphTests: XCTestCase {
         var compiled = try Script(text), fresh = try Script(text)
         let loss = try compiled.id("L")
         func referenceStep(_ script: inout Script) throws -> Double {
-            let before = try script.value("L").scalars[0]
-            var updates: [(String, Tensor)] = []
-            for name in params {
-                var w = try script.value(name)
-                let g = try script.gradient(of: "L", wrt: name)
-                for i in w.scalars.indices { w.scalars[i] -= 0.1 * g.scalars[i] }
-                updates.append((name, w))
-            }
-            for (name, w) in updates { script.workspace.setValue(w, of: name) }
-            return before
+            try DerivativeGraphTests.referenceStep(&script, params: params, learningRate: 0.1)
         }
         var addresses: [UnsafePointer<Double>?] = []
         let product = try XCTUnwrap(compiled.workspace.graph.node(named: "L")).advanced(by: -1)
@@ -314,14 +320,7 @@ final class DerivativeGraphTests: XCTestCase {
             let loss = try compiled.id("L")
             let params = compiled.workspace.trainableParams(of: loss)
             for step in 0..<3 {
-                var updates: [(String, Tensor)] = []
-                for name in params {
-                    var w = try fresh.value(name)
-                    let g = try fresh.gradient(of: "L", wrt: name)
-                    for i in w.scalars.indices { w.scalars[i] -= 0.1 * g.scalars[i] }
-                    updates.append((name, w))
-                }
-                for (name, w) in updates { fresh.workspace.setValue(w, of: name) }
+                _ = try DerivativeGraphTests.referenceStep(&fresh, params: params, learningRate: 0.1)
                 _ = try compiled.workspace.descend(loss, params: params, learningRate: 0.1)
                 for name in params {
                     XCTAssertEqual(try compiled.value(name).scalars.map(\.bitPattern), try fresh.value(name).scalars.map(\.bitPattern),
