@@ -56,11 +56,8 @@ extension Workspace {
             let name = Lexer.text(source, definition.nameRange)
             var dependencies: [String] = []
             swap(&dependencies, &reader.grammar.build.dependencies)
-            if definition.root < 0, let value = reader.grammar.build.leafValue.take() {
-                if completeLeaf(definition, named: name, value: value, in: source) {
-                    return .defined(name: name, range: definition.range)
-                }
-            } else if complete(definition, named: name, dependencies: dependencies, in: source) {
+            let leaf = definition.root < 0 ? reader.grammar.build.leafValue.take() : nil
+            if complete(definition, named: name, dependencies: dependencies, leaf: leaf, in: source) {
                 return .defined(name: name, range: definition.range)
             }
             // Refused (a redefinition, or past the memory limit): read again, and defined or refused as a tree.
@@ -75,50 +72,36 @@ extension Workspace {
         return .statement(statement)
     }
 
-    /// Records a new leaf read with its value (`param w = -0.41`), as ``define(_:in:)`` records
-    /// one; false (changing nothing) when it is not a new name or its value would pass the
-    /// memory limit.
-    private mutating func completeLeaf(_ definition: LoweredDefinition, named name: String, value: Tensor,
-                                       in source: Source) -> Bool {
-        guard entries.claim(name).isNew else { return false }
-        let entry = Entry(name: name, kind: definition.kind, formulaRange: nil, value: value, dependencies: [],
-                          span: SourceSpan(source, definition.range))
-        let before = graph.count
-        let id = graph.append(.constant, EmptyCollection(), shape: value.shape, kind: entry.nodeKind, value: value,
-                              origin: entry.span)
-        let added = Workspace.valueBytes(graph, from: before)
-        guard storedBytes + added <= memoryLimit else {
-            graph.truncate(to: before)
-            entries.release(name)
-            return false
-        }
-        structureChanged()
-        graph.setName(name, of: id)
-        entries.fill(entry)
-        storedBytes += added
-        return true
-    }
-
-    /// Records a definition whose nodes were appended as it was read, naming its root; false
+    /// Records a definition read as it was lowered — a formula whose nodes were appended, or
+    /// a leaf and its value — naming its node, as ``define(_:in:)`` records one; false
     /// (changing nothing but the nodes, which the caller drops) when it is not a new name or
     /// its values would pass the memory limit.
     private mutating func complete(_ definition: LoweredDefinition, named name: String, dependencies: [String],
-                                   in source: Source) -> Bool {
+                                   leaf value: Tensor?, in source: Source) -> Bool {
+        guard value != nil || definition.root >= 0 else { return false }
         // The name's place in the table of definitions, claimed now (one lookup), given back if refused.
         guard entries.claim(name).isNew else { return false }
+        let span = SourceSpan(source, definition.range)
+        let entry: Entry
         var id = definition.root
-        if graph[id].hasName || id < definition.firstNode {
-            // The formula is another node (`y = x`): give the name its own node.
-            id = graph.append(.identity, CollectionOfOne(id), shape: graph[id].shape, kind: .op,
-                              origin: SourceSpan(source, definition.formulaRange))
+        if let value {
+            entry = Entry(name: name, kind: definition.kind, formulaRange: nil, value: value, dependencies: [], span: span)
+            id = graph.append(.constant, EmptyCollection(), shape: value.shape, kind: entry.nodeKind, value: value,
+                              origin: span)
+        } else {
+            entry = Entry(name: name, kind: .formula, formulaRange: definition.formulaRange, value: nil,
+                          dependencies: dependencies, span: span)
+            if graph[id].hasName || id < definition.firstNode {
+                // The formula is another node (`y = x`): give the name its own node.
+                id = graph.append(.identity, CollectionOfOne(id), shape: graph[id].shape, kind: .op,
+                                  origin: SourceSpan(source, definition.formulaRange))
+            }
         }
         let added = Workspace.valueBytes(graph, from: definition.firstNode)
         guard storedBytes + added <= memoryLimit else {
             entries.release(name)
             return false
         }
-        let entry = Entry(name: name, kind: .formula, formulaRange: definition.formulaRange, value: nil,
-                          dependencies: dependencies, span: SourceSpan(source, definition.range))
         structureChanged()
         graph.setName(name, of: id)
         if graph[id].isLeaf { graph.setKind(entry.nodeKind, of: id) }
