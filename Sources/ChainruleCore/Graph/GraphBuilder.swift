@@ -165,9 +165,8 @@ struct GraphBuilder: SyntaxBuilder {
                                  _ right: Operand, _ rightRange: SourceRange, focus: SourceRange) -> Operand {
         guard active, let a = value(left) else { stop(); return .none }
         let b: Lowering.Value
-        if case .number(let x) = right, op != .matmul, op != .middleDot, case .node(let id) = a, lowering.graph.isScalar(id) {
-            // A number beside a scalar node becomes its constant node at once, with no tensor made.
-            b = .node(lowering.graph.appendConstant(x, origin: SourceSpan(lowering.source, rightRange)))
+        if case .number(let x) = right, let node = lowering.constantNode(x, at: rightRange, of: op, beside: a) {
+            b = node
         } else if let lowered = value(right) {
             b = lowered
         } else {
@@ -228,12 +227,7 @@ struct GraphBuilder: SyntaxBuilder {
 
     mutating func transpose(_ base: Node, range: SourceRange, focus: SourceRange) -> Node {
         var node = Node(Extents.level(base.depth, range: range, focus: focus))
-        guard active, let a = value(base.value) else { stop(); return node }
-        do throws(Diagnostic) {
-            node.value = .lowered(try lowering.apply(.transpose, [(a, base.range)], focus: focus))
-        } catch {
-            stop()
-        }
+        if active { node.value = unary(.transpose, base, focus: focus) }
         return node
     }
 

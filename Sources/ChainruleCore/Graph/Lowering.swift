@@ -116,10 +116,17 @@ struct Lowering {
     /// scalar node under an elementwise operator (`w * 0.41`) becomes its constant node at
     /// once, with no tensor made; anything else is lowered as usual.
     mutating func lowerOperand(_ e: Expr, of op: BinaryOperator, beside left: Value) throws(Diagnostic) -> Value {
-        if case .number(let number) = e.kind, op != .matmul, op != .middleDot, case .node(let id) = left, graph.isScalar(id) {
-            return .node(graph.appendConstant(number, origin: SourceSpan(source, e.range)))
+        if case .number(let number) = e.kind, let node = constantNode(number, at: e.range, of: op, beside: left) {
+            return node
         }
         return try lower(e)
+    }
+
+    /// The constant node of a number written at `range` as the right operand of `op` beside a
+    /// scalar node, made at once with no tensor; nil anywhere else (a product, or beside a tensor).
+    mutating func constantNode(_ number: Double, at range: SourceRange, of op: BinaryOperator, beside left: Value) -> Value? {
+        guard op != .matmul, op != .middleDot, case .node(let id) = left, graph.isScalar(id) else { return nil }
+        return .node(graph.appendConstant(number, origin: SourceSpan(source, range)))
     }
 
     /// `apply` for an elementwise op of one or two scalars, not all constant: the result is a
