@@ -81,7 +81,8 @@ struct CommandArguments {
                 throw Diagnostic("an option is written key=value with no blanks around '=' (as in \(keys.first ?? "key")=…); usage: \(usage)", at: word.span)
             }
             guard keys.contains(key) else {
-                throw Diagnostic("unknown option '\(key)'; usage: \(usage)", at: word.span)
+                let suggestion = Suggestions.didYouMean(key, among: keys).map { $0 + " " } ?? "; "
+                throw Diagnostic("unknown option '\(key)'\(suggestion)usage: \(usage)", at: word.span)
             }
             guard keyed[key] == nil else {
                 throw Diagnostic("option '\(key)' is given twice; usage: \(usage)", at: word.span)

@@ -201,6 +201,7 @@ final class CatalogueTests: XCTestCase {
         (":train L lr=1e999", "<stdin>:1:13: error: lr must be a positive number"),
         (":train h", "<stdin>:1:8: error: h has shape (2); training needs a scalar loss"),
         (":train L foo=1", "<stdin>:1:10: error: unknown option 'foo'; usage: :train LOSS [steps=N] [lr=η]"),
+        (":train L stpes=5", "<stdin>:1:10: error: unknown option 'stpes'; did you mean 'steps'? usage: :train LOSS [steps=N] [lr=η]"),
         (":save \"unclosed.graph", "<stdin>:1:7: error: unterminated string; add a closing '\"'"),
         (":train L steps = 5", "<stdin>:1:16: error: an option is written key=value with no blanks around '=' (as in steps=…); usage: :train LOSS [steps=N] [lr=η]"),
         (":train L steps=5 steps=500", "<stdin>:1:18: error: option 'steps' is given twice; usage: :train LOSS [steps=N] [lr=η]"),
