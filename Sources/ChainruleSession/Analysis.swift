@@ -70,16 +70,31 @@ extension Session {
     /// bounds the rounding error of the differences. A disagreement is put down to a kink when
     /// the one-sided differences `(f(x+h) − f(x))/h` and `(f(x) − f(x−h))/h` disagree too.
     /// Class indices (and leaves that feed one) are never perturbed.
-    func gradientCheck(of target: NodeID, at span: SourceSpan) throws(Diagnostic) -> GradientCheck {
+    /// Central differences take two forward passes per element, so the elements to perturb
+    /// are counted first and refused past ``Workspace/perElementPassLimit`` (as `:compare` and
+    /// `method=fd` are), before any pass runs. `only` restricts the check to one leaf.
+    func gradientCheck(of target: NodeID, only: NodeID? = nil, at span: SourceSpan) throws(Diagnostic) -> GradientCheck {
         let f0 = try value(target, at: span).scalars[0]
-        let analytic = try gradients(of: target, seed: nil, record: false, at: span)
         let graph = workspace.graph
         let ancestors = graph.ancestors(of: target)
         let feedsIndex = graph.feedsClassIndex(of: target)
-        var result = GradientCheck()
+        let differentiable = graph.differentiableAncestors(of: target)
+        var candidates: [(name: String, id: NodeID, leaf: Tensor)] = []
+        var elements = 0
         for name in workspace.order {
-            guard let id = graph.node(named: name), id <= target, ancestors[id], graph[id].isLeaf,
-                  let leaf = workspace.entries[name]?.value else { continue }
+            guard let id = graph.node(named: name), only == nil || only == id, id <= target, ancestors[id],
+                  graph[id].isLeaf, let leaf = workspace.entries[name]?.value else { continue }
+            candidates.append((name, id, leaf))
+            if differentiable[id] && !feedsIndex[id] { elements += leaf.count }
+        }
+        let limit = Workspace.perElementPassLimit
+        guard elements <= limit else {
+            let advice = only == nil ? "; check one leaf with ':check \(label(target)) wrt X'" : ""
+            throw Diagnostic("central differences take two forward passes per input element: \(elements) here, more than \(limit)\(advice) (:grad gives the gradient in one reverse pass)", at: span)
+        }
+        let analytic = try gradients(of: target, seed: nil, record: false, at: span)
+        var result = GradientCheck()
+        for (name, id, leaf) in candidates {
             guard let exact = analytic[id] else {
                 result.notDifferentiated.append(name)
                 continue
@@ -115,14 +130,27 @@ extension Session {
     }
 
     func check(_ arguments: CommandArguments) throws(Diagnostic) {
-        try arguments.expect(count: 0...1, usage: ":check [NODE]")
-        let span = arguments.words.first?.span ?? arguments.nameSpan
-        let target = try self.target(arguments.words.first, arguments)
+        let usage = ":check [NODE] [wrt X]"
+        try arguments.expect(count: 0...3, usage: usage)
+        let words = arguments.words
+        if words.count == 2 || (words.count == 3 && words[1].text != "wrt") {
+            throw Diagnostic("expected 'wrt X' after the node; usage: \(usage)", at: words[1].span)
+        }
+        let span = words.first?.span ?? arguments.nameSpan
+        let target = try self.target(words.first, arguments)
         let y = try value(target, at: span)
         guard y.isScalar else {
             throw Diagnostic("\(label(target)) has shape \(describe(shape: y.shape)); :check needs a scalar output", at: span)
         }
-        let found = try gradientCheck(of: target, at: span)
+        var only: NodeID?
+        if words.count == 3 {
+            let leaf = try node(words[2])
+            guard workspace.graph[leaf].isLeaf else {
+                throw Diagnostic("'\(words[2].text)' is not a leaf; :check perturbs leaves (input or param)", at: words[2].span)
+            }
+            only = leaf
+        }
+        let found = try gradientCheck(of: target, only: only, at: span)
         let kink = "at a kink: the two finite-difference points straddle it"
         var rows = [["leaf", "shape", "max abs error", "max rel error", ""]]
         for leaf in found.leaves {

@@ -16,6 +16,14 @@ public protocol LineReader: AnyObject {
 
     /// Records a complete entry (possibly several physical lines) in the history.
     func addHistory(_ entry: String)
+
+    /// Whether more input has already arrived, unread (the rest of a paste): the REPL reads
+    /// the lines of a pasted transcript that have no prompt as output, not as statements.
+    var hasPendingInput: Bool { get }
+}
+
+extension LineReader {
+    public var hasPendingInput: Bool { false }
 }
 
 /// The candidates for completing the word that ends at the cursor.

@@ -18,6 +18,7 @@ extension Session {
 
     /// `:load FILE`: all or nothing. When the script stops at an error, the session is put back
     /// exactly as it was before (definitions, results, settings), so a half-run script leaves no trace.
+    /// An interrupt (Ctrl-C) is not an error: what the script defined and trained before it is kept.
     func load(_ arguments: CommandArguments) throws(Diagnostic) {
         try arguments.expect(count: 1...1, usage: ":load FILE")
         let word = arguments.words[0]
@@ -36,7 +37,14 @@ extension Session {
         defer { loading.removeLast() }
         let before = snapshot()
         let wasQuitting = quitRequested
-        if !run(Source(name: path, text: text)) {
+        switch runScript(Source(name: path, text: text)) {
+        case .finished:
+            break
+        case .interrupted:
+            quitRequested = wasQuitting
+            report(Diagnostic("':load \(word.text)' was interrupted: what it defined and trained before the interrupt is kept",
+                              at: word.span, severity: .note))
+        case .failed:
             restore(before)
             quitRequested = wasQuitting
             throw Diagnostic("'\(word.text)' stopped at an error; the session is as it was before ':load'",

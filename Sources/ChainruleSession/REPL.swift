@@ -17,16 +17,31 @@ public struct REPL {
     }
 
     /// Runs until `:quit` or end of input. Errors are reported and never end the loop.
+    /// A line pasted with its prompt (`chainrule> x = 1`, copied from a terminal or the README)
+    /// is run without it; in a paste that began so, the lines without a prompt are the output
+    /// that was copied along, and are skipped.
     public func run() {
         var pending: [String] = []
+        var pastingTranscript = false
         while !session.quitRequested {
             let prompt = pending.isEmpty ? colored(REPL.prompt) : colored(REPL.continuationPrompt)
+            let pastedBefore = reader.hasPendingInput
             switch reader.readLine(prompt: prompt) {
             case .end:
                 return
             case .interrupt:
                 pending.removeAll()
-            case .line(let line):
+                pastingTranscript = false
+            case .line(var line):
+                let pasted = pastedBefore || reader.hasPendingInput
+                if let unprompted = PastedPrompt.blanked(line) {
+                    line = unprompted
+                    pastingTranscript = pasted
+                } else if pastingTranscript && pastedBefore && pending.isEmpty {
+                    continue  // output copied along with a transcript
+                } else {
+                    pastingTranscript = false
+                }
                 pending.append(line)
                 let text = pending.joined(separator: "\n")
                 if Lexer.needsContinuation(text) { continue }

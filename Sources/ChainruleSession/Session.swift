@@ -75,10 +75,25 @@ public final class Session {
 
     // MARK: Running text
 
+    /// How running a script ended.
+    public enum RunOutcome: Equatable, Sendable {
+        /// Every statement ran.
+        case finished
+        /// A statement failed (reported); nothing after it ran.
+        case failed
+        /// Ctrl-C arrived; what ran before it stays, nothing after the statement it stopped runs.
+        case interrupted
+    }
+
     /// Parses all of `source`, reporting every syntax error, then runs its statements in order,
     /// stopping at the first error. Returns whether everything ran.
     @discardableResult
-    public func run(_ source: Source) -> Bool {
+    public func run(_ source: Source) -> Bool { runScript(source) == .finished }
+
+    /// ``run(_:)``, telling an interrupt apart from an error.
+    func runScript(_ source: Source) -> RunOutcome {
+        // Statements pasted from a terminal or the README keep their prompts out of the grammar.
+        let source = PastedPrompt.script(source) ?? source
         // Every statement is checked before any runs; then each is read again and run: a
         // plain definition of a new name has its nodes appended as it is read, anything else
         // is read into a tree, run and let go, so a long script's trees are never all held at
@@ -91,7 +106,7 @@ public final class Session {
                 report(Diagnostic("\(hidden) more error\(hidden == 1 ? "" : "s") in \(source.name) not shown (':set max-errors' shows more)",
                                   at: nil, severity: .note))
             }
-            return false
+            return .failed
         }
         var reader = Workspace.ScriptReader(statements)
         workspace.reserve(definitions: reader.definitions)
@@ -104,7 +119,7 @@ public final class Session {
             if interrupted {
                 report(Diagnostic("interrupted: the rest of \(source.name) is not run", at: SourceSpan(source, read.range),
                                   severity: .note))
-                return false
+                return .interrupted
             }
             do throws(Diagnostic) {
                 switch read {
@@ -114,10 +129,11 @@ public final class Session {
                 }
             } catch {
                 report(error)
-                return false
+                // A statement that failed because Ctrl-C stopped it was interrupted, not wrong.
+                return interruptCount() != interrupts ? .interrupted : .failed
             }
         }
-        return true
+        return .finished
     }
 
     /// What follows a definition: commands act on it by default, results of the graph before are dropped.

@@ -50,3 +50,20 @@ final class Terminal: OutputSink, @unchecked Sendable {
         }
     }
 }
+
+extension Terminal {
+    /// Whether bytes have arrived on standard input that nobody has read yet (the rest of a
+    /// paste: libedit and ``PlainLineReader`` read one byte at a time, so they wait in the kernel).
+    static var inputIsPending: Bool {
+        var descriptor = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) > 0 && descriptor.revents & Int16(POLLIN) != 0
+    }
+}
+
+extension LineEditor {
+    public var hasPendingInput: Bool { Terminal.inputIsPending }
+}
+
+extension PlainLineReader {
+    var hasPendingInput: Bool { Terminal.inputIsPending }
+}

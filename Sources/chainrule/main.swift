@@ -52,9 +52,36 @@ struct Chainrule: ParsableCommand {
     }
 }
 
-let arguments: Chainrule
+/// The command line with each `-e` argument taken out before ArgumentParser reads it, as
+/// the placeholder `#N`: the argument of `-e` is always a statement, even one that looks
+/// like an option (`-e '---1'`), which ArgumentParser would refuse before any option sees it.
+func withStatementsSetAside(_ words: [String]) -> (words: [String], statements: [String]) {
+    var result: [String] = [], statements: [String] = []
+    var i = 0
+    while i < words.count {
+        let word = words[i]
+        result.append(word)
+        if word == "--" {
+            result.append(contentsOf: words[(i + 1)...])
+            break
+        }
+        if word == "-e", i + 1 < words.count {
+            result.append("#\(statements.count)")
+            statements.append(words[i + 1])
+            i += 1
+        }
+        i += 1
+    }
+    return (result, statements)
+}
+
+var arguments: Chainrule
 do {
-    arguments = try Chainrule.parse(Array(CommandLine.arguments.dropFirst()))
+    let (words, statements) = withStatementsSetAside(Array(CommandLine.arguments.dropFirst()))
+    arguments = try Chainrule.parse(words)
+    arguments.statements = arguments.statements.map { placeholder in
+        Int(placeholder.dropFirst()).flatMap { statements.indices.contains($0) ? statements[$0] : nil } ?? placeholder
+    }
 } catch {
     let message = Chainrule.fullMessage(for: error)
     if Chainrule.exitCode(for: error) == .success {

@@ -35,6 +35,13 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(result.standardOutput, "14\n")
         let negative = try runChainrule(["-e", "-3 * 2"])
         XCTAssertEqual(negative.standardOutput, "-6\n", "a statement starting with '-' is not an option")
+        // The argument of -e is a statement however many minus signs it starts with.
+        let minuses = try runChainrule(["-e", "---1", "-e", "--2", "-e", "-x"])
+        XCTAssertEqual(minuses.standardOutput, "-1\n2\n")
+        XCTAssertEqual(minuses.status, 1)
+        XCTAssert(minuses.standardError.hasPrefix("<-e 3>:1:2: error: undefined name 'x'"), minuses.standardError)
+        let afterSeparator = try runChainrule(["--", "-e"])
+        XCTAssertEqual(afterSeparator.status, 1, "after '--' a word is a file, even '-e'")
     }
 
     func testPipedStandardInputIsAScriptWithoutPrompts() throws {

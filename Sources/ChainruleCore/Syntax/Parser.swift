@@ -663,7 +663,7 @@ struct Grammar<Build: SyntaxBuilder> {
             defer { nesting -= 1; brackets -= 1 }
             var inner = try parseExpression()
             let source = self.source  // a local copy, so the message is only built on failure
-            let close = try expect(.rightParen, "expected ')' to close the '(' at column \(source.location(of: token.range.start).column)")
+            let close = try expect(.rightParen, "expected ')' to close the '(' at \(source.location(of: token.range.start).lineAndColumn)")
             inner.range = token.range.union(close.range)
             // A chain in brackets is a level: `a + (b + (c + …))` nests.
             if inner.isChain {
