@@ -188,6 +188,9 @@ extension Session {
             print(words[0].text == "all" ? "every intermediate node is recomputed in the backward pass" : "every value the backward pass reads is stored")
             return
         }
+        if ["all", "none"].contains(words[0].text) && workspace.graph.node(named: words[0].text) == nil {
+            throw Diagnostic("unexpected argument '\(words[1].text)': ':remat \(words[0].text)' takes nothing after it; usage: \(usage)", at: words[1].span)
+        }
         let id = try node(words[0])
         guard !workspace.graph[id].isLeaf else {
             throw Diagnostic("\(words[0].text) is a leaf: its value is data and is always kept", at: words[0].span)

@@ -49,11 +49,26 @@ public struct DiagnosticRenderer: Sendable {
             scalars.append(c)
             p += length
         }
+        // The window is measured in terminal columns (a wide character takes two), half of it
+        // before the caret where the line allows, the rest after.
+        let widths = scalars.map { $0 == "\t" ? 1 : DiagnosticRenderer.columns($0) }
         var start = 0, end = scalars.count
-        if end - start > maximumLineWidth {
-            start = max(0, caret - maximumLineWidth / 2)
-            end = min(scalars.count, start + maximumLineWidth)
-            start = max(0, end - maximumLineWidth)
+        if widths.reduce(0, +) > maximumLineWidth {
+            start = min(caret, scalars.count)
+            end = start
+            var width = 0
+            while start > 0 && width + widths[start - 1] <= maximumLineWidth / 2 {
+                start -= 1
+                width += widths[start]
+            }
+            while end < scalars.count && width + widths[end] <= maximumLineWidth {
+                width += widths[end]
+                end += 1
+            }
+            while start > 0 && width + widths[start - 1] <= maximumLineWidth {
+                start -= 1
+                width += widths[start]
+            }
         }
         var line = String.UnicodeScalarView(), lead = String.UnicodeScalarView()
         if start > 0 {

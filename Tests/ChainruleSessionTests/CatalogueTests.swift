@@ -153,6 +153,7 @@ final class CatalogueTests: XCTestCase {
         ("y2 = 1\n# comment\nz2 = [1, 2\n\n# trailing\n", "<stdin>:3:11: error: expected ',' or ']' to close the '[' at 3:6"),
         ("z2 = f(1, 2", "<stdin>:1:12: error: expected ',' or ')' to close the arguments of 'f' opened at 1:7"),
         ("x2 = 1\ny2 = (x2 + 2\nz2 = 3", "<stdin>:3:1: error: expected ')' to close the '(' at 2:6"),
+        (":remat all none", "<stdin>:1:12: error: unexpected argument 'none': ':remat all' takes nothing after it; usage: :remat NODE on|off | :remat all|none"),
         (":check L wrt", "<stdin>:1:10: error: expected 'wrt X' after the node; usage: :check [NODE] [wrt X]"),
         (":check L wrt h", "<stdin>:1:14: error: 'h' is not a leaf; :check perturbs leaves (input or param)"),
         ("x[0/0]", "<stdin>:1:3: error: an index must be a whole number, got nan"),

@@ -207,5 +207,10 @@ final class FilesTests: XCTestCase {
         // columns, a combining accent none.
         XCTAssertEqual(DiagnosticRenderer.excerpt(Source(name: "f", text: "日本語 = 1 $"), at: 14).lead, String(repeating: " ", count: 11))
         XCTAssertEqual(DiagnosticRenderer.excerpt(Source(name: "f", text: "cafe\u{301} = 1 $"), at: 11).lead, String(repeating: " ", count: 9))
+        // The window is 100 terminal columns wide, not 100 characters (wide ones take two: it was ~199).
+        let wide = String(repeating: "全", count: 300) + "$" + String(repeating: "角", count: 300)
+        let window = DiagnosticRenderer.excerpt(Source(name: "f", text: wide), at: 900)
+        XCTAssertEqual(window.line, "…" + String(repeating: "全", count: 25) + "$" + String(repeating: "角", count: 24) + "…")
+        XCTAssertEqual(window.lead, String(repeating: " ", count: 51))
     }
 }
