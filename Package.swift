@@ -16,10 +16,7 @@ let package = Package(
         // binary asks, the C allocator's thresholds.
         .target(
             name: "ChainruleCore",
-            dependencies: ["COpenBLAS", "CAllocator"],
-            // Optimized in every build: the tests check what runs (a training step that
-            // allocates nothing does allocate in unoptimized code, for its accessors' frames).
-            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
+            dependencies: ["COpenBLAS", "CAllocator"]
         ),
 
         // OpenBLAS (cblas_dgemm, cblas_dgemv) for matrix products.
