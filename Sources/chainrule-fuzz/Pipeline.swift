@@ -3,11 +3,12 @@ import ChainruleSession
 import Glibc
 
 /// One input run through the whole pipeline in-process: lexing, parsing, definitions,
-/// forward and reverse passes, and every command that touches no files.
+/// forward and reverse passes, every command that touches no files, and the history file.
 ///
 /// The bytes are a script. They run twice: once as a script file (all syntax errors first,
 /// then statements until the first error, then a fixed tail of read-only commands), and once
 /// line by line through the read–evaluate–print loop, where errors never stop the session.
+/// Their lines are then recorded as history entries (``HistoryCheck``), in a folder of its own.
 enum Pipeline {
     /// Longer inputs are cut here: what matters is shape, not bulk.
     static let maxBytes = 4096
@@ -53,6 +54,8 @@ enum Pipeline {
         prompt.shouldStop = stop
         prompt.showsProgress = true
         REPL(session: prompt, reader: Lines(text)).run()
+
+        HistoryCheck.run(text)
         return sink.bytes
     }
 

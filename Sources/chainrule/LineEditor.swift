@@ -17,12 +17,8 @@ public final class LineEditor: LineReader {
     private let programName: String
     private let editor: OpaquePointer   // EditLine *
     private let history: OpaquePointer  // History *
-    private let historyPath: String?
-    /// False when writing the history file would destroy something, or failed.
-    private var savesHistory: Bool
-    /// Entries in the history file, which grows by appending until it holds twice
-    /// ``historySize`` and is then rewritten with the newest ``historySize``.
-    private var entriesInFile = 0
+    /// Where history is kept between sessions, and what may be done to it.
+    private let historyFile: HistoryFile?
     private let complete: (String) -> Completion
     /// The current prompt, with escape sequences marked, owned by this object:
     /// libedit asks for it through `promptCallback` whenever it redraws.
@@ -59,8 +55,7 @@ public final class LineEditor: LineReader {
         self.programName = programName
         self.editor = editor
         self.history = history
-        self.historyPath = historyPath
-        self.savesHistory = historyPath != nil
+        self.historyFile = historyPath.map { HistoryFile(path: $0, capacity: Int(LineEditor.historySize)) }
         self.complete = complete
         self.promptText = promptText
 
@@ -274,65 +269,22 @@ public final class LineEditor: LineReader {
     }
 
     private func loadHistory() {
-        guard let path = historyPath else { return }
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            if errno != ENOENT {
-                warn("history file '\(path)' cannot be read; history will not be saved")
-                savesHistory = false
-            }
-            return
-        }
-        if info.st_size == 0 { return }  // nothing to lose
-        guard access(path, R_OK) == 0 else {
-            warn("history file '\(path)' cannot be read; history will not be saved")
-            savesHistory = false
-            return
-        }
-        if ceditline_history_load(history, path) < 0 {
-            // Saving would replace the file: keep this session's history in memory.
-            warn("history file '\(path)' is not in libedit's format; history will not be saved")
-            savesHistory = false
-            return
-        }
-        entriesInFile = LineEditor.countLines(path) - 1  // after the format's first line
+        guard let file = historyFile else { return }
+        if let warning = file.warning { warn(warning) }
+        let history = self.history
+        if let warning = file.load({ ceditline_history_load(history, $0) >= 0 }) { warn(warning) }
     }
 
     /// Appends the newest entry to the file: one short write per entry, however long the history.
     /// A new file, and one grown past twice the history size, is written whole instead: to a
     /// temporary file beside it that then replaces it, so the old file stays whole until then.
     private func saveHistory() {
-        guard savesHistory, let path = historyPath else { return }
-        if entriesInFile > 0 && entriesInFile < 2 * Int(LineEditor.historySize) {
-            if ceditline_history_append_newest(history, path) == 0 {
-                entriesInFile += 1
-                return
-            }
-        } else {
-            let temporary = path + ".new"
-            if ceditline_history_save(history, temporary) >= 0 && rename(temporary, path) == 0 {
-                entriesInFile = LineEditor.countLines(path) - 1
-                return
-            }
-            unlink(temporary)
-        }
-        warn("cannot write history file '\(path)'; history will not be saved")
-        savesHistory = false
-    }
-
-    /// The number of newline characters in a file (0 when it cannot be read).
-    static func countLines(_ path: String) -> Int {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return 0 }
-        defer { close(descriptor) }
-        var count = 0
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return count }
-            count += chunk[0..<n].reduce(0) { $1 == 10 ? $0 + 1 : $0 }
-        }
+        guard let file = historyFile else { return }
+        let history = self.history
+        let warning = file.record(
+            append: { ceditline_history_append_newest(history, $0) == 0 },
+            writeAll: { ceditline_history_save(history, $0) >= 0 })
+        if let warning { warn(warning) }
     }
 
     private func warn(_ message: String) {
