@@ -113,11 +113,13 @@ extension Session {
     }
 
     /// The local Jacobian of one edge and the chain-rule product that moves the gradient along it.
-    func edgeRows(_ edge: EdgeContribution, upstream: String) -> [Row] {
+    /// `values` gives the forward values (the workspace's, or a walk's).
+    func edgeRows(_ edge: EdgeContribution, upstream: String, values: ((NodeID) -> Tensor?)? = nil) -> [Row] {
         let consumer = label(edge.consumer), input = label(edge.input)
         let node = workspace.graph[edge.consumer]
-        let inputs = node.inputs.map { workspace.evaluation[$0] ?? Tensor(0) }
-        let output = workspace.evaluation[edge.consumer] ?? Tensor(0)
+        let value = values ?? { self.workspace.evaluation[$0] }
+        let inputs = node.inputs.map { value($0) ?? Tensor(0) }
+        let output = value(edge.consumer) ?? Tensor(0)
         let local = LocalJacobian(op: node.op, inputs: inputs, output: output, argument: edge.argument)
         let jacobian = jacobianText(local, op: node.op, inputIDs: Array(node.inputs), inputs: inputs, output: output, argument: edge.argument)
         let localLabel = "∂\(consumer)/∂\(input)"

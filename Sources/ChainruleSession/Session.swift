@@ -140,7 +140,7 @@ public final class Session {
     func defined(_ name: String) {
         lastDefined = name
         lastGradients = nil
-        stepper = nil
+        restartWalk(because: "\(name) was redefined")
     }
 
     func execute(_ statement: Statement, in source: Source) throws(Diagnostic) {

@@ -1,70 +1,295 @@
 import ChainruleCore
 
-/// `:step`: one node at a time, forward through the graph and then backward.
+/// Where the walk stands: the core's ``Walk`` and what the session adds to it.
 struct Stepper {
-    var target: NodeID
-    /// The nodes the target depends on, in creation (topological) order, literals left out.
-    var nodes: [NodeID]
-    /// Steps taken: the first `nodes.count` go forward, the rest go backward.
-    var taken = 0
-    var gradients: Gradients?
+    /// The target by name (or `%ID`), so that an edit can start the walk again on it.
+    var targetName: String
+    var walk: Walk
+    /// `:break NODE` (forward) and `:break ∂NODE` (backward).
+    var breakpoints: [Walk.Step] = []
 }
 
+/// The walk through both passes: `:step`, `:back`, `:break`, `:continue`, `:run`, `:reset`, `:where`.
 extension Session {
-    func step(_ arguments: CommandArguments) throws(Diagnostic) {
-        try arguments.expect(count: 0...1, usage: ":step [NODE]")
-        let span = arguments.words.first?.span ?? arguments.nameSpan
-        if let word = arguments.words.first {
+    /// The walk on `target`, made afresh (nothing computed).
+    func startWalk(on target: NodeID, at span: SourceSpan) throws(Diagnostic) -> Stepper {
+        do {
+            let walk = try Walk(graph: workspace.graph, target: target, remat: workspace.rematNodes, shouldStop: shouldStop)
+            return Stepper(targetName: label(target), walk: walk)
+        } catch {
+            throw evaluationError(error, at: span)
+        }
+    }
+
+    /// The walk under way, or a new one on `word` (default: the last defined node); a named
+    /// node that is not the walk's target starts a walk on it.
+    func currentWalk(_ word: CommandArguments.Word?, _ arguments: CommandArguments, announce: Bool = true) throws(Diagnostic) -> Stepper {
+        let span = word?.span ?? arguments.nameSpan
+        if let word {
             let id = try node(word)
-            if stepper?.target != id { stepper = nil }
+            if let stepper, stepper.walk.target == id { return stepper }
+        } else if let stepper {
+            return stepper
         }
-        if stepper == nil {
-            let target = try self.target(arguments.words.first, arguments)
-            let needed = workspace.graph.ancestors(of: target)
-            let nodes = (0...target).filter { needed[$0] && !isLiteral($0) }
-            workspace.forgetValues()
-            stepper = Stepper(target: target, nodes: nodes)
-            print(style.dim("stepping through \(label(target)): \(nodes.count) node\(nodes.count == 1 ? "" : "s") forward, then backward; :step again to advance"))
+        let target = try self.target(word, arguments)
+        let started = try startWalk(on: target, at: span)
+        if announce {
+            let forward = started.walk.forwardCount, backward = started.walk.steps.count - forward
+            var text = "walking \(label(target)): \(forward) step\(forward == 1 ? "" : "s") forward"
+            text += backward > 0 ? ", then \(backward) backward" : " (\(label(target)) is not a scalar: no backward walk)"
+            print(style.dim(text + "; values not reached are not computed"))
         }
-        guard var state = stepper else { return }
-        defer { stepper = state.taken >= 2 * state.nodes.count ? nil : state }
-        let count = state.nodes.count
-        if state.taken < count {
-            let id = state.nodes[state.taken]
-            state.taken += 1
-            let value = try self.value(id, at: span)
-            let node = workspace.graph[id]
-            let what = node.isLeaf ? "\(label(id))  \(node.kind.rawValue)" : "\(label(id)) = \(operation(id))"
-            var lines = [style.bold("forward \(state.taken)/\(count)") + "  \(what)" + style.dim("   shape \(describe(shape: node.shape))")]
-            for input in node.inputs where !isLiteral(input) {
-                lines.append("  input   \(label(input)) = " + style.value(format.inline(workspace.evaluation[input] ?? Tensor(0))))
+        return started
+    }
+
+    /// `:step [NODE] [N]`: N steps (default 1).
+    func step(_ arguments: CommandArguments) throws(Diagnostic) {
+        let usage = ":step [NODE] [N]"
+        try arguments.expect(count: 0...2, usage: usage)
+        var words = arguments.words
+        var count = 1
+        if let last = words.last, let n = Int(last.text) {
+            guard n >= 1 else { throw Diagnostic("the number of steps must be at least 1", at: last.span) }
+            count = n
+            words.removeLast()
+        }
+        guard words.count <= 1 else { throw Diagnostic("expected a number of steps, got '\(words[1].text)'; usage: \(usage)", at: words[1].span) }
+        var stepper = try currentWalk(words.first, arguments)
+        if stepper.walk.isFinished { stepper.walk.reset() }
+        defer { self.stepper = stepper }
+        try advance(&stepper, steps: count, at: words.first?.span ?? arguments.nameSpan)
+    }
+
+    /// Takes up to `steps` steps, printing each, stopping early at a breakpoint (after the
+    /// first step) or at the end.
+    func advance(_ stepper: inout Stepper, steps: Int, stopAtBreakpoints: Bool = false, at span: SourceSpan) throws(Diagnostic) {
+        var lines: [String] = []
+        var size = 0
+        for taken in 0..<steps {
+            if shouldStop() { throw Diagnostic("interrupted", at: span) }
+            if stopAtBreakpoints, taken > 0, let next = stepper.walk.next, stepper.breakpoints.contains(next) {
+                lines.append(style.dim("breakpoint at \(stepName(next)): :step takes it"))
+                break
             }
-            lines.append("  value   \(label(id)) = " + style.value(format.block(value, indent: 12 + label(id).count)))
-            if state.taken == count { lines.append(style.dim("forward pass done; the next :step starts the backward pass from \(label(state.target))")) }
-            print(lines.joined(separator: "\n"))
+            let step: Walk.Step?
+            do { step = try stepper.walk.step(shouldStop: shouldStop) } catch { throw evaluationError(error, at: span) }
+            guard let step else { break }
+            let text = stepDescription(step, in: stepper.walk)
+            size += text.count
+            if size > rowBudget {
+                lines.append("… more steps taken than shown (:set output N shows more)")
+                size = -Int.max / 2
+            } else if size > 0 {
+                lines.append(text)
+            }
+        }
+        if stepper.walk.isFinished {
+            lines.append(style.dim("walk done: both passes of \(stepper.targetName) computed; :back goes back, :reset starts again"))
+        } else if stepper.walk.position == stepper.walk.forwardCount, stepper.walk.last.map({ if case .forward = $0 { true } else { false } }) == true {
+            lines.append(style.dim("forward pass done; the next :step starts the backward pass from \(stepper.targetName)"))
+        }
+        print(lines.joined(separator: "\n"))
+    }
+
+    /// "forward 3/5" or "backward 2/5".
+    func position(of step: Walk.Step, in walk: Walk) -> String {
+        let index = (walk.steps.firstIndex(of: step) ?? 0) + 1
+        switch step {
+        case .forward: return "forward \(index)/\(walk.forwardCount)"
+        case .backward: return "backward \(index - walk.forwardCount)/\(walk.steps.count - walk.forwardCount)"
+        }
+    }
+
+    /// A step as `:break` names it: `h` forward, `∂h` backward.
+    func stepName(_ step: Walk.Step) -> String {
+        switch step {
+        case .forward(let id): label(id)
+        case .backward(let id): "∂" + label(id)
+        }
+    }
+
+    /// What one step computed, as the class reads it.
+    func stepDescription(_ step: Walk.Step, in walk: Walk) -> String {
+        let id = step.node
+        let node = workspace.graph[id]
+        let what = node.isLeaf ? "\(label(id))  \(node.kind.rawValue)" : "\(label(id)) = \(operation(id))"
+        var lines = [style.bold(position(of: step, in: walk)) + "  \(what)" + style.dim("   shape \(describe(shape: node.shape))")]
+        switch step {
+        case .forward:
+            for input in node.inputs where !isLiteral(input) {
+                lines.append("  input   \(label(input)) = " + style.value(format.inline(walk.value(of: input) ?? Tensor(0))))
+            }
+            if let value = walk.value(of: id) {
+                lines.append("  value   \(label(id)) = " + style.value(format.block(value, indent: 12 + label(id).count)))
+            }
+        case .backward:
+            lines.append(contentsOf: backwardRows(of: id, in: walk))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// A backward step's rows: the upstream gradient (the sum of what arrived), then per input
+    /// edge the local Jacobian, the product, and, where the input feeds several consumers, the
+    /// contributions that have reached it so far.
+    func backwardRows(of id: NodeID, in walk: Walk) -> [String] {
+        let out = label(walk.target), name = label(id)
+        let upstream = partial(out, name, seeded: false)
+        var rows: [Row] = []
+        let g = walk.gradient(of: id) ?? Tensor.zeros(workspace.graph[id].shape)
+        let arriving = walk.arrived(at: id)
+        if arriving.count > 1 {
+            let terms = arriving.map { "\(format.inline($0.value)) (via \(label($0.edge.consumer)))" }
+            rows.append(Row(role: "upstream", lhs: upstream, rhs: terms.joined(separator: " + ")))
+            rows.append(Row(role: "", lhs: "", rhs: style.gradient(format.inline(g)), note: "sum of \(arriving.count) paths"))
+        } else {
+            rows.append(Row(role: "upstream", lhs: upstream, rhs: style.gradient(format.inline(g)), note: id == walk.target ? "seed" : ""))
+        }
+        let values: (NodeID) -> Tensor? = { walk.value(of: $0) }
+        for edge in walk.edges(from: id) where !isLiteral(edge.input) {
+            let value = edge.contribution.flatMap { walk.reverseValue($0) } ?? Tensor.zeros(workspace.graph[edge.input].shape)
+            rows.append(contentsOf: edgeRows(EdgeContribution(consumer: id, argument: edge.argument, input: edge.input, value: value),
+                                             upstream: upstream, values: values))
+            let expected = walk.expectedContributions(at: edge.input)
+            if expected > 1 {
+                let arrived = walk.arrived(at: edge.input)
+                let terms = arrived.map { "\(format.inline($0.value)) (via \(label($0.edge.consumer)))" }
+                let more = arrived.count < expected ? " + …" : ""
+                rows.append(Row(role: "so far", lhs: partial(out, label(edge.input), seeded: false), rhs: terms.joined(separator: " + ") + more,
+                                note: "\(arrived.count) of \(expected) contributions arrived"))
+            }
+        }
+        for (k, input) in workspace.graph[id].inputs.enumerated() where workspace.graph.isClassIndex(id, argument: k) {
+            rows.append(Row(role: "local", lhs: "∂\(name)/∂\(label(input))", rhs: "none", note: "a class index: not differentiated"))
+        }
+        return render(rows)
+    }
+
+    /// `:back [N]`: undoes N steps (default 1): what they computed is not computed any more.
+    func back(_ arguments: CommandArguments) throws(Diagnostic) {
+        try arguments.expect(count: 0...1, usage: ":back [N]")
+        var count = 1
+        if let word = arguments.words.first {
+            guard let n = Int(word.text), n >= 1 else { throw Diagnostic("expected a number of steps of at least 1, got '\(word.text)'", at: word.span) }
+            count = n
+        }
+        guard var stepper else { throw Diagnostic("no walk is under way; :step starts one", at: arguments.nameSpan) }
+        var undone: [Walk.Step] = []
+        for _ in 0..<count {
+            guard let step = stepper.walk.back() else { break }
+            undone.append(step)
+        }
+        self.stepper = stepper
+        if undone.isEmpty {
+            print("at the start of the walk on \(stepper.targetName): nothing is computed")
             return
         }
-        if state.gradients == nil {
-            let y = try value(state.target, at: span)
-            guard y.isScalar else {
-                state.taken = 2 * count
-                throw Diagnostic("\(label(state.target)) has shape \(describe(shape: y.shape)); stepping backward needs a scalar (use :backward with seed=…)", at: span)
-            }
-            state.gradients = try gradients(of: state.target, seed: nil, record: true, at: span)
+        let names = undone.map(stepName).joined(separator: ", ")
+        print("back \(undone.count) step\(undone.count == 1 ? "" : "s") (\(names) not computed any more)\n" + whereText(stepper))
+    }
+
+    /// `:break NODE` stops `:continue` before NODE's forward step, `:break ∂NODE` before its
+    /// backward step; `:break` lists them, `:break clear` removes them.
+    func breakpoint(_ arguments: CommandArguments) throws(Diagnostic) {
+        try arguments.expect(count: 0...1, usage: ":break [NODE | ∂NODE | clear]")
+        guard var stepper = try? currentWalk(nil, arguments, announce: false) else {
+            throw Diagnostic("nothing is defined to walk through", at: arguments.nameSpan)
         }
-        guard let result = state.gradients else { return }
-        // Backward visits the same nodes in reverse; nodes the target does not reach have no gradient.
-        let backwardIndex = state.taken - count
-        let id = state.nodes[count - 1 - backwardIndex]
-        state.taken += 1
-        var lines = [style.bold("backward \(backwardIndex + 1)/\(count)")]
-        if result[id] == nil {
-            let reason = noGradientReason(id, output: state.target) ?? "\(label(state.target)) does not depend on it"
-            lines[0] += "  \(label(id)): no gradient (\(reason))"
+        defer { self.stepper = stepper }
+        guard let word = arguments.words.first else {
+            print(stepper.breakpoints.isEmpty ? "no breakpoints" : "breakpoints: " + stepper.breakpoints.map(stepName).joined(separator: ", "))
+            return
+        }
+        if word.text == "clear" {
+            stepper.breakpoints = []
+            print("breakpoints cleared")
+            return
+        }
+        let backward = word.text.hasPrefix("∂") || word.text.hasPrefix("d:")
+        let name = backward ? String(word.text.drop(while: { $0 == "∂" }).replacing("d:", with: "", maxReplacements: 1)) : word.text
+        let id = try node(CommandArguments.Word(text: name, span: word.span))
+        let step: Walk.Step = backward ? .backward(id) : .forward(id)
+        guard stepper.walk.steps.contains(step) else {
+            throw Diagnostic(backward ? "the backward walk from \(stepper.targetName) does not pass \(name): it has no gradient there"
+                                      : "the walk to \(stepper.targetName) does not pass \(name)", at: word.span)
+        }
+        if !stepper.breakpoints.contains(step) { stepper.breakpoints.append(step) }
+        print("breakpoint at \(stepName(step)) (\(position(of: step, in: stepper.walk)))")
+    }
+
+    /// `:continue`: steps until the next breakpoint or the end.
+    func continueWalk(_ arguments: CommandArguments) throws(Diagnostic) {
+        try arguments.expect(count: 0...0, usage: ":continue")
+        var stepper = try currentWalk(nil, arguments)
+        defer { self.stepper = stepper }
+        guard !stepper.walk.isFinished else {
+            print("the walk is done; :reset starts it again")
+            return
+        }
+        try advance(&stepper, steps: stepper.walk.steps.count, stopAtBreakpoints: true, at: arguments.nameSpan)
+    }
+
+    /// `:run`: steps to the end, printing only where it ends.
+    func runWalk(_ arguments: CommandArguments) throws(Diagnostic) {
+        try arguments.expect(count: 0...1, usage: ":run [NODE]")
+        var stepper = try currentWalk(arguments.words.first, arguments)
+        defer { self.stepper = stepper }
+        var taken = 0
+        while !stepper.walk.isFinished {
+            if shouldStop() { throw Diagnostic("interrupted", at: arguments.nameSpan) }
+            do { _ = try stepper.walk.step(shouldStop: shouldStop) } catch { throw evaluationError(error, at: arguments.nameSpan) }
+            taken += 1
+        }
+        print("ran \(taken) step\(taken == 1 ? "" : "s")\n" + whereText(stepper))
+    }
+
+    /// `:reset`: the walk back at its start, breakpoints kept.
+    func resetWalk(_ arguments: CommandArguments) throws(Diagnostic) {
+        try arguments.expect(count: 0...0, usage: ":reset")
+        guard var stepper else { throw Diagnostic("no walk is under way; :step starts one", at: arguments.nameSpan) }
+        stepper.walk.reset()
+        self.stepper = stepper
+        print("the walk on \(stepper.targetName) is back at its start: nothing is computed")
+    }
+
+    /// `:where`: where the walk stands.
+    func whereWalk(_ arguments: CommandArguments) throws(Diagnostic) {
+        try arguments.expect(count: 0...0, usage: ":where")
+        guard let stepper else {
+            print("no walk is under way; :step starts one")
+            return
+        }
+        print(whereText(stepper))
+    }
+
+    func whereText(_ stepper: Stepper) -> String {
+        let walk = stepper.walk
+        var lines: [String] = []
+        if let last = walk.last {
+            lines.append("walk on \(stepper.targetName): \(walk.position) of \(walk.steps.count) steps taken; last \(position(of: last, in: walk)) at \(stepName(last))")
         } else {
-            lines.append(contentsOf: block(for: id, in: result, edges: EdgeIndex(result)))
+            lines.append("walk on \(stepper.targetName): at the start, nothing computed")
         }
-        if state.taken == 2 * count { lines.append(style.dim("backward pass done; the next :step starts again")) }
-        print(lines.joined(separator: "\n"))
+        if let next = walk.next {
+            lines.append("next: \(position(of: next, in: walk)) at \(stepName(next))" + (stepper.breakpoints.contains(next) ? " (a breakpoint)" : ""))
+        } else {
+            lines.append("done: both passes computed")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// After an edit, the walk starts again on the same target (never on the edited node);
+    /// `reason` says what changed ("w was redefined").
+    func restartWalk(because reason: String) {
+        guard let old = stepper else { return }
+        stepper = nil
+        guard let target = workspace.graph.node(named: old.targetName), (try? workspace.value(of: target)) != nil,
+              let walk = try? Walk(graph: workspace.graph, target: target, remat: workspace.rematNodes, shouldStop: shouldStop) else {
+            print(style.dim("\(reason): the walk on \(old.targetName) ended (\(old.targetName) no longer evaluates)"))
+            return
+        }
+        var fresh = Stepper(targetName: old.targetName, walk: walk)
+        fresh.breakpoints = old.breakpoints.filter(walk.steps.contains)
+        stepper = fresh
+        print(style.dim("\(reason): the walk on \(old.targetName) starts again (\(fresh.walk.steps.count) steps; nothing computed)"))
     }
 }

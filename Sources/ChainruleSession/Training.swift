@@ -64,7 +64,7 @@ extension Session {
         }
         if showsProgress { output.write("\r\u{1B}[2K", toError: false) }
         lastGradients = nil
-        stepper = nil
+        restartWalk(because: ":train changed the params")
         let final = try value(loss, at: lossWord.span).scalars[0]
         losses.append(final)
         let ran = interrupted ? "interrupted after" : diverged != nil ? "stopped after" : "done:"

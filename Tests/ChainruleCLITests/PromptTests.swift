@@ -59,8 +59,8 @@ final class PromptTests: XCTestCase {
 
     func testTabCompletesCommand() throws {
         let session = try startSession()
-        try session.send(":bac\t")
-        try session.waitFor(":backward")
+        try session.send(":forw\t")
+        try session.waitFor(":forward")
         try session.send("\u{15}")  // Ctrl-U: clear the line
         try finish(session)
     }

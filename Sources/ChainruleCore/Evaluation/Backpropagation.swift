@@ -8,6 +8,13 @@ public struct EdgeContribution: Sendable {
     public var input: NodeID
     /// `∂L/∂consumer · ∂consumer/∂input`, of the input's shape.
     public var value: Tensor
+
+    public init(consumer: NodeID, argument: Int, input: NodeID, value: Tensor) {
+        self.consumer = consumer
+        self.argument = argument
+        self.input = input
+        self.value = value
+    }
 }
 
 /// The reverse pass's results: ∂output/∂node for every node the output depends on.

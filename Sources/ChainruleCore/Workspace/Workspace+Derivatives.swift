@@ -9,7 +9,7 @@ struct ReverseKey: Equatable, Sendable {
 
 extension Workspace {
     /// The nodes marked for recomputation, resolved against the current graph.
-    var rematNodes: Set<NodeID> {
+    public var rematNodes: Set<NodeID> {
         guard rematAll else { return remat }
         return Set((0..<graph.count).filter { !graph[$0].isLeaf })
     }
