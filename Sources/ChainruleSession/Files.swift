@@ -1,3 +1,4 @@
+import ChainruleCore
 import Glibc
 
 /// Reading and writing whole text files with the C library (no Foundation, for start-up speed).
@@ -59,11 +60,19 @@ public enum Files {
     }
 
     /// Replaces the file at `path` with `text` atomically (see ``Files``).
+    static func write(_ text: String, to path: String) throws(Failure) {
+        try write(to: path) { $0.write(text) }
+    }
+
+    /// Replaces the file at `path` atomically with the text `body` writes, streamed to the
+    /// temporary file a chunk at a time (see ``TextStream``), so no whole text is held.
     ///
     /// A symbolic link is followed, so the link stays and its target is replaced. A path that names
-    /// something other than a regular file (`/dev/stdout`) is written in place.
-    static func write(_ text: String, to path: String) throws(Failure) {
-        func failure() -> Failure { Failure(message: "cannot write '\(path)': \(reason())") }
+    /// something other than a regular file (`/dev/stdout`) is written in place. When a write fails,
+    /// `body` runs to its end with nothing more written, the temporary file is removed, and the old
+    /// file is left as it was.
+    static func write(to path: String, _ body: (inout TextStream) -> Void) throws(Failure) {
+        func failure(_ reason: String = reason()) -> Failure { Failure(message: "cannot write '\(path)': \(reason)") }
         var target = path
         var info = stat()
         if lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK, let real = realpath(path, nil) {
@@ -74,9 +83,12 @@ public enum Files {
         if exists && (info.st_mode & S_IFMT) != S_IFREG {
             let descriptor = open(target, O_WRONLY | O_TRUNC | O_CLOEXEC)
             guard descriptor >= 0 else { throw failure() }
-            let written = writeAll(text, to: descriptor)
+            var stream = TextStream(to: descriptor)
+            body(&stream)
+            stream.finish()
             let closed = close(descriptor) == 0
-            guard written && closed else { throw failure() }
+            if let problem = stream.failure { throw failure(problem) }
+            guard closed else { throw failure() }
             return
         }
         let slash = target.lastIndex(of: "/")
@@ -93,7 +105,15 @@ public enum Files {
         umask(mask)
         let mode = exists ? info.st_mode & 0o7777 : 0o666 & ~mask
         _ = fchmod(descriptor, mode)
-        guard writeAll(text, to: descriptor), fsync(descriptor) == 0 else {
+        var stream = TextStream(to: descriptor)
+        body(&stream)
+        stream.finish()
+        if let problem = stream.failure {
+            close(descriptor)
+            unlink(temporary)
+            throw failure(problem)
+        }
+        guard fsync(descriptor) == 0 else {
             let saved = errno
             close(descriptor)
             unlink(temporary)
@@ -114,12 +134,11 @@ public enum Files {
         }
     }
 
-    /// Writes every byte of `text`; false (with `errno` set) when a write fails.
-    static func writeAll(_ text: String, to descriptor: Int32) -> Bool {
-        var bytes = Array(text.utf8)
+    /// Writes every byte of `bytes`; false (with `errno` set) when a write fails.
+    static func writeAll(_ bytes: UnsafeBufferPointer<UInt8>, to descriptor: Int32) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeMutableBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            let n = Glibc.write(descriptor, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { return false }
             offset += n
@@ -160,5 +179,95 @@ public enum Files {
             return "\(size / factor) \(unit)"
         }
         return size == 1 ? "1 byte" : "\(size) bytes"
+    }
+}
+
+/// Text handed on about ``Files/chunkSize`` bytes at a time as it is made (to a file, to standard
+/// output), so that a saved script or a `--json` document of any size is never held whole.
+///
+/// Chunks are whole strings, so a character is never split between two of them. After a chunk
+/// fails to go out, the rest is dropped and ``failure`` says why.
+public struct TextStream {
+    private var pending = ""
+    private let send: (inout String) -> String?
+    /// Why a chunk could not be handed on, once one could not.
+    public private(set) var failure: String?
+
+    /// A stream that hands each chunk to `send`, which returns nil or why it failed.
+    public init(_ send: @escaping (inout String) -> String?) {
+        self.send = send
+        pending.reserveCapacity(Files.chunkSize + 4096)
+    }
+
+    /// A stream into an open file.
+    init(to descriptor: Int32) {
+        self.init { chunk in
+            chunk.withUTF8 { Files.writeAll($0, to: descriptor) } ? nil : Files.reason()
+        }
+    }
+
+    /// A stream into the session's standard output (which reports its own failures).
+    init(to output: OutputSink) {
+        self.init { chunk in
+            output.write(chunk, toError: false)
+            return nil
+        }
+    }
+
+    /// The whole text `body` writes, collected in memory (for tests and small texts).
+    public static func text(_ body: (inout TextStream) -> Void) -> String {
+        final class Collected { var text = "" }
+        let collected = Collected()
+        var stream = TextStream { chunk in
+            collected.text += chunk
+            return nil
+        }
+        body(&stream)
+        stream.finish()
+        return collected.text
+    }
+
+    public mutating func write(_ text: String) {
+        guard failure == nil else { return }
+        pending += text
+        if pending.utf8.count >= Files.chunkSize { finish() }
+    }
+
+    /// Hands on what is pending (at the end, or to make it visible).
+    public mutating func finish() {
+        guard failure == nil, !pending.isEmpty else { return }
+        failure = send(&pending)
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// The elements of `t` in nested brackets, row-major, as ``Tensor/nestedText(_:gap:)`` spells
+    /// them (`[[1, 2], [3, 4]]`; a scalar is its element alone), written one element at a time.
+    /// A loop with a stack of open brackets: no recursion, whatever the rank.
+    mutating func writeNested(_ t: Tensor, _ element: (Double) -> String) {
+        let scalars = t.scalars, shape = t.shape
+        if t.isScalar { return write(element(scalars[0])) }
+        write("[")
+        var written = [0]
+        var offset = 0
+        while let axis = written.indices.last, failure == nil {
+            let size = shape[axis]
+            if axis == shape.count - 1 {
+                for i in offset..<(offset + size) {
+                    if i > offset { write(", ") }
+                    write(element(scalars[i]))
+                }
+                offset += size
+                write("]")
+                written.removeLast()
+            } else if written[axis] == size {
+                write("]")
+                written.removeLast()
+            } else {
+                if written[axis] > 0 { write(", ") }
+                written[axis] += 1
+                write("[")
+                written.append(0)
+            }
+        }
     }
 }

@@ -7,28 +7,49 @@ extension Session {
 
     /// Evaluates everything, runs the reverse pass from `name` (seeded with ones), and returns the JSON text.
     public func json(output name: String) throws(Diagnostic) -> String {
+        let document = try jsonDocument(output: name)
+        return TextStream.text { document.write(to: &$0) }
+    }
+
+    /// Evaluates everything, runs the reverse pass from `name`, and writes the JSON document to
+    /// standard output a chunk at a time, a value an element at a time (nothing is written when
+    /// evaluating fails).
+    public func writeJSON(output name: String) throws(Diagnostic) {
+        let document = try jsonDocument(output: name)
+        var stream = TextStream(to: output)
+        document.write(to: &stream)
+        stream.finish()
+    }
+
+    func jsonDocument(output name: String) throws(Diagnostic) -> JSONDocument {
         let id = try workspace.node(named: name, at: nil)
         do { try workspace.evaluateAll() } catch { throw Workspace.diagnostic(error, at: nil) }
         let gradients = try self.gradients(of: id, seed: nil, record: false, at: nil)
-        var lines = ["{", "  \"output\": \(JSON.string(name)),", "  \"nodes\": ["]
-        let graph = workspace.graph
+        return JSONDocument(output: name, graph: workspace.graph, values: workspace.evaluation, gradients: gradients)
+    }
+}
+
+/// The `--json` document of one output: the graph with its values and gradients (SPEC §5).
+struct JSONDocument {
+    var output: String
+    var graph: Graph
+    var values: Evaluation
+    var gradients: Gradients
+
+    func write(to stream: inout TextStream) {
+        stream.write("{\n  \"output\": \(JSON.string(output)),\n  \"nodes\": [\n")
         for node in 0..<graph.count {
             let n = graph[node]
-            let fields = [
-                "\"id\": \(node)",
-                "\"name\": " + (n.name.map(JSON.string) ?? "null"),
-                "\"kind\": \(JSON.string(n.kind.rawValue))",
-                "\"op\": \(JSON.string(n.op.name))",
-                "\"inputs\": [" + n.inputs.map(String.init).joined(separator: ", ") + "]",
-                "\"shape\": [" + n.shape.map(String.init).joined(separator: ", ") + "]",
-                "\"value\": " + (workspace.evaluation[node].map(JSON.tensor) ?? "null"),
-                "\"grad\": " + (gradients[node].map(JSON.tensor) ?? "null"),
-            ]
-            lines.append("    {" + fields.joined(separator: ", ") + "}" + (node == graph.count - 1 ? "" : ","))
+            stream.write("    {\"id\": \(node), \"name\": " + (n.name.map(JSON.string) ?? "null")
+                         + ", \"kind\": \(JSON.string(n.kind.rawValue)), \"op\": \(JSON.string(n.op.name))"
+                         + ", \"inputs\": [" + n.inputs.map(String.init).joined(separator: ", ") + "]"
+                         + ", \"shape\": [" + n.shape.map(String.init).joined(separator: ", ") + "], \"value\": ")
+            JSON.write(values[node], to: &stream)
+            stream.write(", \"grad\": ")
+            JSON.write(gradients[node], to: &stream)
+            stream.write(node == graph.count - 1 ? "}\n" : "},\n")
         }
-        lines.append("  ]")
-        lines.append("}")
-        return lines.joined(separator: "\n") + "\n"
+        stream.write("  ]\n}\n")
     }
 }
 
@@ -63,5 +84,11 @@ enum JSON {
     }
 
     /// Nested arrays in row-major order with the tensor's shape; a bare number for a scalar.
-    static func tensor(_ t: Tensor) -> String { t.nestedText(number) }
+    static func tensor(_ t: Tensor) -> String { TextStream.text { $0.writeNested(t, number) } }
+
+    /// ``tensor(_:)`` written an element at a time; `null` for no tensor.
+    static func write(_ t: Tensor?, to stream: inout TextStream) {
+        guard let t else { return stream.write("null") }
+        stream.writeNested(t, number)
+    }
 }

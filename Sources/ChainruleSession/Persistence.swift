@@ -81,60 +81,84 @@ extension Session {
     /// (``Printer/sourceNumber(_:)``), and a definition that does not evaluate when saved (a later
     /// redefinition broke it) is written as a comment with the reason, so that it cannot stop the load.
     public func script() throws(Diagnostic) -> String {
-        var lines = ["# chainrule graph: \(workspace.order.count) definition\(workspace.order.count == 1 ? "" : "s")"]
+        try checkSavable()
+        return TextStream.text { writeScript(to: &$0) }
+    }
+
+    /// Throws when a leaf's value has no literal within the parser's depth limit, so that a
+    /// script that cannot be written is refused before anything is written.
+    func checkSavable() throws(Diagnostic) {
         for name in workspace.dependencyOrder() {
-            guard let entry = workspace.entries[name] else { continue }
-            let prefix = entry.kind == .formula ? "" : entry.kind.rawValue + " "
-            let right: String
-            if let value = entry.value {
-                guard let literal = Session.literal(value) else {
-                    throw Diagnostic("cannot save '\(name)': a literal of rank \(value.rank) would nest deeper than \(Parser.maximumDepth) levels", at: nil)
-                }
-                right = literal
-            } else if let formula = entry.formula {
-                right = Printer.expression(formula)
-            } else {
-                continue
-            }
-            if let problem = workspace.broken[name] {
-                let reason = problem.message.split(whereSeparator: \.isNewline).joined(separator: " ")
-                lines.append("# '\(name)' did not evaluate when saved: \(reason)")
-                lines.append("# \(prefix)\(name) = \(right)")
-            } else {
-                lines.append("\(prefix)\(name) = \(right)")
+            if let value = workspace.entries[name]?.value, !Session.hasLiteral(value) {
+                throw Diagnostic("cannot save '\(name)': a literal of rank \(value.rank) would nest deeper than \(Parser.maximumDepth) levels", at: nil)
             }
         }
-        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Writes ``script()`` to `stream` a definition, and a leaf's value an element, at a time
+    /// (after ``checkSavable()``).
+    func writeScript(to stream: inout TextStream) {
+        let names = workspace.dependencyOrder()
+        stream.write("# chainrule graph: \(workspace.order.count) definition\(workspace.order.count == 1 ? "" : "s")\n")
+        for name in names {
+            guard let entry = workspace.entries[name] else { continue }
+            let formula = entry.value == nil ? entry.formula.map(Printer.expression) : nil
+            guard entry.value != nil || formula != nil else { continue }
+            let prefix = entry.kind == .formula ? "" : entry.kind.rawValue + " "
+            if let problem = workspace.broken[name] {
+                let reason = problem.message.split(whereSeparator: \.isNewline).joined(separator: " ")
+                stream.write("# '\(name)' did not evaluate when saved: \(reason)\n# ")
+            }
+            stream.write("\(prefix)\(name) = ")
+            if let value = entry.value {
+                Session.writeLiteral(value, to: &stream)
+            } else if let formula {
+                stream.write(formula)
+            }
+            stream.write("\n")
+        }
     }
 
     /// The deepest literal `:save` writes; tensors of higher rank are built by broadcasting instead.
     static let maximumLiteralRank = 64
 
+    /// Whether ``writeLiteral(_:to:)`` can write `value` within the parser's depth limit.
+    static func hasLiteral(_ value: Tensor) -> Bool {
+        guard value.rank > maximumLiteralRank, value.count > 0 else { return true }
+        return value.shape.drop { $0 == 1 }.count <= maximumLiteralRank
+    }
+
     /// A leaf's value as source text, or nil when no literal within the parser's depth limit holds it.
+    static func literal(_ value: Tensor) -> String? {
+        hasLiteral(value) ? TextStream.text { writeLiteral(value, to: &$0) } : nil
+    }
+
+    /// A leaf's value as source text (``Printer/literal(_:)``), written an element at a time.
     ///
     /// A literal nests one bracket per axis. Past ``maximumLiteralRank`` the leading size-1 axes are
     /// written as `ones(1, …, 1, n, …) * literal`, which broadcasts to the same shape and (times 1)
-    /// the same bits.
-    static func literal(_ value: Tensor) -> String? {
-        guard value.rank > maximumLiteralRank, value.count > 0 else { return Printer.literal(value) }
-        let leading = value.shape.prefix { $0 == 1 }.count
-        let rest = Array(value.shape[leading...])
-        guard rest.count <= maximumLiteralRank else { return nil }
-        let ones = "ones(" + value.shape.map(String.init).joined(separator: ", ") + ")"
-        return ones + " * " + Printer.literal(Tensor(shape: rest, scalars: value.scalars))
+    /// the same bits. The caller checks ``hasLiteral(_:)`` first.
+    static func writeLiteral(_ value: Tensor, to stream: inout TextStream) {
+        if value.count == 0 && value.rank > 1 { return stream.write(Printer.literal(value)) }
+        guard value.rank > maximumLiteralRank else { return stream.writeNested(value, Printer.sourceNumber) }
+        let rest = Array(value.shape.drop { $0 == 1 })
+        stream.write("ones(" + value.shape.map(String.init).joined(separator: ", ") + ") * ")
+        stream.writeNested(Tensor(shape: rest, scalars: value.scalars), Printer.sourceNumber)
     }
 
     func save(_ arguments: CommandArguments) throws(Diagnostic) {
         try arguments.expect(count: 1...1, usage: ":save FILE")
         let word = arguments.words[0]
         let path = self.path(word, in: arguments)
-        let text: String
-        do { text = try script() } catch {
+        // Checked before the file is opened, so a script that cannot be written leaves the old file alone.
+        do { try checkSavable() } catch {
             var located = error
             located.span = word.span
             throw located
         }
-        do { try Files.write(text, to: path) } catch { throw Diagnostic(error.message, at: word.span) }
+        do {
+            try Files.write(to: path) { writeScript(to: &$0) }
+        } catch { throw Diagnostic(error.message, at: word.span) }
         print("saved \(workspace.order.count) definition\(workspace.order.count == 1 ? "" : "s") to \(path)")
     }
 }

@@ -125,7 +125,7 @@ public final class Session {
                 switch read {
                 case .defined(let name, _): defined(name)
                 case .statement(let statement): try execute(statement, in: source)
-                case .unreadable(let problem): throw problem
+                case .refused(let problem), .unreadable(let problem): throw problem
                 }
             } catch {
                 report(error)
@@ -259,6 +259,8 @@ public final class Session {
     }
 
     func gradients(of id: NodeID, seed: Tensor?, record: Bool, at span: SourceSpan?) throws(Diagnostic) -> Gradients {
+        // The last pass's values are let go first, so that two passes are never held at once.
+        lastGradients = nil
         do {
             let result = try workspace.gradients(of: id, seed: seed, recordContributions: record)
             lastGradients = (label(id), result)

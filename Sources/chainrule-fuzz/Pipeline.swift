@@ -81,6 +81,7 @@ enum Pipeline {
                 case .defined(let name, _): outcomes.append(name)
                 case .statement(.definition(let definition)): define(definition)
                 case .statement: continue
+                case .refused(let problem): outcomes.append("\(problem.message) \(problem.span?.range.start ?? -1)")
                 case .unreadable(let problem): outcomes.append(problem.message)
                 }
             }

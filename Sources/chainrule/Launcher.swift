@@ -58,7 +58,7 @@ struct Launcher {
                 return 1
             }
             do {
-                output.write(try session.json(output: name), toError: false)
+                try session.writeJSON(output: name)
             } catch {
                 session.report(error)
                 return 1

@@ -40,6 +40,7 @@ final class ReadingTests: XCTestCase {
                     result.lowered += 1
                 case .statement(.definition(let definition)): define(definition)
                 case .statement: continue
+                case .refused(let problem): result.outcomes.append("error: \(problem.message) at \(problem.span?.range.start ?? -1)")
                 case .unreadable(let problem): result.outcomes.append("unreadable: \(problem.message)")
                 }
             }
@@ -134,8 +135,9 @@ final class ReadingTests: XCTestCase {
     }
 
     func testTheMemoryLimitRefusesALoweredDefinitionAsItRefusesATree() {
-        // w, 3 and a take 24 bytes; b's six nodes would bring it to 72, past 48; c's two to 40.
-        let result = assertSame("param w = 2\na = w * 3\nb = a * a + a * 2 + a\nc = w + 1", memoryLimit: 8 * 6)
+        // w, 3, a, 1 and c are five nodes of three definitions; b's six nodes would pass that.
+        let limit = 3 * Workspace.definitionBytes + 5 * (Workspace.nodeBytes + 8)
+        let result = assertSame("param w = 2\na = w * 3\nb = a * a + a * 2 + a\nc = w + 1", memoryLimit: limit)
         XCTAssertEqual(result.outcomes.map { $0.prefix(25) }, ["defined w", "defined a", "error: defining 'b' would", "defined c"])
         XCTAssertEqual(result.lowered, 3)
     }
@@ -155,7 +157,7 @@ final class ReadingTests: XCTestCase {
         XCTAssertEqual(result.workspace.entries["x"]?.kind, .input)
         XCTAssertEqual(result.workspace.entries["c"]?.value?.scalars[0].sign, .minus)
         // A leaf past the memory limit is refused as the tree refuses it.
-        XCTAssertEqual(assertSame("param a = 1\nb = 2", memoryLimit: 8).outcomes.map { $0.prefix(21) },
+        XCTAssertEqual(assertSame("param a = 1\nb = 2", memoryLimit: Workspace.definitionBytes + Workspace.nodeBytes + 8).outcomes.map { $0.prefix(21) },
                        ["defined a", "error: defining 'b' w"])
     }
 

@@ -186,7 +186,7 @@ final class PersistenceTests: XCTestCase {
         XCTAssertFalse(execute(session, ":load \(path)"))
         XCTAssertTrue(output.errors.hasPrefix("\(path):4:1: error: "), output.errors)
         XCTAssertEqual(session.outputLimit, 1_000_000)
-        XCTAssertEqual(session.workspace.memoryLimit, 2_000_000_000)
+        XCTAssertEqual(session.workspace.memoryLimit, Session.defaultMemoryLimit)
         XCTAssertEqual(session.maximumErrors, 20)
         // The same script without its error keeps all three.
         try ":set output 5000\n:set memory 3MB\n:set max-errors 7\n".write(toFile: path, atomically: true, encoding: .utf8)

@@ -184,24 +184,24 @@ final class SessionBudgetTests: XCTestCase {
         XCTAssertLessThan(listingOutput.text.count, 1000)
     }
 
-    /// 50M elements are 400 MB; with a 2 GB budget the fifth such value is refused and
-    /// the session keeps what it had.
+    /// 50M elements are 400 MB; with the 800 MB default the second such value is refused
+    /// (each node and definition is charged too), and the session keeps what it had.
     func testMemoryBudget() {
         let (session, output) = makeSession()
         var text = "x = ones(50000000)\na0 = x + 0\n"
         for k in 1...11 { text += "a\(k) = a\(k - 1) + 1\n" }
         XCTAssertFalse(execute(session, text))
-        // Five values of 400 MB and four constants of 8 bytes: just past 2 GB.
+        // Two values of 400 MB, a constant of 8 bytes, three nodes and two definitions: just past 800 MB.
         XCTAssertEqual(output.errors, """
-            <stdin>:5:1: error: defining 'a3' would bring the graph's values to 2000000032 bytes, more than the memory limit of 2000000000 bytes; remove definitions or raise the limit with ':set memory'
-                a3 = a2 + 1
+            <stdin>:2:1: error: defining 'a0' would bring the graph to 800001032 bytes, more than the memory limit of 800000000 bytes; remove definitions or raise the limit with ':set memory'
+                a0 = x + 0
                 ^
 
             """)
-        XCTAssertEqual(session.workspace.names, ["x", "a0", "a1", "a2"])
-        XCTAssertTrue(execute(session, ":set memory 3GB\na3 = a2 + 1"), output.errors)
+        XCTAssertEqual(session.workspace.names, ["x"])
+        XCTAssertTrue(execute(session, ":set memory 3GB\na0 = x + 0\na1 = a0 + 1\na2 = a1 + 1\na3 = a2 + 1"), output.errors)
         XCTAssertFalse(execute(session, "a4 = a3 + 1\na5 = a4 + 1\na6 = a5 + 1"))
-        XCTAssert(output.errors.hasSuffix("error: defining 'a6' would bring the graph's values to 3.2 GB, more than the memory limit of 3 GB; remove definitions or raise the limit with ':set memory'\n    a6 = a5 + 1\n    ^\n"), output.errors)
+        XCTAssert(output.errors.hasSuffix("error: defining 'a6' would bring the graph to 3.2 GB, more than the memory limit of 3 GB; remove definitions or raise the limit with ':set memory'\n    a6 = a5 + 1\n    ^\n"), output.errors)
         XCTAssertFalse(execute(session, ":set memory lots"))
         XCTAssert(output.errors.hasSuffix("<stdin>:1:13: error: memory must be a size such as 2GB, 500MB or 1000000 (bytes), in KB, MB or GB, below 10¹⁸ bytes\n    :set memory lots\n                ^\n"), output.errors)
         XCTAssertFalse(execute(session, ":set memory 1TB"))
@@ -211,7 +211,7 @@ final class SessionBudgetTests: XCTestCase {
         // A redefinition that grows a value is checked too, and refused whole.
         XCTAssertTrue(execute(session, ":clear\n:set memory 100MB\nv = ones(1000)\nw = v * 2"), output.errors)
         XCTAssertFalse(execute(session, "v = ones(10000000)"))
-        XCTAssert(output.errors.hasSuffix("error: defining 'v' would bring the graph's values to 160 MB, more than the memory limit of 100 MB; remove definitions or raise the limit with ':set memory'\n    v = ones(10000000)\n    ^\n"), output.errors)
+        XCTAssert(output.errors.hasSuffix("error: defining 'v' would bring the graph to 160 MB, more than the memory limit of 100 MB; remove definitions or raise the limit with ':set memory'\n    v = ones(10000000)\n    ^\n"), output.errors)
         XCTAssertEqual(session.workspace.entries["v"]?.value?.count, 1000)
     }
 

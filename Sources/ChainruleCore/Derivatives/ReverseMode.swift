@@ -65,8 +65,10 @@ public enum ReverseMode {
     ///   - seeded: whether the seed is a leaf whose value is given at evaluation (any shape);
     ///     otherwise it is the constant 1, and `output` must be a scalar.
     ///   - remat: nodes whose values are recomputed inside the reverse graph instead of stored.
+    ///   - maximumNodes: the most nodes the reverse graph may add; past it, `refusal` is thrown.
     public static func build(_ graph: Graph, output: NodeID, wrt: Set<NodeID>? = nil, seeded: Bool = false,
-                             remat: Set<NodeID> = [],
+                             remat: Set<NodeID> = [], maximumNodes: Int = .max,
+                             refusal: (Int) -> Diagnostic = tooManyNodes,
                              shouldStop: () -> Bool = { false }) throws(EvaluationError) -> ReverseGraph {
         var emitter = Emitter(graph: graph, expected: 2 * (output + 1))
         emitter.remat = remat
@@ -81,13 +83,21 @@ public enum ReverseMode {
             emitter.role = .gradient(of: output)
             seed = emitter.scalar(1)
         }
-        return try emit(into: &emitter, base: graph.count, output: output, seed: seed, wrt: wrt, shouldStop: shouldStop)
+        let (limit, overflow) = graph.count.addingReportingOverflow(maximumNodes)
+        return try emit(into: &emitter, base: graph.count, output: output, seed: seed, wrt: wrt,
+                        maximumCount: overflow ? .max : limit, refusal: { refusal($0 - graph.count) }, shouldStop: shouldStop)
+    }
+
+    /// The refusal of a derivative past `maximumCount` nodes, when no other is given.
+    public static func tooManyNodes(_ maximumCount: Int) -> Diagnostic {
+        Diagnostic("the derivative would take more than \(maximumCount) nodes", at: nil)
     }
 
     /// Appends the reverse graph of `output`, seeded by node `seed`, to the emitter's graph.
     /// - Parameter maximumCount: the most nodes the graph may hold; past it, the pass is refused.
     static func emit(into emitter: inout Emitter, base: Int, output: NodeID, seed: NodeID, wrt: Set<NodeID>?,
-                     maximumCount: Int = .max, shouldStop: () -> Bool) throws(EvaluationError) -> ReverseGraph {
+                     maximumCount: Int = .max, refusal: (Int) -> Diagnostic = tooManyNodes,
+                     shouldStop: () -> Bool) throws(EvaluationError) -> ReverseGraph {
         let live = liveness(emitter.graph, output: output, wrt: wrt)
         var result = ReverseGraph(graph: Graph(), base: base, output: output, seed: seed,
                                   gradient: ReverseGraph.GradientNodes(count: base), cotangents: [], live: live)
@@ -98,7 +108,7 @@ public enum ReverseMode {
             if id & 255 == 0 {
                 if shouldStop() { throw .interrupted }
                 if emitter.graph.count > maximumCount {
-                    throw .failed(Diagnostic("the derivative would take more than \(maximumCount) nodes", at: nil))
+                    throw .failed(refusal(maximumCount))
                 }
             }
             guard let g = result.gradient[id] else { continue }

@@ -21,7 +21,10 @@ extension Workspace {
     public mutating func reverseGraph(of output: NodeID, seeded: Bool, wrt: Set<NodeID>? = nil) throws(EvaluationError) -> ReverseGraph {
         let key = ReverseKey(version: version, output: output, seeded: seeded, wrt: wrt)
         if let cached = derivativeCache, cached.key == key { return cached.graph }
-        let built = try ReverseMode.build(graph, output: output, wrt: wrt, seeded: seeded, remat: rematNodes, shouldStop: shouldStop)
+        // The reverse graph's nodes count against the memory limit as they are made; their values, below.
+        let built = try ReverseMode.build(graph, output: output, wrt: wrt, seeded: seeded, remat: rematNodes,
+                                          maximumNodes: derivativeNodeBudget,
+                                          refusal: { passRefusal(nodes: $0, bytes: nil) }, shouldStop: shouldStop)
         derivativeCache = (key, built)
         reverseBuilds &+= 1
         return built
@@ -35,6 +38,7 @@ extension Workspace {
         let y = try value(of: output)
         let seeded = !(y.isScalar && (seed == nil || seed == Tensor(1)))
         let reverse = try reverseGraph(of: output, seeded: seeded, wrt: wrt)
+        try checkMemory(ofPass: reverse.graph, from: reverse.base)
         let values = try reverse.evaluate(forward: evaluation,
                                           seed: seeded ? seed ?? Tensor(repeating: 1, shape: y.shape) : nil,
                                           shouldStop: shouldStop)
@@ -46,6 +50,7 @@ extension Workspace {
                                   direction: Tensor) throws(EvaluationError) -> (graph: TangentGraph, values: Evaluation) {
         _ = try value(of: output)
         let tangent = try ForwardMode.build(graph, input: input, output: output, shouldStop: shouldStop)
+        try checkMemory(ofPass: tangent.graph, from: graph.count)
         return (tangent, try tangent.evaluate(forward: evaluation, direction: direction, shouldStop: shouldStop))
     }
 }

@@ -1,12 +1,25 @@
 import CAllocator
 
-/// The memory budget: a running total of the bytes the graph's values occupy.
+/// The memory budget: a running total of what the graph takes, and a check of what each
+/// derivative pass would add before it is made.
+///
+/// A node is charged its value (eight bytes an element) and ``nodeBytes`` for itself; a
+/// definition ``definitionBytes`` more. The two charges are set from measured peaks (`/usr/bin/time`,
+/// release build): a script of one-node definitions (`v2 = -v1`) took 366 bytes a node, a
+/// formula of 10⁷ terms 71 bytes a node, and its reverse pass 124 bytes more a term.
 extension Workspace {
-    /// Bytes the values of nodes `from…` take once computed: eight per element.
-    static func valueBytes(_ graph: Graph, from start: NodeID) -> Int {
+    /// Bytes charged for each node besides its value: the node store's columns, its slot in an
+    /// evaluation, and what a reverse pass keeps for it (liveness, gradient and edge tables).
+    public static let nodeBytes = 128
+    /// Bytes charged for each definition besides its nodes: its entry, its name in the tables,
+    /// its list of dependencies and its share of the source text kept.
+    public static let definitionBytes = 320
+
+    /// Bytes charged for nodes `from…`: their values once computed and ``nodeBytes`` each.
+    static func storageBytes(_ graph: Graph, from start: NodeID) -> Int {
         var total = 0
         for id in start..<graph.count {
-            total += 8 * (Limits.product(graph[id].shape, limit: Limits.elements) ?? Limits.elements)
+            total += 8 * (Limits.product(graph[id].shape, limit: Limits.elements) ?? Limits.elements) + nodeBytes
         }
         return total
     }
@@ -15,7 +28,26 @@ extension Workspace {
         guard bytes > memoryLimit else { return }
         var (total, limit) = (Workspace.byteText(bytes), Workspace.byteText(memoryLimit))
         if total == limit { (total, limit) = ("\(bytes) bytes", "\(memoryLimit) bytes") }
-        throw Diagnostic("defining '\(name)' would bring the graph's values to \(total), more than the memory limit of \(limit); remove definitions or raise the limit with ':set memory'", at: span)
+        throw Diagnostic("defining '\(name)' would bring the graph to \(total), more than the memory limit of \(limit); remove definitions or raise the limit with ':set memory'", at: span)
+    }
+
+    /// The most nodes a derivative graph built over this graph may add within the memory limit.
+    var derivativeNodeBudget: Int {
+        max(0, memoryLimit - storedBytes) / Workspace.nodeBytes
+    }
+
+    /// Refuses a derivative graph (ids `base…` of `derivative`) whose nodes and values would take
+    /// the graph past the memory limit, before any of its values is computed.
+    func checkMemory(ofPass derivative: Graph, from base: Int) throws(EvaluationError) {
+        let added = Workspace.storageBytes(derivative, from: base)
+        guard storedBytes + added > memoryLimit else { return }
+        throw .failed(passRefusal(nodes: derivative.count - base, bytes: added))
+    }
+
+    /// The message for a derivative past the memory limit: how much it would take, and what to do.
+    func passRefusal(nodes: Int, bytes: Int?) -> Diagnostic {
+        let size = bytes.map { "\(Workspace.byteText($0)) for its \(nodes) nodes and their values" } ?? "more than \(nodes) nodes"
+        return Diagnostic("the derivative would take \(size), on top of the graph's \(Workspace.byteText(storedBytes)), more than the memory limit of \(Workspace.byteText(memoryLimit)); raise the limit with ':set memory'", at: nil)
     }
 
     /// `1.5 GB`, `300 MB`, `12 KB`, `100 B` (decimal units).

@@ -27,6 +27,9 @@ extension Workspace {
         case defined(name: String, range: SourceRange)
         /// A statement to run, read as a tree.
         case statement(Statement)
+        /// A definition refused as it was read: its nodes and values would pass the memory limit
+        /// (the same error ``define(_:in:)`` gives, without reading the statement again as a tree).
+        case refused(Diagnostic)
         /// A statement that could not be read again from its text (never expected).
         case unreadable(Diagnostic)
 
@@ -34,7 +37,7 @@ extension Workspace {
             switch self {
             case .defined(_, let range): range
             case .statement(let statement): statement.range
-            case .unreadable(let diagnostic): diagnostic.span?.range ?? SourceRange(0, 0)
+            case .refused(let diagnostic), .unreadable(let diagnostic): diagnostic.span?.range ?? SourceRange(0, 0)
             }
         }
     }
@@ -57,10 +60,15 @@ extension Workspace {
             var dependencies: [String] = []
             swap(&dependencies, &reader.grammar.build.dependencies)
             let leaf = definition.root < 0 ? reader.grammar.build.leafValue.take() : nil
-            if complete(definition, named: name, dependencies: dependencies, leaf: leaf, in: source) {
-                return .defined(name: name, range: definition.range)
+            do throws(Diagnostic) {
+                if try complete(definition, named: name, dependencies: dependencies, leaf: leaf, in: source) {
+                    return .defined(name: name, range: definition.range)
+                }
+            } catch {
+                graph.truncate(to: definition.firstNode)
+                return .refused(error)
             }
-            // Refused (a redefinition, or past the memory limit): read again, and defined or refused as a tree.
+            // Not a new name: read again, and defined or refused as a tree.
             graph.truncate(to: definition.firstNode)
             range = definition.range
         case .reread(let statementRange)?:
@@ -74,10 +82,10 @@ extension Workspace {
 
     /// Records a definition read as it was lowered — a formula whose nodes were appended, or
     /// a leaf and its value — naming its node, as ``define(_:in:)`` records one; false
-    /// (changing nothing but the nodes, which the caller drops) when it is not a new name or
-    /// its values would pass the memory limit.
+    /// (changing nothing but the nodes, which the caller drops) when it is not a new name; throws
+    /// (changing nothing but the nodes) when its nodes and values would pass the memory limit.
     private mutating func complete(_ definition: LoweredDefinition, named name: String, dependencies: [String],
-                                   leaf value: Tensor?, in source: Source) -> Bool {
+                                   leaf value: Tensor?, in source: Source) throws(Diagnostic) -> Bool {
         guard value != nil || definition.root >= 0 else { return false }
         // The name's place in the table of definitions, claimed now (one lookup), given back if refused.
         guard entries.claim(name).isNew else { return false }
@@ -97,10 +105,10 @@ extension Workspace {
                                   origin: SourceSpan(source, definition.formulaRange))
             }
         }
-        let added = Workspace.valueBytes(graph, from: definition.firstNode)
-        guard storedBytes + added <= memoryLimit else {
+        let added = Workspace.storageBytes(graph, from: definition.firstNode) + Workspace.definitionBytes
+        do { try checkMemory(storedBytes + added, for: name, at: span) } catch {
             entries.release(name)
-            return false
+            throw error
         }
         structureChanged()
         graph.setName(name, of: id)

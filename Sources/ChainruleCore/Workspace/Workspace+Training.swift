@@ -29,6 +29,7 @@ extension Workspace {
         } else {
             let ids = params.compactMap { graph.node(named: $0) }
             let reverse = try reverseGraph(of: loss, seeded: false, wrt: Set(ids))
+            try checkMemory(ofPass: reverse.graph, from: reverse.base)
             plan = TrainingPlan(reverse, loss: loss, paramNames: params, params: ids.map { id in
                 (id, reverse.gradient[id], entries.position(of: graph[id].name ?? "") ?? -1)
             }, version: version, build: reverseBuilds)

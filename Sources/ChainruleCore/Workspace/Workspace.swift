@@ -57,9 +57,10 @@ public struct Workspace: Sendable {
     var trainingPlan: TrainingPlan?
     /// Cooperative cancellation, polled during long loops.
     public var shouldStop: @Sendable () -> Bool = { false }
-    /// The most bytes the graph's values may occupy; a definition past it is refused.
+    /// The most bytes the graph may take (see ``storageBytes(_:from:)``); a definition or a
+    /// derivative pass past it is refused.
     public var memoryLimit = Int.max
-    /// Bytes the values of the graph's nodes occupy once computed (see ``valueBytes(_:)``).
+    /// Bytes the graph's nodes, their values once computed and its definitions take (see ``storageBytes(_:from:)``).
     public internal(set) var storedBytes = 0
     /// Scratch marks for the nodes one definition refers to.
     private var referenceMarks = NodeMarks()
@@ -181,7 +182,7 @@ public struct Workspace: Sendable {
             let added: Int
             do {
                 try lower(entry, formula: definition.value, resolved: resolved)
-                added = Workspace.valueBytes(graph, from: before)
+                added = Workspace.storageBytes(graph, from: before) + Workspace.definitionBytes
                 try checkMemory(storedBytes + added, for: entry.name, at: span)
             } catch {
                 graph.truncate(to: before)
@@ -196,7 +197,7 @@ public struct Workspace: Sendable {
         candidate.entries.put(entry)
         candidate.rebuild()
         if let problem = candidate.broken[entry.name] { throw problem }
-        candidate.storedBytes = Workspace.valueBytes(candidate.graph, from: 0)
+        candidate.storedBytes = Workspace.storageBytes(candidate.graph, from: 0) + candidate.order.count * Workspace.definitionBytes
         try checkMemory(candidate.storedBytes, for: entry.name, at: span)
         let newlyBroken = candidate.order.filter { candidate.broken[$0] != nil && broken[$0] == nil }
         self = candidate
