@@ -33,7 +33,7 @@ extension Session {
                   number * Double(size) < 1e18 else { return nil }
             return Int((number * Double(size)).rounded())
         }
-        guard let n = Int(text), n > 0 else { return nil }
+        guard let n = Int(text), n > 0, n < 1_000_000_000_000_000_000 else { return nil }
         return n
     }
 }

@@ -94,6 +94,7 @@ public enum Files {
         let slash = target.lastIndex(of: "/")
         let folder = slash.map { String(target[...$0]) } ?? "./"
         let base = slash.map { String(target[target.index(after: $0)...]) } ?? target
+        removeAbandonedTemporaries(in: folder, of: base)
         var template = Array((folder + "." + base + ".tmp-XXXXXX").utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { buffer in
             buffer.baseAddress.map { mkstemp($0) } ?? -1
@@ -131,6 +132,31 @@ public enum Files {
         if directory >= 0 {
             _ = fsync(directory)
             close(directory)
+        }
+    }
+
+    /// How long a temporary file must have gone unwritten before a save of the same file
+    /// takes it for one abandoned by a save that was killed (`kill -9`, a power cut).
+    static let abandonedAfter: time_t = 60
+
+    /// Removes the temporaries `.BASE.tmp-XXXXXX` that earlier saves of `base` left in
+    /// `folder` when they were killed: regular files not written for ``abandonedAfter``
+    /// seconds (a save still under way keeps writing to its own).
+    static func removeAbandonedTemporaries(in folder: String, of base: String) {
+        guard let directory = opendir(folder) else { return }
+        defer { closedir(directory) }
+        let prefix = "." + base + ".tmp-"
+        let now = time(nil)
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.hasPrefix(prefix), name.utf8.count == prefix.utf8.count + 6 else { continue }
+            let path = folder + name
+            var info = stat()
+            guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
+                  info.st_uid == getuid(), now - info.st_mtim.tv_sec > abandonedAfter else { continue }
+            unlink(path)
         }
     }
 

@@ -97,10 +97,26 @@ extension Session {
 
     /// Writes ``script()`` to `stream` a definition, and a leaf's value an element, at a time
     /// (after ``checkSavable()``).
+    ///
+    /// Definitions are written in dependency order. When that is not the order they were
+    /// first defined in (`x = 1; y = 2; x = y + 1`), the names from the first difference on
+    /// are first given a placeholder `0` in their own order, so that the loaded session lists
+    /// them (`:vars`) exactly as this one does.
     func writeScript(to stream: inout TextStream) {
         let names = workspace.dependencyOrder()
         stream.write("# chainrule graph: \(workspace.order.count) definition\(workspace.order.count == 1 ? "" : "s")\n")
+        let written = names.filter { name in
+            guard let entry = workspace.entries[name], workspace.broken[name] == nil else { return false }
+            return entry.value != nil || entry.formula != nil
+        }
+        let writtenSet = Set(written)
+        let defined = workspace.order.filter(writtenSet.contains)
+        let firstDifference = written.indices.first { written[$0] != defined[$0] }
         for name in names {
+            if let k = firstDifference, name == written[k] {
+                stream.write("# placeholders, so that the names keep the order they were defined in\n")
+                for placeholder in defined[k...] { stream.write("\(placeholder) = 0\n") }
+            }
             guard let entry = workspace.entries[name] else { continue }
             let formula = entry.value == nil ? entry.formula.map(Printer.expression) : nil
             guard entry.value != nil || formula != nil else { continue }

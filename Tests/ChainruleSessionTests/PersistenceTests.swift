@@ -253,4 +253,50 @@ final class PersistenceTests: XCTestCase {
         XCTAssertEqual(output.text.components(separatedBy: "\n").filter { $0 == "2" }.count, 1, output.text)
         XCTAssertTrue(output.errors.contains("'./a.graph' is already being loaded"), output.errors)
     }
+
+    /// `:save` keeps the order of `:vars` even when a redefinition made an earlier name depend
+    /// on a later one (it was listed in dependency order after a round trip).
+    func testSaveKeepsTheOrderOfDefinitions() throws {
+        let (session, output) = makeSession()
+        XCTAssertTrue(execute(session, "b = 5; x = 1; y = 2; x = y + b; param w = 3; z = x * y * w"), output.errors)
+        let path = folder.appendingPathComponent("order.graph").path
+        XCTAssertTrue(execute(session, ":save \(path)"))
+        let (restored, restoredOutput) = makeSession()
+        XCTAssertTrue(execute(restored, ":load \(path)"), restoredOutput.errors)
+        XCTAssertEqual(Array(restored.workspace.order), ["b", "x", "y", "w", "z"])
+        XCTAssertEqual(restored.workspace.entries["w"]?.kind, .param)
+        restoredOutput.text = ""
+        XCTAssertTrue(execute(restored, "z"))
+        XCTAssertEqual(restoredOutput.text, "42\n")
+        // In dependency order already: no placeholders.
+        let (plain, _) = makeSession()
+        XCTAssertTrue(execute(plain, "a = 1; c = a + 1; :save \(path)"))
+        XCTAssertFalse(try String(contentsOfFile: path, encoding: .utf8).contains("placeholder"))
+    }
+
+    /// A temporary left by a save that was killed is removed by the next save of the same file
+    /// once it has gone unwritten for a minute; a fresh one (a save under way) is left alone.
+    func testNextSaveRemovesAbandonedTemporaries() throws {
+        let path = folder.appendingPathComponent("kept.graph").path
+        let abandoned = folder.appendingPathComponent(".kept.graph.tmp-Ab12Cd").path
+        let fresh = folder.appendingPathComponent(".kept.graph.tmp-Zz99Yy").path
+        let other = folder.appendingPathComponent(".other.graph.tmp-Ab12Cd").path
+        for file in [abandoned, fresh, other] { XCTAssertTrue(FileManager.default.createFile(atPath: file, contents: Data("x".utf8))) }
+        let old = Date(timeIntervalSinceNow: -3600)
+        try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: abandoned)
+        try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: other)
+        let (session, output) = makeSession()
+        XCTAssertTrue(execute(session, "x = 1; :save \(path)"), output.errors)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: abandoned))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: fresh))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: other), "a temporary of another file is not this save's")
+    }
+
+    /// `:set memory` refuses sizes from 10¹⁸ bytes up, as its message says (9.2×10¹⁸ was taken).
+    func testMemorySizeIsBelowTenToTheEighteen() {
+        let (session, output) = makeSession()
+        XCTAssertFalse(execute(session, ":set memory 9200000000000000000"))
+        XCTAssert(output.errors.contains("below 10¹⁸ bytes"), output.errors)
+        XCTAssertTrue(execute(session, ":set memory 999999999999999999"), output.errors)
+    }
 }
