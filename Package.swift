@@ -52,16 +52,17 @@ let package = Package(
         // The libFuzzer target over the whole pipeline, for scripts/fuzz; a plain build replays files.
         .executableTarget(name: "chainrule-fuzz", dependencies: ["ChainruleSession"]),
 
-        // Tests, one target per layer.
+        // Tests, one target per layer, sharing one support target (temporary folders).
+        .target(name: "ChainruleTestSupport", path: "Tests/ChainruleTestSupport"),
         .testTarget(name: "ChainruleCoreTests", dependencies: ["ChainruleCore", "CAllocationCounter"]),
 
         // For tests: counts the test process's allocations (its malloc forwards to glibc's).
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
         .testTarget(
             name: "ChainruleSessionTests",
-            dependencies: ["ChainruleCore", "ChainruleSession"],
+            dependencies: ["ChainruleCore", "ChainruleSession", "ChainruleTestSupport"],
             exclude: ["Transcripts"]
         ),
-        .testTarget(name: "ChainruleCLITests", dependencies: ["chainrule"]),
+        .testTarget(name: "ChainruleCLITests", dependencies: ["chainrule", "ChainruleTestSupport"]),
     ]
 )

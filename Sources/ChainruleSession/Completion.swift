@@ -9,7 +9,7 @@ extension Session {
         if trimmed.hasPrefix(":") {
             guard let space = trimmed.firstIndex(where: { $0 == " " }) else {
                 let word = String(trimmed)
-                return Completion(word: word, candidates: Session.commands.map { ":" + $0.name + " " }.filter { $0.hasPrefix(word) })
+                return Completion(word: word, candidates: Session.commands.map { ":" + $0.name + " " }.filter { $0.hasPrefix(word) }.sorted())
             }
             let command = trimmed[trimmed.index(after: trimmed.startIndex)..<space]
             let word = String(trimmed[trimmed.index(after: space)...].split(separator: " ", omittingEmptySubsequences: false).last ?? "")

@@ -1,18 +1,9 @@
 import Foundation
+import ChainruleTestSupport
 import XCTest
 
 /// End-to-end tests of the command line (SPEC §3 and §5), running the built binary.
-final class CommandLineTests: XCTestCase {
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
+final class CommandLineTests: FolderTestCase {
 
     func script(_ name: String, _ text: String) throws -> String {
         let url = folder.appendingPathComponent(name)

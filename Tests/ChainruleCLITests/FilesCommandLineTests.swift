@@ -1,18 +1,9 @@
 import Foundation
+import ChainruleTestSupport
 import XCTest
 
 /// The built binary against hostile files: devices, full disks, a kill during `:save`.
-final class FilesCommandLineTests: XCTestCase {
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-cli-files-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
+final class FilesCommandLineTests: FolderTestCase {
 
     /// Runs `executable` with standard input and output taken from files, failing (and killing it)
     /// past `timeout` seconds. Returns the exit status and standard error.

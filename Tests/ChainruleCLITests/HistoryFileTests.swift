@@ -1,4 +1,5 @@
 import Foundation
+import ChainruleTestSupport
 import XCTest
 
 #if canImport(Glibc)
@@ -9,17 +10,10 @@ import Glibc
 /// missing one) is ever written or replaced; the null device turns history off; anything else
 /// is left exactly as it was, with a one-line warning. (The tests make device nodes with
 /// `mknod`, which needs root, as the tests run here.)
-final class HistoryFileTests: XCTestCase {
-    private var folder: URL!
-
+final class HistoryFileTests: FolderTestCase {
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory
-            .appendingPathComponent("chainrule-history-\(UUID().uuidString)")
+        try super.setUpWithError()
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("home"), withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
     }
 
     func testFIFOIsNeitherOpenedNorReplaced() throws {

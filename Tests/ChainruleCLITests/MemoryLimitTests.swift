@@ -1,20 +1,10 @@
 import Foundation
+import ChainruleTestSupport
 import XCTest
 
 /// The built binary under an address-space limit (`ulimit -v`): `:save` and `--json` stream
 /// what they write, and the memory budget covers the reverse pass, refusing it before it runs.
-final class MemoryLimitTests: XCTestCase {
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-cli-memory-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
-
+final class MemoryLimitTests: FolderTestCase {
     /// Runs chainrule with `arguments` under `ulimit -v kilobytes`, standard output into `output`
     /// (a file in the test's folder). Returns the exit status and standard error.
     func run(limit kilobytes: Int, _ arguments: [String], output: String = "out.txt") throws -> (status: Int32, errors: String) {

@@ -1,27 +1,36 @@
 import Foundation
+import ChainruleTestSupport
 import XCTest
 
 /// Transcripts pasted back: lines copied with their `chainrule> ` prompt run without it, and
 /// the output copied along with them is not run.
 final class PasteTests: XCTestCase {
-    /// The README's tour, run as a script, prints exactly the output the README shows.
-    func testTheReadmeTourRunsAsATranscript() throws {
+    /// Every transcript in the README (a text block that begins with the prompt: the tour,
+    /// the walk), run as a script, prints exactly the output the README shows.
+    func testTheReadmeTranscriptsRunAsTheyAreShown() throws {
         let readme = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("README.md"), encoding: .utf8)
-        let tour = try XCTUnwrap(readme.range(of: "## A tour"))
-        let open = try XCTUnwrap(readme.range(of: "```text\n", range: tour.upperBound..<readme.endIndex))
-        let close = try XCTUnwrap(readme.range(of: "```", range: open.upperBound..<readme.endIndex))
-        let block = String(readme[open.upperBound..<close.lowerBound])
-        let expected = block.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
-            .filter { !$0.hasPrefix("chainrule>") }.map { $0 + "\n" }.joined()
-        XCTAssertGreaterThan(expected.count, 200)
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-tour-\(UUID().uuidString).graph")
-        try block.write(to: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let result = try runChainrule([file.path])
-        XCTAssertEqual(result.standardError, "")
-        XCTAssertEqual(result.status, 0)
-        XCTAssertEqual(result.standardOutput, expected)
+        var blocks: [String] = []
+        var rest = readme[...]
+        while let open = rest.range(of: "```text\n"), let close = rest.range(of: "```", range: open.upperBound..<rest.endIndex) {
+            let block = String(rest[open.upperBound..<close.lowerBound])
+            if block.hasPrefix("chainrule> ") { blocks.append(block) }
+            rest = rest[close.upperBound...]
+        }
+        XCTAssertGreaterThanOrEqual(blocks.count, 2)
+        let folder = try TemporaryFolder.make("chainrule-readme")
+        defer { TemporaryFolder.remove(folder) }
+        for (i, block) in blocks.enumerated() {
+            let expected = block.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+                .filter { !$0.hasPrefix("chainrule>") }.map { $0 + "\n" }.joined()
+            XCTAssertGreaterThan(expected.count, 200)
+            let file = folder.appendingPathComponent("block\(i).graph")
+            try block.write(to: file, atomically: true, encoding: .utf8)
+            let result = try runChainrule([file.path])
+            XCTAssertEqual(result.standardError, "", "block \(i)")
+            XCTAssertEqual(result.status, 0, "block \(i)")
+            XCTAssertEqual(result.standardOutput, expected, "block \(i)")
+        }
     }
 
     /// In a script that is not a transcript, a prompt is still taken off, and columns keep
@@ -35,9 +44,8 @@ final class PasteTests: XCTestCase {
     /// At the prompt: a paste that begins with the prompt runs its prompted lines only; a line
     /// typed afterwards without a prompt runs as usual.
     func testAPastedTranscriptAtThePrompt() throws {
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-paste-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: home) }
+        let home = try TemporaryFolder.make("chainrule-paste")
+        defer { TemporaryFolder.remove(home) }
         let session = try PseudoTerminal(executable: Executable.url.path, environment: [
             "HOME": home.path, "CHAINRULE_HISTORY": "", "TERM": "xterm", "PATH": "/usr/bin:/bin"])
         try session.waitFor("chainrule> ")

@@ -1,19 +1,10 @@
 import ChainruleCore
 @testable import ChainruleSession
+import ChainruleTestSupport
 import XCTest
 
 /// Bounded reading, atomic writing, sizes, and how source text is located and echoed.
-final class FilesTests: XCTestCase {
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-files-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
+final class FilesTests: FolderTestCase {
 
     func file(_ name: String, _ text: String) throws -> String {
         let url = folder.appendingPathComponent(name)

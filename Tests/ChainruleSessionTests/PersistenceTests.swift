@@ -1,18 +1,9 @@
 import ChainruleCore
 import ChainruleSession
+import ChainruleTestSupport
 import XCTest
 
-final class PersistenceTests: XCTestCase {
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
+final class PersistenceTests: FolderTestCase {
 
     /// `:save` then `:load` into a fresh session restores every leaf bit for bit and every formula.
     func testSaveThenLoadRestoresEveryValueExactly() throws {

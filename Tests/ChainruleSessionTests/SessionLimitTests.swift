@@ -1,6 +1,7 @@
 import ChainruleCore
 @testable import ChainruleSession
 import Foundation
+import ChainruleTestSupport
 import XCTest
 
 /// Hostile input at the session level: no trap, no unbounded output or memory, and
@@ -68,9 +69,8 @@ final class SessionInterruptTests: XCTestCase {
     /// Ctrl-C during a `:train` inside a `:load` stops the script but keeps what it defined
     /// and trained (it was rolled back as if the script had failed).
     func testInterruptedLoadKeepsWhatWasTrained() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-interrupt-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try TemporaryFolder.make("chainrule-interrupt")
+        defer { TemporaryFolder.remove(folder) }
         let script = folder.appendingPathComponent("train.graph")
         try "param w = 5\nL = (w - 1)^2\n:train L steps=1000000 lr=0.01\nafter = 1\n".write(to: script, atomically: true, encoding: .utf8)
         let (session, output) = makeSession()
@@ -92,9 +92,8 @@ final class SessionInterruptTests: XCTestCase {
     }
 
     func testLoadsAreBoundedInDepthAndNumber() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chainrule-loads-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try TemporaryFolder.make("chainrule-loads")
+        defer { TemporaryFolder.remove(folder) }
         // f0 loads f1 twice, f1 loads f2 twice, …: 2^20 loads without a bound.
         for k in 0..<20 {
             try ":load f\(k + 1).graph\n:load f\(k + 1).graph\n".write(to: folder.appendingPathComponent("f\(k).graph"), atomically: true, encoding: .utf8)
