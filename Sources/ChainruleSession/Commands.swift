@@ -83,9 +83,9 @@ extension Session {
         Command(name: "train", usage: ":train LOSS [steps=N] [lr=η]", summary: "gradient descent on the param leaves, with progress and the loss curve",
                 detail: "Repeats: forward, backward from LOSS, then W ← W − η·∂LOSS/∂W for every param W that LOSS depends on. Defaults: steps=100, lr=0.1. Inputs and other leaves stay fixed. Ctrl-C stops early and keeps what was learned. A loss that stops being finite ends training there, naming the step (the learning rate is too large). Prints the loss before and after and draws the loss curve. The step is compiled once: the reverse graph is built for the params only, what depends on data alone (such as Xᵀ) is computed once, and each step writes its matrices into the buffers of the step before.",
                 example: ":train L steps=500 lr=0.5", run: { s, a throws(Diagnostic) in try s.train(a) }),
-        Command(name: "set", usage: ":set KEY VALUE", summary: "settings: precision N, color on|off, output N, memory SIZE, max-file-size SIZE, max-errors N",
-                detail: "precision: significant digits shown (1 to 17, default 6). color: colour on a terminal (never with NO_COLOR set). output: the most characters one command or value prints (default 1000000); longer output is cut with a note. memory: the most the graph (its values, 8 bytes an element, and its nodes) and a derivative pass may take, as 2GB, 500MB or bytes (default 800MB); a definition or derivative past it is refused. max-file-size: the largest script :load reads (default 64MB; units KB, MB, GB). max-errors: syntax errors shown per script (default 20; the rest are counted).",
-                example: ":set precision 4", run: { s, a throws(Diagnostic) in try s.set(a) }),
+        Command(name: "set", usage: ":set KEY VALUE", summary: "settings: precision N, color on|off, echo on|off, output N, memory SIZE, max-file-size SIZE, max-errors N",
+                detail: "precision: significant digits shown (1 to 17, default 6). color: colour on a terminal (never with NO_COLOR set). echo: print each statement of a script (a file, -e, piped input, :load) before its output, 'relu(-3)  →  0' for a one-line value and '» STATEMENT' on its own line otherwise (definitions and commands too; comments are not echoed); statements typed at the prompt are not echoed; 'chainrule --echo' starts with it on (default off). output: the most characters one command or value prints (default 1000000); longer output is cut with a note. memory: the most the graph (its values, 8 bytes an element, and its nodes) and a derivative pass may take, as 2GB, 500MB or bytes (default 800MB); a definition or derivative past it is refused. max-file-size: the largest script :load reads (default 64MB; units KB, MB, GB). max-errors: syntax errors shown per script (default 20; the rest are counted).",
+                example: ":set precision 4\n:set echo on", run: { s, a throws(Diagnostic) in try s.set(a) }),
     ] + derivativeCommands
 
     func runCommand(_ statement: CommandStatement, in source: Source) throws(Diagnostic) {
@@ -157,7 +157,7 @@ extension Session {
         """
 
     func set(_ arguments: CommandArguments) throws(Diagnostic) {
-        let usage = ":set precision N | :set color on|off | :set output N | :set memory SIZE | :set max-file-size SIZE | :set max-errors N"
+        let usage = ":set precision N | :set color on|off | :set echo on|off | :set output N | :set memory SIZE | :set max-file-size SIZE | :set max-errors N"
         try arguments.expect(count: 2...2, usage: usage)
         let key = arguments.words[0], value = arguments.words[1]
         switch key.text {
@@ -175,6 +175,12 @@ extension Session {
             if colorSetting && !colorAllowed.output {
                 print("note: colour stays off: output is not a terminal or NO_COLOR is set")
             }
+        case "echo":
+            let switchText = value.text.lowercased()
+            guard switchText == "on" || switchText == "off" else {
+                throw Diagnostic("echo is 'on' or 'off'", at: value.span)
+            }
+            echo = switchText == "on"
         case "output":
             guard let n = Int(value.text), (1000...1_000_000_000).contains(n) else {
                 throw Diagnostic("output must be a whole number of characters from 1000 to 1000000000", at: value.span)
@@ -199,8 +205,8 @@ extension Session {
             }
             maximumErrors = n
         default:
-            let hint = Suggestions.didYouMean(key.text, among: ["precision", "color", "output", "memory", "max-file-size", "max-errors"])
-                ?? "; settings are 'precision', 'color', 'output', 'memory', 'max-file-size' and 'max-errors'"
+            let hint = Suggestions.didYouMean(key.text, among: ["precision", "color", "echo", "output", "memory", "max-file-size", "max-errors"])
+                ?? "; settings are 'precision', 'color', 'echo', 'output', 'memory', 'max-file-size' and 'max-errors'"
             throw Diagnostic("unknown setting '\(key.text)'" + hint, at: key.span)
         }
     }

@@ -16,7 +16,7 @@ extension Session {
             switch command {
             case "load", "save": return Completion(word: word, candidates: Session.paths(completing: word))
             case "help": return Completion(word: word, candidates: (Session.commands.map(\.name) + ["functions", "language"]).filter { $0.hasPrefix(word) }.sorted())
-            case "set": return Completion(word: word, candidates: ["precision", "color", "on", "off"].filter { $0.hasPrefix(word) })
+            case "set": return Completion(word: word, candidates: ["precision", "color", "echo", "on", "off"].filter { $0.hasPrefix(word) })
             default: return Completion(word: word, candidates: names(completing: word, functions: false))
             }
         }

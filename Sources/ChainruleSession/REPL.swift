@@ -48,7 +48,7 @@ public struct REPL {
                 pending.removeAll()
                 if text.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
                 reader.addHistory(text)
-                session.run(Source(name: "<stdin>", text: text))
+                session.run(Source(name: "<stdin>", text: text), typed: true)
                 afterEntry()
             }
         }

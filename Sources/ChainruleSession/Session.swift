@@ -9,6 +9,8 @@ public final class Session {
     public var format = NumberFormat()
     /// `:set color on|off`; colour also needs ``colorAllowed``.
     public var colorSetting = true
+    /// `--echo`, `:set echo on|off`: print each statement of a script before its output.
+    public var echo = false
     /// Whether standard output and standard error may carry colour (terminals, no NO_COLOR).
     public let colorAllowed: (output: Bool, error: Bool)
     /// Whether standard output is a terminal (progress bars redraw in place).
@@ -86,12 +88,13 @@ public final class Session {
     }
 
     /// Parses all of `source`, reporting every syntax error, then runs its statements in order,
-    /// stopping at the first error. Returns whether everything ran.
+    /// stopping at the first error. Returns whether everything ran. Text `typed` at the prompt
+    /// is not echoed (``echo``): the terminal shows it already.
     @discardableResult
-    public func run(_ source: Source) -> Bool { runScript(source) == .finished }
+    public func run(_ source: Source, typed: Bool = false) -> Bool { runScript(source, typed: typed) == .finished }
 
-    /// ``run(_:)``, telling an interrupt apart from an error.
-    func runScript(_ source: Source) -> RunOutcome {
+    /// ``run(_:typed:)``, telling an interrupt apart from an error.
+    func runScript(_ source: Source, typed: Bool = false) -> RunOutcome {
         // Statements pasted from a terminal or the README keep their prompts out of the grammar.
         let source = PastedPrompt.script(source) ?? source
         // Every statement is checked before any runs; then each is read again and run: a
@@ -123,8 +126,11 @@ public final class Session {
             }
             do throws(Diagnostic) {
                 switch read {
-                case .defined(let name, _): defined(name)
-                case .statement(let statement): try execute(statement, in: source)
+                case .defined(let name, let range):
+                    if echo && !typed { echoStatement(source.text(range)) }
+                    defined(name)
+                case .statement(let statement):
+                    if echo && !typed { try executeEchoed(statement, in: source) } else { try execute(statement, in: source) }
                 case .refused(let problem), .unreadable(let problem): throw problem
                 }
             } catch {
@@ -162,6 +168,7 @@ public final class Session {
         var workspace: Workspace
         var format: NumberFormat
         var colorSetting: Bool
+        var echo: Bool
         var maximumFileSize: Int
         var maximumErrors: Int
         var lastBackwardTarget: String?
@@ -173,7 +180,7 @@ public final class Session {
     }
 
     func snapshot() -> Snapshot {
-        Snapshot(workspace: workspace, format: format, colorSetting: colorSetting, maximumFileSize: maximumFileSize,
+        Snapshot(workspace: workspace, format: format, colorSetting: colorSetting, echo: echo, maximumFileSize: maximumFileSize,
                  maximumErrors: maximumErrors, lastBackwardTarget: lastBackwardTarget, lastDefined: lastDefined,
                  outputLimit: outputLimit, lastGradients: lastGradients, lastSeeded: lastSeeded, stepper: stepper)
     }
@@ -182,6 +189,7 @@ public final class Session {
         workspace = snapshot.workspace
         format = snapshot.format
         colorSetting = snapshot.colorSetting
+        echo = snapshot.echo
         maximumFileSize = snapshot.maximumFileSize
         maximumErrors = snapshot.maximumErrors
         lastBackwardTarget = snapshot.lastBackwardTarget

@@ -41,6 +41,7 @@ struct Launcher {
     func run(_ session: Session) -> Int32 {
         let output = Terminal.standardOutput
         session.showsProgress = isatty(1) == 1 && !arguments.json
+        session.echo = arguments.echo
         // Ctrl-C stops what runs (a :train keeps what it learned) and then the script, never
         // the process: with -i the prompt follows with the session as it stands.
         LineEditor.installInterruptHandler()

@@ -9,12 +9,13 @@ struct Chainrule: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chainrule",
         abstract: "An interactive REPL for computational graphs: forward values and reverse-mode gradients.",
-        usage: "chainrule [-i] [-e <statement> ...] [--json [--of <node>]] [<file> ...]",
+        usage: "chainrule [-i] [--echo] [-e <statement> ...] [--json [--of <node>]] [<file> ...]",
         discussion: """
             chainrule                      interactive REPL (line editing and history)
             chainrule FILE…                run the scripts, print what they print, exit
             chainrule -i FILE…             run the scripts, then stay at the prompt
             chainrule -e 'STATEMENT' …     run statements given on the command line
+            chainrule --echo FILE…         print each statement before its output
             chainrule --json [--of NODE] FILE…
                                            run the scripts quietly, then print the graph as JSON
             Standard input that is not a terminal is read as a script.
@@ -28,6 +29,9 @@ struct Chainrule: ParsableCommand {
     @Option(name: .customShort("e"), parsing: .unconditionalSingleValue,
             help: ArgumentHelp("Run a statement (repeatable).", valueName: "statement"))
     var statements: [String] = []
+
+    @Flag(name: .long, help: "Print each statement of the scripts before its output (as ':set echo on').")
+    var echo = false
 
     @Flag(name: .long, help: "Run the scripts quietly, then print every node's value and gradient as JSON.")
     var json = false
@@ -45,6 +49,8 @@ struct Chainrule: ParsableCommand {
         if of != nil && !json { throw ValidationError("--of needs --json") }
         if outputNodes.count > 1 { throw ValidationError("--of is given more than once") }
         if json && interactive { throw ValidationError("--json and -i cannot be combined") }
+        // --json's standard output is the document alone.
+        if json && echo { throw ValidationError("--json and --echo cannot be combined: --json prints only the JSON document") }
         // With nothing to run and a terminal for input there is no script: usage, not a script error.
         if json && files.isEmpty && statements.isEmpty && isatty(0) == 1 {
             throw ValidationError("--json needs a FILE, -e statements, or a script on standard input")
