@@ -58,7 +58,9 @@ extension Session {
             print("no nodes yet; define one, as in 'x = [1, 2]'")
             return
         }
-        var listing = Listing(header: ["name", "kind", "shape", "formula or value"], budget: rowBudget)
+        var header = ["name", "kind", "shape", "formula or value"]
+        if stepper != nil && arguments.words.isEmpty { header.insert("walk", at: 3) }
+        var listing = Listing(header: header, budget: rowBudget)
         if !arguments.words.isEmpty {
             // Every node of the graph in creation order (a topological order), unnamed ones as %ID.
             let graph = workspace.graph
@@ -85,11 +87,22 @@ extension Session {
                     continue
                 }
                 let shape = workspace.graph.node(named: name).map { describe(shape: workspace.graph[$0].shape) } ?? "—"
-                listing.add([name, kind, shape, formula(of: name)])
+                var row = [name, kind, shape, formula(of: name)]
+                if let walk = stepper?.walk { row.insert(walkState(of: workspace.graph.node(named: name), in: walk), at: 3) }
+                listing.add(row)
             }
         }
         let text = table(listing.rows) + listing.note
         print(text)
+    }
+
+    /// What the walk has computed of a node, for `:vars`: its value, its gradient, or nothing yet.
+    func walkState(of id: NodeID?, in walk: Walk) -> String {
+        guard let id, walk.steps.contains(.forward(id)) else { return "—" }
+        let current = walk.last?.node == id ? " ←" : ""
+        if let g = walk.gradient(of: id) { return "∂ = " + format.inline(g) + current }
+        if let v = walk.value(of: id) { return "= " + format.inline(v) + current }
+        return "not computed"
     }
 
     /// The rows of a listing, made only while they fit in its budget: a listing of a million
@@ -139,6 +152,10 @@ extension Session {
         let word = arguments.words[0]
         let id = try node(word)
         let node = workspace.graph[id]
+        if let stepper, stepper.walk.steps.contains(.forward(id)) {
+            print(showInWalk(id, name: word.text, stepper.walk))
+            return
+        }
         let value = try value(id, at: word.span)
         let definition = node.isLeaf ? format.inline(value) : node.name == nil ? operation(id) : formula(of: word.text)
         var lines = ["\(word.text) = \(definition)"]
@@ -158,6 +175,34 @@ extension Session {
             lines.append("  grad   not computed (run :backward or :grad)")
         }
         print(lines.joined(separator: "\n"))
+    }
+
+    /// `:show` of a node the walk passes: only what the walk has computed.
+    func showInWalk(_ id: NodeID, name: String, _ walk: Walk) -> String {
+        let node = workspace.graph[id]
+        let notReached = style.dim("not computed (the walk has not reached it)")
+        let definition = node.isLeaf ? node.kind.rawValue : node.name == nil ? operation(id) : formula(of: name)
+        var lines = ["\(name) = \(definition)"]
+        lines.append("  kind   \(node.kind.rawValue)" + (node.isLeaf ? "" : " (\(operation(id)))"))
+        lines.append("  shape  \(describe(shape: node.shape))")
+        lines.append("  value  " + (walk.value(of: id).map { style.value(format.block($0, indent: 9)) } ?? notReached)
+                     + (walk.last == .forward(id) ? style.dim("   ← the last step") : ""))
+        let partial = self.partial(label(walk.target), name, seeded: false)
+        if let g = walk.gradient(of: id) {
+            lines.append("  grad   \(partial) = " + style.gradient(format.block(g, indent: 12 + partial.count))
+                         + (walk.last == .backward(id) ? style.dim("   ← the last step") : ""))
+        } else if walk.steps.contains(.backward(id)) {
+            let arrived = walk.arrived(at: id)
+            if arrived.isEmpty {
+                lines.append("  grad   \(partial): " + notReached)
+            } else {
+                let terms = arrived.map { "\(format.inline($0.value)) (via \(label($0.edge.consumer)))" }.joined(separator: " + ")
+                lines.append("  grad   \(partial) so far = \(terms) + …" + style.dim("   \(arrived.count) of \(walk.expectedContributions(at: id)) contributions arrived"))
+            }
+        } else {
+            lines.append("  grad   \(partial): none (\(label(walk.target)) gets no gradient through it)")
+        }
+        return lines.joined(separator: "\n")
     }
 
     func forward(_ arguments: CommandArguments) throws(Diagnostic) {
