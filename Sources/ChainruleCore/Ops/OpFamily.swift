@@ -45,7 +45,8 @@ protocol OpFamily {
     func transpose(_ e: inout Emitter, node id: NodeID, input k: Int, gradient g: NodeID) throws(ShapeMessage) -> NodeID?
     /// `.elementwise`: `∂y/∂xₖ` at a shape that broadcasts to the output's (nil: zero).
     func partial(_ e: inout Emitter, node id: NodeID, input k: Int) throws(ShapeMessage) -> NodeID?
-    /// `.scalar`: the gradient of the scalar output with respect to input `k`, of that input's shape.
+    /// `.scalar`: the gradient of the scalar output with respect to input `k`, elementwise at a
+    /// shape that broadcasts with that input's (the rule sums it back onto the input's shape).
     func gradientTensor(_ e: inout Emitter, node id: NodeID, input k: Int) throws(ShapeMessage) -> NodeID?
     /// `.rowwise`: the row Jacobian applied to `v`, or its transpose.
     func rowMap(_ e: inout Emitter, node id: NodeID, _ v: NodeID, transposed: Bool) throws(ShapeMessage) -> NodeID?
@@ -74,10 +75,11 @@ enum DerivativeForm {
     /// the reverse rule for input k is the transpose in that input, the others held fixed.
     case multilinear
     /// Elementwise and nonlinear: one local derivative `dₖ` per input (``OpFamily/partial(_:node:input:)``);
-    /// tangent `Σₖ ẋₖ ⊙ dₖ`, reverse `sum_to(ḡ ⊙ dₖ)`.
+    /// tangent `Σₖ ẋₖ ⊙ dₖ`, reverse `unbroadcast(ḡ ⊙ dₖ)`.
     case elementwise
     /// A scalar output (costs, `max`): the output's gradient with respect to each input as
-    /// a tensor `Gₖ` (``OpFamily/gradientTensor(_:node:input:)``); tangent `Σₖ sum(Gₖ ⊙ ẋₖ)`, reverse `ḡ·Gₖ`.
+    /// a tensor `Gₖ` (``OpFamily/gradientTensor(_:node:input:)``); tangent `Σₖ sum(Gₖ ⊙ ẋₖ)`,
+    /// reverse `unbroadcast(ḡ·Gₖ)`.
     case scalar
     /// `softmax`, `log_softmax`: per row, a linear map (``OpFamily/rowMap(_:node:_:transposed:)``),
     /// applied to the tangent, or transposed to the gradient.
