@@ -174,6 +174,9 @@ extension BinaryArithmetic: OpFamily {
         }
     }
 
+    /// Elementwise with broadcasting, linear or not.
+    func reading(input k: Int) -> ElementReading { .elementwise }
+
     var saves: Saved {
         switch self {
         case .add, .subtract: .nothing

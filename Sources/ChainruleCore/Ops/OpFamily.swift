@@ -34,6 +34,9 @@ protocol OpFamily {
     var saves: Saved { get }
     /// Whether argument `k` receives a gradient at all (false: null, not zero).
     func differentiates(argument k: Int, shapes: [[Int]]) -> Bool
+    /// How the output's elements read input `k`'s, whatever the values (``ElementReading``);
+    /// by default what the derivative form implies.
+    func reading(input k: Int) -> ElementReading
     /// Floating-point operations of the forward rule, from shapes.
     func flops(_ shapes: [[Int]], result: [Int]) -> Int
     /// Multiply–adds of products whose cost is not proportional to their result's size.
@@ -86,7 +89,35 @@ enum DerivativeForm {
     case rowwise
 }
 
+/// Which elements of an input the output's elements read, whatever the values: what tells
+/// which nodes the output depends on at all (``Dependence``), so that a node none of whose
+/// elements the output reads gets no gradient (null), not a zero.
+enum ElementReading {
+    /// Output element `i` reads the input's elements broadcast to position `i` (elementwise
+    /// ops, comparisons, selections).
+    case elementwise
+    /// Each row (last axis) of the output reads the same row of the input, whole.
+    case rows
+    /// Every output element reads every input element (costs, a full `max`).
+    case everything
+    /// As the op's own pullback routes a gradient (linear and multilinear ops), and every input
+    /// element is read by some output element.
+    case asPulledBack
+    /// As ``asPulledBack``, but some input elements may be read by no output element (indexing,
+    /// the diagonals of an einsum).
+    case selectively
+}
+
 extension OpFamily {
+    func reading(input k: Int) -> ElementReading {
+        switch derivativeForm {
+        case .linear, .multilinear: .asPulledBack
+        case .elementwise: .elementwise
+        case .rowwise: .rows
+        case .scalar, .none: .everything
+        }
+    }
+
     func forward(_ x: [Tensor], shouldStop: () -> Bool) throws(ShapeMessage) -> Tensor? { try forward(x) }
 
     func forward(_ x: [Tensor], into out: inout Tensor, shouldStop: () -> Bool) throws(ShapeMessage) -> Bool {
