@@ -158,6 +158,80 @@ final class BinaryGradientOracleTests: XCTestCase {
     }
 }
 
+/// Every two-argument op and every loss with each argument broadcast against the other in turn:
+/// each argument's gradient has that argument's own shape and matches central differences of
+/// forward evaluations computed in the test (before: `kl(p, Q)` gave ∂/∂p of `Q`'s shape, and
+/// `bce(t, P)`, `bce_with_logits(p, Q)` refused "cannot sum shape (3) to (2, 3)").
+final class BroadcastGradientOracleTests: XCTestCase {
+    /// Shapes that broadcast to `(2, 3)`, each pair tried both ways round.
+    static let pairs: [([Int], [Int])] = [([3], [2, 3]), ([2, 1], [1, 3]), ([], [2, 3]), ([2, 3], [2, 3])]
+
+    /// A leaf of `shape` with values in (0, 1), distinct from the other argument's (no ties).
+    static func leaf(_ name: String, _ shape: [Int], from values: [Double]) -> String {
+        let count = shape.reduce(1, *)
+        let taken = Array(values.prefix(count))
+        switch shape.count {
+        case 0: return "\(name) = \(taken[0])"
+        case 1: return "\(name) = \(literal(taken))"
+        default: return "\(name) = \(literal(taken, columns: shape[1]))"
+        }
+    }
+
+    /// Checks ∂L/∂x and ∂L/∂y of `formula` for every pair of shapes `accepts` admits.
+    func check(_ formula: String, accepts: ([Int], [Int]) -> Bool = { _, _ in true },
+               file: StaticString = #filePath, line: UInt = #line) {
+        let xs = [0.15, 0.35, 0.55, 0.7, 0.25, 0.8], ys = [0.3, 0.62, 0.45, 0.2, 0.85, 0.5]
+        let weights = "[[1, -2, 0.5], [3, -1.5, 0.25]]"
+        for (first, second) in Self.pairs.flatMap({ [$0, ($0.1, $0.0)] }) where accepts(first, second) {
+            let text = [Self.leaf("x", first, from: xs), Self.leaf("y", second, from: ys),
+                        "L = " + formula.replacingOccurrences(of: "W", with: weights)].joined(separator: "\n")
+            let label = "\(formula) with x \(first), y \(second)"
+            do {
+                var script = try Script(text)
+                for (leaf, shape) in [("x", first), ("y", second)] {
+                    let oracle = try script.forwardDifferences(of: "L", wrt: leaf)
+                    let reverse = try script.gradient(of: "L", wrt: leaf)
+                    assertClose(reverse, oracle.scalars, shape: shape, .finiteDifference,
+                                "\(label): ∂L/∂\(leaf) by the reverse pass", file: file, line: line)
+                    let forward = try script.forwardModeGradient(of: "L", wrt: leaf)
+                    assertClose(forward, oracle.scalars, shape: shape, .finiteDifference,
+                                "\(label): ∂L/∂\(leaf) by forward mode", file: file, line: line)
+                }
+            } catch {
+                XCTFail("\(label): \(error)", file: file, line: line)
+            }
+        }
+    }
+
+    func testBinaryOps() {
+        for op in ["x + y", "x - y", "x * y", "x / y", "x ^ y", "max(x, y)", "min(x, y)"] {
+            check("sum(W * (\(op)))")
+        }
+        // The slope of leaky_relu and elu is a scalar: the other argument broadcasts against it.
+        for op in ["leaky_relu(x - 0.5, a=y)", "elu(x - 0.5, a=y)"] {
+            check("sum(W * \(op))", accepts: { $1.isEmpty })
+        }
+    }
+
+    func testLosses() {
+        for loss in ["mse", "bce", "kl", "bce_with_logits"] {
+            check("\(loss)(x, y)")
+            check("\(loss)(x, y) * 3 + \(loss)(y, x)")
+        }
+        // Cross-entropy takes probability targets of the logits' shape only (no broadcasting).
+        check("cross_entropy(x, y)", accepts: { $0 == $1 && !$0.isEmpty })
+    }
+
+    /// The example of the report, against its closed form: ∂/∂pⱼ = Σᵢ (log pⱼ − log Qᵢⱼ + 1).
+    func testKullbackLeiblerOfAVectorAgainstRows() throws {
+        let p = [0.2, 0.5, 0.3], q = [[0.1, 0.6, 0.3], [0.4, 0.4, 0.2]]
+        var script = try Script("p = \(literal(p))\nQ = \(literal(q.flatMap { $0 }, columns: 3))\nL = kl(p, Q)")
+        let expected = (0..<3).map { j in q.map { log(p[j]) - log($0[j]) + 1 }.reduce(0, +) }
+        assertClose(try script.gradient(of: "L", wrt: "p"), expected, shape: [3])
+        assertClose(try script.gradient(of: "L", wrt: "Q"), q.flatMap { row in (0..<3).map { -p[$0] / row[$0] } }, shape: [2, 3])
+    }
+}
+
 /// References for the two-input functions, in plain Swift for automatic differentiation.
 extension Ref {
     /// `max(a, b)` choosing `a` at a tie.

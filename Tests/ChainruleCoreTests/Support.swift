@@ -131,6 +131,27 @@ struct Script {
         return result
     }
 
+    /// ∂output/∂leaf by central differences computed here, from forward evaluations alone (not
+    /// by the program's finite-difference routine): each element of the leaf is moved by
+    /// `±1e-5·max(1, |x|)`, the scalar `output` evaluated again, and the leaf restored.
+    mutating func forwardDifferences(of output: String, wrt leaf: String) throws -> Tensor {
+        let original = try value(leaf)
+        var result = Tensor.zeros(original.shape)
+        for i in original.scalars.indices {
+            let h = 1e-5 * max(1, abs(original.scalars[i]))
+            var up = original, down = original
+            up.scalars[i] += h
+            down.scalars[i] -= h
+            workspace.setValue(up, of: leaf)
+            let above = try value(output).scalars[0]
+            workspace.setValue(down, of: leaf)
+            let below = try value(output).scalars[0]
+            result.scalars[i] = (above - below) / (up.scalars[i] - down.scalars[i])
+        }
+        workspace.setValue(original, of: leaf)
+        return result
+    }
+
     /// ∂output/∂leaf by central differences, changing one element of the leaf at a time
     /// (the program's one finite-difference routine). `output` must be a scalar.
     mutating func finiteDifference(of output: String, wrt leaf: String) throws -> Tensor {

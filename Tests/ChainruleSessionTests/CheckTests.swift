@@ -100,4 +100,27 @@ final class CheckTests: XCTestCase {
                        + "x     ()     inf            inf            MISMATCH\n"
                        + "max relative error inf: gradients disagree\n")
     }
+
+    /// A loss whose arguments broadcast: each leaf's gradient has the leaf's own shape and agrees
+    /// with central differences (before: ∂L/∂p had Q's shape (2, 3) and `:check` said MISMATCH).
+    func testBroadcastLossArgumentsAgree() {
+        let (session, output) = makeSession()
+        XCTAssertTrue(execute(session, "p = [0.2, 0.5, 0.3]; Q = [[0.1, 0.6, 0.3], [0.4, 0.4, 0.2]]; L = kl(p, Q)"))
+        let text = printed(session, output, ":check L")
+        let rows = text.split(separator: "\n").map(String.init)
+        XCTAssertEqual(rows.count, 5, text)
+        XCTAssertTrue(rows[2].hasPrefix("p     (3)     ") && rows[2].hasSuffix("  ok"), text)
+        XCTAssertTrue(rows[3].hasPrefix("Q     (2, 3)  ") && rows[3].hasSuffix("  ok"), text)
+        XCTAssertTrue(text.hasSuffix(": gradients agree\n"), text)
+        XCTAssertFalse(text.contains("MISMATCH"), text)
+        let grad = printed(session, output, ":grad L wrt p")
+        XCTAssertTrue(grad.hasPrefix("∂L/∂p = [2, 2.04082, 2.40547]"), grad)
+        for (t, P) in [("t", "P"), ("P", "t")] {
+            XCTAssertTrue(execute(session, "t = [0.2, 0.5, 0.3]; P = [[0.1, 0.6, 0.3], [0.4, 0.4, 0.2]]; B = bce(\(t), \(P)); Z = bce_with_logits(\(t), \(P))"))
+            for loss in ["B", "Z"] {
+                XCTAssertTrue(printed(session, output, ":check \(loss)").hasSuffix(": gradients agree\n"), output.text)
+            }
+        }
+        XCTAssertEqual(output.errors, "")
+    }
 }

@@ -272,4 +272,54 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(text.contains("\"value\": \"-inf\""), "log(0) is written as a string")
         XCTAssertTrue(text.contains("\"value\": \"nan\""), "-inf * 0 is NaN")
     }
+
+    /// SPEC §5: grad is null for a node the output does not depend on, in every shape of graph.
+    /// `c` reached only through `grad()` with a structurally zero gradient is null whether the
+    /// derivative leaves it out (`grad(w^2 + 3*c, w)`) or reads an element beside it
+    /// (`grad(sum([w, c]^2), w)` is `(2·[w, c])[0]`; before, c got 0 there); a leaf the output
+    /// reads through a zero derivative (`step`, a kink) still gets 0.
+    func testJSONGradientIsNullExactlyWhereTheOutputDoesNotDependOnANode() throws {
+        func grads(_ text: String) throws -> [String: Any] {
+            let (session, output) = makeSession()
+            session.quiet = true
+            XCTAssertTrue(execute(session, text), output.errors)
+            let json = try session.json(output: "g")
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+            let nodes = try XCTUnwrap(object["nodes"] as? [[String: Any]])
+            var byName: [String: Any] = [:]
+            for node in nodes { if let name = node["name"] as? String { byName[name] = node["grad"] } }
+            return byName
+        }
+        let independent = [
+            "g = grad(w^2 + 3*c, w)",
+            "g = grad(w^2 + c, w)",
+            "g = grad(w^2 * 3 + sum([c, c]), w)",
+            "g = grad(grad(w^3 + 3*c, w), w)",
+            "g = grad(grad(w^3 + 3*c*w, w), w)",
+            "g = grad(sum([w^2, 3*c]), w)",
+            "g = grad(sum([w, c]^2), w)",
+            "g = grad([w, c][0]^2, w)",
+            "g = grad(sum(exp([w, 3*c])), w)",
+            "g = grad(einsum(\"i,i->\", [w, c], [w, 0]), w)",
+            "g = grad(sum(([[w, w], [c, c]] @ [[1, 2], [3, 4]])[0]^2), w)",
+            "g = [w, c][0] * 2",
+        ]
+        for formula in independent {
+            let byName = try grads("w = 1.5; c = 2; " + formula)
+            XCTAssertTrue(byName["c"] is NSNull, "\(formula): ∂g/∂c is \(String(describing: byName["c"]))")
+            XCTAssertFalse(byName["w"] is NSNull, formula)
+        }
+        let vectors = try grads("w = [1.5, 1]; c = [2, 3]; g = grad(sum([w, c][0]^2) + sum(3 * c), w)[0]")
+        XCTAssertTrue(vectors["c"] is NSNull)
+        XCTAssertEqual(vectors["w"] as? [Double], [2, 0])
+        // Read through a zero derivative, or multiplied by zero: the output depends on c.
+        for formula in ["g = step(c) * w", "g = grad(relu(w - c), w)", "g = grad(max(w, c), w)", "g = grad(w^2 + 3*c, w) + 0*c"] {
+            let byName = try grads("w = 1.5; c = 2; " + formula)
+            XCTAssertEqual(byName["c"] as? Double, 0, formula)
+        }
+        // The reports in text follow the same rule.
+        let (session, output) = makeSession()
+        XCTAssertTrue(execute(session, "w = 1.5; c = 2; g = grad(sum([w, c]^2), w)\n:grad g"), output.errors)
+        XCTAssertTrue(output.text.hasSuffix("∂g/∂w = 2\n∂g/∂c = 0  (g does not depend on c)\n"), output.text)
+    }
 }

@@ -216,6 +216,21 @@ struct Emitter {
         return shape(a) == target ? a : try emit(.sumTo(target), a)
     }
 
+    /// The adjoint of broadcasting an argument of shape `target`: a gradient contribution `a`,
+    /// formed at any shape that broadcasts with `target` (the op's broadcast shape, or a smaller
+    /// one where it does not vary along some axes), summed back onto `target`. Every rule that
+    /// hands a gradient to a broadcasting argument ends here, so each argument's gradient has
+    /// that argument's own shape (HIPS autograd's `unbroadcast`).
+    mutating func unbroadcast(_ a: NodeID?, to target: [Int]) throws(ShapeMessage) -> NodeID? {
+        guard let a else { return nil }
+        let own = shape(a)
+        guard own != target else { return a }
+        guard let full = Broadcast.shape(own, target) else {
+            throw ShapeMessage("a gradient of shape \(describe(shape: own)) does not broadcast with its argument's shape \(describe(shape: target))")
+        }
+        return try sumTo(try broadcastTo(a, full), target)
+    }
+
     mutating func broadcastTo(_ a: NodeID?, _ target: [Int]) throws(ShapeMessage) -> NodeID? {
         guard let a else { return nil }
         return shape(a) == target ? a : try emit(.broadcastTo(target), a)

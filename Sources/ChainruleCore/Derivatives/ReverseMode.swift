@@ -34,8 +34,9 @@ public struct ReverseGraph: Sendable {
     /// the pass made them (consumers from the output down, arguments in order), so that the
     /// consumer, argument and input of each are found again by the same walk, not stored.
     var cotangents: [Int32]
-    /// Forward nodes the output depends on through differentiable arguments: their gradient
-    /// is zero where no node holds it (a derivative that is zero, as through `step`).
+    /// Forward nodes the output depends on (reads some element of, ``Dependence``) through
+    /// differentiable arguments: their gradient is zero where no node holds it (a derivative
+    /// that is zero, as through `step`); every other node has none (`null` in JSON).
     public internal(set) var live: [Bool]
 
     /// The gradient nodes emitted while pulling back through forward node `id`, and the recomputed
@@ -131,21 +132,13 @@ public enum ReverseMode {
         return result
     }
 
-    /// Nodes that need a gradient: the output depends on them, and they depend on a
-    /// differentiable leaf (or on one of `wrt`) through differentiable arguments.
+    /// Nodes that need a gradient: the output depends on them (reads some of their elements,
+    /// ``Dependence``), and they depend on a differentiable leaf (or on one of `wrt`) through
+    /// differentiable arguments.
     static func liveness(_ graph: Graph, output: NodeID, wrt: Set<NodeID>?) -> [Bool] {
-        // Reached from the output along arguments that are differentiated at all.
-        var live = Array(repeating: false, count: output + 1)
-        live[output] = true
-        for id in stride(from: output, through: 0, by: -1) where live[id] {
-            let inputs = graph.inputs(of: id)
-            if inputs.isEmpty { continue }
-            let op = graph[id].op
-            let shapes = argumentShapes(op, inputs, graph)
-            for (k, input) in inputs.enumerated() where op.differentiates(argument: k, shapes: shapes) {
-                live[input] = true
-            }
-        }
+        // Reached from the output along arguments that are differentiated at all, reading some
+        // of their elements (not only elements beside them, as in `[w, c][0]`)…
+        var live = Dependence.reached(graph, output: output)
         // …and reaching a leaf that is differentiated (or one of `wrt`).
         for id in 0...output where live[id] {
             if let wrt, wrt.contains(id) { continue }

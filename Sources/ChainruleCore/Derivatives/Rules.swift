@@ -62,10 +62,9 @@ extension Emitter {
         case .linear, .multilinear:
             return try family.transpose(&self, node: id, input: k, gradient: g)
         case .elementwise:
-            let target = shape(input(id, k))
-            return try sumTo(try multiply(g, try family.partial(&self, node: id, input: k)), target)
+            return try unbroadcast(try multiply(g, try family.partial(&self, node: id, input: k)), to: shape(input(id, k)))
         case .scalar:
-            return try multiply(g, try family.gradientTensor(&self, node: id, input: k))
+            return try unbroadcast(try multiply(g, try family.gradientTensor(&self, node: id, input: k)), to: shape(input(id, k)))
         case .rowwise:
             return try family.rowMap(&self, node: id, g, transposed: true)
         }

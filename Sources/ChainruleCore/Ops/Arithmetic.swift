@@ -174,6 +174,9 @@ extension BinaryArithmetic: OpFamily {
         }
     }
 
+    /// Elementwise with broadcasting, linear or not.
+    func reading(input k: Int) -> ElementReading { .elementwise }
+
     var saves: Saved {
         switch self {
         case .add, .subtract: .nothing
@@ -193,13 +196,13 @@ extension BinaryArithmetic: OpFamily {
         let target = e.shape(e.input(id, k)), other = e.input(id, 1 - k)
         switch self {
         case .add:
-            return try e.sumTo(g, target)
+            return try e.unbroadcast(g, to: target)
         case .subtract:
-            let summed = try e.sumTo(g, target)
+            let summed = try e.unbroadcast(g, to: target)
             return k == 0 ? summed : try e.negate(summed)
         default:
             // Multiplication, linear in each argument: ḡ times the other one.
-            return try e.sumTo(try e.multiply(g, try e.primal(other)), target)
+            return try e.unbroadcast(try e.multiply(g, try e.primal(other)), to: target)
         }
     }
 

@@ -270,16 +270,16 @@ extension Loss: OpFamily {
         }
     }
 
-    /// ∂loss/∂(input k) as nodes, of that input's shape.
+    /// ∂loss/∂(input k) as nodes, elementwise at a shape that broadcasts with the input's
+    /// (the rule sums it back onto the input's own shape).
     func gradientTensor(_ e: inout Emitter, node id: NodeID, input k: Int) throws(ShapeMessage) -> NodeID? {
-        let target = e.shape(e.input(id, k))
         let x0 = e.input(id, 0), x1 = e.input(id, 1)
         let a = try e.primal(x0), b = try e.primal(x1)
         let n = Double(max((Broadcast.shape(e.shape(a), e.shape(b)) ?? []).reduce(1, *), 1))
         switch self {
         case .mse:
             let d = try e.subtract(a, b)
-            return try e.sumTo(try e.multiply(d, e.scalar(k == 0 ? 2 / n : -2 / n)), target)
+            return try e.multiply(d, e.scalar(k == 0 ? 2 / n : -2 / n))
         case .crossEntropy:
             let z = e.shape(a)
             let rows = Double(max(z.count == 2 ? z[0] : 1, 1))
@@ -293,11 +293,11 @@ extension Loss: OpFamily {
             }
             return try e.multiply(error, e.scalar(1 / rows))
         case .bce:
-            return try bceGradient(&e, p: a, t: b, input: k, count: n, target: target)
+            return try bceGradient(&e, p: a, t: b, input: k, count: n)
         case .bceWithLogits:
             // mean(softplus(z) − t·z): ∂/∂z = (σ(z) − t)/n, ∂/∂t = −z/n.
             let d = k == 0 ? try e.subtract(try e.apply(.sigmoid, a), b) : try e.negate(a)
-            return try e.sumTo(try e.multiply(d, e.scalar(1 / n)), target)
+            return try e.multiply(d, e.scalar(1 / n))
         case .kl:
             if k == 0 {
                 return try e.add(try e.subtract(try e.apply(.log, a), try e.apply(.log, b)), e.scalar(1))
@@ -305,13 +305,12 @@ extension Loss: OpFamily {
             // 0 where p = 0, with q fed 1 there so that q = 0 leaks no NaN into higher derivatives.
             let empty = try e.compare(.equal, a, e.scalar(0))
             let ratio = try e.negate(try e.divide(a, try e.select(empty, e.scalar(1), b) ?? b))
-            return try e.sumTo(try e.select(empty, nil, ratio), target)
+            return try e.select(empty, nil, ratio)
         }
     }
 
     /// Binary cross-entropy with each logarithm clamped at −100: a clamped term is flat.
-    private func bceGradient(_ e: inout Emitter, p: NodeID, t: NodeID, input k: Int, count n: Double,
-                             target: [Int]) throws(ShapeMessage) -> NodeID? {
+    private func bceGradient(_ e: inout Emitter, p: NodeID, t: NodeID, input k: Int, count n: Double) throws(ShapeMessage) -> NodeID? {
         let floor = e.scalar(-100), one = e.scalar(1)
         let oneMinusP = try e.subtract(one, p) ?? p
         let liveP = try e.compare(.greater, try e.apply(.log, p), floor)
@@ -322,11 +321,11 @@ extension Loss: OpFamily {
         if k == 1 {
             let clampedP = try e.select(liveP, try e.apply(.log, safeP), floor)
             let clampedQ = try e.select(liveQ, try e.apply(.log, safeQ), floor)
-            return try e.sumTo(try e.multiply(try e.subtract(clampedQ, clampedP), e.scalar(1 / n)), target)
+            return try e.multiply(try e.subtract(clampedQ, clampedP), e.scalar(1 / n))
         }
         let oneMinusT = try e.subtract(one, t) ?? t
         let towardZero = try e.select(liveP, try e.negate(try e.divide(t, safeP)), nil)
         let towardOne = try e.select(liveQ, try e.divide(oneMinusT, safeQ), nil)
-        return try e.sumTo(try e.multiply(try e.add(towardZero, towardOne), e.scalar(1 / n)), target)
+        return try e.multiply(try e.add(towardZero, towardOne), e.scalar(1 / n))
     }
 }

@@ -104,6 +104,11 @@ struct Movement: OpFamily {
     }
 
     var derivativeForm: DerivativeForm { op == .constant ? .none : .linear }
+    /// Indexing reads only the elements it picks; every other move reads all of them.
+    func reading(input k: Int) -> ElementReading {
+        if case .index = op { return .selectively }
+        return .asPulledBack
+    }
     var saves: Saved { .nothing }
     func differentiates(argument k: Int, shapes: [[Int]]) -> Bool { op != .constant }
     func flops(_ shapes: [[Int]], result: [Int]) -> Int { 0 }

@@ -134,6 +134,15 @@ public enum Op: Hashable, Sendable {
 
     var derivativeForm: DerivativeForm { family.derivativeForm }
 
+    /// How the output's elements read argument `k`'s (see ``ElementReading``).
+    func reading(input k: Int) -> ElementReading {
+        switch self {
+        // The commonest ops, elementwise: no family is made.
+        case .pointwise, .binary: .elementwise
+        default: family.reading(input: k)
+        }
+    }
+
     /// Whether argument `k` is differentiated at all: false for a select's mask and for class
     /// indices, which receive no gradient (null, not zero). Arguments of ops whose derivative
     /// is zero (`step`, comparisons) are differentiated, and receive zero.

@@ -34,6 +34,9 @@ protocol OpFamily {
     var saves: Saved { get }
     /// Whether argument `k` receives a gradient at all (false: null, not zero).
     func differentiates(argument k: Int, shapes: [[Int]]) -> Bool
+    /// How the output's elements read input `k`'s, whatever the values (``ElementReading``);
+    /// by default what the derivative form implies.
+    func reading(input k: Int) -> ElementReading
     /// Floating-point operations of the forward rule, from shapes.
     func flops(_ shapes: [[Int]], result: [Int]) -> Int
     /// Multiply–adds of products whose cost is not proportional to their result's size.
@@ -45,7 +48,8 @@ protocol OpFamily {
     func transpose(_ e: inout Emitter, node id: NodeID, input k: Int, gradient g: NodeID) throws(ShapeMessage) -> NodeID?
     /// `.elementwise`: `∂y/∂xₖ` at a shape that broadcasts to the output's (nil: zero).
     func partial(_ e: inout Emitter, node id: NodeID, input k: Int) throws(ShapeMessage) -> NodeID?
-    /// `.scalar`: the gradient of the scalar output with respect to input `k`, of that input's shape.
+    /// `.scalar`: the gradient of the scalar output with respect to input `k`, elementwise at a
+    /// shape that broadcasts with that input's (the rule sums it back onto the input's shape).
     func gradientTensor(_ e: inout Emitter, node id: NodeID, input k: Int) throws(ShapeMessage) -> NodeID?
     /// `.rowwise`: the row Jacobian applied to `v`, or its transpose.
     func rowMap(_ e: inout Emitter, node id: NodeID, _ v: NodeID, transposed: Bool) throws(ShapeMessage) -> NodeID?
@@ -74,17 +78,46 @@ enum DerivativeForm {
     /// the reverse rule for input k is the transpose in that input, the others held fixed.
     case multilinear
     /// Elementwise and nonlinear: one local derivative `dₖ` per input (``OpFamily/partial(_:node:input:)``);
-    /// tangent `Σₖ ẋₖ ⊙ dₖ`, reverse `sum_to(ḡ ⊙ dₖ)`.
+    /// tangent `Σₖ ẋₖ ⊙ dₖ`, reverse `unbroadcast(ḡ ⊙ dₖ)`.
     case elementwise
     /// A scalar output (costs, `max`): the output's gradient with respect to each input as
-    /// a tensor `Gₖ` (``OpFamily/gradientTensor(_:node:input:)``); tangent `Σₖ sum(Gₖ ⊙ ẋₖ)`, reverse `ḡ·Gₖ`.
+    /// a tensor `Gₖ` (``OpFamily/gradientTensor(_:node:input:)``); tangent `Σₖ sum(Gₖ ⊙ ẋₖ)`,
+    /// reverse `unbroadcast(ḡ·Gₖ)`.
     case scalar
     /// `softmax`, `log_softmax`: per row, a linear map (``OpFamily/rowMap(_:node:_:transposed:)``),
     /// applied to the tangent, or transposed to the gradient.
     case rowwise
 }
 
+/// Which elements of an input the output's elements read, whatever the values: what tells
+/// which nodes the output depends on at all (``Dependence``), so that a node none of whose
+/// elements the output reads gets no gradient (null), not a zero.
+enum ElementReading {
+    /// Output element `i` reads the input's elements broadcast to position `i` (elementwise
+    /// ops, comparisons, selections).
+    case elementwise
+    /// Each row (last axis) of the output reads the same row of the input, whole.
+    case rows
+    /// Every output element reads every input element (costs, a full `max`).
+    case everything
+    /// As the op's own pullback routes a gradient (linear and multilinear ops), and every input
+    /// element is read by some output element.
+    case asPulledBack
+    /// As ``asPulledBack``, but some input elements may be read by no output element (indexing,
+    /// the diagonals of an einsum).
+    case selectively
+}
+
 extension OpFamily {
+    func reading(input k: Int) -> ElementReading {
+        switch derivativeForm {
+        case .linear, .multilinear: .asPulledBack
+        case .elementwise: .elementwise
+        case .rowwise: .rows
+        case .scalar, .none: .everything
+        }
+    }
+
     func forward(_ x: [Tensor], shouldStop: () -> Bool) throws(ShapeMessage) -> Tensor? { try forward(x) }
 
     func forward(_ x: [Tensor], into out: inout Tensor, shouldStop: () -> Bool) throws(ShapeMessage) -> Bool {

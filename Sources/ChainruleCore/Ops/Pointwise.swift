@@ -177,6 +177,10 @@ extension Pointwise: OpFamily {
         }
     }
 
+    /// Each element of the result reads the same element of the input, whatever the slope
+    /// (`step` and `sign` read it too, with a zero derivative).
+    func reading(input k: Int) -> ElementReading { .elementwise }
+
     var saves: Saved {
         switch self {
         case .sigmoid, .tanh, .exp, .sqrt: .output

@@ -100,6 +100,13 @@ struct Products: OpFamily {
     }
 
     var derivativeForm: DerivativeForm { .multilinear }
+    /// An einsum may read only a diagonal of an operand (`"ii->"`).
+    func reading(input k: Int) -> ElementReading {
+        switch op {
+        case .einsum, .einsumTranspose: .selectively
+        default: .asPulledBack
+        }
+    }
     var saves: Saved { .inputs }
 
     func work(_ shapes: [[Int]]) -> Int? {

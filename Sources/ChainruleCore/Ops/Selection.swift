@@ -105,6 +105,12 @@ struct Selection: OpFamily {
     }
 
     var derivativeForm: DerivativeForm { op == .select ? .linear : .none }
+    /// A selection and a comparison read their arguments elementwise (a branch may be chosen
+    /// anywhere, whatever the mask holds now).
+    func reading(input k: Int) -> ElementReading {
+        if case .oneHot = op { return .everything }
+        return .elementwise
+    }
     /// `select` reads its mask.
     var saves: Saved { op == .select ? .inputs : .nothing }
 
