@@ -85,15 +85,8 @@ extension Session {
         let heading = node.isLeaf ? "\(name)  \(node.kind.rawValue)" : "\(name) = \(operation(id))"
         let lines = [style.bold(heading) + style.dim("   shape \(describe(shape: node.shape))")]
         let upstream = partial(out, name, seeded: seeded)
-        var rows: [Row] = []
-        let arriving = edges.incoming[id] ?? []
-        if arriving.count > 1 {
-            let terms = arriving.map { "\(format.inline($0.value)) (via \(label($0.consumer)))" }
-            rows.append(Row(role: "upstream", lhs: upstream, rhs: terms.joined(separator: " + ")))
-            rows.append(Row(role: "", lhs: "", rhs: style.gradient(format.inline(g)), note: "sum of \(arriving.count) paths"))
-        } else {
-            rows.append(Row(role: "upstream", lhs: upstream, rhs: style.gradient(format.inline(g)), note: id == result.output ? "seed" : ""))
-        }
+        var rows = upstreamRows(upstream, g, arriving: (edges.incoming[id] ?? []).map { ($0.value, $0.consumer) },
+                                isSeed: id == result.output)
         for edge in edges.outgoing[id] ?? [] where !isLiteral(edge.input) {
             rows.append(contentsOf: edgeRows(edge, upstream: upstream))
         }
@@ -101,6 +94,21 @@ extension Session {
             rows.append(Row(role: "local", lhs: "∂\(name)/∂\(label(input))", rhs: "none", note: "a class index: not differentiated"))
         }
         return lines + render(rows)
+    }
+
+    /// The upstream gradient `g` of a node: as it is, or as the sum of the contributions that
+    /// arrived from several consumers (`value`, `consumer`).
+    func upstreamRows(_ upstream: String, _ g: Tensor, arriving: [(value: Tensor, consumer: NodeID)], isSeed: Bool) -> [Row] {
+        guard arriving.count > 1 else {
+            return [Row(role: "upstream", lhs: upstream, rhs: style.gradient(format.inline(g)), note: isSeed ? "seed" : "")]
+        }
+        return [Row(role: "upstream", lhs: upstream, rhs: contributions(arriving)),
+                Row(role: "", lhs: "", rhs: style.gradient(format.inline(g)), note: "sum of \(arriving.count) paths")]
+    }
+
+    /// `5 (via f) + 2 (via %2)`.
+    func contributions(_ arriving: [(value: Tensor, consumer: NodeID)]) -> String {
+        arriving.map { "\(format.inline($0.value)) (via \(label($0.consumer)))" }.joined(separator: " + ")
     }
 
     /// A block's rows with their `=` signs lined up.

@@ -196,7 +196,7 @@ extension Session {
             if arrived.isEmpty {
                 lines.append("  grad   \(partial): " + notReached)
             } else {
-                let terms = arrived.map { "\(format.inline($0.value)) (via \(label($0.edge.consumer)))" }.joined(separator: " + ")
+                let terms = contributions(arrived.map { ($0.value, $0.edge.consumer) })
                 lines.append("  grad   \(partial) so far = \(terms) + …" + style.dim("   \(arrived.count) of \(walk.expectedContributions(at: id)) contributions arrived"))
             }
         } else {

@@ -134,16 +134,8 @@ extension Session {
     func backwardRows(of id: NodeID, in walk: Walk) -> [String] {
         let out = label(walk.target), name = label(id)
         let upstream = partial(out, name, seeded: false)
-        var rows: [Row] = []
         let g = walk.gradient(of: id) ?? Tensor.zeros(workspace.graph[id].shape)
-        let arriving = walk.arrived(at: id)
-        if arriving.count > 1 {
-            let terms = arriving.map { "\(format.inline($0.value)) (via \(label($0.edge.consumer)))" }
-            rows.append(Row(role: "upstream", lhs: upstream, rhs: terms.joined(separator: " + ")))
-            rows.append(Row(role: "", lhs: "", rhs: style.gradient(format.inline(g)), note: "sum of \(arriving.count) paths"))
-        } else {
-            rows.append(Row(role: "upstream", lhs: upstream, rhs: style.gradient(format.inline(g)), note: id == walk.target ? "seed" : ""))
-        }
+        var rows = upstreamRows(upstream, g, arriving: walk.arrived(at: id).map { ($0.value, $0.edge.consumer) }, isSeed: id == walk.target)
         let values: (NodeID) -> Tensor? = { walk.value(of: $0) }
         for edge in walk.edges(from: id) where !isLiteral(edge.input) {
             let value = edge.contribution.flatMap { walk.reverseValue($0) } ?? Tensor.zeros(workspace.graph[edge.input].shape)
@@ -152,9 +144,9 @@ extension Session {
             let expected = walk.expectedContributions(at: edge.input)
             if expected > 1 {
                 let arrived = walk.arrived(at: edge.input)
-                let terms = arrived.map { "\(format.inline($0.value)) (via \(label($0.edge.consumer)))" }
                 let more = arrived.count < expected ? " + …" : ""
-                rows.append(Row(role: "so far", lhs: partial(out, label(edge.input), seeded: false), rhs: terms.joined(separator: " + ") + more,
+                rows.append(Row(role: "so far", lhs: partial(out, label(edge.input), seeded: false),
+                                rhs: contributions(arrived.map { ($0.value, $0.edge.consumer) }) + more,
                                 note: "\(arrived.count) of \(expected) contributions arrived"))
             }
         }
