@@ -73,6 +73,134 @@ final class NestingTests: XCTestCase {
         }
     }
 
+    /// The formulas of each kind of nesting, 500 levels deep, with their values (`y = 3`, `v = [1, 2]`).
+    static var fiveHundredLevels: [(String, [Double])] {
+        let n = Parser.maximumDepth
+        return [
+            (String(repeating: "abs(", count: n) + "y" + String(repeating: ")", count: n), [3]),
+            ("v[" + String(repeating: "abs(", count: n - 1) + "1" + String(repeating: ")", count: n - 1) + "]", [2]),
+            ("v" + String(repeating: "[0:2]", count: n), [1, 2]),
+            (String(repeating: "[0, 1][", count: n - 1) + "1" + String(repeating: "]", count: n - 1), [1]),
+            (String(repeating: "sum([0, 0], axis=", count: n - 1) + "0" + String(repeating: ")", count: n - 1), [0]),
+            (String(repeating: "-", count: n) + "y", [3]),
+            ("y" + String(repeating: "^1", count: n), [3]),
+            ("v" + String(repeating: ".T", count: n), [1, 2]),
+            (String(repeating: "sum([", count: n / 2) + "y" + String(repeating: "])", count: n / 2), [3]),
+            (String(repeating: "(", count: n) + "y" + String(repeating: ")", count: n), [3]),
+            (String(repeating: "y - (", count: n) + "y" + String(repeating: ")", count: n), [3]),
+            (String(repeating: "y * (", count: n - 1) + "1 + 1" + String(repeating: ")", count: n - 1), [(1..<n).reduce(2.0) { product, _ in 3 * product }]),
+        ]
+    }
+
+    /// Issue: a formula nested more than 16 levels was printed and lowered on a thread of its
+    /// own with a 1 GiB stack, and the session hung when that thread could not be made.
+    /// Printing and lowering walk the tree with explicit stacks, so 500 levels of every kind
+    /// print, define and evaluate on a thread with a 256 KiB stack. (The trees are parsed
+    /// beforehand on the test's own thread: the recursive descent needs more stack than that.)
+    func testFiveHundredLevelsOfEachKindPrintAndLowerOnASmallStack() throws {
+        let source = Source(name: "deep.graph", text: Self.fiveHundredLevels.map { "z = " + $0.0 }.joined(separator: "\n"))
+        let (statements, diagnostics) = Parser.parse(source)
+        XCTAssertEqual(diagnostics.map(\.message), [])
+        let definitions = statements.compactMap { statement -> Definition? in
+            if case .definition(let d) = statement { d } else { nil }
+        }
+        XCTAssertEqual(definitions.count, Self.fiveHundredLevels.count)
+        let expected = definitions.map { Printer.expression($0.value) }
+        let script = try Script("y = 3\nv = [1, 2]")
+
+        final class Results: @unchecked Sendable {
+            var printed: [String] = []
+            var evaluated: [[Double]] = []
+            var defined: [[Double]] = []
+            var errors: [String] = []
+        }
+        let results = Results()
+        let workspace = script.workspace
+        let trees = Trees(definitions)
+        onSmallStack {
+            for definition in trees.value {
+                results.printed.append(Printer.expression(definition.value))
+                var copy = workspace
+                do {
+                    results.evaluated.append(try copy.evaluate(definition.value, in: source).scalars)
+                    _ = try copy.define(definition, in: source)
+                    guard let id = copy.graph.node(named: "z") else { results.errors.append("no z"); continue }
+                    results.defined.append(try copy.value(of: id).scalars)
+                } catch {
+                    results.errors.append("\(error)")
+                }
+            }
+        }
+        trees.release()
+        XCTAssertEqual(results.errors, [])
+        XCTAssertEqual(results.printed, expected)
+        XCTAssertEqual(results.evaluated, Self.fiveHundredLevels.map(\.1))
+        XCTAssertEqual(results.defined, Self.fiveHundredLevels.map(\.1))
+    }
+
+    /// An error at the bottom of 500 levels, found on a small stack, is placed where it is
+    /// written, and what the constant arguments above it had added to the graph is dropped.
+    func testAnErrorFiveHundredLevelsDownOnASmallStack() throws {
+        let n = Parser.maximumDepth
+        let texts = [
+            String(repeating: "abs(", count: n) + "w" + String(repeating: ")", count: n),
+            String(repeating: "sum([0, 0], axis=", count: n - 1) + "y + w" + String(repeating: ")", count: n - 1),
+            String(repeating: "sum([0, 0], axis=", count: n - 1) + "y * 0" + String(repeating: ")", count: n - 1),
+        ]
+        let source = Source(name: "deep.graph", text: texts.joined(separator: "\n"))
+        let (statements, _) = Parser.parse(source)
+        let expressions = statements.compactMap { statement -> Expr? in
+            if case .expression(let e) = statement { e } else { nil }
+        }
+        XCTAssertEqual(expressions.count, texts.count)
+        let script = try Script("y = 3")
+        final class Results: @unchecked Sendable { var messages: [String] = []; var counts: [Int] = [] }
+        let results = Results()
+        let workspace = script.workspace
+        let trees = Trees(expressions)
+        onSmallStack {
+            for e in trees.value {
+                var copy = workspace
+                do throws(Diagnostic) {
+                    _ = try copy.evaluate(e, in: source)
+                    results.messages.append("no error")
+                } catch {
+                    results.messages.append("\(error.span?.location.lineAndColumn ?? "?"): \(error.message)")
+                }
+                results.counts.append(copy.graph.count)
+            }
+        }
+        trees.release()
+        XCTAssertEqual(results.messages, [
+            "1:2001: undefined name 'w'",
+            "2:8488: undefined name 'w'",
+            "3:8484: the axis must be a constant, not an expression of nodes",
+        ])
+        XCTAssertEqual(results.counts, [1, 1, 1])
+    }
+
+    /// Trees lent to a thread, freed by the test's own thread whenever the other lets go of this
+    /// box. Freeing a tree recurses in the runtime: at 500 levels of `[0, 1][…]` in a debug build
+    /// it takes between 256 and 384 KiB of stack (less than a secondary thread's 512 KiB, more
+    /// than the small thread here).
+    final class Trees<T>: @unchecked Sendable {
+        private(set) var value: [T]
+        init(_ value: [T]) { self.value = value }
+        func release() { value = [] }
+    }
+
+    /// Runs `body` to its end on a thread with a 256 KiB stack (a secondary thread's is 512 KiB).
+    func onSmallStack(_ body: @escaping @Sendable () -> Void) {
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            body()
+            done.signal()
+        }
+        thread.stackSize = 256 << 10
+        thread.start()
+        done.wait()
+    }
+
     /// Issue: 501 terms of `+` were refused as "nested". Every left-associative operator
     /// chains flat, evaluates left to right and differentiates.
     func testFlatChainsOfOneHundredThousandTerms() throws {

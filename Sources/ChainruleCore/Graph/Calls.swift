@@ -26,66 +26,101 @@ extension Lowering {
         return slots
     }
 
-    mutating func lowerCall(_ written: String, _ arguments: [Expr], _ keywords: [KeywordArgument], expr: Expr) throws(Diagnostic) -> Value {
-        let focus = expr.focus
+    /// One step of lowering a call (see ``advance(_:with:)``): matched to its function when
+    /// it starts, then its arguments lowered in the order of the function's parameters.
+    mutating func advanceCall(_ frame: inout Frame, _ written: String, _ arguments: [Expr], _ keywords: [KeywordArgument],
+                              with value: Value?) throws(Diagnostic) -> Progress {
+        let expr = frame.expr, focus = expr.focus
+        switch frame.task {
+        case .start:
+            return try startCall(&frame, written, arguments, keywords)
+        case .pointwise(let p):
+            guard let value else { return .lower(arguments[0]) }
+            return .done(try apply(.pointwise(p), value, arguments[0].range, focus: focus))
+        case .apply(let op):
+            if let request = nextOperand(&frame, value, upTo: frame.slots.count) { return request }
+            return .done(try apply(op, frame.operands, focus: focus))
+        case .slope(let activation):
+            // The slope is an input like any other (a constant leaf when a number is given),
+            // so a `param` slope is learned.
+            if let request = nextOperand(&frame, value, upTo: 2) { return request }
+            if let e = frame.slots[1] {
+                let slope = frame.operands[1].value
+                guard shape(slope).isEmpty else {
+                    throw error("the slope 'a' must be a scalar, got shape \(describe(shape: shape(slope)))", at: e.range)
+                }
+            } else {
+                frame.operands[1] = (.constant(Tensor(activation.defaultSlope ?? 0)), expr.range)
+            }
+            return .done(try apply(.binary(activation), frame.operands, focus: focus))
+        case .reduce(let isSum):
+            if let request = nextOperand(&frame, value, upTo: 1) { return request }
+            if frame.integers.isEmpty, let e = frame.slots[1] { return .integer(e, what: "the axis") }
+            var axis = frame.integers.first
+            if let written = axis {
+                do { axis = try Reduction.normalize(axis: written, rank: shape(frame.operands[0].value).count) } catch { throw self.error(error.text, at: focus) }
+            }
+            return .done(try apply(isSum ? .sum(axis: axis) : .mean(axis: axis), frame.operands, focus: focus))
+        case .einsum(let spec):
+            if let request = nextOperand(&frame, value, upTo: frame.slots.count) { return request }
+            let plan: EinsumPlan
+            do { plan = try EinsumPlan(spec, shapes: frame.operands.map { shape($0.value) }) } catch { throw self.error(error.text, at: focus) }
+            return .done(try apply(.einsum(plan), frame.operands, focus: focus))
+        case .creation(let name):
+            return try advanceCreation(&frame, name, arguments, keywords)
+        case .grad(let body, let x):
+            guard let value else { return .lower(body) }
+            return .done(try differentiate(value, body: body, wrt: x, expr: expr))
+        }
+    }
+
+    /// Takes `value` as the operand of the slot asked for last, then asks for the next of the
+    /// slots before `end` (a slot not given is 0, at once); nil when all are lowered.
+    private func nextOperand(_ frame: inout Frame, _ value: Value?, upTo end: Int) -> Progress? {
+        if let value { frame.operands.append((value, frame.range(ofSlot: frame.operands.count))) }
+        while frame.operands.count < end {
+            if let e = frame.slots[frame.operands.count] { return .lower(e) }
+            frame.operands.append((.constant(Tensor(0)), frame.expr.range))
+        }
+        return nil
+    }
+
+    /// Matches a call to its function and its arguments to the function's parameters (nothing
+    /// lowered yet), then asks for what it lowers first.
+    private mutating func startCall(_ frame: inout Frame, _ written: String, _ arguments: [Expr],
+                                    _ keywords: [KeywordArgument]) throws(Diagnostic) -> Progress {
+        let expr = frame.expr, focus = expr.focus
         let name = Builtins.canonical(written)
-        func operand(_ e: Expr?) throws(Diagnostic) -> (value: Value, range: SourceRange) {
-            guard let e else { return (.constant(Tensor(0)), expr.range) }
-            return (try lower(e), e.range)
+        func operands(_ task: Task, _ parameters: [String], required: Int) throws(Diagnostic) -> Progress {
+            frame.slots = try bind(written, arguments, keywords, parameters: parameters, required: required, expr: expr)
+            frame.task = task
+            return try advanceCall(&frame, written, arguments, keywords, with: nil)
         }
         if let p = Builtins.pointwise[name] {
             // The common case, `f(x)`, has nothing to match.
             if arguments.count == 1, keywords.isEmpty {
-                let x = arguments[0]
-                return try apply(.pointwise(p), try lower(x), x.range, focus: focus)
+                frame.task = .pointwise(p)
+                return .lower(arguments[0])
             }
-            let a = try bind(written, arguments, keywords, parameters: ["x"], required: 1, expr: expr)
-            return try apply(.pointwise(p), [try operand(a[0])], focus: focus)
+            return try operands(.apply(.pointwise(p)), ["x"], required: 1)
         }
-        if let loss = Builtins.losses[name] {
-            let a = try bind(written, arguments, keywords, parameters: ["y", "t"], required: 2, expr: expr)
-            return try apply(.loss(loss), [try operand(a[0]), try operand(a[1])], focus: focus)
-        }
-        if let activation = Builtins.slopeActivations[name] {
-            // The slope is an input like any other (a constant leaf when a number is given),
-            // so a `param` slope is learned.
-            let a = try bind(written, arguments, keywords, parameters: ["x", "a"], required: 1, expr: expr)
-            let x = try operand(a[0])
-            let slope: (value: Value, range: SourceRange)
-            if let e = a[1] {
-                slope = (try lower(e), e.range)
-                guard shape(slope.value).isEmpty else {
-                    throw error("the slope 'a' must be a scalar, got shape \(describe(shape: shape(slope.value)))", at: e.range)
-                }
-            } else {
-                slope = (.constant(Tensor(activation.defaultSlope ?? 0)), expr.range)
-            }
-            return try apply(.binary(activation), [x, slope], focus: focus)
-        }
+        if let loss = Builtins.losses[name] { return try operands(.apply(.loss(loss)), ["y", "t"], required: 2) }
+        if let activation = Builtins.slopeActivations[name] { return try operands(.slope(activation), ["x", "a"], required: 1) }
         switch name {
         case "sum", "mean":
-            let a = try bind(written, arguments, keywords, parameters: ["x", "axis"], required: 1, expr: expr)
-            let x = try operand(a[0])
-            var axis = try a[1].map { e throws(Diagnostic) in try integer(e, what: "the axis") }
-            if let written = axis {
-                do { axis = try Reduction.normalize(axis: written, rank: shape(x.value).count) } catch { throw self.error(error.text, at: focus) }
-            }
-            return try apply(name == "sum" ? .sum(axis: axis) : .mean(axis: axis), [x], focus: focus)
+            return try operands(.reduce(sum: name == "sum"), ["x", "axis"], required: 1)
         case "max" where arguments.count > 1, "min":
-            let a = try bind(written, arguments, keywords, parameters: ["a", "b"], required: 2, expr: expr)
-            return try apply(.binary(name == "max" ? .maximum : .minimum), [try operand(a[0]), try operand(a[1])], focus: focus)
+            return try operands(.apply(.binary(name == "max" ? .maximum : .minimum)), ["a", "b"], required: 2)
         case "max", "softmax", "log_softmax", "transpose":
-            let a = try bind(written, arguments, keywords, parameters: ["x"], required: 1, expr: expr)
             let op: Op = switch name {
             case "max": .max
             case "softmax": .softmax
             case "log_softmax": .logSoftmax
             default: .transpose
             }
-            return try apply(op, [try operand(a[0])], focus: focus)
+            return try operands(.apply(op), ["x"], required: 1)
         case "dot":
-            let a = try bind(written, arguments, keywords, parameters: ["a", "b"], required: 2, expr: expr)
-            return try apply(.dot, [try operand(a[0]), try operand(a[1])], focus: focus)
+            return try operands(.apply(.dot), ["a", "b"], required: 2)
         case "einsum":
             guard let first = arguments.first, case .string(let text) = first.kind else {
                 throw error("einsum's first argument is its spec, a string such as \"ij,j->i\"", at: arguments.first?.range ?? expr.range)
@@ -93,15 +128,16 @@ extension Lowering {
             if let keyword = keywords.first { throw error("einsum takes no keyword arguments", at: keyword.nameRange) }
             let spec: EinsumSpec
             do { spec = try EinsumSpec(text, operandCount: arguments.count - 1) } catch { throw self.error(error.text, at: first.range) }
-            var operands: [(value: Value, range: SourceRange)] = []
-            for e in arguments.dropFirst() { operands.append((try lower(e), e.range)) }
-            let plan: EinsumPlan
-            do { plan = try EinsumPlan(spec, shapes: operands.map { shape($0.value) }) } catch { throw self.error(error.text, at: focus) }
-            return try apply(.einsum(plan), operands, focus: focus)
+            frame.slots = arguments.dropFirst().map { $0 }
+            frame.task = .einsum(spec)
+            return try advanceCall(&frame, written, arguments, keywords, with: nil)
         case "grad":
-            return try lowerGrad(arguments, keywords, expr: expr)
+            let (body, x) = try gradArguments(arguments, keywords, expr: expr)
+            frame.task = .grad(body, x)
+            return .lower(body)
         case "zeros", "ones", "randn", "rand", "eye":
-            return .constant(try creation(name, arguments, keywords, expr: expr))
+            frame.task = .creation(name)
+            return try advanceCreation(&frame, name, arguments, keywords)
         default:
             if resolve(name) != nil {
                 throw error("'\(name)' is a node, not a function", at: focus)
@@ -112,29 +148,45 @@ extension Lowering {
         }
     }
 
-    /// `zeros`, `ones`, `eye`, `randn`, `rand`: constants made on the spot.
-    func creation(_ name: String, _ arguments: [Expr], _ keywords: [KeywordArgument], expr: Expr) throws(Diagnostic) -> Tensor {
-        var seed: UInt64 = 0
-        for keyword in keywords {
-            guard keyword.name == "seed", name == "randn" || name == "rand" else {
-                throw error("\(name) has no keyword argument '\(keyword.name)'" + (name.hasPrefix("rand") ? "; it takes 'seed'" : ""), at: keyword.nameRange)
-            }
-            let value = try integer(keyword.value, what: "the seed")
-            guard value >= 0 else { throw error("the seed must not be negative", at: keyword.value.range) }
-            seed = UInt64(value)
-        }
-        guard arguments.count <= Limits.rank else {
-            throw error("\(name) of \(arguments.count) sizes would have more than \(Limits.rank) axes", at: expr.range)
-        }
-        var shape: [Int] = []
-        for argument in arguments {
-            let size = try integer(argument, what: "a size")
+    /// One step of `zeros`, `ones`, `eye`, `randn`, `rand`, constants made on the spot: each
+    /// keyword (the seed) checked and read, then each size; the frame's integers are the
+    /// numbers read so far, the keywords' first.
+    private func advanceCreation(_ frame: inout Frame, _ name: String, _ arguments: [Expr],
+                                 _ keywords: [KeywordArgument]) throws(Diagnostic) -> Progress {
+        let expr = frame.expr
+        let read = frame.integers.count
+        // The number read last, checked.
+        if read > 0, read <= keywords.count {
+            guard frame.integers[read - 1] >= 0 else { throw error("the seed must not be negative", at: keywords[read - 1].value.range) }
+        } else if read > keywords.count {
+            let size = frame.integers[read - 1], argument = arguments[read - 1 - keywords.count]
             guard size >= 0 else { throw error("a size must not be negative, got \(size)", at: argument.range) }
             guard size <= Limits.elements else {
                 throw error("a size must be at most \(Limits.elements), got \(size)", at: argument.range)
             }
-            shape.append(size)
         }
+        if read < keywords.count {
+            let keyword = keywords[read]
+            guard keyword.name == "seed", name == "randn" || name == "rand" else {
+                throw error("\(name) has no keyword argument '\(keyword.name)'" + (name.hasPrefix("rand") ? "; it takes 'seed'" : ""), at: keyword.nameRange)
+            }
+            return .integer(keyword.value, what: "the seed")
+        }
+        if read == keywords.count {
+            guard arguments.count <= Limits.rank else {
+                throw error("\(name) of \(arguments.count) sizes would have more than \(Limits.rank) axes", at: expr.range)
+            }
+        }
+        if read - keywords.count < arguments.count {
+            return .integer(arguments[read - keywords.count], what: "a size")
+        }
+        let seed = frame.integers[..<keywords.count].last.map { UInt64($0) } ?? 0
+        let shape = Array(frame.integers[keywords.count...])
+        return .done(.constant(try creation(name, seed: seed, shape: shape, expr: expr)))
+    }
+
+    /// The constant `zeros`, `ones`, `eye`, `randn` or `rand` of sizes `shape`, each already checked.
+    func creation(_ name: String, seed: UInt64, shape: [Int], expr: Expr) throws(Diagnostic) -> Tensor {
         guard Limits.product(name == "eye" ? shape + shape : shape, limit: Limits.elements) != nil else {
             throw error("\(name) of shape \(describe(shape: name == "eye" ? shape + shape : shape)) is too large (more than \(Limits.elements) elements)", at: expr.range)
         }

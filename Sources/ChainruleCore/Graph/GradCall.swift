@@ -2,13 +2,18 @@
 /// emitted into the graph being built, so the derivative is a formula like any other
 /// (it follows `x` when it changes, and can be differentiated again).
 extension Lowering {
-    mutating func lowerGrad(_ arguments: [Expr], _ keywords: [KeywordArgument], expr: Expr) throws(Diagnostic) -> Value {
+    /// The expression `e` of `grad(e, x)` and the node `x`, checked before `e` is lowered.
+    func gradArguments(_ arguments: [Expr], _ keywords: [KeywordArgument], expr: Expr) throws(Diagnostic) -> (body: Expr, x: NodeID) {
         let a = try bind("grad", arguments, keywords, parameters: ["e", "x"], required: 2, expr: expr)
         guard let body = a[0], let wrt = a[1] else { throw error("grad needs two arguments, as in grad(y, x)", at: expr.range) }
         guard case .name(let name) = wrt.kind, let x = resolve(name) else {
             throw error("grad's second argument must name a node, as in grad(y, x)", at: wrt.range)
         }
-        let value = try lower(body)
+        return (body, x)
+    }
+
+    /// `grad(e, x)` once `e` (`body`) is lowered to `value`.
+    mutating func differentiate(_ value: Value, body: Expr, wrt x: NodeID, expr: Expr) throws(Diagnostic) -> Value {
         let shape = self.shape(value)
         guard shape.isEmpty else {
             throw error("grad needs a scalar expression, got shape \(describe(shape: shape)); take sum(…) or an element first",

@@ -12,9 +12,6 @@ struct Lowering {
 
     var graph: Graph
     let source: Source
-    /// Whether this lowering already runs on a large stack (see ``DeepStack``).
-    var onDeepStack = false
-
     /// The nodes that the names written at these offsets of the source were found to be
     /// (a new definition's references, in source order): looked up by where a name is
     /// written, so that no name is hashed a second time.
@@ -112,14 +109,12 @@ struct Lowering {
         }
     }
 
-    /// The right operand `e` of `op` whose left operand is `left`. A number written beside a
-    /// scalar node under an elementwise operator (`w * 0.41`) becomes its constant node at
-    /// once, with no tensor made; anything else is lowered as usual.
-    mutating func lowerOperand(_ e: Expr, of op: BinaryOperator, beside left: Value) throws(Diagnostic) -> Value {
-        if case .number(let number) = e.kind, let node = constantNode(number, at: e.range, of: op, beside: left) {
-            return node
-        }
-        return try lower(e)
+    /// The right operand `e` of `op` whose left operand is `left`, when it needs no lowering: a
+    /// number written beside a scalar node under an elementwise operator (`w * 0.41`) becomes
+    /// its constant node at once, with no tensor made. Nil when `e` is to be lowered as usual.
+    mutating func immediateOperand(_ e: Expr, of op: BinaryOperator, beside left: Value) -> Value? {
+        guard case .number(let number) = e.kind else { return nil }
+        return constantNode(number, at: e.range, of: op, beside: left)
     }
 
     /// The constant node of a number written at `range` as the right operand of `op` beside a
@@ -151,71 +146,6 @@ struct Lowering {
         return .node(graph.append(op, inputs, shape: [], kind: .op, origin: SourceSpan(source, focus)))
     }
 
-    /// Lowers `expr`, moving to a large stack first when the tree is deep.
-    mutating func lower(_ expr: Expr) throws(Diagnostic) -> Value {
-        guard !onDeepStack && expr.depth > DeepStack.threshold else { return try lowerNode(expr) }
-        onDeepStack = true
-        defer { onDeepStack = false }
-        let result = DeepStack.run { () -> Result<Value, Diagnostic> in
-            do throws(Diagnostic) { return .success(try self.lowerNode(expr)) } catch { return .failure(error) }
-        }
-        return try result.get()
-    }
-
-    mutating func lowerNode(_ expr: Expr) throws(Diagnostic) -> Value {
-        switch expr.kind {
-        case .number(let value):
-            return .constant(Tensor(value))
-        case .string:
-            throw error("a string can only be an einsum spec, as in einsum(\"ij,j->i\", A, x)", at: expr.range)
-        case .name(let name):
-            if let id = resolve(name, at: expr.range.start) { return .node(id) }
-            if let value = Builtins.constant(named: name) { return .constant(Tensor(value)) }
-            throw error("undefined name '\(name)'", at: expr.range)
-        case .list(let items):
-            return try lowerList(items, expr: expr)
-        case .negate(let operand):
-            return try apply(.pointwise(.negate), try lower(operand), operand.range, focus: expr.focus)
-        case .binary(let op, let a, let b):
-            let left = try lower(a), right = try lowerOperand(b, of: op, beside: left)
-            return try apply(self.op(for: op, left, right), left, a.range, right, b.range, focus: expr.focus)
-        case .chain(let first, let links):
-            // Left to right, one node per operator: `a + b - c` is `(a + b) - c`.
-            var value = try lower(first)
-            var range = first.range
-            // Each link read in place (a copy of a link would retain its subtree).
-            for i in links.indices {
-                let op = links[i].op, operandRange = links[i].operand.range
-                let right = try lowerOperand(links[i].operand, of: op, beside: value)
-                value = try apply(self.op(for: op, value, right), value, range, right, operandRange, focus: links[i].focus)
-                range = range.union(operandRange)
-            }
-            return value
-        case .transpose(let operand):
-            return try apply(.transpose, [(try lower(operand), operand.range)], focus: expr.focus)
-        case .index(let base, let indices):
-            let value = try lower(base)
-            var components: [IndexComponent] = []
-            for index in indices {
-                switch index {
-                case .at(let e):
-                    components.append(.at(try integer(e, what: "an index")))
-                case .slice(let start, let stop, let step):
-                    func bound(_ e: Expr?) throws(Diagnostic) -> Int? {
-                        guard let e else { return nil }
-                        return try integer(e, what: "a slice bound")
-                    }
-                    components.append(.slice(start: try bound(start), stop: try bound(stop), step: try bound(step)))
-                }
-            }
-            let plan: IndexPlan
-            do { plan = try IndexPlan(components: components, shape: shape(value)) } catch { throw self.error(error.text, at: expr.focus) }
-            return try apply(.index(plan), [(value, base.range)], focus: expr.focus)
-        case .call(let name, let arguments, let keywords):
-            return try lowerCall(name, arguments, keywords, expr: expr)
-        }
-    }
-
     /// The operation of a binary operator between two lowered operands.
     func op(for op: BinaryOperator, _ left: Value, _ right: Value) -> Op {
         switch op {
@@ -230,40 +160,29 @@ struct Lowering {
         }
     }
 
-    mutating func lowerList(_ items: [Expr], expr: Expr) throws(Diagnostic) -> Value {
-        if items.isEmpty { return .constant(Tensor([])) }
-        var lowered: [(value: Value, range: SourceRange)] = []
-        for item in items { lowered.append((try lower(item), item.range)) }
-        let first = shape(lowered[0].value)
-        if let bad = lowered.firstIndex(where: { shape($0.value) != first }) {
-            throw error("ragged list: element \(bad + 1) has shape \(describe(shape: shape(lowered[bad].value))) but element 1 has shape \(describe(shape: first))",
-                        at: lowered[bad].range)
-        }
-        return try apply(.stack, lowered, focus: expr.focus)
-    }
-
-    /// A constant whole number, such as an index, an axis or a size.
-    func integer(_ expr: Expr, what: String) throws(Diagnostic) -> Int {
-        let value = try number(expr, what: what)
-        guard value.isFinite, value == value.rounded() else {
-            throw error("\(what) must be a whole number, got \(value.isNaN ? "nan" : Printer.number(value))", at: expr.range)
-        }
-        guard abs(value) < 1e15 else {
-            throw error("\(what) is far too large: \(Printer.number(value))", at: expr.range)
-        }
-        return Int(value)
-    }
-
-    /// A constant scalar, such as a slope or a seed: it may not depend on any node.
-    func number(_ expr: Expr, what: String) throws(Diagnostic) -> Double {
-        var scratch = self
-        guard case .constant(let t) = try scratch.lower(expr) else {
-            throw error("\(what) must be a constant, not an expression of nodes", at: expr.range)
+    /// A constant scalar, such as a slope or a seed, from the lowering of the expression at
+    /// `range`: it may not depend on any node.
+    func number(_ value: Value, at range: SourceRange, what: String) throws(Diagnostic) -> Double {
+        guard case .constant(let t) = value else {
+            throw error("\(what) must be a constant, not an expression of nodes", at: range)
         }
         guard let value = t.scalar, t.isScalar else {
-            throw error("\(what) must be a single number, got shape \(describe(shape: t.shape))", at: expr.range)
+            throw error("\(what) must be a single number, got shape \(describe(shape: t.shape))", at: range)
         }
         return value
+    }
+
+    /// A constant whole number, such as an index, an axis or a size, from the lowering of the
+    /// expression at `range`.
+    func integer(_ value: Value, at range: SourceRange, what: String) throws(Diagnostic) -> Int {
+        let value = try number(value, at: range, what: what)
+        guard value.isFinite, value == value.rounded() else {
+            throw error("\(what) must be a whole number, got \(value.isNaN ? "nan" : Printer.number(value))", at: range)
+        }
+        guard abs(value) < 1e15 else {
+            throw error("\(what) is far too large: \(Printer.number(value))", at: range)
+        }
+        return Int(value)
     }
 }
 

@@ -32,49 +32,105 @@ public enum Printer {
     }
 
     /// An expression with the fewest parentheses that keep its meaning.
-    public static func expression(_ e: Expr) -> String {
-        e.depth > DeepStack.threshold ? DeepStack.run { text(e) } : text(e)
+    public static func expression(_ e: Expr) -> String { text(e) }
+
+    /// What is still to be written: text as it is, or an expression to spell out.
+    private enum Piece {
+        case text(String)
+        case expr(Expr)
     }
 
+    /// Writes `e` left to right from one explicit stack of pieces still to write (no recursion,
+    /// so a tree as deep as the parser allows prints on any thread).
     static func text(_ e: Expr) -> String {
+        var out = ""
+        var pending = [Piece.expr(e)]
+        while let piece = pending.popLast() {
+            switch piece {
+            case .text(let s): out += s
+            case .expr(let e):
+                switch e.kind {
+                case .number(let x): out += sourceNumber(x)
+                case .string(let s): out += "\"\(s)\""
+                case .name(let n): out += n
+                default: pending.append(contentsOf: pieces(of: e).reversed())
+                }
+            }
+        }
+        return out
+    }
+
+    /// The pieces one expression that is not a leaf is written as, in order: its operands as
+    /// expressions (in brackets where they need them), everything between them as text.
+    private static func pieces(of e: Expr) -> [Piece] {
+        var parts: [Piece] = []
+        func wrap(_ operand: Expr, if condition: Bool) {
+            if condition {
+                parts += [.text("("), .expr(operand), .text(")")]
+            } else {
+                parts.append(.expr(operand))
+            }
+        }
+        func separated<Items: Collection>(_ items: Items, _ write: (Items.Element) -> Void) {
+            for (i, item) in items.enumerated() {
+                if i > 0 { parts.append(.text(", ")) }
+                write(item)
+            }
+        }
         switch e.kind {
-        case .number(let x): return sourceNumber(x)
-        case .string(let s): return "\"\(s)\""
-        case .name(let n): return n
-        case .list(let items): return "[" + items.map(text).joined(separator: ", ") + "]"
+        case .number, .string, .name:
+            parts.append(.text(text(e)))
+        case .list(let items):
+            parts.append(.text("["))
+            separated(items) { parts.append(.expr($0)) }
+            parts.append(.text("]"))
         case .negate(let operand):
-            return "-" + wrap(operand, if: precedence(operand) < 3)
+            parts.append(.text("-"))
+            wrap(operand, if: precedence(operand) < 3)
         case .binary(let op, let a, let b):
             let p = op.precedence
             if op == .power {
                 // Right-associative: the base needs parentheses at its own level, the exponent does not.
-                return wrap(a, if: precedence(a) <= p) + "^" + wrap(b, if: precedence(b) < 3)
+                wrap(a, if: precedence(a) <= p)
+                parts.append(.text("^"))
+                wrap(b, if: precedence(b) < 3)
+            } else {
+                wrap(a, if: precedence(a) < p)
+                parts.append(.text(" \(op.rawValue) "))
+                wrap(b, if: precedence(b) <= p)
             }
-            return wrap(a, if: precedence(a) < p) + " \(op.rawValue) " + wrap(b, if: precedence(b) <= p)
         case .chain(let first, let links):
-            var parts = [wrap(first, if: precedence(first) < precedence(e))]
+            wrap(first, if: precedence(first) < precedence(e))
             for link in links {
-                parts.append(link.op.rawValue)
-                parts.append(wrap(link.operand, if: precedence(link.operand) <= link.op.precedence))
+                parts.append(.text(" \(link.op.rawValue) "))
+                wrap(link.operand, if: precedence(link.operand) <= link.op.precedence)
             }
-            return parts.joined(separator: " ")
         case .call(let name, let arguments, let keywords):
-            let parts = arguments.map(text) + keywords.map { "\($0.name)=\(text($0.value))" }
-            return name + "(" + parts.joined(separator: ", ") + ")"
+            parts.append(.text(name + "("))
+            separated(arguments) { parts.append(.expr($0)) }
+            if !arguments.isEmpty && !keywords.isEmpty { parts.append(.text(", ")) }
+            separated(keywords) { parts += [.text("\($0.name)="), .expr($0.value)] }
+            parts.append(.text(")"))
         case .index(let base, let indices):
-            let parts = indices.map { index -> String in
+            wrap(base, if: precedence(base) < 5)
+            parts.append(.text("["))
+            separated(indices) { index in
                 switch index {
-                case .at(let i): return text(i)
+                case .at(let i):
+                    parts.append(.expr(i))
                 case .slice(let a, let b, let c):
-                    var part = (a.map(text) ?? "") + ":" + (b.map(text) ?? "")
-                    if let c { part += ":" + text(c) }
-                    return part
+                    if let a { parts.append(.expr(a)) }
+                    parts.append(.text(":"))
+                    if let b { parts.append(.expr(b)) }
+                    if let c { parts += [.text(":"), .expr(c)] }
                 }
             }
-            return wrap(base, if: precedence(base) < 5) + "[" + parts.joined(separator: ", ") + "]"
+            parts.append(.text("]"))
         case .transpose(let operand):
-            return wrap(operand, if: precedence(operand) < 5) + ".T"
+            wrap(operand, if: precedence(operand) < 5)
+            parts.append(.text(".T"))
         }
+        return parts
     }
 
     static func precedence(_ e: Expr) -> Int {
@@ -85,9 +141,5 @@ public enum Printer {
         case .number(let x) where x.sign == .minus: 3
         default: 5
         }
-    }
-
-    static func wrap(_ e: Expr, if condition: Bool) -> String {
-        condition ? "(" + text(e) + ")" : text(e)
     }
 }
