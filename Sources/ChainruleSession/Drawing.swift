@@ -28,7 +28,15 @@ extension Session {
             throw Diagnostic("unexpected argument '\(request.rest[1].text)'; usage: \(usage)", at: request.rest[1].span)
         }
         let target = try self.target(request.rest.first, arguments)
-        _ = try value(target, at: request.rest.first?.span ?? arguments.nameSpan)
+        let span = request.rest.first?.span ?? arguments.nameSpan
+        let y = try value(target, at: span)
+        if request.reverse && lastGradients == nil {
+            // The reverse drawing needs gradients: those of the last pass, else a pass from the target.
+            guard y.isScalar else {
+                throw Diagnostic("\(label(target)) has shape \(describe(shape: y.shape)); the reverse graph is drawn after ':backward \(label(target)) seed=…'", at: span)
+            }
+            _ = try gradients(of: target, seed: nil, record: false, at: span)
+        }
         let report = graphReport(target: target, granularity: request.granularity)
         let width = drawingWidth
         print((request.reverse ? try reverseDrawing(of: report, width: width, at: arguments) : drawing(of: report, width: width))
@@ -45,7 +53,8 @@ extension Session {
         let items = reverse.boxes.map { box -> LayeredLayout.Item in
             var lines = [box.label]
             for (k, edge) in box.incoming.enumerated() {
-                let factor = edge.jacobian == "I" || edge.jacobian == "1" ? "" : " · " + edge.jacobian
+                let factor = edge.jacobian == "I" || edge.jacobian == "1" ? ""
+                    : " · " + (edge.jacobian.contains(" ") ? "(\(edge.jacobian))" : edge.jacobian)
                 lines.append((k == 0 ? "= " : "+ ") + reverse.boxes[edge.from].label + factor)
             }
             if drawing.show.contains(.shapes) { lines.append("shape \(describe(shape: box.shape))") }

@@ -114,10 +114,12 @@ extension Session {
 
     /// The boxes in layers, or, when they cannot fit or are too many, one line per box cut to the width.
     func layered(_ items: [LayeredLayout.Item], width: Int, list: () -> [String]) -> [String] {
-        if items.count <= Session.largestLayeredDrawing, let lines = LayeredLayout.draw(items, width: width) { return lines }
-        var lines = ["\(items.count) boxes do not fit \(width) columns side by side: one per line, inputs first"]
-        var size = lines[0].count + 1
-        for line in list() {
+        let drawn = items.count <= Session.largestLayeredDrawing ? LayeredLayout.draw(items, width: width) : nil
+        var lines = drawn == nil ? ["\(items.count) boxes do not fit \(width) columns side by side: one per line, inputs first"] : []
+        if let first = lines.first, first.count > width { lines[0] = String(first.prefix(width - 1)) + "…" }
+        var size = lines.first.map { $0.count + 1 } ?? 0
+        // Cut before the output limit, leaving room for the note that says so.
+        for line in drawn ?? list() {
             let cut = line.count > width ? String(line.prefix(width - 1)) + "…" : line
             size += cut.count + 1
             if size > outputLimit - 100 {

@@ -80,7 +80,12 @@ extension Session {
         }
         guard !paths.isEmpty else { return nil }
         let square = box.shape.reduce(1, *) == graph[input].shape.reduce(1, *)
-        var terms = paths.map { $0.isEmpty ? (square && graph[input].shape.reduce(1, *) == 1 ? "1" : "I") : $0.joined(separator: " ") }
+        // A compound factor (I ⊗ xᵀ) is parenthesised inside a product of several.
+        var terms = paths.map { factors -> String in
+            if factors.isEmpty { return square && graph[input].shape.reduce(1, *) == 1 ? "1" : "I" }
+            if factors.count == 1 { return factors[0] }
+            return factors.map { $0.contains(" ") ? "(\($0))" : $0 }.joined(separator: " · ")
+        }
         if extra > 0 { terms.append("… (\(extra) more path\(extra == 1 ? "" : "s"))") }
         return terms.joined(separator: " + ")
     }
