@@ -42,9 +42,9 @@ extension Session {
         guard let t else {
             return "<tr><td><table border=\"0\" cellspacing=\"0\" cellpadding=\"1\"><tr>\(head)<td><font color=\"#888888\"><i>not computed</i></font></td></tr></table></td></tr>"
         }
-        let small = t.isScalar || (t.rank == 1 ? t.count <= 8 : t.rank == 2 && t.count <= 16 && t.shape[1] <= 4)
+        let small = t.isScalar || (t.count > 0 && (t.rank == 1 ? t.count <= 8 : t.rank == 2 && t.count <= 16 && t.shape[1] <= 4))
         var cells: String
-        if t.isScalar || !(small || drawing.full) || t.rank > 2 {
+        if t.isScalar || !(small || drawing.full) || t.rank > 2 || t.count == 0 {
             let lines = t.isScalar ? [format.format(t.scalars[0])] : (t.rank > 2 && drawing.full ? format.block(t).split(separator: "\n").map(String.init) : summary(t))
             cells = "<td align=\"left\"><font color=\"\(colour)\">" + lines.map(Session.html).joined(separator: "<br align=\"left\"/>") + "</font></td>"
         } else {

@@ -107,14 +107,12 @@ extension Session {
                 inputs = node.inputs.compactMap { boxOf[$0] }
             } else {
                 // The boxes the definition reads, in the order its formula reads them.
-                var seen = Set<NodeID>()
+                var seen = Set<NodeID>(), listed = Set<Int>()
                 var stack = Array(node.inputs.reversed())
                 while let input = stack.popLast() {
                     guard seen.insert(input).inserted else { continue }
-                    if let box = boxOf[input] {
-                        if !inputs.contains(box) { inputs.append(box) }
-                    } else if let other = owner[input], other != index {
-                        if !inputs.contains(other) { inputs.append(other) }
+                    if let box = boxOf[input] ?? owner[input].flatMap({ $0 != index ? $0 : nil }) {
+                        if listed.insert(box).inserted { inputs.append(box) }
                     } else if !graph[input].isLiteral {
                         stack.append(contentsOf: graph[input].inputs.reversed())
                     }

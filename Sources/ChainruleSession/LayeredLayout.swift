@@ -148,10 +148,12 @@ struct LayeredLayout {
     private static func place(_ vertices: inout [Vertex], _ order: [[Int]], _ edges: [Edge], width: Int) {
         var incoming = [[Int]](repeating: [], count: vertices.count)
         for edge in edges { incoming[edge.to].append(edge.from) }
+        // Left to right, each under the middle of its inputs, then pushed back within 0 ..< width
+        // before the next layer is placed under it.
         for row in order {
-            var cursor = 0
+            var cursor = Int.min / 4
             for v in row {
-                var left = cursor
+                var left = max(cursor, 0)
                 if !incoming[v].isEmpty {
                     let middle = incoming[v].reduce(0) { $0 + outPort(vertices[$1]) } / incoming[v].count
                     left = middle - (vertices[v].item == nil ? 0 : vertices[v].width / 2)

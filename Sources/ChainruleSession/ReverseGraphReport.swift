@@ -45,8 +45,8 @@ extension Session {
         for c in 0..<forward.boxes.count {
             guard let from = index[c] else { continue }
             let consumer = forward.boxes[c]
-            for input in consumer.inputs {
-                guard let to = index[input], !boxes[to].incoming.contains(where: { $0.from == from }) else { continue }
+            for input in Set(consumer.inputs).sorted() where input < c {
+                guard let to = index[input] else { continue }
                 let text = pathJacobian(from: consumer, to: forward.boxes[input].id, in: forward)
                 guard let text else { continue }
                 boxes[to].incoming.append(.init(from: from, jacobian: text))
