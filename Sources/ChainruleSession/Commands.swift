@@ -74,17 +74,17 @@ extension Session {
         Command(name: "where", usage: ":where", summary: "where the walk stands: the last step taken and the next",
                 detail: "Says how many steps have been taken, the last one and the next one.",
                 example: ":where", run: { s, a throws(Diagnostic) in try s.whereWalk(a) }),
-        Command(name: "graph", usage: ":graph [NODE]", summary: "draw the DAG in the terminal, with values and gradients",
-                detail: "Draws NODE (default: the last defined node) and everything it depends on as a tree, inputs below their consumer, with each node's op, shape, value and (after :backward or :grad) gradient. A node used more than once is drawn in full the first time and by name after that.",
-                example: ":graph L", run: { s, a throws(Diagnostic) in try s.graph(a) }),
-        Command(name: "dot", usage: ":dot [FILE]", summary: "write the graph, with values and gradients, as Graphviz DOT",
-                detail: "Without FILE, prints the DOT text. Leaves are blue (params orange); edges run from inputs to consumers, numbered by argument when a node has several. Render with 'dot -Tpng FILE -o graph.png'. Inside a script, FILE is relative to the script's folder.",
-                example: ":dot lecture.dot", run: { s, a throws(Diagnostic) in try s.dot(a) }),
+        Command(name: "graph", usage: ":graph [reverse] [expand] [NODE]", summary: "draw the DAG in the terminal as boxes in layers, inputs at the top; 'reverse' draws the backward pass",
+                detail: "Draws NODE (default: the last defined node) and everything it depends on as boxes in layers from the inputs down to NODE, each node once however many consumers it has, joined by box-drawing edges that enter a box left to right in argument order. A box is one definition, its formula in infix as written (0.1 · sum(h²), W1 @ x + b1) with numbers folded in; 'expand' draws every node of the graph instead (unnamed ones as %ID). Each box shows its value (a small matrix as a grid, a larger tensor as its shape, min and max, and where its nonzero rows, columns or entries are) and, after :backward or :grad, its gradient; a value not computed yet reads 'not computed'. The drawing fits the width (:set width, else the terminal's, or COLUMNS when output is not a terminal) by cutting labels with '…', never by wrapping; graphs too wide (or of more than 150 boxes) are listed one box per line. 'reverse' draws the reverse graph as lectures do: one box ∂L/∂node per box, fed by its consumers' gradients, its formula the sum of ∂L/∂consumer · (local Jacobian), with the Jacobians named by their structure (I, diag(tanh′(z)), Wᵀ, I ⊗ xᵀ, 1₄ ⊗ I for a broadcast, E₅ for indexing, products where unnamed nodes are folded). ':reverse' lists the simplified nodes that actually run. :set show chooses what a box shows, :set full on shows whole tensors; a heavy border marks the node a walk stands at, a double border what its last step changed.",
+                example: ":graph L\n:graph reverse L\n:graph expand h", run: { s, a throws(Diagnostic) in try s.graph(a) }),
+        Command(name: "dot", usage: ":dot [FILE] [reverse] [expand]", summary: "the graph (or with 'reverse' the backward pass) as Graphviz DOT; FILE.png and FILE.svg are rendered",
+                detail: "Without FILE, prints the DOT text; FILE.dot (any other name) gets the text; FILE.png or FILE.svg is rendered through Graphviz's dot, which must be installed (apt-get install graphviz). Boxes are as :graph draws them, with HTML-like labels: matrices as small tables, values in blue and gradients in red, inputs blue, params orange; edges enter a box at grey slots in argument order. 16-point sans-serif text at 72 dpi: a PNG's text is 16 pixels high. 'reverse' draws the gradient boxes mirroring the forward graph, edges labelled with local Jacobians and a '+' where contributions add; it runs a reverse pass from the default node when none has run. :set dot lr|tb lays it out left to right (default) or top to bottom. Inside a script, FILE is relative to the script's folder.",
+                example: ":dot lecture.png\n:dot backward.svg reverse", run: { s, a throws(Diagnostic) in try s.dot(a) }),
         Command(name: "train", usage: ":train LOSS [steps=N] [lr=η]", summary: "gradient descent on the param leaves, with progress and the loss curve",
                 detail: "Repeats: forward, backward from LOSS, then W ← W − η·∂LOSS/∂W for every param W that LOSS depends on. Defaults: steps=100, lr=0.1. Inputs and other leaves stay fixed. Ctrl-C stops early and keeps what was learned. A loss that stops being finite ends training there, naming the step (the learning rate is too large). Prints the loss before and after and draws the loss curve. The step is compiled once: the reverse graph is built for the params only, what depends on data alone (such as Xᵀ) is computed once, and each step writes its matrices into the buffers of the step before.",
                 example: ":train L steps=500 lr=0.5", run: { s, a throws(Diagnostic) in try s.train(a) }),
-        Command(name: "set", usage: ":set KEY VALUE", summary: "settings: precision N, color on|off, echo on|off, output N, memory SIZE, max-file-size SIZE, max-errors N",
-                detail: "precision: significant digits shown (1 to 17, default 6). color: colour on a terminal (never with NO_COLOR set). echo: print each statement of a script (a file, -e, piped input, :load) before its output, 'relu(-3)  →  0' for a one-line value and '» STATEMENT' on its own line otherwise (definitions and commands too; comments are not echoed); statements typed at the prompt are not echoed; 'chainrule --echo' starts with it on (default off). output: the most characters one command or value prints (default 1000000); longer output is cut with a note. memory: the most the graph (its values, 8 bytes an element, and its nodes) and a derivative pass may take, as 2GB, 500MB or bytes (default 800MB); a definition or derivative past it is refused. max-file-size: the largest script :load reads (default 64MB; units KB, MB, GB). max-errors: syntax errors shown per script (default 20; the rest are counted).",
+        Command(name: "set", usage: ":set KEY VALUE", summary: "settings: precision N, color on|off, echo on|off, output N, memory SIZE, max-file-size SIZE, max-errors N, show PARTS, full on|off, width N, dot lr|tb",
+                detail: "precision: significant digits shown (1 to 17, default 6). color: colour on a terminal (never with NO_COLOR set). echo: print each statement of a script (a file, -e, piped input, :load) before its output, 'relu(-3)  →  0' for a one-line value and '» STATEMENT' on its own line otherwise (definitions and commands too; comments are not echoed); statements typed at the prompt are not echoed; 'chainrule --echo' starts with it on (default off). output: the most characters one command or value prints (default 1000000); longer output is cut with a note. memory: the most the graph (its values, 8 bytes an element, and its nodes) and a derivative pass may take, as 2GB, 500MB or bytes (default 800MB); a definition or derivative past it is refused. max-file-size: the largest script :load reads (default 64MB; units KB, MB, GB). max-errors: syntax errors shown per script (default 20; the rest are counted). show: what drawings (:graph, :dot) show of each box, any of names, values, grads, shapes joined by ',' (default names,values,grads; 'all' for every part). full: on shows whole tensors in drawings, at full precision (default off: at most 4 digits, larger tensors summarised). width: the columns :graph fits (20 to 10000, or auto: the terminal's, else COLUMNS, else 80). dot: lr or tb, how :dot lays the graph out.",
                 example: ":set precision 4\n:set echo on", run: { s, a throws(Diagnostic) in try s.set(a) }),
     ] + derivativeCommands
 
@@ -157,7 +157,7 @@ extension Session {
         """
 
     func set(_ arguments: CommandArguments) throws(Diagnostic) {
-        let usage = ":set precision N | :set color on|off | :set echo on|off | :set output N | :set memory SIZE | :set max-file-size SIZE | :set max-errors N"
+        let usage = ":set precision N | :set color on|off | :set echo on|off | :set output N | :set memory SIZE | :set max-file-size SIZE | :set max-errors N | :set show PARTS | :set full on|off | :set width N|auto | :set dot lr|tb"
         try arguments.expect(count: 2...2, usage: usage)
         let key = arguments.words[0], value = arguments.words[1]
         switch key.text {
@@ -199,14 +199,36 @@ extension Session {
                 throw Diagnostic("max-file-size is a size such as 64MB, 512KB or 1GB", at: value.span)
             }
             maximumFileSize = size
+        case "show":
+            var parts = Set<DrawingSettings.Part>()
+            for part in value.text.split(whereSeparator: { $0 == "," || $0 == "+" }) {
+                if part == "all" { parts.formUnion(DrawingSettings.Part.allCases); continue }
+                guard let known = DrawingSettings.Part(rawValue: String(part)) else {
+                    throw Diagnostic("show takes names, values, grads and shapes (or all), joined by ',' as in 'values,grads'; got '\(part)'", at: value.span)
+                }
+                parts.insert(known)
+            }
+            drawing.show = parts
+        case "full":
+            guard value.text == "on" || value.text == "off" else { throw Diagnostic("full is 'on' or 'off'", at: value.span) }
+            drawing.full = value.text == "on"
+        case "width":
+            if value.text == "auto" { drawing.width = nil; break }
+            guard let n = Int(value.text), (20...10_000).contains(n) else {
+                throw Diagnostic("width must be a whole number of columns from 20 to 10000, or 'auto' (the terminal's, or COLUMNS)", at: value.span)
+            }
+            drawing.width = n
+        case "dot":
+            guard value.text == "lr" || value.text == "tb" else { throw Diagnostic("dot is 'lr' (left to right) or 'tb' (top to bottom)", at: value.span) }
+            drawing.leftToRight = value.text == "lr"
         case "max-errors":
             guard let n = Int(value.text), n >= 1 else {
                 throw Diagnostic("max-errors must be a whole number of at least 1", at: value.span)
             }
             maximumErrors = n
         default:
-            let hint = Suggestions.didYouMean(key.text, among: ["precision", "color", "echo", "output", "memory", "max-file-size", "max-errors"])
-                ?? "; settings are 'precision', 'color', 'echo', 'output', 'memory', 'max-file-size' and 'max-errors'"
+            let hint = Suggestions.didYouMean(key.text, among: ["precision", "color", "echo", "output", "memory", "max-file-size", "max-errors", "show", "full", "width", "dot"])
+                ?? "; settings are 'precision', 'color', 'echo', 'output', 'memory', 'max-file-size', 'max-errors', 'show', 'full', 'width' and 'dot'"
             throw Diagnostic("unknown setting '\(key.text)'" + hint, at: key.span)
         }
     }

@@ -1,89 +1,113 @@
 import ChainruleCore
 
-/// `:graph` and `:dot`: the DAG drawn in the terminal and as Graphviz.
+/// `:graph` and `:dot`: the commands that draw; what they draw is a ``GraphReport`` (or its
+/// ``ReverseGraphReport``) of the session's current state, rendered by ``LayeredLayout`` in the
+/// terminal and as DOT for Graphviz.
 extension Session {
-    /// The target's ancestors as a tree hanging from the target; a node reached a second
-    /// time is shown once more by name only (it is the same node: the graph is a DAG).
-    ///
-    /// Stops once the lines reach the output limit (a chain of 20,000 nodes would otherwise
-    /// take memory growing with the square of its depth). The stack holds no prefixes: each
-    /// line's prefix is built from one flag per level, "more siblings follow here".
-    func tree(from target: NodeID) -> [String] {
-        let gradients = lastGradients
-        var lines: [String] = []
-        var size = 0
-        var shown = Set<NodeID>()
-        // Per level above the current line: whether that level has more children to come.
-        var open: [Bool] = []
-        // (node, its level, whether it is the last child of its parent)
-        var stack: [(id: NodeID, level: Int, last: Bool)] = [(target, 0, true)]
-        while let (id, level, last) = stack.popLast() {
-            open.removeSubrange(min(open.count, max(0, level - 1))...)
-            var lead = ""
-            for more in open { lead += more ? "│   " : "    " }
-            if level > 0 { lead += last ? "└── " : "├── " }
-            if level > 0 { open.append(!last) }
-            let node = workspace.graph[id]
-            var text = lead + style.bold(label(id))
-            if shown.contains(id) && !node.isLeaf {
-                text += style.dim("  (shown above)")
-            } else {
-                shown.insert(id)
-                text += node.isLeaf ? "  \(node.name == nil ? "const" : node.kind.rawValue)" : " = \(operation(id))"
-                text += style.dim("  \(describe(shape: node.shape))")
-                if let value = workspace.evaluation[id] { text += "  " + style.value(format.inline(value)) }
-                if let (output, g) = gradients, let gradient = g[id] {
-                    text += "  " + style.gradient(partial(output, label(id), seeded: lastSeeded) + " = \(format.inline(gradient))")
-                }
-                for (k, input) in node.inputs.enumerated().reversed() {
-                    stack.append((input, level + 1, k == node.inputs.count - 1))
+    /// What `:graph` and `:dot` were asked for: the words `reverse` and `expand`, then a node or a file.
+    struct DrawingRequest {
+        var reverse = false
+        var granularity = GraphReport.Granularity.definitions
+        var rest: [CommandArguments.Word] = []
+
+        init(_ arguments: CommandArguments) {
+            for word in arguments.words {
+                switch word.text {
+                case "reverse" where rest.isEmpty: reverse = true
+                case "expand" where rest.isEmpty: granularity = .nodes
+                default: rest.append(word)
                 }
             }
-            size += text.count + 1
-            // Room is left for the closing note, so that the whole stays within the limit.
-            if size > outputLimit - 100 {
-                lines.append("… drawing cut at \(outputLimit) characters (:set output N shows more)")
-                break
-            }
-            lines.append(text)
         }
-        return lines
     }
 
     func graph(_ arguments: CommandArguments) throws(Diagnostic) {
-        try arguments.expect(count: 0...1, usage: ":graph [NODE]")
-        let target = try self.target(arguments.words.first, arguments)
-        _ = try value(target, at: arguments.words.first?.span ?? arguments.nameSpan)
-        print(tree(from: target).joined(separator: "\n"))
+        let usage = ":graph [reverse] [expand] [NODE]"
+        let request = DrawingRequest(arguments)
+        if request.rest.count > 1 {
+            throw Diagnostic("unexpected argument '\(request.rest[1].text)'; usage: \(usage)", at: request.rest[1].span)
+        }
+        // While a walk is under way, drawing it is the default.
+        let target: NodeID
+        if request.rest.isEmpty, let walking = stepper?.walk.target { target = walking } else { target = try self.target(request.rest.first, arguments) }
+        let span = request.rest.first?.span ?? arguments.nameSpan
+        let y = try value(target, at: span)
+        let walking = stepper?.walk.target == target
+        if request.reverse && lastGradients == nil && !walking {
+            // The reverse drawing needs gradients: those of the last pass, else a pass from the target.
+            guard y.isScalar else {
+                throw Diagnostic("\(label(target)) has shape \(describe(shape: y.shape)); the reverse graph is drawn after ':backward \(label(target)) seed=…'", at: span)
+            }
+            _ = try gradients(of: target, seed: nil, record: false, at: span)
+        }
+        let report = graphReport(target: target, granularity: request.granularity)
+        let width = drawingWidth
+        print((request.reverse ? try reverseDrawing(of: report, width: width, at: arguments) : drawing(of: report, width: width))
+            .joined(separator: "\n"))
     }
 
-    /// The graph as Graphviz DOT: one box per node with its op, shape, value and gradient
-    /// (when computed), edges from inputs to consumers, leaves at the top.
-    public func dot() -> String {
-        let graph = workspace.graph
-        var lines = [
-            "digraph chainrule {",
-            "  rankdir=BT;",
-            "  node [shape=box, fontname=\"Helvetica\", fontsize=11];",
-        ]
-        let gradients = lastGradients
-        for id in 0..<graph.count {
-            let node = graph[id]
-            var rows = [node.isLeaf ? "\(label(id)) (\(node.name == nil ? "const" : node.kind.rawValue))" : "\(label(id)) = \(operation(id))"]
-            rows.append("shape \(describe(shape: node.shape))")
-            if let value = workspace.evaluation[id] { rows.append("value \(format.inline(value))") }
-            if let (output, g) = gradients, let gradient = g[id] { rows.append(partial(output, label(id), seeded: lastSeeded) + " \(format.inline(gradient))") }
-            let fill = node.kind == .param ? "#fde9c9" : node.isLeaf ? "#dbe9f7" : "#ffffff"
-            lines.append("  n\(id) [label=\(Session.dotString(rows.joined(separator: "\n"))), style=filled, fillcolor=\"\(fill)\"];")
+    /// The reverse graph drawn in the terminal: gradient boxes from the output down, each showing
+    /// the sum of its contributions, ∂L/∂consumer · (local Jacobian), and its value.
+    func reverseDrawing(of report: GraphReport, width: Int, at arguments: CommandArguments) throws(Diagnostic) -> [String] {
+        let reverse = reverseReport(of: report)
+        guard report.gradientOutput != nil else {
+            throw Diagnostic("no gradients to draw yet: run ':backward \(report.boxes.last?.label ?? "")' (or step through the backward pass) first", at: arguments.nameSpan)
         }
-        for id in 0..<graph.count {
-            for (k, input) in graph[id].inputs.enumerated() {
-                let tag = graph[id].inputs.count > 1 ? " [label=\"\(k + 1)\"]" : ""
-                lines.append("  n\(input) -> n\(id)\(tag);")
+        let items = reverse.boxes.map { box -> LayeredLayout.Item in
+            var lines = [box.label]
+            for (k, edge) in box.incoming.enumerated() {
+                let factor = edge.jacobian == "I" || edge.jacobian == "1" ? ""
+                    : " · " + (edge.jacobian.contains(" ") ? "(\(edge.jacobian))" : edge.jacobian)
+                lines.append((k == 0 ? "= " : "+ ") + reverse.boxes[edge.from].label + factor)
+            }
+            if drawing.show.contains(.shapes) { lines.append("shape \(describe(shape: box.shape))") }
+            var value = labelled("=", box.gradient), compact = labelled("=", box.gradient, compact: true)
+            if box.incoming.isEmpty, !value.isEmpty { value[0] += "  (seed)"; compact[0] += "  (seed)" }
+            return LayeredLayout.Item(lines: lines + value, inputs: box.incoming.map(\.from),
+                                      border: box.isCurrent ? .heavy : box.isChanged ? .double : .light,
+                                      compact: lines + compact, rank: box.box)
+        }
+        return layered(items, width: width) { items.map { $0.lines.joined(separator: "   ") } }
+    }
+
+    func dot(_ arguments: CommandArguments) throws(Diagnostic) {
+        let usage = ":dot [FILE] [reverse] [expand]"
+        var reverse = false, granularity = GraphReport.Granularity.definitions
+        var files: [CommandArguments.Word] = []
+        for word in arguments.words {
+            switch word.text {
+            case "reverse": reverse = true
+            case "expand": granularity = .nodes
+            default: files.append(word)
             }
         }
-        lines.append("}")
-        return lines.joined(separator: "\n") + "\n"
+        if files.count > 1 { throw Diagnostic("unexpected argument '\(files[1].text)'; usage: \(usage)", at: files[1].span) }
+        let target: NodeID
+        if let walking = stepper?.walk.target { target = walking } else { target = try defaultTarget(at: arguments.nameSpan) }
+        do { try workspace.evaluateAll() } catch { throw located(error, at: arguments.nameSpan) }
+        if reverse && lastGradients == nil && stepper?.walk.target != target {
+            // The reverse drawing needs gradients: those of the last pass, else a pass from the target.
+            let y = try value(target, at: arguments.nameSpan)
+            guard y.isScalar else {
+                throw Diagnostic("\(label(target)) has shape \(describe(shape: y.shape)); the reverse graph is drawn after ':backward \(label(target)) seed=…'", at: arguments.nameSpan)
+            }
+            _ = try gradients(of: target, seed: nil, record: false, at: arguments.nameSpan)
+        }
+        let report = graphReport(target: target, granularity: granularity)
+        let text = reverse ? dotText(of: reverseReport(of: report)) : dotText(of: report)
+        guard let file = files.first else {
+            print(text, terminator: "")
+            return
+        }
+        let path = self.path(file, in: arguments)
+        let what = "\(report.boxes.count) box\(report.boxes.count == 1 ? "" : "es")\(reverse ? " of the reverse graph" : "")"
+        if let format = Graphviz.format(of: path) {
+            do { try Graphviz.render(text, format: format, to: path) } catch { throw Diagnostic(error.message, at: file.span) }
+            print("drew \(what) to \(path)")
+            return
+        }
+        do { try Files.write(text, to: path) } catch { throw Diagnostic(error.message, at: file.span) }
+        print("wrote \(what) to \(path) (render with: dot -Tpng \(path) -o graph.png, or name the file .png or .svg)")
     }
 
     static func dotString(_ text: String) -> String {
@@ -97,18 +121,5 @@ extension Session {
             }
         }
         return out + "\""
-    }
-
-    func dot(_ arguments: CommandArguments) throws(Diagnostic) {
-        try arguments.expect(count: 0...1, usage: ":dot [FILE]")
-        do { try workspace.evaluateAll() } catch { throw located(error, at: arguments.nameSpan) }
-        let text = dot()
-        guard let file = arguments.words.first else {
-            print(text, terminator: "")
-            return
-        }
-        let path = self.path(file, in: arguments)
-        do { try Files.write(text, to: path) } catch { throw Diagnostic(error.message, at: file.span) }
-        print("wrote \(workspace.graph.count) node\(workspace.graph.count == 1 ? "" : "s") to \(path) (render with: dot -Tpng \(path) -o graph.png)")
     }
 }

@@ -4,7 +4,7 @@ import ChainruleCore
 extension Session {
     static let reverseCommand = Command(
         name: "reverse", usage: ":reverse [NODE]", summary: "list the reverse graph: every gradient node with its op, inputs and value",
-        detail: "The reverse pass is a graph of its own: for each node NODE depends on, the rules of its op emit nodes that compute ∂NODE/∂input from ∂NODE/∂node and the forward values they read. This lists those nodes in the order they run, named ∂NODE/∂x where a node is x's whole gradient (a sum where x feeds several nodes), with the forward node whose rule made it, then the forward values the reverse graph reads (what the forward pass must keep).",
+        detail: "The reverse pass is a graph of its own: for each node NODE depends on, the rules of its op emit nodes that compute ∂NODE/∂input from ∂NODE/∂node and the forward values they read. This lists those nodes in the order they run, named ∂NODE/∂x where a node is x's whole gradient (a sum where x feeds several nodes), with the forward node whose rule made it, then the forward values the reverse graph reads (what the forward pass must keep). These are the simplified nodes that actually run; ':graph reverse' and ':dot FILE reverse' draw the reverse graph as a lecture does, one ∂NODE/∂x per node with the local Jacobians on its edges.",
         example: ":reverse L", run: { s, a throws(Diagnostic) in try s.reverseListing(a) })
 
     func reverseListing(_ arguments: CommandArguments) throws(Diagnostic) {

@@ -28,6 +28,10 @@ public final class Session {
     var lastSeeded = false
     /// Where `:step` stands, if a walk is under way.
     var stepper: Stepper?
+    /// `:set show`, `:set full`, `:set width`, `:set dot`: what drawings show and how.
+    var drawing = DrawingSettings()
+    /// The terminal's width (or `COLUMNS`), asked whenever a drawing is made; nil: 80 columns.
+    public var terminalWidth: @Sendable () -> Int? = { Session.environmentWidth() }
     /// `:set output N`: the most characters one command or value prints.
     public var outputLimit = Session.defaultOutputLimit
     /// What a listing's cells may take before it stops making rows: less than the limit,
@@ -177,12 +181,13 @@ public final class Session {
         var lastGradients: (target: String, gradients: Gradients)?
         var lastSeeded: Bool
         var stepper: Stepper?
+        var drawing: DrawingSettings
     }
 
     func snapshot() -> Snapshot {
         Snapshot(workspace: workspace, format: format, colorSetting: colorSetting, echo: echo, maximumFileSize: maximumFileSize,
                  maximumErrors: maximumErrors, lastBackwardTarget: lastBackwardTarget, lastDefined: lastDefined,
-                 outputLimit: outputLimit, lastGradients: lastGradients, lastSeeded: lastSeeded, stepper: stepper)
+                 outputLimit: outputLimit, lastGradients: lastGradients, lastSeeded: lastSeeded, stepper: stepper, drawing: drawing)
     }
 
     func restore(_ snapshot: Snapshot) {
@@ -198,6 +203,7 @@ public final class Session {
         lastGradients = snapshot.lastGradients
         lastSeeded = snapshot.lastSeeded
         stepper = snapshot.stepper
+        drawing = snapshot.drawing
     }
 
     /// Forgets every definition and result; settings stay.

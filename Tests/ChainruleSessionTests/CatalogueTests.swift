@@ -193,8 +193,8 @@ final class CatalogueTests: XCTestCase {
         (":set precision 99", "<stdin>:1:16: error: precision must be a whole number from 1 to 17"),
         (":set precision x", "<stdin>:1:16: error: precision must be a whole number from 1 to 17"),
         (":set colour purple", "<stdin>:1:13: error: color is 'on' or 'off'"),
-        (":set", "<stdin>:1:5: error: missing argument; usage: :set precision N | :set color on|off | :set echo on|off | :set output N | :set memory SIZE | :set max-file-size SIZE | :set max-errors N"),
-        (":set foo 1", "<stdin>:1:6: error: unknown setting 'foo'; settings are 'precision', 'color', 'echo', 'output', 'memory', 'max-file-size' and 'max-errors'"),
+        (":set", "<stdin>:1:5: error: missing argument; usage: :set precision N | :set color on|off | :set echo on|off | :set output N | :set memory SIZE | :set max-file-size SIZE | :set max-errors N | :set show PARTS | :set full on|off | :set width N|auto | :set dot lr|tb"),
+        (":set foo 1", "<stdin>:1:6: error: unknown setting 'foo'; settings are 'precision', 'color', 'echo', 'output', 'memory', 'max-file-size', 'max-errors', 'show', 'full', 'width' and 'dot'"),
         (":help nosuch", "<stdin>:1:7: error: no help for 'nosuch'"),
         (":vars extra", "<stdin>:1:7: error: unexpected argument 'extra'; usage: :vars [all]"),
         (":train", "<stdin>:1:7: error: missing the loss; usage: :train LOSS [steps=N] [lr=η]"),
@@ -220,7 +220,7 @@ final class CatalogueTests: XCTestCase {
         (":quit now", "<stdin>:1:7: error: unexpected argument 'now'; usage: :quit"),
         (":load", "<stdin>:1:6: error: missing argument; usage: :load FILE"),
         (":save", "<stdin>:1:6: error: missing argument; usage: :save FILE"),
-        (":dot a b", "<stdin>:1:8: error: unexpected argument 'b'; usage: :dot [FILE]"),
+        (":dot a b", "<stdin>:1:8: error: unexpected argument 'b'; usage: :dot [FILE] [reverse] [expand]"),
     ]
 
     /// Everything a bad input must not change: the definitions with their exact values

@@ -36,7 +36,10 @@ final class ScriptedReader: LineReader {
 /// A session writing into a merged buffer.
 func makeSession() -> (Session, MergedOutput) {
     let output = MergedOutput()
-    return (Session(output: output), output)
+    let session = Session(output: output)
+    // Drawings take 80 columns whatever terminal or COLUMNS the tests run under.
+    session.terminalWidth = { nil }
+    return (session, output)
 }
 
 /// Runs source text as a script named `name`; returns whether it succeeded and what it printed.

@@ -1,0 +1,61 @@
+import Glibc
+
+/// Renders DOT text to SVG or PNG through Graphviz's `dot`, found on the `PATH`.
+enum Graphviz {
+    /// The output format a file name asks for: `svg` or `png`, or nil for DOT text.
+    static func format(of path: String) -> String? {
+        let lower = path.lowercased()
+        if lower.hasSuffix(".svg") { return "svg" }
+        if lower.hasSuffix(".png") { return "png" }
+        return nil
+    }
+
+    static let missing = "Graphviz's 'dot' is not installed; install it (apt-get install graphviz) or write a .dot file"
+
+    /// Writes the DOT text beside `path`, runs `dot -T<format>` into a temporary beside it, then
+    /// renames that over `path`, so a failed run leaves the old file whole.
+    static func render(_ text: String, format: String, to path: String) throws(Files.Failure) {
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[...$0]) } ?? "./"
+        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let source = folder + "." + base + ".dot-\(getpid())"
+        let output = folder + "." + base + ".out-\(getpid())"
+        let errors = folder + "." + base + ".err-\(getpid())"
+        defer { unlink(source); unlink(output); unlink(errors) }
+        try Files.write(text, to: source)
+        let status = run(["dot", "-T\(format)", source, "-o", output], errors: errors)
+        guard let status else { throw Files.Failure(message: missing) }
+        guard status == 0 else {
+            let said = (try? Files.read(errors, limit: 4096, shouldStop: { false })) ?? ""
+            let first = said.split(separator: "\n").first.map(String.init) ?? "exit status \(status)"
+            throw Files.Failure(message: "Graphviz could not draw '\(path)': \(first)")
+        }
+        guard rename(output, path) == 0 else {
+            throw Files.Failure(message: "cannot write '\(path)': \(Files.reason())")
+        }
+    }
+
+    /// Runs a program found on the `PATH` with standard output to /dev/null and standard error
+    /// into `errors`; its exit status, or nil when it cannot be started (not installed).
+    static func run(_ arguments: [String], errors: String) -> Int32? {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var pid = pid_t()
+        guard posix_spawnp(&pid, arguments[0], &actions, nil, &argv, environ) == 0 else { return nil }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { return nil }
+        }
+        // WIFEXITED / WEXITSTATUS: the low 7 bits are the signal (0 when it exited).
+        if status & 0x7f != 0 { return 128 + (status & 0x7f) }
+        // 127: the shell convention posix_spawnp follows on some systems when the program is missing.
+        let code = (status >> 8) & 0xff
+        return code == 127 ? nil : code
+    }
+}
