@@ -129,7 +129,8 @@ extension Session {
         let inputs = node.inputs.map { value($0) ?? Tensor(0) }
         let output = value(edge.consumer) ?? Tensor(0)
         let local = LocalJacobian(op: node.op, inputs: inputs, output: output, argument: edge.argument)
-        let jacobian = jacobianText(local, op: node.op, inputIDs: Array(node.inputs), inputs: inputs, output: output, argument: edge.argument)
+        let jacobian = jacobianText(local, op: node.op, inputIDs: Array(node.inputs), inputs: inputs, output: output,
+                                    argument: edge.argument, consumer: edge.consumer)
         let localLabel = "∂\(consumer)/∂\(input)"
         return [
             Row(role: "local", lhs: localLabel, rhs: jacobian, note: "\(local.rows)×\(local.columns)"),
@@ -138,7 +139,8 @@ extension Session {
     }
 
     /// The local Jacobian in its structured form where it has one, else written out or summarised.
-    func jacobianText(_ local: LocalJacobian, op: Op, inputIDs: [NodeID], inputs: [Tensor], output: Tensor, argument k: Int) -> String {
+    func jacobianText(_ local: LocalJacobian, op: Op, inputIDs: [NodeID], inputs: [Tensor], output: Tensor, argument k: Int,
+                      consumer: NodeID? = nil) -> String {
         let square = local.rows == local.columns
         let small = local.rows * local.columns <= Session.jacobianEntryLimit
         switch local.structure {
@@ -158,7 +160,13 @@ extension Session {
         case .constantRow(let c) where !small:
             return "a row of \(local.columns) × \(format.format(c))"
         default:
-            guard small else { return "dense, not shown (:jacobian shows full Jacobians)" }
+            guard small else {
+                // A selection, broadcast or axis sum is named by its structure; only what has none is dense.
+                if let consumer, case let symbol = jacobianSymbol(consumer, argument: k, granularity: .nodes), !symbol.hasPrefix("∂") {
+                    return symbol
+                }
+                return "dense, not shown (:jacobian shows full Jacobians)"
+            }
             return format.inline(LocalJacobian.full(op: op, inputs: inputs, output: output, argument: k))
         }
     }

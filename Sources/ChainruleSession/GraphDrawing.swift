@@ -53,21 +53,7 @@ extension Session {
         }
         let nonFinite = t.count - finite.count
         if nonFinite > 0 { lines.append("\(nonFinite) not finite (nan or inf)") }
-        func places(_ indices: [Int], _ what: String) -> String {
-            let shown = indices.prefix(4).map(String.init).joined(separator: ", ")
-            return "nonzero \(indices.count == 1 ? what : what == "entry" ? "entries" : what + "s") " + shown + (indices.count > 4 ? ", … (\(indices.count))" : "")
-        }
-        let nonzero = t.scalars.indices.filter { t.scalars[$0] != 0 }
-        if nonzero.isEmpty {
-            lines.append("all entries 0")
-        } else if t.rank == 2 {
-            let columns = t.shape[1]
-            let rows = Set(nonzero.map { $0 / columns }).sorted(), cols = Set(nonzero.map { $0 % columns }).sorted()
-            if rows.count < t.shape[0] { lines.append(places(rows, "row")) }
-            if cols.count < columns { lines.append(places(cols, "column")) }
-        } else if t.rank == 1, nonzero.count < t.count {
-            lines.append(places(nonzero, "entry"))
-        }
+        lines += NumberFormat.nonzeroPlaces(t)
         return lines
     }
 

@@ -44,10 +44,36 @@ public struct NumberFormat: Sendable {
         })
     }
 
-    /// The first and last few elements, then the shape: `[0.1, 0.2, 0.3, …, 0.9] (shape (3, 100))`.
+    /// The first and last few elements, then the shape and what the elements left out would
+    /// show: `[0, 0, 0, …, 0, 0] (shape (8, 8); min 0, max 3; nonzero row 5)`.
     func abbreviated(_ t: Tensor) -> String {
         let head = t.scalars.prefix(3).map(format), tail = t.scalars.suffix(2).map(format)
-        return "[" + head.joined(separator: ", ") + ", …, " + tail.joined(separator: ", ") + "] (shape \(describe(shape: t.shape)))"
+        var notes = ["shape \(describe(shape: t.shape))"]
+        let finite = t.scalars.filter(\.isFinite)
+        if let low = finite.min(), let high = finite.max() { notes.append("min \(format(low)), max \(format(high))") }
+        notes += NumberFormat.nonzeroPlaces(t)
+        return "[" + head.joined(separator: ", ") + ", …, " + tail.joined(separator: ", ") + "] (" + notes.joined(separator: "; ") + ")"
+    }
+
+    /// Where a tensor's nonzero elements are, when not everywhere: `all entries 0`, `nonzero
+    /// row 5`, `nonzero columns 0, 2`, `nonzero entries 3, 7` (a few listed, then the count).
+    static func nonzeroPlaces(_ t: Tensor) -> [String] {
+        func places(_ indices: [Int], _ what: String) -> String {
+            let shown = indices.prefix(4).map(String.init).joined(separator: ", ")
+            return "nonzero \(indices.count == 1 ? what : what == "entry" ? "entries" : what + "s") " + shown + (indices.count > 4 ? ", … (\(indices.count))" : "")
+        }
+        let nonzero = t.scalars.indices.filter { t.scalars[$0] != 0 }
+        if nonzero.isEmpty { return ["all entries 0"] }
+        var result: [String] = []
+        if t.rank == 2 {
+            let columns = t.shape[1]
+            let rows = Set(nonzero.map { $0 / columns }).sorted(), cols = Set(nonzero.map { $0 % columns }).sorted()
+            if rows.count < t.shape[0] { result.append(places(rows, "row")) }
+            if cols.count < columns { result.append(places(cols, "column")) }
+        } else if nonzero.count < t.count {
+            result.append(places(nonzero, "entry"))
+        }
+        return result
     }
 }
 

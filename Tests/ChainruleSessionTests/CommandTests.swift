@@ -322,4 +322,15 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(execute(session, "w = 1.5; c = 2; g = grad(sum([w, c]^2), w)\n:grad g"), output.errors)
         XCTAssertTrue(output.text.hasSuffix("∂g/∂w = 2\n∂g/∂c = 0  (g does not depend on c)\n"), output.text)
     }
+
+    /// A summarised tensor says where its nonzero entries are (row 5 of 8×8 was hidden behind
+    /// zeros), and the local Jacobian of indexing is named as the selection it is, not "dense".
+    func testSummariesAndSelectionsShowWhatMatters() {
+        let (session, output) = makeSession()
+        XCTAssertTrue(execute(session, "W = zeros(20, 20); L = sum(W[5] * 3)"), output.errors)
+        XCTAssertEqual(printed(session, output, ":grad L"), "∂L/∂W = [0, 0, 0, …, 0, 0] (shape (20, 20); min 0, max 3; nonzero row 5)\n")
+        let backward = printed(session, output, ":backward L")
+        XCTAssertTrue(backward.contains("  local     ∂%1/∂W          = E₅   20×400\n"), backward)
+        XCTAssertFalse(backward.contains("dense"), backward)
+    }
 }
