@@ -2,7 +2,7 @@
 import XCTest
 
 /// Matrix products (OpenBLAS) against the textbook loops: matmul in every rank combination,
-/// its pullbacks, einsum contractions against einsum's own term-by-term definition, and
+/// its reverse rule, einsum contractions against einsum's own term-by-term definition, and
 /// stopping between blocks. BLAS sums each element's products in its own order, so results
 /// are compared to a tolerance scaled by the sum of the magnitudes of the products.
 final class MatmulTests: XCTestCase {
@@ -98,9 +98,10 @@ final class MatmulTests: XCTestCase {
         }
     }
 
-    /// `Σ over the batch items that share an operand` of the pullback, by the definition:
-    /// ∂a = g @ bᵀ and ∂b = aᵀ @ g per item, then summed back to each operand's shape.
-    func testPullbacksAreTheTransposedProductsSummedOverBroadcastAxes() {
+    /// matmul's reverse rule (the graph of products, transposes and sums it emits, evaluated on
+    /// its own) against the definition: ∂a = g @ bᵀ and ∂b = aᵀ @ g per item, then summed back
+    /// over the batch items that share an operand.
+    func testTheReverseRuleIsTheTransposedProductsSummedOverBroadcastAxes() throws {
         for (sa, sb) in [([4, 3], [3, 5]), ([4, 3], [3]), ([3], [3, 5]), ([3], [3]), ([3, 4, 3], [3, 5]), ([4, 3], [2, 3, 5]),
                          ([2, 1, 4, 3], [3, 3, 5]), ([300, 20], [20, 300])] {
             let a = random(sa, seed: 5), b = random(sb, seed: 6)
@@ -113,7 +114,7 @@ final class MatmulTests: XCTestCase {
             let da = Broadcast.reduce(batchedReferenceTensor(gp, swapLast(b.reshaped(pb))), to: pa).reshaped(sa)
             let db = Broadcast.reduce(batchedReferenceTensor(swapLast(a.reshaped(pa)), gp), to: pb).reshaped(sb)
             for (k, expected) in [(0, da), (1, db)] {
-                guard let actual = Matmul.pullback(g, a, b, input: k) else { return XCTFail("pullback stopped") }
+                let actual = try LocalDerivative(op: .matmul, inputs: [a, b], output: Matmul.apply(a, b), argument: k).contribution(g)
                 XCTAssertEqual(actual.shape, expected.shape, "\(sa) @ \(sb), input \(k)")
                 for i in expected.scalars.indices {
                     XCTAssertEqual(actual.scalars[i], expected.scalars[i], accuracy: 1e-12 * (1 + abs(expected.scalars[i])),
@@ -155,10 +156,9 @@ final class MatmulTests: XCTestCase {
 
     // MARK: Stopping between blocks
 
-    /// a (2048×256) @ b (256×512): 2²⁸ multiply–adds, four blocks of 512 rows in the forward product and in ∂a,
-    /// while ∂b = aᵀ @ g has 256 rows: one block.
-    func testLargeProductsPollBetweenBlocksAndComputeOnlyTheRequestedPullback() throws {
-        let a = random([2048, 256], seed: 8), b = random([256, 512], seed: 9), g = random([2048, 512], seed: 10)
+    /// a (2048×256) @ b (256×512): 2²⁸ multiply–adds, four blocks of 512 rows.
+    func testLargeProductsPollBetweenBlocks() throws {
+        let a = random([2048, 256], seed: 8), b = random([256, 512], seed: 9)
         var polls = 0
         let c = Matmul.apply(a, b, shouldStop: { polls += 1; return false })
         XCTAssertEqual(polls, 3, "a poll between each two of four blocks")
@@ -171,17 +171,9 @@ final class MatmulTests: XCTestCase {
             }
             XCTAssertEqual(c?.scalars[i * 512 + j] ?? .nan, total, accuracy: 1e-13 * magnitude, "element (\(i), \(j))")
         }
-        polls = 0
-        XCTAssertNotNil(Matmul.pullback(g, a, b, input: 0, shouldStop: { polls += 1; return false }))
-        XCTAssertEqual(polls, 3, "∂a is one product of four blocks")
-        polls = 0
-        let db = Matmul.pullback(g, a, b, input: 1, shouldStop: { polls += 1; return false })
-        XCTAssertEqual(polls, 0, "∂b is one product of one block; ∂a is not computed")
-        XCTAssertEqual(db?.shape, [256, 512])
 
         XCTAssertNil(Matmul.apply(a, b, shouldStop: { true }), "stops after the first block")
         XCTAssertNil(try Op.matmul.forward([a, b], shouldStop: { true }))
-        XCTAssertNil(Op.matmul.pullback(g, inputs: [a, b], output: g, input: 0, shouldStop: { true }))
         XCTAssertNotNil(Matmul.apply(random([4, 4], seed: 1), random([4, 4], seed: 2), shouldStop: { true }),
                         "a one-block product has nowhere to stop")
     }
@@ -253,12 +245,12 @@ final class MatmulTests: XCTestCase {
             let plan = try EinsumPlan(spec, shapes: shapes)
             let tensors = shapes.enumerated().map { random($1, seed: UInt64(10 + $0)) }
             assertMatches(plan.apply(tensors), try termByTerm(spec, tensors), text)
-            // Each operand's pullback: the definition's Σ over terms of g[out] · the other operand.
+            // Each operand's adjoint: the definition's Σ over terms of g[out] · the other operand.
             let output = plan.apply(tensors)
             let g = random(output.shape, seed: 99)
             for k in tensors.indices {
-                let actual = plan.pullback(g, tensors, operand: k)
-                let expected = pullbackByDefinition(spec, g, tensors, operand: k)
+                let actual = plan.adjoint(g, tensors, operand: k)
+                let expected = adjointByDefinition(spec, g, tensors, operand: k)
                 XCTAssertEqual(actual.shape, tensors[k].shape, "\(text) operand \(k)")
                 for i in expected.indices {
                     XCTAssertEqual(actual.scalars[i], expected[i], accuracy: 1e-12 * (1 + abs(expected[i])), "\(text) operand \(k) element \(i)")
@@ -268,7 +260,7 @@ final class MatmulTests: XCTestCase {
     }
 
     /// `Σ_terms g[out] · Π_{j≠k} t_j` into operand `k`, term by term.
-    func pullbackByDefinition(_ spec: EinsumSpec, _ g: Tensor, _ tensors: [Tensor], operand k: Int) -> [Double] {
+    func adjointByDefinition(_ spec: EinsumSpec, _ g: Tensor, _ tensors: [Tensor], operand k: Int) -> [Double] {
         let shapes = tensors.map(\.shape)
         var expected = [Double](repeating: 0, count: tensors[k].count)
         guard let (sizes, _) = try? spec.sizes(for: shapes) else { return expected }
@@ -282,9 +274,9 @@ final class MatmulTests: XCTestCase {
 
     func dot(_ a: Tensor, _ b: Tensor) -> Double { zip(a.scalars, b.scalars).reduce(0) { $0 + $1.0 * $1.1 } }
 
-    /// The op the reverse graph emits for an einsum's pullback, through BLAS when the einsum is a
-    /// matrix product: its value is the definition's pullback, and its own pullback in each input is
-    /// the adjoint of that linear map (⟨h, T(…, v, …)⟩ = ⟨pullback(h), v⟩).
+    /// The op the reverse graph emits for an einsum's reverse rule, through BLAS when the einsum
+    /// is a matrix product: its value is the definition's adjoint, and its own reverse rule in each
+    /// input is the adjoint of that linear map (⟨h, T(…, v, …)⟩ = ⟨rule(h), v⟩).
     func testEinsumTransposeAgreesWithTheDefinitionAndIsLinear() throws {
         let cases: [(String, [[Int]])] = [
             ("ij,jk->ik", [[5, 4], [4, 6]]), ("ij,j->i", [[5, 4], [4]]), ("i,i->", [[7], [7]]),
@@ -303,7 +295,7 @@ final class MatmulTests: XCTestCase {
                 inputs.insert(g, at: 0)
                 XCTAssertEqual(try op.resultShape(inputs.map(\.shape)), shapes[k], "\(text) operand \(k)")
                 let value = try op.forward(inputs)
-                let expected = pullbackByDefinition(spec, g, tensors, operand: k)
+                let expected = adjointByDefinition(spec, g, tensors, operand: k)
                 XCTAssertEqual(value.shape, shapes[k])
                 for i in expected.indices {
                     XCTAssertEqual(value.scalars[i], expected[i], accuracy: 1e-12 * (1 + abs(expected[i])), "\(text) operand \(k) element \(i)")
@@ -316,11 +308,8 @@ final class MatmulTests: XCTestCase {
                     var moved = inputs
                     moved[input] = v
                     let lhs = dot(h, try op.forward(moved))
-                    guard let back = op.pullback(h, inputs: inputs, output: value, input: input, shouldStop: { false }) else {
-                        return XCTFail("\(text): pullback stopped")
-                    }
+                    let back = try LocalDerivative(op: op, inputs: inputs, output: value, argument: input).contribution(h)
                     XCTAssertEqual(back.shape, inputs[input].shape, "\(text) operand \(k) input \(input)")
-                    XCTAssertEqual(back.scalars, op.pullback(h, inputs: inputs, output: value, input: input).scalars)
                     XCTAssertEqual(dot(back, v), lhs, accuracy: 1e-10 * (1 + abs(lhs)), "\(text) operand \(k) input \(input)")
                 }
             }
@@ -356,9 +345,9 @@ final class MatmulTests: XCTestCase {
         let plan = try EinsumPlan(try EinsumSpec("ij,jk->ik", operandCount: 2), shapes: [[2048, 256], [256, 512]])
         let a = random([2048, 256], seed: 8), b = random([256, 512], seed: 9), g = random([2048, 512], seed: 10)
         XCTAssertNil(plan.apply([a, b], shouldStop: { true }))
-        XCTAssertNil(plan.pullback(g, [a, b], operand: 0, shouldStop: { true }))
+        XCTAssertNil(plan.adjoint(g, [a, b], operand: 0, shouldStop: { true }))
         XCTAssertNotNil(plan.apply([a, b], shouldStop: { false }))
-        // The pullback as a node of a reverse graph stops too.
+        // The adjoint as a node of a reverse graph stops too.
         let transpose = Op.einsumTranspose(plan, operand: 0)
         XCTAssertNil(try transpose.forward([g, b], shouldStop: { true }))
         XCTAssertNotNil(try transpose.forward([g, b], shouldStop: { false }))

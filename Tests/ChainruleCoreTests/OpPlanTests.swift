@@ -3,7 +3,7 @@ import Foundation
 import XCTest
 
 /// What an op settles when its node is built (index plans, resolved axes, einsum sizes)
-/// travels in the op, so its pullback cannot fail; and a state the forward pass refuses
+/// travels in the op, so its reverse rule cannot fail; and a state the forward pass refuses
 /// never turns into a plausible zero gradient.
 final class OpPlanTests: XCTestCase {
     func testAnIndexIsPlannedForTheShapeItWasBuiltFor() throws {
@@ -13,11 +13,11 @@ final class OpPlanTests: XCTestCase {
         XCTAssertThrowsError(try Op.index(plan).resultShape([[3, 3]])) { error in
             XCTAssertEqual((error as? ShapeMessage)?.text, "an index planned for shape (2, 3) cannot index shape (3, 3)")
         }
-        // The pullback scatters into the planned shape: x[-1, ::-1] of a (2, 3) matrix.
+        // The reverse rule scatters into the planned shape: x[-1, ::-1] of a (2, 3) matrix.
         let x = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
         let y = try Op.index(plan).forward([x])
         XCTAssertEqual(y.scalars, [6, 5, 4])
-        let g = Op.index(plan).pullback(Tensor([10, 20, 30]), inputs: [x], output: y, input: 0)
+        let g = try LocalDerivative(op: .index(plan), inputs: [x], output: y, argument: 0).contribution(Tensor([10, 20, 30]))
         XCTAssertEqual(g.shape, [2, 3])
         XCTAssertEqual(g.scalars, [0, 0, 0, 30, 20, 10])
     }
@@ -50,7 +50,8 @@ final class OpPlanTests: XCTestCase {
         let a = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6]), x = Tensor([1, 0, -1])
         let y = try Op.einsum(plan).forward([a, x])
         XCTAssertEqual(y.scalars, [-2, -2])
-        XCTAssertEqual(Op.einsum(plan).pullback(Tensor([1, 2]), inputs: [a, x], output: y, input: 1).scalars, [9, 12, 15])
+        let g = try LocalDerivative(op: .einsum(plan), inputs: [a, x], output: y, argument: 1).contribution(Tensor([1, 2]))
+        XCTAssertEqual(g.scalars, [9, 12, 15])
     }
 
     func testCrossEntropyNeverPullsBackAZeroForATargetTheForwardPassRefuses() throws {
@@ -62,14 +63,17 @@ final class OpPlanTests: XCTestCase {
         XCTAssertThrowsError(try op.forward([z, Tensor(3)])) { error in
             XCTAssertEqual((error as? ShapeMessage)?.text, "cross_entropy class index 3 is out of range for 3 classes (0 to 2)")
         }
-        // Were such a target ever pulled back, the row reads NaN, not a believable 0.
+        // Were such a target ever pulled back, the reverse rule refuses it (the one-hot of the
+        // target fails as the forward pass did), and a shown Jacobian reads NaN, not a believable 0.
         for bad in [1.5, 3, -1, .nan] {
-            let g = op.pullback(Tensor(1), inputs: [z, Tensor(bad)], output: Tensor(0), input: 0)
-            XCTAssert(g.scalars.allSatisfy(\.isNaN), "target \(bad): \(g.scalars)")
+            let rule = try LocalDerivative(op: op, inputs: [z, Tensor(bad)], output: Tensor(0), argument: 0)
+            XCTAssertThrowsError(try rule.contribution(Tensor(1)), "target \(bad)")
+            let shown = LocalJacobian.full(op: op, inputs: [z, Tensor(bad)], output: Tensor(0), argument: 0)
+            XCTAssert(shown.scalars.allSatisfy(\.isNaN), "target \(bad): \(shown.scalars)")
         }
         // A valid index: softmax(z) − onehot.
         let total = exp(0.5) + exp(-1) + exp(2)
-        let g = op.pullback(Tensor(1), inputs: [z, Tensor(2)], output: Tensor(0), input: 0)
+        let g = try LocalDerivative(op: op, inputs: [z, Tensor(2)], output: Tensor(0), argument: 0).contribution(Tensor(1))
         assertClose(g, [exp(0.5) / total, exp(-1) / total, exp(2) / total - 1], shape: [3])
     }
 }

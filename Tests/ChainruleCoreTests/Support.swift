@@ -106,16 +106,6 @@ struct Script {
         return g
     }
 
-    /// ∂output/∂leaf by the eager numeric reverse pass (each op's numeric pullback), kept as a
-    /// second implementation to check the reverse graph against.
-    mutating func eagerGradient(of output: String, wrt leaf: String) throws -> Tensor {
-        let out = try id(output)
-        _ = try value(output)
-        let gradients = try Gradients.run(from: out, seed: Tensor(1), graph: workspace.graph, values: workspace.evaluation)
-        guard let g = gradients[try id(leaf)] else { throw ScriptError(description: "no eager gradient for '\(leaf)'") }
-        return g
-    }
-
     /// ∂output/∂leaf by forward mode: one tangent pass per element of the leaf.
     mutating func forwardModeGradient(of output: String, wrt leaf: String) throws -> Tensor {
         let out = try id(output), x = try id(leaf)
@@ -191,9 +181,6 @@ func checkGradients(_ text: String, output: String = "L", wrt leaves: [String], 
             let reverse = try script.gradient(of: output, wrt: leaf)
             assertClose(reverse, oracle, shape: shape, .exact, "\(label) ∂\(output)/∂\(leaf) against automatic differentiation",
                         file: file, line: line)
-            let eager = try script.eagerGradient(of: output, wrt: leaf)
-            assertClose(reverse, eager.scalars, shape: shape, .exact,
-                        "\(label) ∂\(output)/∂\(leaf): reverse graph against the eager pass", file: file, line: line)
             let forward = try script.forwardModeGradient(of: output, wrt: leaf)
             assertClose(forward, oracle, shape: shape, .exact,
                         "\(label) ∂\(output)/∂\(leaf): forward mode against automatic differentiation", file: file, line: line)

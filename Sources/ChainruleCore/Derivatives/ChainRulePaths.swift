@@ -1,7 +1,7 @@
 /// The chain rule as a sum over paths (`:explain`): ∂L/∂x is the sum, over every path
 /// x → … → L, of the product of the local Jacobians along it. The reverse pass computes
 /// the same sum sharing the paths' common parts; these functions write it out path by path,
-/// with each op's local derivative (its numeric vector–Jacobian product).
+/// with each op's local derivative (its reverse rule evaluated on its own, ``LocalDerivative``).
 public enum ChainRulePaths {
     /// Path counts from here on are shown as "more than 10¹⁸" rather than as a number.
     public static let countCap = 1_000_000_000_000_000_000
@@ -86,13 +86,21 @@ extension Workspace {
             let node = graph[edge.consumer]
             let inputs = node.inputs.map { evaluation[$0] ?? Tensor(0) }
             let y = evaluation[edge.consumer] ?? Tensor(0)
+            let rule: LocalDerivative
+            do {
+                rule = try LocalDerivative(op: node.op, inputs: inputs, output: y, argument: edge.argument)
+            } catch {
+                // A state the forward pass refused: NaN from here on, never a plausible number.
+                g = Tensor(repeating: .nan, shape: inputs[edge.argument].shape)
+                factors = nil
+                continue
+            }
             if y.count == 1 && inputs[edge.argument].count == 1 {
-                let local = node.op.pullback(Tensor(repeating: 1, shape: y.shape), inputs: inputs, output: y, input: edge.argument)
-                factors?.append(local.scalars[0])
+                factors?.append(rule.contributionOrNaN(Tensor(repeating: 1, shape: y.shape)).scalars[0])
             } else {
                 factors = nil
             }
-            g = node.op.pullback(g, inputs: inputs, output: y, input: edge.argument)
+            g = rule.contributionOrNaN(g)
         }
         return (g, factors)
     }

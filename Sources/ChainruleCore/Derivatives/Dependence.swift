@@ -59,10 +59,14 @@ enum Dependence {
             }
             return rows
         case .asPulledBack, .selectively:
-            // The op's own routing of a gradient, with every argument 1: a linear op moves the
-            // mask as it moves a gradient; a product of ones counts the elements each one meets.
+            // The op's own reverse rule (``LocalDerivative``) routing the mask, with every argument
+            // 1: a linear op moves the mask as it moves a gradient; a product of ones counts the
+            // elements each one meets. Were the rule not to evaluate, every element counts as read
+            // (a gradient of zero, not a missing one).
             let ones = inputs.map { Tensor(repeating: 1, shape: graph[$0].shape) }
-            return marks(op.pullback(read, inputs: ones, output: Tensor(repeating: 1, shape: own), input: k))
+            let routed = LocalDerivative.contributionOrNaN(op: op, inputs: ones, output: Tensor(repeating: 1, shape: own),
+                                                           argument: k, seed: read)
+            return marks(routed)
         }
     }
 

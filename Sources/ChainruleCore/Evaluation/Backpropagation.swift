@@ -38,46 +38,4 @@ public struct Gradients: Sendable {
         }
         return id < gradients.count ? gradients[id] : nil
     }
-
-    /// Runs reverse-mode differentiation from `output`, seeded with `seed` (∂output/∂output,
-    /// of the output's shape), over values from a forward pass that computed `output`.
-    ///
-    /// Walks nodes in reverse creation order; each node's gradient is complete when
-    /// reached, because all its consumers come after it. Contributions from several
-    /// consumers are summed. Edges that are not differentiable (into a literal or a class
-    /// index, see ``Graph/isDifferentiable(_:argument:)``) are not pulled back at all, so a
-    /// node reached only through them keeps a nil gradient.
-    public static func run(from output: NodeID, seed: Tensor, graph: Graph, values: Evaluation,
-                           recordContributions: Bool = false,
-                           shouldStop: () -> Bool = { false }) throws(EvaluationError) -> Gradients {
-        var result = Gradients(output: output, seed: seed,
-                               gradients: Array(repeating: nil, count: graph.count), contributions: [])
-        result.gradients[output] = seed
-        var arguments: [Tensor] = []
-        var poll = StopPoll()
-        for id in stride(from: output, through: 0, by: -1) {
-            guard let g = result.gradients[id] else { continue }
-            // A pullback costs about as much as the forward rule.
-            try poll.account(StopPoll.units(of: id, in: graph), shouldStop)
-            let inputs = graph.inputs(of: id)
-            if inputs.isEmpty { continue }
-            guard let y = values[id] else { preconditionFailure("backward before forward") }
-            arguments.removeAll(keepingCapacity: true)
-            for input in inputs { arguments.append(values[input] ?? Tensor(0)) }
-            for (k, input) in inputs.enumerated() where graph.isDifferentiable(id, argument: k) {
-                // Matrix products also ask `shouldStop` between blocks of rows.
-                guard let contribution = graph[id].op.pullback(g, inputs: arguments, output: y, input: k,
-                                                               shouldStop: shouldStop) else { throw .interrupted }
-                if recordContributions {
-                    result.contributions.append(EdgeContribution(consumer: id, argument: k, input: input, value: contribution))
-                }
-                if result.gradients[input] == nil {
-                    result.gradients[input] = contribution
-                } else {
-                    result.gradients[input]?.accumulate(contribution)
-                }
-            }
-        }
-        return result
-    }
 }

@@ -1,4 +1,8 @@
 /// The Jacobian of one edge, ∂node/∂input, for showing — never for moving gradients.
+///
+/// Its entries are the op's derivative rule evaluated on its own (``LocalDerivative``), the
+/// rule every reverse graph is built from: `diag(d)` is the rule's contribution for a seed of
+/// ones, and row `r` of the full matrix its contribution for the unit seed `e_r`.
 public struct LocalJacobian: Sendable {
     /// How the matrix is built, when it has a recognisable structure.
     public enum Structure: Sendable, Equatable {
@@ -33,14 +37,14 @@ public struct LocalJacobian: Sendable {
             structure = .identity
         case .pointwise(.negate):
             structure = .negatedIdentity
-        case .pointwise(let p):
-            structure = .diagonal(p.derivatives(x: inputs[0], y: output))
+        case .pointwise:
+            structure = .diagonal(LocalJacobian.diagonal(op: op, inputs: inputs, output: output, argument: k))
         case .binary(.add) where sameShape:
             structure = .identity
         case .binary(.subtract) where sameShape:
             structure = k == 0 ? .identity : .negatedIdentity
-        case .binary(let b) where sameShape:
-            structure = .diagonal(b.partials(inputs[0], inputs[1], output: output, input: k))
+        case .binary where sameShape:
+            structure = .diagonal(LocalJacobian.diagonal(op: op, inputs: inputs, output: output, argument: k))
         case .matmul where k == 1 && inputs[0].rank == 2 && inputs[1].rank == 1:
             structure = .matrix(operand: 0, transposed: false)  // ∂(A@x)/∂x = A
         case .matmul where k == 0 && inputs[0].rank == 2 && inputs[1].rank == 1:
@@ -56,15 +60,30 @@ public struct LocalJacobian: Sendable {
         }
     }
 
-    /// The full matrix, built by pulling back each unit vector of the output: row `r` is
-    /// `e_r · ∂node/∂input`. Costs `rows` vector–Jacobian products.
+    /// The diagonal of an elementwise op's Jacobian (input and output of one shape): the rule's
+    /// contribution for a seed of ones.
+    static func diagonal(op: Op, inputs: [Tensor], output: Tensor, argument k: Int) -> Tensor {
+        LocalDerivative.contributionOrNaN(op: op, inputs: inputs, output: output, argument: k,
+                                          seed: Tensor(repeating: 1, shape: output.shape))
+    }
+
+    /// The full matrix, built by applying the rule to each unit vector of the output: row `r`
+    /// is `e_r · ∂node/∂input`. Costs `rows` evaluations of the rule. Entries the rule could not
+    /// be evaluated for (a state the forward pass refused) are NaN.
     public static func full(op: Op, inputs: [Tensor], output: Tensor, argument k: Int) -> Tensor {
-        var matrix = Tensor.zeros([output.count, inputs[k].count])
+        let columns = inputs[k].count
+        var matrix = Tensor.zeros([output.count, columns])
+        let rule: LocalDerivative
+        do {
+            rule = try LocalDerivative(op: op, inputs: inputs, output: output, argument: k)
+        } catch {
+            return Tensor(repeating: .nan, shape: matrix.shape)
+        }
         var unit = Tensor.zeros(output.shape)
         for r in 0..<output.count {
             unit.scalars[r] = 1
-            let row = op.pullback(unit, inputs: inputs, output: output, input: k)
-            for c in 0..<row.count { matrix.scalars[r * row.count + c] = row.scalars[c] }
+            let row = rule.contributionOrNaN(unit)
+            for c in 0..<columns { matrix.scalars[r * columns + c] = row.scalars[c] }
             unit.scalars[r] = 0
         }
         return matrix

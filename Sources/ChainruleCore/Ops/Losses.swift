@@ -70,9 +70,6 @@ public enum Loss: Hashable, Sendable, CaseIterable {
     /// `x·log y`, taken as 0 when `x = 0` (the limit used by entropy and KL).
     static func xlogy(_ x: Double, _ y: Double) -> Double { x == 0 ? 0 : x * log(y) }
 
-    /// `x / y`, taken as 0 when `x = 0` (the derivative of ``xlogy(_:_:)`` in `y`).
-    static func ratio(_ x: Double, _ y: Double) -> Double { x == 0 ? 0 : x / y }
-
     /// The floor of ``clampedLog(_:)``, PyTorch's for `binary_cross_entropy`.
     static let logFloor = -100.0
 
@@ -80,12 +77,6 @@ public enum Loss: Hashable, Sendable, CaseIterable {
     static func clampedLog(_ p: Double) -> Double {
         let l = log(p)
         return l < logFloor ? logFloor : l
-    }
-
-    /// `t / p` where `log p` is not clamped, else 0: the derivative of `t·clampedLog(p)` in `p`
-    /// (0 also when `t = 0`, as for ``ratio(_:_:)``).
-    static func clampedRatio(_ t: Double, _ p: Double) -> Double {
-        log(p) < logFloor ? 0 : ratio(t, p)
     }
 
     /// A class index as an offset into a row of `classes`, or nil when it is not a whole
@@ -111,23 +102,6 @@ public enum Loss: Hashable, Sendable, CaseIterable {
             target.scalars[row * classes + index] = 1
         }
         return (logits, target)
-    }
-
-    /// The target as probability rows, for the pullback: the forward pass has already
-    /// refused every index ``classIndex(_:classes:)`` rejects, so none reaches here; were
-    /// one to, its row would be NaN (a visible wrong value, never a plausible zero).
-    static func targetRows(_ t: Tensor, logits: Tensor, indices: Bool) -> Tensor {
-        guard indices else { return t.reshaped(logits.shape) }
-        let classes = logits.shape[1]
-        var target = Tensor.zeros(logits.shape)
-        for (row, value) in t.scalars.enumerated() {
-            if let index = classIndex(value, classes: classes) {
-                target.scalars[row * classes + index] = 1
-            } else {
-                for c in 0..<classes { target.scalars[row * classes + c] = .nan }
-            }
-        }
-        return target
     }
 
     func forward(_ a: Tensor, _ b: Tensor) throws(ShapeMessage) -> Tensor {
@@ -157,55 +131,6 @@ public enum Loss: Hashable, Sendable, CaseIterable {
             let shape = Broadcast.shape(a.shape, b.shape) ?? []
             let terms = Broadcast.zip(a, b, to: shape) { p, q in Loss.xlogy(p, p) - Loss.xlogy(p, q) }
             return Tensor(terms.scalars.reduce(0, +))
-        }
-    }
-
-    func pullback(_ g: Tensor, _ a: Tensor, _ b: Tensor, input k: Int) -> Tensor {
-        let scale = g.scalars[0]
-        let shape = Broadcast.shape(a.shape, b.shape) ?? a.shape
-        let n = Double(shape.reduce(1, *))
-        switch self {
-        case .mse:
-            let d = Broadcast.zip(a, b, to: shape) { y, t in 2 * (y - t) / n * scale }
-            return Broadcast.reduce(k == 0 ? d : d.map { -$0 }, to: k == 0 ? a.shape : b.shape)
-        case .crossEntropy:
-            let classes = a.shape.last ?? 1
-            let logits = a.reshaped([a.count / Swift.max(classes, 1), classes])
-            let indices = Loss.targetsAreIndices(a.shape, b.shape)
-            let rows = Double(logits.shape[0])
-            if k == 1 {
-                // Class indices are not differentiable: the formula does not vary with them.
-                if indices { return Tensor.zeros(b.shape) }
-                return Reduction.logSoftmax(logits).map { -$0 / rows * scale }.reshaped(b.shape)
-            }
-            let target = Loss.targetRows(b, logits: logits, indices: indices)
-            let p = Reduction.softmax(logits)
-            var result = p
-            Reduction.forEachRow(of: p) { row in
-                var mass = 0.0
-                for i in row { mass += target.scalars[i] }
-                for i in row { result.scalars[i] = (p.scalars[i] * mass - target.scalars[i]) / rows * scale }
-            }
-            return result.reshaped(a.shape)
-        case .bce:
-            let d = Broadcast.zip(a, b, to: shape) { p, t in
-                // Each term's coefficient (t or 1 − t) may be 0 where its log is −∞: that term is 0;
-                // a clamped log is constant in p: its term contributes 0 to ∂/∂p.
-                k == 0
-                    ? (-Loss.clampedRatio(t, p) + Loss.clampedRatio(1 - t, 1 - p)) / n * scale
-                    : (Loss.clampedLog(1 - p) - Loss.clampedLog(p)) / n * scale
-            }
-            return Broadcast.reduce(d, to: k == 0 ? a.shape : b.shape)
-        case .bceWithLogits:
-            let d = Broadcast.zip(a, b, to: shape) { z, t in
-                k == 0 ? (Pointwise.sigmoid(z) - t) / n * scale : -z / n * scale
-            }
-            return Broadcast.reduce(d, to: k == 0 ? a.shape : b.shape)
-        case .kl:
-            let d = Broadcast.zip(a, b, to: shape) { p, q in
-                k == 0 ? (log(p) - log(q) + 1) * scale : -Loss.ratio(p, q) * scale
-            }
-            return Broadcast.reduce(d, to: k == 0 ? a.shape : b.shape)
         }
     }
 }
@@ -245,10 +170,6 @@ extension Loss: OpFamily {
         out.prepare(shape: [])
         out.scalars[0] = total / Double(rows)
         return true
-    }
-
-    func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
-        pullback(g, x[0], x[1], input: k)
     }
 
     var derivativeForm: DerivativeForm { .scalar }

@@ -89,20 +89,6 @@ struct Movement: OpFamily {
         return true
     }
 
-    func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
-        switch op {
-        case .constant: preconditionFailure("a constant has no inputs")
-        case .identity: return g
-        case .transpose: return g.transposed
-        case .transposeLastTwo: return g.rank < 2 ? g : Matmul.swapLastTwo(g)
-        case .reshape: return g.reshaped(x[0].shape)
-        case .broadcastTo: return Broadcast.reduce(g, to: x[0].shape)
-        case .index(let plan): return plan.scatter(g)
-        case .scatter(let plan): return plan.gather(g)
-        default: return g.unstacked(k)
-        }
-    }
-
     var derivativeForm: DerivativeForm { op == .constant ? .none : .linear }
     /// Indexing reads only the elements it picks; every other move reads all of them.
     func reading(input k: Int) -> ElementReading {

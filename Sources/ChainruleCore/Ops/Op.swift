@@ -107,19 +107,6 @@ public enum Op: Hashable, Sendable {
         }
     }
 
-    /// The vector–Jacobian product for input `k`: given the upstream gradient `g` (∂L/∂output),
-    /// the contribution `g · ∂output/∂input_k` to ∂L/∂input_k, of input `k`'s shape.
-    public func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
-        family.pullback(g, inputs: x, output: y, input: k)
-    }
-
-    /// ``pullback(_:inputs:output:input:)``, or nil when `shouldStop` returned true between two
-    /// blocks of a matrix product (matmul, einsum and its transpose); every other op runs to the end.
-    public func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int,
-                         shouldStop: () -> Bool) -> Tensor? {
-        family.pullback(g, inputs: x, output: y, input: k, shouldStop: shouldStop)
-    }
-
     /// Multiply–adds for the products whose cost is not proportional to their result's size
     /// (nil for every other op). Saturates instead of overflowing.
     public func work(_ shapes: [[Int]]) -> Int? { family.work(shapes) }

@@ -22,11 +22,6 @@ protocol OpFamily {
     /// and of the result's size, so that a pass run again (a training step) allocates no new
     /// buffer; false when `shouldStop` stopped it. The result is the same, bit for bit.
     func forward(_ x: [Tensor], into out: inout Tensor, shouldStop: () -> Bool) throws(ShapeMessage) -> Bool
-    /// The numeric vector–Jacobian product for input `k` (the eager pass that checks the
-    /// reverse graph, and the local Jacobians shown by `:backward`).
-    func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor
-    /// ``pullback(_:inputs:output:input:)``, or nil when `shouldStop` returned true.
-    func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int, shouldStop: () -> Bool) -> Tensor?
 
     /// How the derivative is stated; the form says which rule below is read.
     var derivativeForm: DerivativeForm { get }
@@ -100,7 +95,7 @@ enum ElementReading {
     case rows
     /// Every output element reads every input element (costs, a full `max`).
     case everything
-    /// As the op's own pullback routes a gradient (linear and multilinear ops), and every input
+    /// As the op's own reverse rule routes a gradient (linear and multilinear ops), and every input
     /// element is read by some output element.
     case asPulledBack
     /// As ``asPulledBack``, but some input elements may be read by no output element (indexing,
@@ -124,10 +119,6 @@ extension OpFamily {
         guard let result = try forward(x, shouldStop: shouldStop) else { return false }
         out = result
         return true
-    }
-
-    func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int, shouldStop: () -> Bool) -> Tensor? {
-        pullback(g, inputs: x, output: y, input: k)
     }
 
     func differentiates(argument k: Int, shapes: [[Int]]) -> Bool { true }

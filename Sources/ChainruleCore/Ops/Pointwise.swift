@@ -108,45 +108,11 @@ public enum Pointwise: Hashable, Sendable, CaseIterable {
         }
     }
 
-    /// The derivative at `x`, where `y` is the value at `x` (reused where it is cheaper).
-    public func derivative(_ x: Double, _ y: Double) -> Double {
-        switch self {
-        case .negate: -1
-        case .relu: x > 0 ? 1 : 0
-        case .gelu:
-            0.5 * (1 + erf(x / 2.0.squareRoot())) + x * Glibc.exp(-0.5 * x * x) / (2 * Double.pi).squareRoot()
-        case .sigmoid: y * (1 - y)
-        case .tanh: 1 - y * y
-        case .softplus: Pointwise.sigmoid(x)
-        case .silu: Pointwise.sigmoid(x) * (1 + x * (1 - Pointwise.sigmoid(x)))
-        case .exp: y
-        case .log: 1 / x
-        case .sqrt: 0.5 / y
-        case .abs: x > 0 ? 1 : (x < 0 ? -1 : 0)
-        case .sin: Glibc.cos(x)
-        case .cos: -Glibc.sin(x)
-        case .linear: 1
-        case .step, .sign: 0
-        case .normalCDF: Glibc.exp(-0.5 * x * x) / (2 * Double.pi).squareRoot()
-        }
-    }
-
     /// The logistic function, never computing `exp` of a large positive number.
     static func sigmoid(_ x: Double) -> Double {
         if x >= 0 { return 1 / (1 + Glibc.exp(-x)) }
         let e = Glibc.exp(x)
         return e / (1 + e)
-    }
-
-    /// The derivatives at every element: the diagonal of the local Jacobian.
-    public func derivatives(x: Tensor, y: Tensor) -> Tensor {
-        x.zipMap(y, derivative)
-    }
-
-    static func pullback(_ p: Pointwise, _ g: Tensor, x: Tensor, y: Tensor) -> Tensor {
-        var result = g
-        for i in result.scalars.indices { result.scalars[i] *= p.derivative(x.scalars[i], y.scalars[i]) }
-        return result
     }
 }
 
@@ -163,10 +129,6 @@ extension Pointwise: OpFamily {
             }
         }
         return true
-    }
-
-    func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
-        Pointwise.pullback(self, g, x: x[0], y: y)
     }
 
     var derivativeForm: DerivativeForm {

@@ -64,7 +64,7 @@ struct Products: OpFamily {
         case .einsumTranspose(let plan, let k):
             var operands = Array(x.dropFirst())
             operands.insert(Tensor.zeros(plan.shapes[k]), at: k)
-            return plan.pullback(x[0], operands, operand: k, shouldStop: shouldStop)
+            return plan.adjoint(x[0], operands, operand: k, shouldStop: shouldStop)
         default: return try forward(x)
         }
     }
@@ -76,27 +76,6 @@ struct Products: OpFamily {
             return true
         }
         return Matmul.product(x[0], x[1], into: &out, shouldStop: shouldStop)
-    }
-
-    func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
-        pullback(g, inputs: x, output: y, input: k, shouldStop: { false }) ?? Tensor.zeros(x[k].shape)
-    }
-
-    func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int, shouldStop: () -> Bool) -> Tensor? {
-        switch op {
-        case .matmul: return Matmul.pullback(g, x[0], x[1], input: k, shouldStop: shouldStop)
-        case .einsum(let plan): return plan.pullback(g, x, operand: k, shouldStop: shouldStop)
-        case .einsumTranspose(let plan, let operand):
-            // The cotangent takes operand `operand`'s place among the einsum's operands.
-            var operands = Array(x.dropFirst())
-            operands.insert(g, at: operand)
-            if k == 0 { return plan.apply(operands, shouldStop: shouldStop) }
-            return plan.pullback(x[0], operands, operand: k - 1 < operand ? k - 1 : k, shouldStop: shouldStop)
-        default:
-            // ∂(a·b)/∂a = b, ∂(a·b)/∂b = a.
-            let scale = g.scalars[0]
-            return x[1 - k].map { $0 * scale }
-        }
     }
 
     var derivativeForm: DerivativeForm { .multilinear }

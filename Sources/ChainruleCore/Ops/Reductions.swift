@@ -96,49 +96,6 @@ struct Reductions: OpFamily {
         return true
     }
 
-    func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
-        switch op {
-        case .sum(nil):
-            return Tensor(repeating: g.scalars[0], shape: x[0].shape)
-        case .mean(nil):
-            return Tensor(repeating: g.scalars[0] / Double(x[0].count), shape: x[0].shape)
-        case .sum(let axis?), .mean(let axis?):
-            let spread = Reduction.spread(g, along: axis, to: x[0].shape)
-            if case .mean = op {
-                let n = Double(x[0].shape[axis])
-                return spread.map { $0 / n }
-            }
-            return spread
-        case .sumTo:
-            return Broadcast.expand(g, to: x[0].shape)
-        case .max:
-            // The whole gradient goes to the first largest element.
-            var result = Tensor.zeros(x[0].shape)
-            result.scalars[Reduction.argmax(x[0].scalars)] = g.scalars[0]
-            return result
-        case .argmaxMask:
-            return Tensor.zeros(x[0].shape)
-        case .softmax:
-            // ∂L/∂x = y ⊙ (g − Σ g⊙y), per row of the last axis.
-            var result = g
-            Reduction.forEachRow(of: y) { row in
-                var inner = 0.0
-                for i in row { inner += g.scalars[i] * y.scalars[i] }
-                for i in row { result.scalars[i] = y.scalars[i] * (g.scalars[i] - inner) }
-            }
-            return result
-        default:
-            // ∂L/∂x = g − softmax(x) · Σ g, per row; softmax(x) = exp(y).
-            var result = g
-            Reduction.forEachRow(of: y) { row in
-                var total = 0.0
-                for i in row { total += g.scalars[i] }
-                for i in row { result.scalars[i] = g.scalars[i] - exp(y.scalars[i]) * total }
-            }
-            return result
-        }
-    }
-
     var derivativeForm: DerivativeForm {
         switch op {
         case .sum, .mean, .sumTo: .linear

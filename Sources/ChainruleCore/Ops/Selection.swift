@@ -96,14 +96,6 @@ struct Selection: OpFamily {
         return true
     }
 
-    func pullback(_ g: Tensor, inputs x: [Tensor], output y: Tensor, input k: Int) -> Tensor {
-        guard op == .select, k > 0 else { return Tensor.zeros(x[k].shape) }
-        let mask = Broadcast.expand(x[0], to: y.shape)
-        var chosen = g
-        for i in chosen.scalars.indices where (mask.scalars[i] != 0) != (k == 1) { chosen.scalars[i] = 0 }
-        return Broadcast.reduce(chosen, to: x[k].shape)
-    }
-
     var derivativeForm: DerivativeForm { op == .select ? .linear : .none }
     /// A selection and a comparison read their arguments elementwise (a branch may be chosen
     /// anywhere, whatever the mask holds now).

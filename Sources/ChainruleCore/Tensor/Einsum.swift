@@ -117,7 +117,7 @@ extension EinsumSpec {
 
 /// An einsum spec bound to its operands' shapes when the node is built: every label's size
 /// is known, so evaluating and pulling back cannot fail. A two-operand plan that is a batch of
-/// matrix products (``Contraction``) runs through BLAS, and so does its pullback.
+/// matrix products (``Contraction``) runs through BLAS, and so does its adjoint.
 public struct EinsumPlan: Hashable, Sendable {
     public let spec: EinsumSpec
     /// The operands' shapes the plan was made for.
@@ -144,16 +144,18 @@ public struct EinsumPlan: Hashable, Sendable {
         return completed ? result : nil
     }
 
-    /// The vector–Jacobian product for operand `k`: each term adds `g[out] · Π_{j≠k} t_j` into operand `k`.
-    /// Operand `k`'s own elements are not read (only its shape, from the plan).
-    public func pullback(_ g: Tensor, _ tensors: [Tensor], operand k: Int) -> Tensor {
-        pullback(g, tensors, operand: k, shouldStop: { false }) ?? Tensor.zeros(shapes[k])
+    /// The einsum's adjoint in operand `k` applied to `g` (the forward rule of
+    /// ``Op/einsumTranspose(_:operand:)``, the op einsum's reverse rule emits): each term adds
+    /// `g[out] · Π_{j≠k} t_j` into operand `k`. Operand `k`'s own elements are not read (only its
+    /// shape, from the plan).
+    public func adjoint(_ g: Tensor, _ tensors: [Tensor], operand k: Int) -> Tensor {
+        adjoint(g, tensors, operand: k, shouldStop: { false }) ?? Tensor.zeros(shapes[k])
     }
 
-    /// ``pullback(_:_:operand:)``, or nil when `shouldStop` stopped it. For a matrix product it is
-    /// itself one: `"ij,jk->ik"` pulls back to operand 0 as `"ik,jk->ij"` of `g` and operand 1,
+    /// ``adjoint(_:_:operand:)``, or nil when `shouldStop` stopped it. For a matrix product it is
+    /// itself one: `"ij,jk->ik"` is adjoint in operand 0 to `"ik,jk->ij"` of `g` and operand 1,
     /// over the same labels, so the plan's sizes serve it unchanged.
-    public func pullback(_ g: Tensor, _ tensors: [Tensor], operand k: Int,
+    public func adjoint(_ g: Tensor, _ tensors: [Tensor], operand k: Int,
                          shouldStop: () -> Bool) -> Tensor? {
         if spec.operands.count == 2, Contraction(spec) != nil {
             let reverse = EinsumSpec(operands: [spec.output, spec.operands[1 - k]], output: spec.operands[k],

@@ -30,13 +30,6 @@ extension Tensor {
         let inner = parts.first?.shape ?? []
         return Tensor(shape: [parts.count] + inner, scalars: parts.flatMap(\.scalars))
     }
-
-    /// The `i`-th slice along the leading axis (the adjoint of ``stack(_:)``).
-    public func unstacked(_ i: Int) -> Tensor {
-        let inner = Array(shape.dropFirst())
-        let size = inner.reduce(1, *)
-        return Tensor(shape: inner, scalars: Array(scalars[(i * size)..<((i + 1) * size)]))
-    }
 }
 
 /// One component of a NumPy basic index: an integer (drops the axis) or a slice (keeps it).

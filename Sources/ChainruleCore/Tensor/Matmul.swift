@@ -36,60 +36,6 @@ public enum Matmul {
         return completed ? result : nil
     }
 
-    /// The vector–Jacobian product of `a @ b` for argument `k` (0: `a`, 1: `b`) and an upstream
-    /// gradient `g` of the result's shape: `g @ bᵀ` or `aᵀ @ g`, with promotions undone and broadcast
-    /// batch axes summed. Computes only that one product; nil when `shouldStop` stopped it.
-    public static func pullback(_ g: Tensor, _ a: Tensor, _ b: Tensor, input k: Int,
-                                shouldStop: () -> Bool = { false }) -> Tensor? {
-        let layout = BatchLayout(a.shape, b.shape)
-        let (n, inner, m, left, right, fold) = (layout.n, layout.inner, layout.m, layout.left, layout.right, layout.fold)
-        var out = [Double](repeating: 0, count: k == 0 ? a.count : b.count)
-        var completed = true
-        g.scalars.withUnsafeBufferPointer { pg in
-            a.scalars.withUnsafeBufferPointer { pa in
-                b.scalars.withUnsafeBufferPointer { pb in
-                    out.withUnsafeMutableBufferPointer { po in
-                        guard let g = pg.baseAddress, let a = pa.baseAddress, let b = pb.baseAddress,
-                              let o = po.baseAddress else { return }
-                        if k == 0 {
-                            // ∂a = g @ bᵀ: (n×m) @ (m×inner), summed over the batch items that share an a.
-                            let bt = MatrixOperand(base: b, ld: m, transposed: true)
-                            if fold {
-                                completed = multiply(n: left.count * n, m: inner, k: m,
-                                                     MatrixOperand(base: g, ld: m, transposed: false), bt,
-                                                     into: o, ldc: inner, shouldStop: shouldStop)
-                                return
-                            }
-                            for t in left.indices where completed {
-                                completed = multiply(n: n, m: inner, k: m,
-                                                     MatrixOperand(base: g + t * n * m, ld: m, transposed: false),
-                                                     MatrixOperand(base: b + right[t] * inner * m, ld: m, transposed: true),
-                                                     into: o + left[t] * n * inner, ldc: inner, shouldStop: shouldStop)
-                            }
-                        } else {
-                            // ∂b = aᵀ @ g: (inner×n) @ (n×m), summed over the batch items that share a b.
-                            if fold {
-                                completed = multiply(n: inner, m: m, k: left.count * n,
-                                                     MatrixOperand(base: a, ld: inner, transposed: true),
-                                                     MatrixOperand(base: g, ld: m, transposed: false),
-                                                     into: o, ldc: m, shouldStop: shouldStop)
-                                return
-                            }
-                            for t in left.indices where completed {
-                                completed = multiply(n: inner, m: m, k: n,
-                                                     MatrixOperand(base: a + left[t] * n * inner, ld: inner, transposed: true),
-                                                     MatrixOperand(base: g + t * n * m, ld: m, transposed: false),
-                                                     into: o + right[t] * inner * m, ldc: m, shouldStop: shouldStop)
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        guard completed else { return nil }
-        return Tensor(shape: k == 0 ? a.shape : b.shape, scalars: out)
-    }
-
     /// How the operands of `a @ b` line up: each promoted to a batch of `(n×inner)` and `(inner×m)`
     /// matrices, the matrix of each side that every item of the broadcast batch uses, and whether
     /// a's batch folds into its rows (when b has no batch of its own: one product instead of many).
@@ -307,7 +253,7 @@ struct MatrixOperand {
     }
 }
 
-/// OpenBLAS, which computes every matrix product: matmul, einsum contractions, and their pullbacks.
+/// OpenBLAS, which computes every matrix product: matmul, einsum contractions and their adjoints.
 ///
 /// It uses `CHAINRULE_THREADS` threads (a whole number from 1 to 256; 1 when unset or anything
 /// else), set once before the first product. With a given thread count, a product's result

@@ -30,18 +30,6 @@ public enum Reduction {
         return result
     }
 
-    /// Repeats `g` (the shape of `shape` without `axis`) along `axis`: the adjoint of ``sum(_:axis:)``.
-    public static func spread(_ g: Tensor, along axis: Int, to shape: [Int]) -> Tensor {
-        let (outer, size, inner) = split(shape, axis: axis)
-        var result = Tensor.zeros(shape)
-        for o in 0..<outer {
-            for s in 0..<size {
-                for i in 0..<inner { result.scalars[(o * size + s) * inner + i] = g.scalars[o * inner + i] }
-            }
-        }
-        return result
-    }
-
     /// The offset of the first largest element; NaN counts as largest, as in NumPy.
     public static func argmax(_ scalars: [Double]) -> Int {
         var best = 0
