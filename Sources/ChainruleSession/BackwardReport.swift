@@ -107,8 +107,9 @@ extension Session {
     }
 
     /// `5 (via f) + 2 (via %2)`.
-    func contributions(_ arriving: [(value: Tensor, consumer: NodeID)]) -> String {
-        arriving.map { "\(format.inline($0.value)) (via \(label($0.consumer)))" }.joined(separator: " + ")
+    func contributions(_ arriving: [(value: Tensor, consumer: NodeID)], format: NumberFormat? = nil) -> String {
+        let format = format ?? self.format
+        return arriving.map { "\(format.inline($0.value)) (via \(label($0.consumer)))" }.joined(separator: " + ")
     }
 
     /// A block's rows with their `=` signs lined up.

@@ -62,6 +62,7 @@ extension Session {
             }
             if drawing.show.contains(.shapes) { lines.append("shape \(describe(shape: box.shape))") }
             var value = labelled("=", box.gradient), compact = labelled("=", box.gradient, compact: true)
+            if box.gradient == nil, let soFar = box.gradientSoFar { value = ["so far = " + soFar]; compact = value }
             if box.incoming.isEmpty, !value.isEmpty { value[0] += "  (seed)"; compact[0] += "  (seed)" }
             return LayeredLayout.Item(lines: lines + value, inputs: box.incoming.map(\.from),
                                       border: box.isCurrent ? .heavy : box.isChanged ? .double : .light,

@@ -77,7 +77,11 @@ extension Session {
         if show.contains(.shapes) { lines.append("shape \(describe(shape: box.shape))") }
         if show.contains(.values) { lines += labelled("=", box.value, compact: compact) }
         if show.contains(.grads), report.gradientOutput != nil, box.receivesGradient {
-            lines += box.gradient == nil ? [report.partial(box) + " not computed"] : labelled(report.partial(box) + " =", box.gradient, compact: compact)
+            if box.gradient == nil, let soFar = box.gradientSoFar {
+                lines.append(report.partial(box) + " so far = " + soFar)
+            } else {
+                lines += box.gradient == nil ? [report.partial(box) + " not computed"] : labelled(report.partial(box) + " =", box.gradient, compact: compact)
+            }
         }
         return lines
     }

@@ -31,6 +31,9 @@ struct GraphReport {
         var shape: [Int]
         var value: Tensor?
         var gradient: Tensor?
+        /// While a walk's backward pass is under way and `gradient` is not complete: the
+        /// contributions that have arrived so far (`1 (via g) + -2 (via f)`), nil otherwise.
+        var gradientSoFar: String?
         /// Indices into ``GraphReport/boxes``, in argument order (each input once per box
         /// under ``Granularity/definitions``; as the op lists them under ``Granularity/nodes``).
         var inputs: [Int]
@@ -148,11 +151,19 @@ extension Session {
             case nil: break
             }
             let hasBackward = walk.steps.count > walk.forwardCount
-            return graphReport(target: target, granularity: granularity,
-                               knownValue: { walk.value(of: $0) },
-                               knownGradient: { walk.gradient(of: $0) },
-                               gradientOutput: hasBackward ? label(target) : nil,
-                               current: walk.last?.node, changed: changed)
+            var report = graphReport(target: target, granularity: granularity,
+                                     knownValue: { walk.value(of: $0) },
+                                     knownGradient: { walk.gradient(of: $0) },
+                                     gradientOutput: hasBackward ? label(target) : nil,
+                                     current: walk.last?.node, changed: changed)
+            for i in report.boxes.indices where report.boxes[i].gradient == nil {
+                let arrived = walk.arrived(at: report.boxes[i].id)
+                if !arrived.isEmpty {
+                    report.boxes[i].gradientSoFar = contributions(arrived.map { ($0.value, $0.edge.consumer) }, format: drawingFormat)
+                        + (arrived.count < walk.expectedContributions(at: report.boxes[i].id) ? " + …" : "")
+                }
+            }
+            return report
         }
         let gradients = lastGradients
         return graphReport(target: target, granularity: granularity,

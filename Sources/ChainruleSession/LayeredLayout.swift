@@ -166,6 +166,14 @@ struct LayeredLayout {
                 vertices[v].x = max(0, min(vertices[v].x, limit - vertices[v].width))
                 limit = vertices[v].x - gap
             }
+            // Clamping at the left edge may have moved a box onto its right neighbour (a lane
+            // would then run through it): the row fits the width (``draw(_:width:)`` made sure),
+            // so packing it left to right again keeps every vertex clear of the next.
+            cursor = 0
+            for v in row {
+                vertices[v].x = max(vertices[v].x, cursor)
+                cursor = vertices[v].x + vertices[v].width + gap
+            }
         }
     }
 

@@ -18,6 +18,8 @@ struct ReverseGraphReport {
         var box: Int
         var label: String
         var gradient: Tensor?
+        /// The contributions that have arrived so far while a walk is under way (see ``GraphReport/Box``).
+        var gradientSoFar: String?
         var shape: [Int]
         /// The contributions it sums, from the consumers in their order; empty for the output (the seed).
         var incoming: [Edge]
@@ -38,8 +40,8 @@ extension Session {
         for b in stride(from: forward.boxes.count - 1, through: 0, by: -1) where forward.boxes[b].receivesGradient {
             let box = forward.boxes[b]
             index[b] = boxes.count
-            boxes.append(.init(box: b, label: forward.partial(box), gradient: box.gradient, shape: box.shape,
-                               incoming: [], isCurrent: box.isCurrent, isChanged: box.isChanged))
+            boxes.append(.init(box: b, label: forward.partial(box), gradient: box.gradient, gradientSoFar: box.gradientSoFar,
+                               shape: box.shape, incoming: [], isCurrent: box.isCurrent, isChanged: box.isChanged))
         }
         // Edges in the consumers' order (creation order, as the walk sums them).
         for c in 0..<forward.boxes.count {
