@@ -4,18 +4,28 @@ import ChainruleCore
 extension Session {
     static let reverseCommand = Command(
         name: "reverse", usage: ":reverse [NODE]", summary: "list the reverse graph: every gradient node with its op, inputs and value",
-        detail: "The reverse pass is a graph of its own: for each node NODE depends on, the rules of its op emit nodes that compute ∂NODE/∂input from ∂NODE/∂node and the forward values they read. This lists those nodes in the order they run, named ∂NODE/∂x where a node is x's whole gradient (a sum where x feeds several nodes), with the forward node whose rule made it, then the forward values the reverse graph reads (what the forward pass must keep). These are the simplified nodes that actually run; ':graph reverse' and ':dot FILE reverse' draw the reverse graph as a lecture does, one ∂NODE/∂x per node with the local Jacobians on its edges.",
+        detail: "The reverse pass is a graph of its own: for each node NODE depends on, the rules of its op emit nodes that compute ∂NODE/∂input from ∂NODE/∂node and the forward values they read. This lists those nodes in the order they run, named ∂NODE/∂x where a node is x's whole gradient (a sum where x feeds several nodes), with the forward node whose rule made it, then the forward values the reverse graph reads (what the forward pass must keep). These are the simplified nodes that actually run; ':graph reverse' and ':dot FILE reverse' draw the reverse graph as a lecture does, one ∂NODE/∂x per node with the local Jacobians on its edges. While a walk (:step) to NODE is under way, a value the walk has not computed reads 'not computed' and ▶ marks the nodes its last step computed.",
         example: ":reverse L", run: { s, a throws(Diagnostic) in try s.reverseListing(a) })
 
     func reverseListing(_ arguments: CommandArguments) throws(Diagnostic) {
         let (target, span) = try scalarTarget(arguments, usage: ":reverse [NODE]")
-        _ = try gradients(of: target, seed: nil, record: false, at: span)
         let reverse: ReverseGraph
-        let values: Evaluation
-        do {
-            reverse = try workspace.reverseGraph(of: target, seeded: false)
-            values = try reverse.evaluate(forward: workspace.evaluation, shouldStop: workspace.shouldStop)
-        } catch { throw located(error, at: span) }
+        let valueOf: (NodeID) -> Tensor?
+        // While a walk to the target is under way: its reverse graph, with only what it has computed.
+        let walk = stepper?.walk.target == target ? stepper?.walk : nil
+        if let walk {
+            reverse = walk.reverse
+            valueOf = { walk.reverseValue($0) }
+        } else {
+            _ = try gradients(of: target, seed: nil, record: false, at: span)
+            let values: Evaluation
+            do {
+                reverse = try workspace.reverseGraph(of: target, seeded: false)
+                values = try reverse.evaluate(forward: workspace.evaluation, shouldStop: workspace.shouldStop)
+            } catch { throw located(error, at: span) }
+            valueOf = { values[$0] }
+        }
+        let lastComputed = Set(walk?.isBackward == true ? walk?.lastComputed ?? [] : [])
         let graph = reverse.graph
         let out = label(target)
         var totalOf: [NodeID: NodeID] = [:]
@@ -27,7 +37,7 @@ extension Session {
         }
         func argument(_ id: NodeID) -> String {
             let node = graph[id]
-            if node.isLeaf, node.name == nil, let value = node.value ?? values[id], value.count <= 4 { return format.inline(value) }
+            if node.isLeaf, node.name == nil, let value = node.value ?? valueOf(id), value.count <= 4 { return format.inline(value) }
             return name(id)
         }
         // Marks: which nodes the gradient nodes read (a constant gets a row only when read),
@@ -37,7 +47,7 @@ extension Session {
         for case let g? in reverse.gradient { used[g] = true }
         func shown(_ id: NodeID) -> Bool {
             guard graph[id].isLeaf else { return true }
-            guard used[id], let value = graph[id].value ?? values[id] else { return false }
+            guard used[id], let value = graph[id].value ?? valueOf(id) else { return false }
             return value.count > 4
         }
         var listing = Listing(header: ["node", "op", "shape", "value", "rule of"], budget: rowBudget)
@@ -46,7 +56,7 @@ extension Session {
             let node = graph[id]
             if node.isLeaf {
                 // Constants the rules folded: small ones read inline, larger ones get a row.
-                listing.add([name(id), "const", describe(shape: node.shape), (node.value ?? values[id]).map(format.inline) ?? "", ""])
+                listing.add([name(id), "const", describe(shape: node.shape), (node.value ?? valueOf(id)).map(format.inline) ?? "", ""])
                 continue
             }
             let owner: String
@@ -57,7 +67,8 @@ extension Session {
             default: owner = ""
             }
             let op = node.op.name + "(" + node.inputs.map(argument).joined(separator: ", ") + ")"
-            listing.add([name(id), op, describe(shape: node.shape), values[id].map(format.inline) ?? "", owner])
+            let value = valueOf(id).map(format.inline) ?? (walk != nil ? "not computed" : "")
+            listing.add([(lastComputed.contains(id) ? "▶ " : "") + name(id), op, describe(shape: node.shape), value, owner])
         }
         let read = (0..<reverse.base).filter { used[$0] }
         let total = listing.total
