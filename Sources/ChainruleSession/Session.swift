@@ -27,7 +27,25 @@ public final class Session {
     /// Whether the last reverse pass was seeded with an explicit `seed=p`: its gradients are then p·∂target/∂node.
     var lastSeeded = false
     /// Where `:step` stands, if a walk is under way.
-    var stepper: Stepper?
+    var stepper: Stepper? {
+        get {
+            if walkStore == nil, let pending = pendingWalk {
+                pendingWalk = nil
+                walkStore = restartedWalk(pending)
+            }
+            return walkStore
+        }
+        set {
+            walkStore = newValue
+            pendingWalk = nil
+        }
+    }
+    /// The walk under way, made when first needed after an edit (see ``pendingWalk``).
+    var walkStore: Stepper?
+    /// A walk that an edit interrupted, to start again on the same target when it is next
+    /// used: a script of many definitions after a `:step` rebuilds it once, not once each.
+    /// Breakpoints are kept by name (node ids change when the graph is rebuilt).
+    var pendingWalk: (targetName: String, breakpoints: [(name: String, backward: Bool)])?
     /// `:set show`, `:set full`, `:set width`, `:set dot`: what drawings show and how.
     var drawing = DrawingSettings()
     /// The terminal's width (or `COLUMNS`), asked whenever a drawing is made; nil: 80 columns.
@@ -181,13 +199,15 @@ public final class Session {
         var lastGradients: (target: String, gradients: Gradients)?
         var lastSeeded: Bool
         var stepper: Stepper?
+        var pendingWalk: (targetName: String, breakpoints: [(name: String, backward: Bool)])?
         var drawing: DrawingSettings
     }
 
     func snapshot() -> Snapshot {
         Snapshot(workspace: workspace, format: format, colorSetting: colorSetting, echo: echo, maximumFileSize: maximumFileSize,
                  maximumErrors: maximumErrors, lastBackwardTarget: lastBackwardTarget, lastDefined: lastDefined,
-                 outputLimit: outputLimit, lastGradients: lastGradients, lastSeeded: lastSeeded, stepper: stepper, drawing: drawing)
+                 outputLimit: outputLimit, lastGradients: lastGradients, lastSeeded: lastSeeded, stepper: walkStore,
+                 pendingWalk: pendingWalk, drawing: drawing)
     }
 
     func restore(_ snapshot: Snapshot) {
@@ -202,7 +222,8 @@ public final class Session {
         outputLimit = snapshot.outputLimit
         lastGradients = snapshot.lastGradients
         lastSeeded = snapshot.lastSeeded
-        stepper = snapshot.stepper
+        walkStore = snapshot.stepper
+        pendingWalk = snapshot.pendingWalk
         drawing = snapshot.drawing
     }
 

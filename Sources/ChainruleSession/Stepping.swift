@@ -7,6 +7,8 @@ struct Stepper {
     var walk: Walk
     /// `:break NODE` (forward) and `:break ∂NODE` (backward).
     var breakpoints: [Walk.Step] = []
+    /// The same by name, to set them again when an edit rebuilds the graph (ids change).
+    var breakpointNames: [(name: String, backward: Bool)] = []
 }
 
 /// The walk through both passes: `:step`, `:back`, `:break`, `:continue`, `:run`, `:reset`, `:where`.
@@ -193,6 +195,7 @@ extension Session {
         }
         if word.text == "clear" {
             stepper.breakpoints = []
+            stepper.breakpointNames = []
             print("breakpoints cleared")
             return
         }
@@ -204,7 +207,10 @@ extension Session {
             throw Diagnostic(backward ? "the backward walk from \(stepper.targetName) does not pass \(name): it has no gradient there"
                                       : "the walk to \(stepper.targetName) does not pass \(name)", at: word.span)
         }
-        if !stepper.breakpoints.contains(step) { stepper.breakpoints.append(step) }
+        if !stepper.breakpoints.contains(step) {
+            stepper.breakpoints.append(step)
+            stepper.breakpointNames.append((name, backward))
+        }
         print("breakpoint at \(stepName(step)) (\(position(of: step, in: stepper.walk)))")
     }
 
@@ -270,18 +276,30 @@ extension Session {
     }
 
     /// After an edit, the walk starts again on the same target (never on the edited node);
-    /// `reason` says what changed ("w was redefined").
+    /// `reason` says what changed ("w was redefined"). The notice is printed once; the walk is
+    /// made again when it is next used, so that later edits cost nothing more.
     func restartWalk(because reason: String) {
-        guard let old = stepper else { return }
-        stepper = nil
-        guard let target = workspace.graph.node(named: old.targetName), (try? workspace.value(of: target)) != nil,
+        guard let old = walkStore else { return }
+        walkStore = nil
+        pendingWalk = (old.targetName, old.breakpointNames)
+        print(style.dim("\(reason): the walk on \(old.targetName) starts again (nothing computed)"))
+    }
+
+    /// The walk on `pending`'s target at its start, with the breakpoints that still apply, or
+    /// nil when the target no longer evaluates.
+    func restartedWalk(_ pending: (targetName: String, breakpoints: [(name: String, backward: Bool)])) -> Stepper? {
+        guard let target = workspace.graph.node(named: pending.targetName), (try? workspace.value(of: target)) != nil,
               let walk = try? Walk(graph: workspace.graph, target: target, remat: workspace.rematNodes, shouldStop: shouldStop) else {
-            print(style.dim("\(reason): the walk on \(old.targetName) ended (\(old.targetName) no longer evaluates)"))
-            return
+            return nil
         }
-        var fresh = Stepper(targetName: old.targetName, walk: walk)
-        fresh.breakpoints = old.breakpoints.filter(walk.steps.contains)
-        stepper = fresh
-        print(style.dim("\(reason): the walk on \(old.targetName) starts again (\(fresh.walk.steps.count) steps; nothing computed)"))
+        var fresh = Stepper(targetName: pending.targetName, walk: walk)
+        for breakpoint in pending.breakpoints {
+            guard let id = workspace.graph.node(named: breakpoint.name) else { continue }
+            let step: Walk.Step = breakpoint.backward ? .backward(id) : .forward(id)
+            guard walk.steps.contains(step) else { continue }
+            fresh.breakpoints.append(step)
+            fresh.breakpointNames.append(breakpoint)
+        }
+        return fresh
     }
 }

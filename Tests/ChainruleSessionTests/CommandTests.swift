@@ -333,4 +333,24 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(backward.contains("  local     ∂%1/∂W          = E₅   20×400\n"), backward)
         XCTAssertFalse(backward.contains("dense"), backward)
     }
+
+    /// Definitions after a `:step` interrupt the walk once: one notice, and the walk is made
+    /// again when next used (it was rebuilt, reverse graph and all, after every definition),
+    /// with its breakpoints found again by name.
+    func testEditsDuringAWalkRestartItOnceAndKeepBreakpoints() {
+        let (session, output) = makeSession()
+        XCTAssertTrue(execute(session, "x = 2; w = 3; a = w * x; L = a + x; :break ∂x; :step L"), output.errors)
+        output.text = ""
+        var text = ""
+        for k in 0..<2000 { text += "unused\(k) = \(k)\n" }
+        XCTAssertTrue(execute(session, "w = 5\n" + text), output.errors)
+        XCTAssertEqual(output.text, "w was redefined: the walk on L starts again (nothing computed)\n")
+        output.text = ""
+        XCTAssertTrue(execute(session, ":where; :break"), output.errors)
+        XCTAssertEqual(output.text, "walk on L: at the start, nothing computed\nnext: forward 1/4 at x\nbreakpoints: ∂x\n")
+        output.text = ""
+        XCTAssertTrue(execute(session, ":continue"), output.errors)
+        XCTAssertTrue(output.text.hasSuffix("breakpoint at ∂x: :step takes it\n"), output.text)
+        XCTAssertTrue(output.text.contains("∂L/∂x         = 1 (via L) + 5 (via a)"), output.text)
+    }
 }
