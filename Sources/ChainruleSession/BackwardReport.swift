@@ -24,7 +24,7 @@ extension Session {
         }
         let result = try gradients(of: target, seed: seed, record: true, at: place)
         lastBackwardTarget = label(target)
-        print(report(result, seeded: seed != nil))
+        print(report(result, seeded: seed != nil).text)
     }
 
     /// Whether a node is an unnamed constant (a literal such as the `2` in `x^2`), left out of reports.
@@ -47,20 +47,23 @@ extension Session {
         var note = ""
     }
 
-    /// The whole reverse pass. With an explicit seed `p` every gradient is the vector–Jacobian
-    /// product p·∂out/∂node, and is labelled so.
-    func report(_ result: Gradients, seeded: Bool = false) -> String {
+    /// The whole reverse pass, as far as the output limit. With an explicit seed `p` every
+    /// gradient is the vector–Jacobian product p·∂out/∂node, and is labelled so.
+    func report(_ result: Gradients, seeded: Bool = false) -> CutLines {
         let out = label(result.output)
         let heading = seeded
             ? "backward pass from \(out), seed p = \(format.inline(result.seed)): each gradient is p·∂\(out)/∂node; nodes in reverse topological order"
             : "backward pass from \(out), seed ∂\(out)/∂\(out) = \(format.inline(result.seed)); nodes in reverse topological order"
-        var lines = [heading]
+        // Blocks are made only until the output limit is passed: `print` cuts the text there.
+        var lines = CutLines(limit: outputLimit)
+        lines.append(heading)
         let edges = EdgeIndex(result)
         for id in stride(from: result.output, through: 0, by: -1) where result[id] != nil && !isLiteral(id) {
+            guard !lines.isFull else { break }
             lines.append("")
-            lines.append(contentsOf: block(for: id, in: result, edges: edges, seeded: seeded))
+            for line in block(for: id, in: result, edges: edges, seeded: seeded) { lines.append(line) }
         }
-        return lines.joined(separator: "\n")
+        return lines
     }
 
     /// The reverse pass's edges grouped by the node they enter and the node they leave.

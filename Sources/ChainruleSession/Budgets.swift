@@ -24,6 +24,28 @@ extension Session {
         return cut + "\n… output cut at \(outputLimit) characters (:set output N shows more)"
     }
 
+    /// The lines of a command's output, made only until they pass the output limit: ``bounded(_:)``
+    /// cuts the text there, so lines past it would be formatted only to be thrown away. What is
+    /// printed is what the whole text prints, cut at the same line and with the same note.
+    struct CutLines {
+        private(set) var lines: [String] = []
+        let limit: Int
+        /// Characters of the lines joined by newlines.
+        private(set) var characters = 0
+
+        init(limit: Int) { self.limit = limit }
+
+        /// Whether the text already has more characters than the limit: any more lines would be cut.
+        var isFull: Bool { characters > limit }
+
+        mutating func append(_ line: String) {
+            characters += (lines.isEmpty ? 0 : 1) + line.count
+            lines.append(line)
+        }
+
+        var text: String { lines.joined(separator: "\n") }
+    }
+
     /// Reads `2GB`, `500MB`, `64KB`, `1000000` (bytes); nil for anything else.
     static func parse(bytes text: String) -> Int? {
         let upper = text.uppercased()

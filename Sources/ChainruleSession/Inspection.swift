@@ -3,8 +3,12 @@ import ChainruleCore
 /// `:vars`, `:show` and `:forward`: looking at nodes and the forward pass.
 extension Session {
     /// A node's operation applied to its inputs: `matmul(A, x)`, `leaky_relu(%3, a=0.2)`, `input`.
-    func operation(_ id: NodeID) -> String {
-        let node = workspace.graph[id]
+    func operation(_ id: NodeID) -> String { operation(id, in: workspace.graph, arguments: argument) }
+
+    /// A node of `graph` (the workspace's, read once by a listing of many nodes) applied to its
+    /// inputs, each written by `argument`.
+    func operation(_ id: NodeID, in graph: Graph, arguments argument: (NodeID) -> String) -> String {
+        let node = graph[id]
         if node.isLeaf { return node.name == nil ? "const" : node.kind.rawValue }
         var arguments = node.inputs.map(argument)
         switch node.op {
@@ -26,7 +30,7 @@ extension Session {
                     return (a.map(String.init) ?? "") + ":" + (b.map(String.init) ?? "") + (c.map { ":\($0)" } ?? "")
                 }
             }
-            return label(node.inputs[0]) + "[" + parts.joined(separator: ", ") + "]"
+            return label(node.inputs[0], in: graph) + "[" + parts.joined(separator: ", ") + "]"
         default: break
         }
         return node.op.name + "(" + arguments.joined(separator: ", ") + ")"
@@ -138,13 +142,27 @@ extension Session {
     /// Left-aligned columns separated by two spaces; the first row is a dim header.
     func table(_ rows: [[String]]) -> String {
         guard let columns = rows.first?.count else { return "" }
-        let widths = (0..<columns).map { c in rows.map { $0[c].count }.max() ?? 0 }
-        return rows.enumerated().map { r, row in
-            let line = row.enumerated().map { c, cell in c == columns - 1 ? cell : cell.padded(to: widths[c]) }
-                .joined(separator: "  ")
-            let trimmed = String(line.reversed().drop { $0 == " " }.reversed())
-            return r == 0 ? style.dim(trimmed) : trimmed
-        }.joined(separator: "\n")
+        var widths = Array(repeating: 0, count: columns)
+        for row in rows { widen(&widths, to: row) }
+        return rows.enumerated().map { r, row in tableLine(row, widths: widths, header: r == 0) }.joined(separator: "\n")
+    }
+
+    /// Widens each column of `widths` to fit its cell of `row`, in characters.
+    func widen(_ widths: inout [Int], to row: [String]) {
+        for (c, cell) in row.enumerated() where c < widths.count { widths[c] = max(widths[c], cell.count) }
+    }
+
+    /// One line of a table whose columns have the given widths: every cell but the last padded
+    /// to its width, two spaces between cells, no trailing spaces; dim for the header.
+    func tableLine(_ row: [String], widths: [Int], header: Bool = false) -> String {
+        var line = ""
+        for (c, cell) in row.enumerated() {
+            if c > 0 { line += "  " }
+            line += c == widths.count - 1 ? cell : cell.padded(to: widths[c])
+        }
+        // Walks back over the trailing spaces only.
+        let trimmed = line.lastIndex(where: { $0 != " " }).map { String(line[...$0]) } ?? ""
+        return header ? style.dim(trimmed) : trimmed
     }
 
     func show(_ arguments: CommandArguments) throws(Diagnostic) {
@@ -209,13 +227,52 @@ extension Session {
         try arguments.expect(count: 0...1, usage: ":forward [NODE]")
         let target = try self.target(arguments.words.first, arguments)
         _ = try value(target, at: arguments.words.first?.span ?? arguments.nameSpan)
-        let needed = workspace.graph.ancestors(of: target)
+        print(forwardListing(to: target).text)
+    }
+
+    /// The forward pass to `target` (computed), one row per node it depends on, in creation order.
+    func forwardListing(to target: NodeID) -> CutLines {
+        let graph = workspace.graph
+        let needed = graph.ancestors(of: target)
         let ids = (0...target).filter { needed[$0] }
-        var rows = [["node", "op", "shape", "value"]]
-        for id in ids {
-            let value = workspace.evaluation[id].map(format.inline) ?? "?"
-            rows.append([label(id), operation(id), describe(shape: workspace.graph[id].shape), style.value(value)])
+        // As ``argument(_:)`` writes an input, with a scalar literal's text kept by its bits: a
+        // chain writes the same few numbers at every link.
+        var literals: [UInt64: String] = [:]
+        func argument(_ id: NodeID) -> String {
+            let node = graph[id]
+            guard node.isLeaf, node.name == nil, let value = node.value else { return label(id, in: graph) }
+            guard value.isScalar else { return self.argument(id) }
+            let bits = value.scalars[0].bitPattern
+            if let text = literals[bits] { return text }
+            let text = self.argument(id)
+            literals[bits] = text
+            return text
         }
-        print("forward pass to \(label(target)): \(ids.count) node\(ids.count == 1 ? "" : "s") in topological order\n" + table(rows))
+        let scalarShape = describe(shape: [])
+        func cells(_ id: NodeID) -> (String, String, String) {
+            let node = graph[id]
+            return (label(id, in: graph), operation(id, in: graph, arguments: argument),
+                    node.isScalar ? scalarShape : describe(shape: node.shape))
+        }
+        // Every row sets the widths of the columns, but values are formatted and rows written only
+        // until the output limit is passed: `print` cuts the text there, as it would the whole table.
+        let header = ["node", "op", "shape", "value"]
+        var widths = header.map(\.count)
+        for id in ids {
+            let (node, op, shape) = cells(id)
+            widths[0] = max(widths[0], node.count)
+            widths[1] = max(widths[1], op.count)
+            widths[2] = max(widths[2], shape.count)
+        }
+        var lines = CutLines(limit: outputLimit)
+        lines.append("forward pass to \(label(target)): \(ids.count) node\(ids.count == 1 ? "" : "s") in topological order")
+        lines.append(tableLine(header, widths: widths, header: true))
+        for id in ids {
+            guard !lines.isFull else { break }
+            let value = workspace.evaluation[id].map(format.inline) ?? "?"
+            let (node, op, shape) = cells(id)
+            lines.append(tableLine([node, op, shape, style.value(value)], widths: widths))
+        }
+        return lines
     }
 }

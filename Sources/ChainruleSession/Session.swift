@@ -239,8 +239,11 @@ public final class Session {
     // MARK: Names
 
     /// How a node is shown: its name, or `%id` for an unnamed intermediate.
-    func label(_ id: NodeID) -> String {
-        workspace.graph[id].name ?? "%\(id)"
+    func label(_ id: NodeID) -> String { label(id, in: workspace.graph) }
+
+    /// ``label(_:)`` read from a graph the caller holds (a listing of many nodes reads it once).
+    func label(_ id: NodeID, in graph: Graph) -> String {
+        graph[id].name ?? "%\(id)"
     }
 
     /// The node for a name given as a command argument; `%ID` names an unnamed node as listings show it.

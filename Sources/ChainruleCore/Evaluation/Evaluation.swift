@@ -64,6 +64,9 @@ public struct Evaluation: Sendable {
     /// list of an op's arguments, one-element tensors that carry scalar arguments to tensor
     /// rules, and one that a tensor rule with a scalar result writes into.
     private var scratch = Scratch()
+    /// How many nodes the passes over this evaluation (and the one it was copied from) have
+    /// computed: what a test counts to see that a value is computed once, not again.
+    public private(set) var computedNodes = 0
 
     struct Scratch {
         var arguments: [Tensor] = []
@@ -131,6 +134,7 @@ public struct Evaluation: Sendable {
         scalars += forward.scalars
         scalars += repeatElement(0, count: total - forward.scalars.count)
         tensors = forward.tensors
+        computedNodes = forward.computedNodes
     }
 
     /// Puts a tensor at `id`, growing the table (geometrically) to reach it.
@@ -256,11 +260,13 @@ public struct Evaluation: Sendable {
         // The buffers are moved out for the pass (no copy) and back after it, even when it
         // stops early, so the values computed so far are kept.
         var slots: [Slot] = [], scalars: [Double] = [], tensors: [Tensor?] = [], scratch = Scratch()
+        var computed = 0
         swap(&slots, &self.slots)
         swap(&scalars, &self.scalars)
         swap(&tensors, &self.tensors)
         swap(&scratch, &self.scratch)
         defer {
+            computedNodes &+= computed
             scratch.arguments.removeAll(keepingCapacity: true)
             swap(&slots, &self.slots)
             swap(&scalars, &self.scalars)
@@ -273,6 +279,7 @@ public struct Evaluation: Sendable {
                 try graph.withColumns { (prefix, own, leafScalars) throws(EvaluationError) in
                     let split = own.base
                     for id in ids where slots[id] == .empty {
+                        computed &+= 1
                         let columns = id >= split ? own : prefix
                         let i = id &- columns.base
                         if columns.shapeIDs[i] == 0 {

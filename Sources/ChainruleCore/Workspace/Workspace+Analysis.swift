@@ -106,9 +106,9 @@ extension Workspace {
             _ = try value(of: output)
             let tangent = try ForwardMode.build(graph, input: x, output: output, shouldStop: shouldStop)
             guard let t = tangent.tangent[output] else { return result }
-            let forward = evaluation
+            var passes = try tangent.seededPasses(forward: evaluation, shouldStop: shouldStop)
             try unitPasses(shape) { (direction) throws(EvaluationError) in
-                try tangent.evaluate(forward: forward, direction: direction, shouldStop: shouldStop)[t]
+                try passes.evaluate(direction, shouldStop: shouldStop)[t]
             } place: { i, value in result.scalars[i] = value.scalars[0] }
             return result
         }
@@ -116,6 +116,8 @@ extension Workspace {
 
     /// The full Jacobian ∂y/∂x, `(y.count × x.count)`, built by rows (one reverse pass per
     /// element of y) or by columns (one forward pass per element of x), whichever needs fewer.
+    /// What no pass changes (the `transpose(A)` of `A @ x`'s reverse graph) is computed once
+    /// for all of them (``SeededPasses``).
     public mutating func jacobian(of y: NodeID, wrt x: NodeID) throws(EvaluationError) -> (matrix: Tensor, method: DerivativeMethod, passes: Int) {
         let output = try value(of: y)
         let columns = graph[x].shape.reduce(1, *)
@@ -123,9 +125,9 @@ extension Workspace {
         if output.count <= columns {
             let reverse = try ReverseMode.build(graph, output: y, wrt: [x], seeded: true, shouldStop: shouldStop)
             guard x < reverse.gradient.count, let g = reverse.gradient[x] else { return (matrix, .reverse, output.count) }
-            let forward = evaluation
+            var passes = try reverse.seededPasses(forward: evaluation, shouldStop: shouldStop)
             try unitPasses(output.shape) { (seed) throws(EvaluationError) in
-                try reverse.evaluate(forward: forward, seed: seed, shouldStop: shouldStop)[g]
+                try passes.evaluate(seed, shouldStop: shouldStop)[g]
             } place: { r, row in
                 for c in 0..<columns { matrix.scalars[r * columns + c] = row.scalars[c] }
             }
@@ -134,9 +136,9 @@ extension Workspace {
         guard x <= y else { return (matrix, .forward, columns) }
         let tangent = try ForwardMode.build(graph, input: x, output: y, shouldStop: shouldStop)
         guard let t = tangent.tangent[y] else { return (matrix, .forward, columns) }
-        let forward = evaluation
+        var passes = try tangent.seededPasses(forward: evaluation, shouldStop: shouldStop)
         try unitPasses(graph[x].shape) { (direction) throws(EvaluationError) in
-            try tangent.evaluate(forward: forward, direction: direction, shouldStop: shouldStop)[t]
+            try passes.evaluate(direction, shouldStop: shouldStop)[t]
         } place: { c, column in
             for r in 0..<output.count { matrix.scalars[r * columns + c] = column.scalars[r] }
         }
@@ -154,8 +156,9 @@ extension Workspace {
         let forwardValues = try reverse.evaluate(forward: evaluation, shouldStop: shouldStop)
         let tangent = try ForwardMode.build(reverse.graph, input: x, output: g, shouldStop: shouldStop)
         guard let t = tangent.tangent[g] else { return matrix }
+        var passes = try tangent.seededPasses(forward: forwardValues, shouldStop: shouldStop)
         try unitPasses(graph[x].shape) { (direction) throws(EvaluationError) in
-            try tangent.evaluate(forward: forwardValues, direction: direction, shouldStop: shouldStop)[t]
+            try passes.evaluate(direction, shouldStop: shouldStop)[t]
         } place: { j, column in
             for i in 0..<n { matrix.scalars[i * n + j] = column.scalars[i] }
         }
