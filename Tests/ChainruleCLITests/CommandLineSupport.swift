@@ -36,7 +36,15 @@ func runChainrule(_ arguments: [String], input: String = "", environment: [Strin
     try process.run()
     stdin.fileHandleForWriting.write(Data(input.utf8))
     try stdin.fileHandleForWriting.close()
-    // Read both pipes concurrently so that neither fills up and blocks the child.
+    let (outputData, errorData) = readToEnd(process, stdout, stderr)
+    return ProcessResult(status: process.terminationStatus,
+                         standardOutput: String(decoding: outputData, as: UTF8.self),
+                         standardError: String(decoding: errorData, as: UTF8.self))
+}
+
+/// Everything a started process writes to `stdout` and `stderr`, read concurrently so that
+/// neither pipe fills up and blocks the child; returns once the process has exited.
+func readToEnd(_ process: Process, _ stdout: Pipe, _ stderr: Pipe) -> (output: Data, errors: Data) {
     final class Box: @unchecked Sendable { var data = Data() }
     let errorData = Box()
     let group = DispatchGroup()
@@ -48,7 +56,5 @@ func runChainrule(_ arguments: [String], input: String = "", environment: [Strin
     let outputData = stdout.fileHandleForReading.readDataToEndOfFile()
     group.wait()
     process.waitUntilExit()
-    return ProcessResult(status: process.terminationStatus,
-                         standardOutput: String(decoding: outputData, as: UTF8.self),
-                         standardError: String(decoding: errorData.data, as: UTF8.self))
+    return (outputData, errorData.data)
 }

@@ -65,20 +65,10 @@ final class DeepFormulaCommandLineTests: XCTestCase {
         let pid = process.processIdentifier
         let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
         DispatchQueue.global().asyncAfter(deadline: .now() + 300, execute: watchdog)
-        final class Box: @unchecked Sendable { var data = Data() }
-        let errorData = Box()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errorData.data = stderr.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outputData = stdout.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
+        let (outputData, errorData) = readToEnd(process, stdout, stderr)
         watchdog.cancel()
         return LimitedResult(reason: process.terminationReason, status: process.terminationStatus,
                              standardOutput: String(decoding: outputData, as: UTF8.self),
-                             standardError: String(decoding: errorData.data, as: UTF8.self))
+                             standardError: String(decoding: errorData, as: UTF8.self))
     }
 }
