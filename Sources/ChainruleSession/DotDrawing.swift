@@ -36,16 +36,22 @@ extension Session {
     }
 
     /// A tensor as label rows: a small table of numbers, or the summary's lines.
-    func dotTensor(_ lead: String, _ t: Tensor?, colour: String) -> String {
+    /// The most entries `:dot` writes out under `:set full on`; larger tensors are summarised.
+    static let dotFullLimit = 400
+
+    func dotTensor(_ lead: String, _ t: Tensor?, colour: String, soFar: String? = nil) -> String {
         let format = drawingFormat
         let head = "<td align=\"left\"><font color=\"\(colour)\">\(Session.html(lead))</font></td>"
         guard let t else {
-            return "<tr><td><table border=\"0\" cellspacing=\"0\" cellpadding=\"1\"><tr>\(head)<td><font color=\"#888888\"><i>not computed</i></font></td></tr></table></td></tr>"
+            let text = soFar.map { "so far " + Session.html($0) } ?? "<i>not computed</i>"
+            return "<tr><td><table border=\"0\" cellspacing=\"0\" cellpadding=\"1\"><tr>\(head)<td><font color=\"#888888\">\(text)</font></td></tr></table></td></tr>"
         }
         let small = t.isScalar || (t.count > 0 && (t.rank == 1 ? t.count <= 8 : t.rank == 2 && t.count <= 16 && t.shape[1] <= 4))
         var cells: String
-        if t.isScalar || !(small || drawing.full) || t.rank > 2 || t.count == 0 {
-            let lines = t.isScalar ? [format.format(t.scalars[0])] : (t.rank > 2 && drawing.full ? format.block(t).split(separator: "\n").map(String.init) : summary(t))
+        // Under `full on` a matrix is written out up to ``dotFullLimit`` entries: Graphviz cannot lay out a table of millions.
+        let full = drawing.full && t.count <= Session.dotFullLimit
+        if t.isScalar || !(small || full) || t.rank > 2 || t.count == 0 {
+            let lines = t.isScalar ? [format.format(t.scalars[0])] : (t.rank > 2 && full ? format.block(t).split(separator: "\n").map(String.init) : summary(t))
             cells = "<td align=\"left\"><font color=\"\(colour)\">" + lines.map(Session.html).joined(separator: "<br align=\"left\"/>") + "</font></td>"
         } else {
             let rows = t.rank == 1 ? 1 : t.shape[0], columns = t.rank == 1 ? t.count : t.shape[1]
@@ -75,7 +81,7 @@ extension Session {
             if show.contains(.shapes) { rows.append("<tr><td align=\"left\"><font color=\"#666666\">shape \(describe(shape: box.shape))</font></td></tr>") }
             if show.contains(.values) { rows.append(dotTensor("=", box.value, colour: Session.valueColour)) }
             if show.contains(.grads), report.gradientOutput != nil, box.receivesGradient {
-                rows.append(dotTensor(report.partial(box) + " =", box.gradient, colour: Session.gradientColour))
+                rows.append(dotTensor(report.partial(box) + " =", box.gradient, colour: Session.gradientColour, soFar: box.gradientSoFar))
             }
             let content = "<table border=\"0\" cellborder=\"0\" cellspacing=\"0\" cellpadding=\"2\">" + rows.joined() + "</table>"
             var cells = "<td>\(content)</td>"
@@ -109,7 +115,7 @@ extension Session {
             var rows = ["<tr><td align=\"left\"><b><font color=\"\(Session.gradientColour)\">\(Session.html(box.label))</font></b>\(box.incoming.isEmpty ? "  <font color=\"#666666\">seed</font>" : "")</td></tr>"]
             if drawing.show.contains(.shapes) { rows.append("<tr><td align=\"left\"><font color=\"#666666\">shape \(describe(shape: box.shape))</font></td></tr>") }
             if drawing.show.contains(.grads) || drawing.show.contains(.values) {
-                rows.append(dotTensor("=", box.gradient, colour: Session.gradientColour))
+                rows.append(dotTensor("=", box.gradient, colour: Session.gradientColour, soFar: box.gradientSoFar))
             }
             let content = "<table border=\"0\" cellborder=\"0\" cellspacing=\"0\" cellpadding=\"2\">" + rows.joined() + "</table>"
             lines.append("  g\(i) [label=<<table \(border) cellborder=\"0\" cellspacing=\"0\" cellpadding=\"4\" bgcolor=\"\(fill)\"><tr><td>\(content)</td></tr></table>>];")

@@ -215,8 +215,12 @@ extension Session {
                 lines.append("  grad   \(partial): " + notReached)
             } else {
                 let terms = contributions(arrived.map { ($0.value, $0.edge.consumer) })
-                lines.append("  grad   \(partial) so far = \(terms) + …" + style.dim("   \(arrived.count) of \(walk.expectedContributions(at: id)) contributions arrived"))
+                let expected = walk.expectedContributions(at: id)
+                lines.append("  grad   \(partial) so far = \(terms)" + (arrived.count < expected ? " + …" : "")
+                             + style.dim("   \(arrived.count) of \(expected) contributions arrived; summed at its own step"))
             }
+        } else if walk.steps.count == walk.forwardCount {
+            lines.append("  grad   \(partial): " + style.dim("not computed (\(label(walk.target)) is not a scalar: the walk has no backward pass)"))
         } else {
             lines.append("  grad   \(partial): none (\(label(walk.target)) gets no gradient through it)")
         }

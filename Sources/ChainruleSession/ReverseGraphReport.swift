@@ -41,55 +41,74 @@ extension Session {
             let box = forward.boxes[b]
             index[b] = boxes.count
             boxes.append(.init(box: b, label: forward.partial(box), gradient: box.gradient, gradientSoFar: box.gradientSoFar,
-                               shape: box.shape, incoming: [], isCurrent: box.isCurrent, isChanged: box.isChanged))
+                               shape: box.shape, incoming: [],
+                               // A forward step computes no gradient: only the backward walk marks gradient boxes.
+                               isCurrent: box.isCurrent && box.gradient != nil,
+                               isChanged: box.isChanged && (box.gradient != nil || box.gradientSoFar != nil)))
         }
         // Edges in the consumers' order (creation order, as the walk sums them).
+        var symbols: [Int: String] = [:]
         for c in 0..<forward.boxes.count {
             guard let from = index[c] else { continue }
             let consumer = forward.boxes[c]
+            let jacobians = pathJacobians(from: consumer, in: forward, symbols: &symbols)
             for input in Set(consumer.inputs).sorted() where input < c {
-                guard let to = index[input] else { continue }
-                let text = pathJacobian(from: consumer, to: forward.boxes[input].id, in: forward)
-                guard let text else { continue }
+                guard let to = index[input], let text = jacobians[forward.boxes[input].id] else { continue }
                 boxes[to].incoming.append(.init(from: from, jacobian: text))
             }
         }
         return ReverseGraphReport(forward: forward, boxes: boxes)
     }
 
-    /// ∂box/∂input through the box's folded nodes: the product of the local Jacobians along each
-    /// path, top first, identities left out; paths add. Nil when no differentiable path exists.
-    func pathJacobian(from box: GraphReport.Box, to input: NodeID, in report: GraphReport) -> String? {
+    /// ∂box/∂input for every input the box's folded nodes reach: the product of the local
+    /// Jacobians along each path, top first, identities left out; paths add. One walk over the
+    /// box's nodes serves every input (at most 10,000 steps, a few paths written out per input),
+    /// and each edge's Jacobian is named once (`symbols`, keyed by node and argument), so a box
+    /// with a thousand inputs costs what its edges cost. An input with no differentiable path is absent.
+    func pathJacobians(from box: GraphReport.Box, in report: GraphReport, symbols: inout [Int: String]) -> [NodeID: String] {
         let graph = workspace.graph
         let inside = Set(box.members)
-        var paths: [[String]] = []
-        var extra = 0
-        // (node, the factors so far): depth first, at most a few paths written out.
+        var paths: [NodeID: [[String]]] = [:]
+        var extra: [NodeID: Int] = [:]
+        var truncated = false
+        // (node, the factors so far): depth first.
         var stack: [(NodeID, [String])] = [(box.id, [])]
         var steps = 0
         while let (node, factors) = stack.popLast() {
             steps += 1
-            if steps > 10_000 { extra += 1; break }
+            if steps > 10_000 || (steps & 255 == 0 && shouldStop()) { truncated = true; break }
             for (k, m) in graph[node].inputs.enumerated().reversed() where graph.isDifferentiable(node, argument: k) {
-                let factor = jacobianSymbol(node, argument: k, granularity: report.granularity)
+                let key = node &* 64 &+ min(k, 63)
+                let factor: String
+                if let known = symbols[key] { factor = known } else {
+                    factor = jacobianSymbol(node, argument: k, granularity: report.granularity)
+                    symbols[key] = factor
+                }
                 let next = factor == "I" || factor == "1" ? factors : factors + [factor]
-                if m == input {
-                    if paths.count < 3 { paths.append(next) } else { extra += 1 }
-                } else if inside.contains(m) && m != box.id {
+                if inside.contains(m) && m != box.id {
                     stack.append((m, next))
+                } else if paths[m, default: []].count < 3 {
+                    paths[m, default: []].append(next)
+                } else {
+                    extra[m, default: 0] += 1
                 }
             }
         }
-        guard !paths.isEmpty else { return nil }
-        let square = box.shape.reduce(1, *) == graph[input].shape.reduce(1, *)
-        // A compound factor (I ⊗ xᵀ) is parenthesised inside a product of several.
-        var terms = paths.map { factors -> String in
-            if factors.isEmpty { return square && graph[input].shape.reduce(1, *) == 1 ? "1" : "I" }
-            if factors.count == 1 { return factors[0] }
-            return factors.map { $0.contains(" ") ? "(\($0))" : $0 }.joined(separator: " · ")
+        var result: [NodeID: String] = [:]
+        for (input, found) in paths {
+            let count = graph[input].shape.reduce(1, *)
+            let square = box.shape.reduce(1, *) == count
+            // A compound factor (I ⊗ xᵀ) is parenthesised inside a product of several.
+            var terms = found.map { factors -> String in
+                if factors.isEmpty { return square && count == 1 ? "1" : "I" }
+                if factors.count == 1 { return factors[0] }
+                return factors.map { $0.contains(" ") ? "(\($0))" : $0 }.joined(separator: " · ")
+            }
+            if let more = extra[input] { terms.append("… (\(more) more path\(more == 1 ? "" : "s"))") }
+            if truncated { terms.append("…") }
+            result[input] = terms.joined(separator: " + ")
         }
-        if extra > 0 { terms.append("… (\(extra) more path\(extra == 1 ? "" : "s"))") }
-        return terms.joined(separator: " + ")
+        return result
     }
 
     /// How an operand reads inside a Jacobian's name: its name, a small literal's value,

@@ -8,7 +8,9 @@ extension Session {
         example: ":reverse L", run: { s, a throws(Diagnostic) in try s.reverseListing(a) })
 
     func reverseListing(_ arguments: CommandArguments) throws(Diagnostic) {
-        let (target, span) = try scalarTarget(arguments, usage: ":reverse [NODE]")
+        // While a walk is under way, its target is the default.
+        let (target, span) = arguments.words.isEmpty && stepper != nil
+            ? (stepper?.walk.target ?? 0, arguments.nameSpan) : try scalarTarget(arguments, usage: ":reverse [NODE]")
         let reverse: ReverseGraph
         let valueOf: (NodeID) -> Tensor?
         // While a walk to the target is under way: its reverse graph, with only what it has computed.

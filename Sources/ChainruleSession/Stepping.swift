@@ -9,6 +9,9 @@ struct Stepper {
     var breakpoints: [Walk.Step] = []
     /// The same by name, to set them again when an edit rebuilds the graph (ids change).
     var breakpointNames: [(name: String, backward: Bool)] = []
+    /// The workspace's rebuilds and value edits when the walk was made: a new definition,
+    /// appended, changes neither and leaves the walk as it is.
+    var made: (rebuilds: Int, valueEdits: Int) = (0, 0)
 }
 
 /// The walk through both passes: `:step`, `:back`, `:break`, `:continue`, `:run`, `:reset`, `:where`.
@@ -17,7 +20,9 @@ extension Session {
     func startWalk(on target: NodeID, at span: SourceSpan) throws(Diagnostic) -> Stepper {
         do {
             let walk = try Walk(graph: workspace.graph, target: target, remat: workspace.rematNodes, shouldStop: shouldStop)
-            return Stepper(targetName: label(target), walk: walk)
+            var stepper = Stepper(targetName: label(target), walk: walk)
+            stepper.made = (workspace.rebuilds, workspace.valueEdits)
+            return stepper
         } catch {
             throw evaluationError(error, at: span)
         }
@@ -86,7 +91,7 @@ extension Session {
             }
         }
         if stepper.walk.isFinished {
-            lines.append(style.dim("walk done: both passes of \(stepper.targetName) computed; :back goes back, :reset starts again"))
+            lines.append(style.dim("walk done: \(passesDone(stepper)); :back goes back, :reset starts again"))
         } else if stepper.walk.position == stepper.walk.forwardCount, stepper.walk.last.map({ if case .forward = $0 { true } else { false } }) == true {
             lines.append(style.dim("forward pass done; the next :step starts the backward pass from \(stepper.targetName)"))
         }
@@ -259,6 +264,12 @@ extension Session {
         print(whereText(stepper))
     }
 
+    /// What a finished walk computed: both passes, or the forward pass of a target that is not a scalar.
+    func passesDone(_ stepper: Stepper) -> String {
+        stepper.walk.steps.count > stepper.walk.forwardCount ? "both passes of \(stepper.targetName) computed"
+            : "the forward pass of \(stepper.targetName) computed (it is not a scalar: no backward walk; ':backward \(stepper.targetName) seed=…' gives gradients)"
+    }
+
     func whereText(_ stepper: Stepper) -> String {
         let walk = stepper.walk
         var lines: [String] = []
@@ -270,7 +281,7 @@ extension Session {
         if let next = walk.next {
             lines.append("next: \(position(of: next, in: walk)) at \(stepName(next))" + (stepper.breakpoints.contains(next) ? " (a breakpoint)" : ""))
         } else {
-            lines.append("done: both passes computed")
+            lines.append("done: " + passesDone(stepper))
         }
         return lines.joined(separator: "\n")
     }
@@ -279,7 +290,7 @@ extension Session {
     /// `reason` says what changed ("w was redefined"). The notice is printed once; the walk is
     /// made again when it is next used, so that later edits cost nothing more.
     func restartWalk(because reason: String) {
-        guard let old = walkStore else { return }
+        guard let old = walkStore, old.made != (workspace.rebuilds, workspace.valueEdits) else { return }
         walkStore = nil
         pendingWalk = (old.targetName, old.breakpointNames)
         print(style.dim("\(reason): the walk on \(old.targetName) starts again (nothing computed)"))
@@ -293,6 +304,7 @@ extension Session {
             return nil
         }
         var fresh = Stepper(targetName: pending.targetName, walk: walk)
+        fresh.made = (workspace.rebuilds, workspace.valueEdits)
         for breakpoint in pending.breakpoints {
             guard let id = workspace.graph.node(named: breakpoint.name) else { continue }
             let step: Walk.Step = breakpoint.backward ? .backward(id) : .forward(id)

@@ -353,4 +353,34 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(output.text.hasSuffix("breakpoint at ∂x: :step takes it\n"), output.text)
         XCTAssertTrue(output.text.contains("∂L/∂x         = 1 (via L) + 5 (via a)"), output.text)
     }
+
+    /// Found by trying to break the walk: a new definition the target does not depend on keeps
+    /// the walk (it was restarted and called a redefinition); a walk on a vector says it has no
+    /// backward pass; a bare :reverse means the walk's target.
+    func testTheWalkAfterUnrelatedDefinitionsAndOnAVector() {
+        let (session, output) = makeSession()
+        XCTAssertTrue(execute(session, "x = 2; w = 3; a = w * x; L = a + x; :step L 5"), output.errors)
+        output.text = ""
+        XCTAssertTrue(execute(session, "unrelated = 5\nv = [1, 2]\n:where"), output.errors)
+        XCTAssertEqual(output.text, "walk on L: 5 of 8 steps taken; last backward 1/4 at ∂L\nnext: backward 2/4 at ∂a\n")
+        output.text = ""
+        XCTAssertTrue(execute(session, ":reverse"), output.errors)
+        XCTAssertTrue(output.text.hasPrefix("reverse graph of L:"), output.text)
+        let (vector, vectorOutput) = makeSession()
+        XCTAssertTrue(execute(vector, "x = [1, 2]; w = 3; L = w * x; :run L; :show w"), vectorOutput.errors)
+        XCTAssertTrue(vectorOutput.text.contains("done: the forward pass of L computed (it is not a scalar: no backward walk; ':backward L seed=…' gives gradients)\n"), vectorOutput.text)
+        XCTAssertTrue(vectorOutput.text.contains("  grad   ∂L/∂w: not computed (L is not a scalar: the walk has no backward pass)\n"), vectorOutput.text)
+        XCTAssertFalse(vectorOutput.text.contains("both passes"), vectorOutput.text)
+    }
+
+    /// A reverse drawing of a box with a thousand inputs names each edge's Jacobian once (it
+    /// walked the box once per input: minutes, and deaf to Ctrl-C).
+    func testAReverseDrawingOfAWideBoxIsComplete() {
+        let (session, output) = makeSession()
+        var text = ""
+        for i in 0..<300 { text += "x\(i) = \(Double(i) * 0.001)\n" }
+        text += "h = [" + (0..<300).map { "x\($0) * x\(($0 + 1) % 300)" }.joined(separator: ", ") + "]\nL = sum(softmax(h))\n"
+        XCTAssertTrue(execute(session, text + ":grad L wrt x0\n:graph reverse"), output.errors)
+        XCTAssertTrue(output.text.contains("\n∂L/∂x0   = ∂L/∂h · (E₀ᵀ · x1 + E₂₉₉ᵀ · x299)   = "), String(output.text.suffix(400)))
+    }
 }

@@ -53,6 +53,10 @@ public struct Workspace: Sendable {
     var reverseBuilds = 0
     /// Counts new values given to leaves, so that a training plan knows its values are current.
     var leafEdits = 0
+    /// How many times the graph was built anew (a redefinition), and leaf values changed: a
+    /// result computed before either may be stale; a new definition, appended, changes neither.
+    public private(set) var rebuilds = 0
+    public var valueEdits: Int { leafEdits }
     /// The training step last compiled (``descend(_:params:learningRate:)``).
     var trainingPlan: TrainingPlan?
     /// Cooperative cancellation, polled during long loops.
@@ -261,6 +265,7 @@ public struct Workspace: Sendable {
     /// Builds the graph anew from every definition, in dependency order.
     mutating func rebuild() {
         structureChanged()
+        rebuilds &+= 1
         remat = []
         graph = Graph()
         evaluation = Evaluation()
