@@ -103,8 +103,10 @@ extension Session {
         let path = self.path(file, in: arguments)
         let what = "\(report.boxes.count) box\(report.boxes.count == 1 ? "" : "es")\(reverse ? " of the reverse graph" : "")"
         if let format = Graphviz.format(of: path) {
-            do { try Graphviz.render(text, format: format, to: path) } catch { throw Diagnostic(error.message, at: file.span) }
+            let warning: String?
+            do { warning = try Graphviz.render(text, format: format, to: path, interrupted: shouldStop) } catch { throw Diagnostic(error.message, at: file.span) }
             print("drew \(what) to \(path)")
+            if let warning { self.report(Diagnostic("Graphviz: \(warning)", at: file.span, severity: .warning)) }
             return
         }
         do { try Files.write(text, to: path) } catch { throw Diagnostic(error.message, at: file.span) }

@@ -14,7 +14,10 @@ enum Graphviz {
 
     /// Writes the DOT text beside `path`, runs `dot -T<format>` into a temporary beside it, then
     /// renames that over `path`, so a failed run leaves the old file whole.
-    static func render(_ text: String, format: String, to path: String) throws(Files.Failure) {
+    /// Returns what Graphviz warned about (a drawing too large for a bitmap is scaled down), if anything.
+    @discardableResult
+    static func render(_ text: String, format: String, to path: String,
+                       interrupted: () -> Bool = { false }) throws(Files.Failure) -> String? {
         let slash = path.lastIndex(of: "/")
         let folder = slash.map { String(path[...$0]) } ?? "./"
         let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
@@ -22,17 +25,23 @@ enum Graphviz {
         let output = folder + "." + base + ".out-\(getpid())"
         let errors = folder + "." + base + ".err-\(getpid())"
         defer { unlink(source); unlink(output); unlink(errors) }
-        try Files.write(text, to: source)
+        do { try Files.write(text, to: source) } catch {
+            // The temporary's name means nothing to the user: the folder of `path` is the problem.
+            throw Files.Failure(message: "cannot write '\(path)': \(Files.reason())")
+        }
         let status = run(["dot", "-T\(format)", source, "-o", output], errors: errors)
         guard let status else { throw Files.Failure(message: missing) }
+        let said = (try? Files.read(errors, limit: 4096, shouldStop: { false })) ?? ""
         guard status == 0 else {
-            let said = (try? Files.read(errors, limit: 4096, shouldStop: { false })) ?? ""
+            if interrupted() { throw Files.Failure(message: "interrupted: '\(path)' was not drawn") }
             let first = said.split(separator: "\n").first.map(String.init) ?? "exit status \(status)"
             throw Files.Failure(message: "Graphviz could not draw '\(path)': \(first)")
         }
         guard rename(output, path) == 0 else {
             throw Files.Failure(message: "cannot write '\(path)': \(Files.reason())")
         }
+        let warning = said.split(separator: "\n").first.map { String($0.drop { $0 == " " }) }
+        return warning?.isEmpty == false ? warning : nil
     }
 
     /// Runs a program found on the `PATH` with standard output to /dev/null and standard error

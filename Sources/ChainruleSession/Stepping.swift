@@ -55,8 +55,7 @@ extension Session {
         try arguments.expect(count: 0...2, usage: usage)
         var words = arguments.words
         var count = 1
-        if let last = words.last, let n = Int(last.text) {
-            guard n >= 1 else { throw Diagnostic("the number of steps must be at least 1", at: last.span) }
+        if let last = words.last, let n = try stepCount(last) {
             count = n
             words.removeLast()
         }
@@ -65,6 +64,17 @@ extension Session {
         if stepper.walk.isFinished { stepper.walk.reset() }
         defer { self.stepper = stepper }
         try advance(&stepper, steps: count, at: words.first?.span ?? arguments.nameSpan)
+    }
+
+    /// A number of steps (at least 1), or nil when the word is not a whole number (a node name).
+    func stepCount(_ word: CommandArguments.Word) throws(Diagnostic) -> Int? {
+        let digits = word.text.drop { $0 == "-" || $0 == "+" }
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else { return nil }
+        guard let n = Int(word.text) else {
+            throw Diagnostic("the number of steps '\(word.text)' is far too large", at: word.span)
+        }
+        guard n >= 1 else { throw Diagnostic("the number of steps must be at least 1", at: word.span) }
+        return n
     }
 
     /// Takes up to `steps` steps, printing each, stopping early at a breakpoint (after the
@@ -168,7 +178,7 @@ extension Session {
         try arguments.expect(count: 0...1, usage: ":back [N]")
         var count = 1
         if let word = arguments.words.first {
-            guard let n = Int(word.text), n >= 1 else { throw Diagnostic("expected a number of steps of at least 1, got '\(word.text)'", at: word.span) }
+            guard let n = try stepCount(word) else { throw Diagnostic("expected a number of steps of at least 1, got '\(word.text)'", at: word.span) }
             count = n
         }
         guard var stepper else { throw Diagnostic("no walk is under way; :step starts one", at: arguments.nameSpan) }
