@@ -4,7 +4,7 @@ import Glibc
 
 /// Chooses the mode from the command line and standard input, and runs it.
 struct Launcher {
-    let arguments: Chainrule
+    let options: Options
 
     var environment: [String: String] {
         var result: [String: String] = [:]
@@ -27,7 +27,7 @@ struct Launcher {
         let noColor = getenv("NO_COLOR") != nil
         let output = Terminal.standardOutput
         let session = Session(output: output,
-                              colorOutput: !noColor && isatty(1) == 1 && !arguments.json,
+                              colorOutput: !noColor && isatty(1) == 1 && !options.json,
                               colorError: !noColor && isatty(2) == 1)
         var status = run(session)
         output.flush()
@@ -40,21 +40,21 @@ struct Launcher {
 
     func run(_ session: Session) -> Int32 {
         let output = Terminal.standardOutput
-        session.showsProgress = isatty(1) == 1 && !arguments.json
-        session.echo = arguments.echo
+        session.showsProgress = isatty(1) == 1 && !options.json
+        session.echo = options.echo
         // Ctrl-C stops what runs (a :train keeps what it learned) and then the script, never
         // the process: with -i the prompt follows with the session as it stands.
         LineEditor.installInterruptHandler()
         session.shouldStop = { LineEditor.takeInterrupt() }
         session.interruptCount = { LineEditor.interruptCount() }
 
-        if arguments.json {
+        if options.json {
             session.quiet = true
             guard runScripts(session) else { return 1 }
-            if arguments.files.isEmpty && arguments.statements.isEmpty && isatty(0) == 0 {
+            if options.files.isEmpty && options.statements.isEmpty && isatty(0) == 0 {
                 guard runStandardInput(session) else { return 1 }
             }
-            guard let name = arguments.of ?? session.defaultOutputName else {
+            guard let name = options.of ?? session.defaultOutputName else {
                 session.report(Diagnostic("nothing is defined, so there is no output node for --json", at: nil))
                 return 1
             }
@@ -67,10 +67,10 @@ struct Launcher {
             return 0
         }
 
-        let hasScripts = !arguments.files.isEmpty || !arguments.statements.isEmpty
+        let hasScripts = !options.files.isEmpty || !options.statements.isEmpty
         if hasScripts {
             let succeeded = runScripts(session)
-            if !arguments.interactive || session.quitRequested { return succeeded ? 0 : 1 }
+            if !options.interactive || session.quitRequested { return succeeded ? 0 : 1 }
         }
         if isatty(0) == 1 {
             output.flush()
@@ -82,12 +82,12 @@ struct Launcher {
 
     /// The files, then the `-e` statements; the first error stops everything.
     func runScripts(_ session: Session) -> Bool {
-        for file in arguments.files {
+        for file in options.files {
             guard session.load(path: file) else { return false }
             if session.quitRequested { return true }
         }
-        for (i, statement) in arguments.statements.enumerated() {
-            let name = arguments.statements.count == 1 ? "<-e>" : "<-e \(i + 1)>"
+        for (i, statement) in options.statements.enumerated() {
+            let name = options.statements.count == 1 ? "<-e>" : "<-e \(i + 1)>"
             guard session.run(Source(name: name, text: statement)) else { return false }
             if session.quitRequested { return true }
         }
