@@ -1,4 +1,5 @@
 import Foundation
+import ChainruleTestSupport
 import XCTest
 
 /// The built `chainrule` executable, next to the test bundle.
@@ -40,21 +41,4 @@ func runChainrule(_ arguments: [String], input: String = "", environment: [Strin
     return ProcessResult(status: process.terminationStatus,
                          standardOutput: String(decoding: outputData, as: UTF8.self),
                          standardError: String(decoding: errorData, as: UTF8.self))
-}
-
-/// Everything a started process writes to `stdout` and `stderr`, read concurrently so that
-/// neither pipe fills up and blocks the child; returns once the process has exited.
-func readToEnd(_ process: Process, _ stdout: Pipe, _ stderr: Pipe) -> (output: Data, errors: Data) {
-    final class Box: @unchecked Sendable { var data = Data() }
-    let errorData = Box()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async {
-        errorData.data = stderr.fileHandleForReading.readDataToEndOfFile()
-        group.leave()
-    }
-    let outputData = stdout.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
-    return (outputData, errorData.data)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ChainruleTestSupport
 import XCTest
 
 /// Issue: a formula nested more than 16 levels was printed and lowered on a thread of its own

@@ -1,5 +1,6 @@
 import ChainruleCore
 @testable import ChainruleSession
+import ChainruleTestSupport
 import XCTest
 
 /// `:graph`, `:graph reverse` and `:dot`: renderers of a report value, drawn within the width.
@@ -168,10 +169,8 @@ final class DrawingTests: XCTestCase {
         try process.run()
         stdin.fileHandleForWriting.write(Data(input.utf8))
         try stdin.fileHandleForWriting.close()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output, errors)
+        let (output, errors) = readToEnd(process, stdout, stderr)
+        return (process.terminationStatus, output, String(decoding: errors, as: UTF8.self))
     }
 
     func requireGraphviz() throws {
