@@ -102,7 +102,7 @@ extension Session {
 
     /// What the walk has computed of a node, for `:vars`: its value, its gradient, or nothing yet.
     func walkState(of id: NodeID?, in walk: Walk) -> String {
-        guard let id, walk.steps.contains(.forward(id)) else { return "—" }
+        guard let id, walk.passes(.forward(id)) else { return "—" }
         let current = walk.last?.node == id ? " ←" : ""
         if let g = walk.gradient(of: id) { return "∂ = " + format.inline(g) + current }
         if let v = walk.value(of: id) { return "= " + format.inline(v) + current }
@@ -170,7 +170,7 @@ extension Session {
         let word = arguments.words[0]
         let id = try node(word)
         let node = workspace.graph[id]
-        if let stepper, stepper.walk.steps.contains(.forward(id)) {
+        if let stepper, stepper.walk.passes(.forward(id)) {
             print(showInWalk(id, name: word.text, stepper.walk))
             return
         }
@@ -209,7 +209,7 @@ extension Session {
         if let g = walk.gradient(of: id) {
             lines.append("  grad   \(partial) = " + style.gradient(format.block(g, indent: 12 + partial.count))
                          + (walk.last == .backward(id) ? style.dim("   ← the last step") : ""))
-        } else if walk.steps.contains(.backward(id)) {
+        } else if walk.passes(.backward(id)) {
             let arrived = walk.arrived(at: id)
             if arrived.isEmpty {
                 lines.append("  grad   \(partial): " + notReached)

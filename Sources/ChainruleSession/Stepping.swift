@@ -110,7 +110,7 @@ extension Session {
 
     /// "forward 3/5" or "backward 2/5".
     func position(of step: Walk.Step, in walk: Walk) -> String {
-        let index = (walk.steps.firstIndex(of: step) ?? 0) + 1
+        let index = (walk.index(of: step) ?? 0) + 1
         switch step {
         case .forward: return "forward \(index)/\(walk.forwardCount)"
         case .backward: return "backward \(index - walk.forwardCount)/\(walk.steps.count - walk.forwardCount)"
@@ -218,7 +218,7 @@ extension Session {
         let name = backward ? String(word.text.drop(while: { $0 == "∂" }).replacing("d:", with: "", maxReplacements: 1)) : word.text
         let id = try node(CommandArguments.Word(text: name, span: word.span))
         let step: Walk.Step = backward ? .backward(id) : .forward(id)
-        guard stepper.walk.steps.contains(step) else {
+        guard stepper.walk.passes(step) else {
             throw Diagnostic(backward ? "the backward walk from \(stepper.targetName) does not pass \(name): it has no gradient there"
                                       : "the walk to \(stepper.targetName) does not pass \(name)", at: word.span)
         }
@@ -318,7 +318,7 @@ extension Session {
         for breakpoint in pending.breakpoints {
             guard let id = workspace.graph.node(named: breakpoint.name) else { continue }
             let step: Walk.Step = breakpoint.backward ? .backward(id) : .forward(id)
-            guard walk.steps.contains(step) else { continue }
+            guard walk.passes(step) else { continue }
             fresh.breakpoints.append(step)
             fresh.breakpointNames.append(breakpoint)
         }

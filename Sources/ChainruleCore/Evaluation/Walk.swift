@@ -158,13 +158,20 @@ public struct Walk: Sendable {
     /// The value of reverse-graph node `id` if the walk has computed it.
     public func reverseValue(_ id: NodeID) -> Tensor? { values[id] }
 
-    /// Whether `step` has been taken.
-    public func hasStepped(_ step: Step) -> Bool {
-        let index: Int? = switch step {
+    /// The place of `step` in ``steps``, or nil when the walk does not take it (found by node, not searched).
+    public func index(of step: Step) -> Int? {
+        switch step {
         case .forward(let id): forwardIndex[id]
         case .backward(let id): backwardIndex[id]
         }
-        return index.map { $0 < position } ?? false
+    }
+
+    /// Whether the walk takes `step` at all.
+    public func passes(_ step: Step) -> Bool { index(of: step) != nil }
+
+    /// Whether `step` has been taken.
+    public func hasStepped(_ step: Step) -> Bool {
+        index(of: step).map { $0 < position } ?? false
     }
 
     /// Takes the next step: computes exactly what it needs and nothing after it. Returns the
