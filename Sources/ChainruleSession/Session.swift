@@ -153,7 +153,9 @@ public final class Session {
                     defined(name)
                 case .statement(let statement):
                     if echo && !typed { try executeEchoed(statement, in: source) } else { try execute(statement, in: source) }
-                case .refused(let problem), .unreadable(let problem): throw problem
+                case .refused(let problem, let range):
+                    if echo && !typed { echoStatement(source.text(range)) }
+                    throw problem
                 }
             } catch {
                 report(error)

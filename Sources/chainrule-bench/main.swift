@@ -88,7 +88,7 @@ case "graph" where arguments.count >= 3:
         case .statement(.definition(let definition)):
             do { try workspace.define(definition, in: source) } catch { fail(error.message) }
         case .statement: continue
-        case .refused(let problem), .unreadable(let problem): fail(problem.message)
+        case .refused(let problem, _): fail(problem.message)
         }
     }
     let readTime = now() - defineStart

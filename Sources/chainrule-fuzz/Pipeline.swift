@@ -35,14 +35,14 @@ enum Pipeline {
         precondition(Parser.check(source).diagnostics == Parser.parse(source).diagnostics,
                      "checking and parsing disagree on the errors of this input")
 
-        // Definitions lowered as they are read must come out as the trees' lowering makes them.
-        precondition(definitions(of: source, lowering: true) == definitions(of: source, lowering: false),
-                     "lowering while reading and lowering trees disagree on this input")
-
         let sink = CountingOutput()
         let script = Session(output: sink)
         script.shouldStop = stop
         script.run(source)
+        // Every edit the script made keeps the graph, node for node, as a fresh build of its definitions makes it.
+        if let difference = script.workspace.differenceFromFreshBuild() {
+            preconditionFailure("an edited workspace and a fresh build of it disagree: \(difference)")
+        }
         let leafElements = script.workspace.entries.values.reduce(0) { $0 + ($1.value?.count ?? 0) }
         for command in tail + (leafElements <= checkedElements ? smallGraphTail : []) where !script.quitRequested {
             script.run(Source(name: "<stdin>", text: command))
@@ -57,43 +57,6 @@ enum Pipeline {
 
         HistoryCheck.run(text)
         return sink.bytes
-    }
-
-    /// What defining every definition of `source` in turn did (going on after errors), and the
-    /// graph and names it left: read with lowering as a session does, or through trees.
-    static func definitions(of source: Source, lowering: Bool) -> [String] {
-        var workspace = Workspace()
-        let (diagnostics, statements) = Parser.check(source)
-        guard diagnostics.isEmpty else { return [] }
-        var outcomes: [String] = []
-        func define(_ definition: Definition) {
-            do {
-                try workspace.define(definition, in: source)
-                outcomes.append(definition.name)
-            } catch {
-                outcomes.append("\(error.message) \(error.span?.range.start ?? -1)")
-            }
-        }
-        if lowering {
-            var reader = Workspace.ScriptReader(statements)
-            while let read = workspace.read(&reader) {
-                switch read {
-                case .defined(let name, _): outcomes.append(name)
-                case .statement(.definition(let definition)): define(definition)
-                case .statement: continue
-                case .refused(let problem): outcomes.append("\(problem.message) \(problem.span?.range.start ?? -1)")
-                case .unreadable(let problem): outcomes.append(problem.message)
-                }
-            }
-        } else {
-            var reader = statements
-            while let statement = reader.next() {
-                if case .definition(let definition) = statement { define(definition) }
-            }
-        }
-        let graph = workspace.graph
-        return outcomes + ["\(graph.count) nodes, \(workspace.storedBytes) bytes"] + workspace.names
-            + (0..<graph.count).map { "\(graph[$0].op) \(Array(graph[$0].inputs)) \(graph[$0].shape) \(graph[$0].origin?.range.start ?? -1)" }
     }
 
     /// `text` with every command that reads or writes files made harmless:

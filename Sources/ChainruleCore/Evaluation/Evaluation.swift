@@ -161,6 +161,25 @@ public struct Evaluation: Sendable {
         }
     }
 
+    /// Gives node `id` the value node `oldID` has in `other` (a node an edit moved but did not
+    /// change, whose inputs did not change either), if it has one.
+    mutating func adopt(_ id: NodeID, from other: Evaluation, at oldID: NodeID) {
+        guard oldID < other.slots.count else { return }
+        switch other.slots[oldID] {
+        case .empty:
+            return
+        case .scalar:
+            pad(to: id + 1)
+            slots[id] = .scalar
+            scalars[id] = other.scalars[oldID]
+        case .tensor:
+            guard oldID < other.tensors.count, let t = other.tensors[oldID] else { return }
+            pad(to: id + 1)
+            slots[id] = .tensor
+            Evaluation.store(t, at: id, in: &tensors)
+        }
+    }
+
     /// Forgets every value from node `id` on (after the graph changed there).
     public mutating func invalidate(from id: NodeID = 0) {
         guard id < slots.count else { return }

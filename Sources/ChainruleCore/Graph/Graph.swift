@@ -31,7 +31,8 @@ public enum NodeRole: Hashable, Sendable {
 /// - ops are interned: a node holds the index of its op in `opTable`;
 /// - inputs of every node are in one pool: node `i`'s are `pool[inputEnd[i - 1] ..< inputEnd[i]]`;
 /// - shapes are interned (the scalar shape is id 0, found without hashing);
-/// - names are interned (`-1`: none); leaf values are slots into the graph's value tables;
+/// - names are ids of the workspace's one name table (`-1`: none), shared by the stores of
+///   the graphs that extend this one; leaf values are slots into the graph's value tables;
 /// - an origin is a source (a small table, usually one entry) and a range of offsets into it.
 ///
 /// A class, so that a ``Node`` view holds one reference; ``Graph`` copies it before a
@@ -62,10 +63,18 @@ final class NodeStore: @unchecked Sendable {
     @exclusivity(unchecked) var opIndex: [Op: Int32] = [:]
     @exclusivity(unchecked) var shapeTable: [[Int]] = [[]]
     @exclusivity(unchecked) var shapeIndex: [[Int]: Int32] = [[]: 0]
-    @exclusivity(unchecked) var names: [String] = []
+    /// The names nodes' `nameIDs` index: one table for a workspace and every graph extending its graph.
+    @exclusivity(unchecked) var nameTable = NameTable.empty
     @exclusivity(unchecked) var sources: [Source] = []
 
     init() {}
+
+    /// The id of `name`, interned if new (the table is copied first when another store shares it).
+    func intern(name: String) -> Int32 {
+        if let id = nameTable.ids[name] { return id }
+        if !isKnownUniquelyReferenced(&nameTable) { nameTable = nameTable.copy() }
+        return nameTable.intern(name)
+    }
 
     static let empty = NodeStore()
 
@@ -77,7 +86,7 @@ final class NodeStore: @unchecked Sendable {
         c.roleTags = roleTags; c.roleOf = roleOf; c.nameIDs = nameIDs; c.valueSlots = valueSlots
         c.originSources = originSources; c.originStart = originStart; c.originEnd = originEnd
         c.opTable = opTable; c.opKernels = opKernels; c.opIndex = opIndex; c.kernelOpIDs = kernelOpIDs; c.shapeTable = shapeTable; c.shapeIndex = shapeIndex
-        c.names = names; c.sources = sources
+        c.nameTable = nameTable; c.sources = sources
         return c
     }
 
@@ -173,6 +182,38 @@ final class NodeStore: @unchecked Sendable {
         let named = Swift.min(n, nameIDs.count), placed = Swift.min(n, originSources.count)
         nameIDs.removeSubrange(named...)
         originSources.removeSubrange(placed...); originStart.removeSubrange(placed...); originEnd.removeSubrange(placed...)
+    }
+}
+
+/// Names, each interned once: the one table a workspace finds definitions and nodes by. Ids
+/// are never reused, so a table shared by several graphs (a graph and those extending it, a
+/// workspace and the copy it tries an edit on) is copied only when one of them adds a name.
+final class NameTable: @unchecked Sendable {
+    @exclusivity(unchecked) var names: [String] = []
+    @exclusivity(unchecked) var ids: [String: Int32] = [:]
+
+    init() {}
+
+    static let empty = NameTable()
+
+    func copy() -> NameTable {
+        let c = NameTable()
+        c.names = names
+        c.ids = ids
+        return c
+    }
+
+    func reserve(_ extra: Int) {
+        names.reserveCapacity(names.count + extra)
+        ids.reserveCapacity(ids.count + extra)
+    }
+
+    func intern(_ name: String) -> Int32 {
+        if let id = ids[name] { return id }
+        let id = Int32(truncatingIfNeeded: names.count)
+        names.append(name)
+        ids[name] = id
+        return id
     }
 }
 
@@ -280,7 +321,7 @@ public struct Node: Sendable {
     /// The user's name for the node, if the node is the root of a definition.
     public var name: String? {
         let id = store.nameID(index)
-        return id < 0 ? nil : store.names[Int(id)]
+        return id < 0 ? nil : store.nameTable.names[Int(id)]
     }
     public var hasName: Bool { store.nameID(index) >= 0 }
     /// A leaf's value; nil for computed nodes.
@@ -375,8 +416,8 @@ public struct Graph: Sendable {
     var valuesOwner = Ownership.shared
     var leafScalars: [Double] { values.scalars }
     var leafTensors: [Tensor] { values.tensors }
-    /// The node each defined name refers to.
-    private(set) var named: [String: NodeID] = [:]
+    /// The node each name refers to, by the name's id in the name table (`-1`: none).
+    private(set) var roots: [Int32] = []
 
     public init() {}
 
@@ -389,8 +430,15 @@ public struct Graph: Sendable {
             prefixCount = base.count
             values = base.values
             valuesOwner = base.valuesOwner
-            named = base.named
+            roots = base.roots
+            // The nodes appended have the base's names (one table for both).
+            store = NodeStore()
+            store.nameTable = base.store.nameTable
+            storeOwner = Ownership()
         } else {
+            store = NodeStore()
+            store.nameTable = base.store.nameTable
+            storeOwner = Ownership()
             reserve(base.count)
             for id in 0..<base.count {
                 let node = base[id]
@@ -433,13 +481,38 @@ public struct Graph: Sendable {
         store.reserve(count)
     }
 
-    public func node(named name: String) -> NodeID? { named[name] }
+    public func node(named name: String) -> NodeID? {
+        guard let id = store.nameTable.ids[name] else { return nil }
+        return node(nameID: id)
+    }
+
+    /// The node the name of id `id` refers to.
+    @inline(__always)
+    func node(nameID id: Int32) -> NodeID? {
+        guard id >= 0, Int(id) < roots.count else { return nil }
+        let root = roots[Int(id)]
+        return root < 0 ? nil : Int(root)
+    }
+
+    /// The id of `name` in the name table, if it is there.
+    func nameID(_ name: String) -> Int32? { store.nameTable.ids[name] }
+
+    /// The name of id `id`.
+    func name(ofID id: Int32) -> String { store.nameTable.names[Int(id)] }
+
+    /// The id of `name`, interned if new.
+    mutating func intern(name: String) -> Int32 {
+        if let id = store.nameTable.ids[name] { return id }
+        makeUnique()
+        return store.intern(name: name)
+    }
 
     /// Makes room for `count` more names.
     mutating func reserveNames(_ count: Int) {
-        named.reserveCapacity(named.count + count)
         makeUnique()
-        store.names.reserveCapacity(store.names.count + count)
+        roots.reserveCapacity(roots.count + count)
+        if !isKnownUniquelyReferenced(&store.nameTable) { store.nameTable = store.nameTable.copy() }
+        store.nameTable.reserve(count)
     }
 
     /// The id of `op` in the graph's own store (interned there if new).
@@ -476,6 +549,14 @@ public struct Graph: Sendable {
     /// own store (``intern(_:)``).
     mutating func append(opID: Int32, _ inputs: some Collection<NodeID>, shape: [Int], kind: NodeKind,
                          value: Tensor? = nil, origin: SourceSpan? = nil, role: NodeRole = .forward) -> NodeID {
+        makeUnique()
+        return append(opID: opID, inputs, shapeID: store.intern(shape: shape), kind: kind, value: value, origin: origin,
+                      role: role)
+    }
+
+    /// ``append(opID:_:shape:kind:value:origin:role:)`` of a shape already interned in the graph's own store.
+    mutating func append(opID: Int32, _ inputs: some Collection<NodeID>, shapeID: Int32, kind: NodeKind,
+                         value: Tensor? = nil, origin: SourceSpan? = nil, role: NodeRole = .forward) -> NodeID {
         let id = count
         makeUnique()
         let s = store
@@ -485,7 +566,7 @@ public struct Graph: Sendable {
         }
         s.inputEnd.append(Int32(truncatingIfNeeded: s.pool.count))
         s.opIDs.append(opID)
-        s.shapeIDs.append(s.intern(shape: shape))
+        s.shapeIDs.append(shapeID)
         s.kinds.append(kind)
         switch role {
         case .forward: s.roleTags.append(0); s.roleOf.append(0)
@@ -537,14 +618,18 @@ public struct Graph: Sendable {
     }
 
     mutating func setName(_ name: String, of id: NodeID) {
+        setName(id: intern(name: name), of: id)
+    }
+
+    /// Names node `id` by the name of id `nameID` (a node has one name).
+    mutating func setName(id nameID: Int32, of id: NodeID) {
         let i = own(id)
         let s = store
-        let old = s.nameID(i)
-        if old >= 0, s.names[Int(old)] == name { named[name] = id; return }
-        s.names.append(name)
         if s.nameIDs.count <= i { s.nameIDs += repeatElement(-1, count: i + 1 - s.nameIDs.count) }
-        s.nameIDs[i] = Int32(truncatingIfNeeded: s.names.count - 1)
-        named[name] = id
+        s.nameIDs[i] = nameID
+        let n = Int(nameID)
+        if roots.count <= n { roots += repeatElement(-1, count: Swift.max(n + 1, 2 * roots.count) - roots.count) }
+        roots[n] = Int32(truncatingIfNeeded: id)
     }
 
     mutating func setKind(_ kind: NodeKind, of id: NodeID) {
@@ -586,8 +671,8 @@ public struct Graph: Sendable {
         let s = store
         var firstScalar = leafScalars.count, firstTensor = leafTensors.count
         for i in (count - prefixCount)..<s.count {
-            let name = s.nameID(i)
-            if name >= 0 { named[s.names[Int(name)]] = nil }
+            let name = Int(s.nameID(i))
+            if name >= 0, name < roots.count, roots[name] == Int32(truncatingIfNeeded: i + prefixCount) { roots[name] = -1 }
             let slot = Int(s.valueSlots[i])
             if slot >= 0 {
                 if slot & 1 == 0 { firstScalar = min(firstScalar, slot >> 1) } else { firstTensor = min(firstTensor, slot >> 1) }
@@ -646,5 +731,55 @@ public struct Graph: Sendable {
             for k in s.inputRange(i) { counts[Int(s.pool[k])] += 1 }
         }
         return counts
+    }
+}
+
+extension Graph {
+    /// Appends a copy of nodes `range` of `old`, a graph this one was cut from (so that ops,
+    /// shapes, names and sources are numbered alike): inputs from `cut` on are renumbered by
+    /// `moved` (old id − `cut` → new id), which records the copies too. A node whose inputs
+    /// all kept their values (`unchanged`) takes its value from `values` into `evaluation`.
+    /// False, appending nothing, when a node reads one that was not moved.
+    mutating func move(_ range: ClosedRange<NodeID>, from old: Graph, cut: Int, moved: inout [Int32],
+                       unchanged: inout [Bool], values: Evaluation, into evaluation: inout Evaluation) -> Bool {
+        guard old.prefix == nil, prefix == nil, range.lowerBound >= cut else { return false }
+        let start = count
+        let s = old.store
+        var inputs: [NodeID] = []
+        for oldID in range {
+            inputs.removeAll(keepingCapacity: true)
+            var clean = true
+            for k in s.inputRange(oldID) {
+                let x = Int(s.pool[k])
+                if x < cut { inputs.append(x); continue }
+                let m = moved[x - cut]
+                guard m >= 0 else { truncate(to: start); return false }
+                inputs.append(Int(m))
+                clean = clean && unchanged[x - cut]
+            }
+            let node = old[oldID]
+            var role = node.role
+            switch role {
+            case .gradient(let of), .tangent(let of), .recompute(let of):
+                guard of >= cut else { break }
+                let m = moved[of - cut]
+                guard m >= 0 else { truncate(to: start); return false }
+                switch role {
+                case .gradient: role = .gradient(of: Int(m))
+                case .tangent: role = .tangent(of: Int(m))
+                default: role = .recompute(of: Int(m))
+                }
+            case .forward, .seed:
+                break
+            }
+            let id = append(opID: s.opIDs[oldID], inputs, shapeID: s.shapeIDs[oldID], kind: s.kinds[oldID],
+                            value: node.value, origin: node.origin, role: role)
+            let name = s.nameID(oldID)
+            if name >= 0 { setName(id: name, of: id) }
+            moved[oldID - cut] = Int32(truncatingIfNeeded: id)
+            unchanged[oldID - cut] = clean
+            if clean { evaluation.adopt(id, from: values, at: oldID) }
+        }
+        return true
     }
 }

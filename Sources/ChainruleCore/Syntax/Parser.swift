@@ -98,8 +98,7 @@ protocol SyntaxNode {
 /// What ``Grammar`` makes of the text it reads. Each production calls one of these, in the
 /// order of the text (a node's operands before it); the collections (a list's items, a
 /// call's arguments, a chain's links, an index's parts) are built by appending to an empty
-/// one. A builder may keep state across calls: ``GraphBuilder`` appends graph nodes as the
-/// text is read.
+/// one. A builder may keep state across calls.
 protocol SyntaxBuilder {
     associatedtype Node: SyntaxNode
     associatedtype Nodes

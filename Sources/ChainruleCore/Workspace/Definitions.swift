@@ -1,88 +1,190 @@
-/// The workspace's definitions, in the order their names were first defined, found by name
-/// through one table of small numbers: an entry is stored once, in a flat list, and a new
-/// name costs one probe of the table (``claim(_:)``).
-public struct Definitions: Sendable, RandomAccessCollection {
-    private var list: [Workspace.Entry] = []
-    private var slots: [String: Int32] = [:]
+/// The workspace's definitions: each parsed once and kept in a compact form, found by the id
+/// of its name in the workspace's one name table (the graph's, ``NameTable``).
+///
+/// A definition holds no copy of anything the graph holds: a leaf's value is its node's, and
+/// its formula is kept as records of a ``FormulaStore``, read back as a tree only to be
+/// lowered again or printed.
+public struct Definitions: Sendable {
+    /// One `name = …` as the user wrote it.
+    struct Record: Sendable {
+        var nameID: Int32
+        var kind: DefinitionKind
+        /// The formula's records, for definitions that refer to other nodes; nil for a leaf.
+        var formula: Range<Int32>?
+        /// The names the formula refers to (ids), in order of first use: `pool[dependencies]`.
+        var dependencies: Range<Int32>
+        /// The whole definition, for messages.
+        var span: SourceSpan
+        /// The first of its nodes in the graph (its nodes are contiguous, its root the last);
+        /// -1 while it does not fit (a broken definition has no nodes).
+        var first: Int32 = -1
 
-    public init() {}
-
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { list.count }
-    public subscript(position: Int) -> Workspace.Entry { list[position] }
-
-    /// The definition of `name`, if there is one.
-    /// A name whose place is reserved but not yet filled (``claim(_:)``) has none.
-    public subscript(name: String) -> Workspace.Entry? {
-        guard let slot = slots[name], Int(slot) < list.count else { return nil }
-        return list[Int(slot)]
-    }
-
-    public func contains(_ name: String) -> Bool {
-        guard let slot = slots[name] else { return false }
-        return Int(slot) < list.count
-    }
-
-    /// Every definition (in definition order).
-    public var values: [Workspace.Entry] { list }
-
-    /// The names, in the order they were first defined.
-    public var names: Names { Names(list: list) }
-
-    /// The names of some definitions, read in place.
-    public struct Names: RandomAccessCollection, Sendable {
-        let list: [Workspace.Entry]
-        public var startIndex: Int { 0 }
-        public var endIndex: Int { list.count }
-        public subscript(position: Int) -> String { list[position].name }
-    }
-
-    mutating func reserveCapacity(_ count: Int) {
-        list.reserveCapacity(count)
-        slots.reserveCapacity(count)
-    }
-
-    /// Replaces the definition of `entry.name`, or adds it after the others.
-    mutating func put(_ entry: Workspace.Entry) {
-        if let slot = slots[entry.name] {
-            list[Int(slot)] = entry
-        } else {
-            slots[entry.name] = Int32(truncatingIfNeeded: list.count)
-            list.append(entry)
+        var isLeaf: Bool { formula == nil }
+        var nodeKind: NodeKind {
+            switch kind {
+            case .param: .param
+            case .input: .input
+            case .formula: isLeaf ? .input : .op
+            }
         }
     }
 
-    /// The position of `name`'s definition, if it has one.
-    func position(of name: String) -> Int? {
-        guard let slot = slots[name], Int(slot) < list.count else { return nil }
-        return Int(slot)
+    private(set) var records: [Record] = []
+    /// The position of each name's definition, by name id (-1: none).
+    private var positions: [Int32] = []
+    /// Every definition's dependencies, as name ids.
+    private(set) var pool: [Int32] = []
+    var formulas = FormulaStore()
+    /// Definitions that do not currently fit, by position, with the reason.
+    var problems: [Int32: Diagnostic] = [:]
+
+    init() {}
+
+    public var count: Int { records.count }
+
+    subscript(position: Int) -> Record {
+        get { records[position] }
+        set { records[position] = newValue }
     }
 
-    /// Changes the elements of the leaf value of the definition at `position` in place (no
-    /// copy once the value's storage is its own).
-    mutating func updateValue(at position: Int, _ body: (UnsafeMutableBufferPointer<Double>) -> Void) {
-        guard list[position].value != nil else { return }
-        list[position].value?.scalars.withUnsafeMutableBufferPointer { body($0) }
+    /// The position of the definition of the name of id `nameID`.
+    @inline(__always)
+    func position(of nameID: Int32?) -> Int? {
+        guard let nameID, nameID >= 0, Int(nameID) < positions.count else { return nil }
+        let p = positions[Int(nameID)]
+        return p < 0 ? nil : Int(p)
     }
 
-    /// The position of `name`'s definition, reserving the next one when `name` is new (one
-    /// probe of the table either way); a reserved position is filled by ``fill(_:)`` or
-    /// given back by ``release(_:)``.
-    mutating func claim(_ name: String) -> (position: Int, isNew: Bool) {
-        let next = Int32(truncatingIfNeeded: list.count)
-        let slot = Definitions.settle(&slots[name, default: next])
-        return (Int(slot), slot == next)
+    /// The dependencies of the definition at `position`, as name ids.
+    func dependencies(of position: Int) -> ArraySlice<Int32> {
+        let range = records[position].dependencies
+        return pool[Int(range.lowerBound)..<Int(range.upperBound)]
     }
 
-    /// Fills the position ``claim(_:)`` reserved for a new name.
-    mutating func fill(_ entry: Workspace.Entry) {
-        list.append(entry)
+    mutating func reserveCapacity(_ count: Int) {
+        records.reserveCapacity(records.count + count)
+        positions.reserveCapacity(positions.count + count)
     }
 
-    /// Gives back the position ``claim(_:)`` reserved for `name`, which was not defined after all.
-    mutating func release(_ name: String) {
-        slots[name] = nil
+    /// Keeps dependencies, returning where they are.
+    mutating func keep(dependencies: [Int32]) -> Range<Int32> {
+        let start = Int32(truncatingIfNeeded: pool.count)
+        pool += dependencies
+        return start..<Int32(truncatingIfNeeded: pool.count)
     }
 
-    private static func settle(_ slot: inout Int32) -> Int32 { slot }
+    /// Adds a definition after the others (its name has none yet), returning its position.
+    @discardableResult
+    mutating func append(_ record: Record) -> Int {
+        let n = Int(record.nameID)
+        if positions.count <= n { positions += repeatElement(-1, count: Swift.max(n + 1, 2 * positions.count) - positions.count) }
+        positions[n] = Int32(truncatingIfNeeded: records.count)
+        records.append(record)
+        return records.count - 1
+    }
+
+    /// Bytes the definition at `position` keeps besides its nodes.
+    static let recordBytes = MemoryLayout<Record>.stride + 4
+
+    /// Definitions ordered so that each comes after what it refers to; ties keep definition
+    /// order (positions).
+    func dependencyOrder() -> [Int32] {
+        var result: [Int32] = []
+        result.reserveCapacity(records.count)
+        // 0: not seen, 1: in progress, 2: done.
+        var state = [UInt8](repeating: 0, count: records.count)
+        var stack: [(position: Int, next: Int)] = []
+        for root in records.indices where state[root] == 0 {
+            stack.append((root, 0))
+            state[root] = 1
+            while let (position, next) = stack.last {
+                let dependencies = records[position].dependencies
+                if next < dependencies.count {
+                    stack[stack.count - 1].next += 1
+                    let nameID = pool[Int(dependencies.lowerBound) + next]
+                    if let d = self.position(of: nameID), state[d] == 0 {
+                        state[d] = 1
+                        stack.append((d, 0))
+                    }
+                } else {
+                    stack.removeLast()
+                    state[position] = 2
+                    result.append(Int32(truncatingIfNeeded: position))
+                }
+            }
+        }
+        return result
+    }
+}
+
+extension Workspace {
+    /// One definition, read in place: its formula and value are read on demand.
+    public struct Entry: Sendable {
+        let record: Definitions.Record
+        let definitions: Definitions
+        let graph: Graph
+
+        public var name: String { graph.name(ofID: record.nameID) }
+        public var kind: DefinitionKind { record.kind }
+        public var isLeaf: Bool { record.isLeaf }
+        public var nodeKind: NodeKind { record.nodeKind }
+        public var span: SourceSpan { record.span }
+        /// The names the formula refers to, in order of first use.
+        public var dependencies: [String] {
+            definitions.pool[Int(record.dependencies.lowerBound)..<Int(record.dependencies.upperBound)].map(graph.name(ofID:))
+        }
+        /// The formula, as a tree (nil for a leaf).
+        public var formula: Expr? {
+            record.formula.flatMap { definitions.formulas.expression($0, names: graph.name(ofID:)) }
+        }
+        /// A leaf's value: its node's (the one copy).
+        public var value: Tensor? {
+            guard record.isLeaf, let id = graph.node(nameID: record.nameID) else { return nil }
+            return graph[id].value
+        }
+    }
+
+    /// The definitions, by name, in the order their names were first defined.
+    public struct Entries: Sendable, RandomAccessCollection {
+        let definitions: Definitions
+        let graph: Graph
+
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { definitions.count }
+        public subscript(position: Int) -> Entry {
+            Entry(record: definitions[position], definitions: definitions, graph: graph)
+        }
+        public subscript(name: String) -> Entry? {
+            guard let p = definitions.position(of: graph.nameID(name)) else { return nil }
+            return self[p]
+        }
+        public func contains(_ name: String) -> Bool { definitions.position(of: graph.nameID(name)) != nil }
+        public var values: [Entry] { Array(self) }
+    }
+
+    /// The names of the definitions, in the order they were first defined, read in place.
+    public struct Names: RandomAccessCollection, Sendable {
+        let definitions: Definitions
+        let graph: Graph
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { definitions.count }
+        public subscript(position: Int) -> String { graph.name(ofID: definitions[position].nameID) }
+    }
+
+    /// Definitions that do not currently fit, by name, with the reason.
+    public struct Broken: Sendable {
+        let definitions: Definitions
+        let graph: Graph
+        public subscript(name: String) -> Diagnostic? {
+            guard !definitions.problems.isEmpty, let p = definitions.position(of: graph.nameID(name)) else { return nil }
+            return definitions.problems[Int32(truncatingIfNeeded: p)]
+        }
+        public var count: Int { definitions.problems.count }
+        public var isEmpty: Bool { definitions.problems.isEmpty }
+    }
+
+    public var entries: Entries { Entries(definitions: definitions, graph: graph) }
+    /// Names in the order they were first defined.
+    public var order: Names { Names(definitions: definitions, graph: graph) }
+    public var broken: Broken { Broken(definitions: definitions, graph: graph) }
 }

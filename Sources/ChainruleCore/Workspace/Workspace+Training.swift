@@ -31,7 +31,7 @@ extension Workspace {
             let reverse = try reverseGraph(of: loss, seeded: false, wrt: Set(ids))
             try checkMemory(ofPass: reverse.graph, from: reverse.base)
             plan = TrainingPlan(reverse, loss: loss, paramNames: params, params: ids.map { id in
-                (id, reverse.gradient[id], entries.position(of: graph[id].name ?? "") ?? -1)
+                (id, reverse.gradient[id])
             }, version: version, build: reverseBuilds)
         }
         if plan.fresh {
@@ -63,7 +63,6 @@ extension Workspace {
                     for i in w.indices { w[i] -= rate * g[i] }
                 }
                 graph.updateValue(of: param.id, step)
-                if param.position >= 0 { entries.updateValue(at: param.position, step) }
             }
             // The pass's hold on the param's value is let go, so that it changes in place.
             plan.values.drop(param.id)
@@ -88,7 +87,7 @@ struct TrainingPlan: Sendable {
     let loss: NodeID
     /// The params as named by the caller, and each one's node, gradient node and definition.
     let paramNames: [String]
-    let params: [(id: NodeID, gradient: NodeID?, position: Int, gradientIsParam: Bool)]
+    let params: [(id: NodeID, gradient: NodeID?, gradientIsParam: Bool)]
     /// For each param whose gradient is a param's value, that gradient copied aside (kept
     /// from step to step, so that copying allocates nothing).
     var savedGradients: [[Double]]
@@ -110,12 +109,12 @@ struct TrainingPlan: Sendable {
     /// Whether the first step is still to come.
     var fresh = true
 
-    init(_ reverse: ReverseGraph, loss: NodeID, paramNames: [String], params: [(id: NodeID, gradient: NodeID?, position: Int)],
+    init(_ reverse: ReverseGraph, loss: NodeID, paramNames: [String], params: [(id: NodeID, gradient: NodeID?)],
          version: Int, build: Int) {
         self.loss = loss
         self.paramNames = paramNames
         let ids = Set(params.map(\.id))
-        self.params = params.map { ($0.id, $0.gradient, $0.position, $0.gradient.map { ids.contains($0) } ?? false) }
+        self.params = params.map { ($0.id, $0.gradient, $0.gradient.map { ids.contains($0) } ?? false) }
         savedGradients = Array(repeating: [], count: params.count)
         self.version = version
         self.reverse = reverse

@@ -4,48 +4,30 @@
 /// to `A` and `x`. A new name is appended to the graph; redefining a name rebuilds
 /// the graph from the definitions, in dependency order, and a definition that no
 /// longer fits (a shape changed under it) is reported and left out until fixed.
+/// Everything the user has defined, the graph built from it, and the values computed so far.
+///
+/// Definitions are formulas, like a spreadsheet: `f = relu(A @ x)` keeps referring
+/// to `A` and `x`. A new name is appended to the graph. Redefining a name lowers that
+/// definition again and re-evaluates what depends on it: the graph is kept up to the
+/// first definition the change moves, and after it each definition's nodes are moved
+/// (copied, their values kept when nothing they read changed) or, when a shape they read
+/// changed, lowered again from the formula kept for them — so the graph is node for node
+/// the one a fresh build in dependency order makes (``rebuiltFromFormulas()``). A
+/// definition that no longer fits is reported and left out until fixed.
 public struct Workspace: Sendable {
-    /// One `name = …` as the user wrote it.
-    public struct Entry: Sendable {
-        public var name: String
-        public var kind: DefinitionKind
-        /// Where the formula is in the definition's source, for definitions that refer to
-        /// other nodes. Only the place is kept, not the syntax tree: the tree is parsed again
-        /// when the formula is lowered again (a dependency changed) or printed.
-        public var formulaRange: SourceRange?
-        /// The formula, parsed again from its text.
-        public var formula: Expr? {
-            formulaRange.flatMap { Parser.expression(in: span.source, range: $0) }
-        }
-        /// A leaf's value, for `input`, `param` and definitions that refer to no node.
-        public var value: Tensor?
-        /// The names the formula refers to, in order of first use.
-        public var dependencies: [String]
-        /// The whole definition, for messages and for printing the formula.
-        public var span: SourceSpan
-
-        public var isLeaf: Bool { formulaRange == nil }
-        public var nodeKind: NodeKind {
-            switch kind {
-            case .param: .param
-            case .input: .input
-            case .formula: isLeaf ? .input : .op
-            }
-        }
-    }
-
-    public internal(set) var entries = Definitions()
-    /// Names in the order they were first defined.
-    public var order: Definitions.Names { entries.names }
+    /// Every definition, parsed once and kept (see ``entries``).
+    var definitions = Definitions()
+    /// The definitions with nodes, in the order of their nodes in the graph (dependency order).
+    var graphOrder: [Int32] = []
     public internal(set) var graph = Graph()
-    /// Definitions that do not currently fit, with the reason.
-    public private(set) var broken: [String: Diagnostic] = [:]
     public internal(set) var evaluation = Evaluation()
     /// Counts structural changes of the graph (not new leaf values): derivative graphs built
     /// for one version are reused until it changes.
     public private(set) var version = 0
-    /// Nodes recomputed in the reverse pass instead of stored (`:remat`), and whether all are.
-    public var remat: Set<NodeID> = [] { didSet { derivativeCache = nil; trainingPlan = nil } }
+    /// Nodes marked for recomputation in the reverse pass instead of stored (`:remat`), kept by
+    /// name so that they survive a rebuild; an unnamed node's mark lasts until the graph changes.
+    var rematNames: Set<String> = [] { didSet { derivativeCache = nil; trainingPlan = nil } }
+    var rematUnnamed: Set<NodeID> = [] { didSet { derivativeCache = nil; trainingPlan = nil } }
     public var rematAll = false { didSet { derivativeCache = nil; trainingPlan = nil } }
     /// The reverse graph last built, with what it was built for.
     var derivativeCache: (key: ReverseKey, graph: ReverseGraph)?
@@ -57,6 +39,11 @@ public struct Workspace: Sendable {
     /// result computed before either may be stale; a new definition, appended, changes neither.
     public private(set) var rebuilds = 0
     public var valueEdits: Int { leafEdits }
+    /// How many definitions have been lowered from a formula (or leaf value), and how many had
+    /// their nodes moved by an edit without lowering: what a test counts to see that an edit
+    /// lowers only what it changes.
+    public private(set) var loweredDefinitions = 0
+    public private(set) var movedDefinitions = 0
     /// The training step last compiled (``descend(_:params:learningRate:)``).
     var trainingPlan: TrainingPlan?
     /// Cooperative cancellation, polled during long loops.
@@ -83,6 +70,18 @@ public struct Workspace: Sendable {
     }
 
     public var names: [String] { Array(order) }
+
+    /// Nodes recomputed in the reverse pass instead of stored (`:remat`), as nodes of the current graph.
+    public var remat: Set<NodeID> {
+        get { rematUnnamed.union(rematNames.compactMap(graph.node(named:))) }
+        set {
+            var named: Set<String> = [], unnamed: Set<NodeID> = []
+            for id in newValue where id < graph.count {
+                if let name = graph[id].name { named.insert(name) } else { unnamed.insert(id) }
+            }
+            (rematNames, rematUnnamed) = (named, unnamed)
+        }
+    }
 
     /// The node for a defined name, or a diagnostic saying why there is none.
     public func node(named name: String, at span: SourceSpan?) throws(Diagnostic) -> NodeID {
@@ -111,7 +110,7 @@ public struct Workspace: Sendable {
     /// hashed again each time the tables grow.
     public mutating func reserve(definitions count: Int) {
         guard count > 0 else { return }
-        entries.reserveCapacity(entries.count + count)
+        definitions.reserveCapacity(count)
         graph.reserveNames(count)
     }
 
@@ -124,35 +123,33 @@ public struct Workspace: Sendable {
     public mutating func define(_ definition: Definition, in source: Source) throws(Diagnostic) -> [Diagnostic] {
         let span = SourceSpan(source, definition.range)
         // One pass over the names the formula refers to: each is looked up once, and the
-        // defined ones are collected without repeats (a set only for long formulas). The
-        // nodes found are handed to the lowering, which then looks none of them up again.
-        // Repeats are found by the node a name is (a mark per node, nothing hashed again);
-        // a defined name without a node (a broken definition) by comparing names.
-        var dependencies: [String] = []
+        // defined ones are collected without repeats. The nodes found are handed to the
+        // lowering, which then looks none of them up again. Repeats are found by the node a
+        // name is (a mark per node, nothing hashed again); a defined name without a node (a
+        // broken definition) by comparing ids.
+        var dependencies: [Int32] = []
         var resolved: [(start: Int, id: NodeID)] = []
         referenceMarks.next(covering: graph.count)
         for (name, range) in References(definition.value) {
-            if let id = graph.node(named: name) {
+            let nameID = graph.nameID(name)
+            if let nameID, let id = graph.node(nameID: nameID) {
                 resolved.append((range.start, id))
                 guard referenceMarks.mark(id) else { continue }
-            } else if entries.contains(name) {
-                if dependencies.contains(name) { continue }
+                dependencies.append(nameID)
+            } else if let nameID, definitions.position(of: nameID) != nil {
+                if !dependencies.contains(nameID) { dependencies.append(nameID) }
             } else if name == definition.name, definition.kind == .formula {
                 // `x = x + 1` with no `x` yet: a cycle, as it is when `x` exists.
                 throw selfReference(definition, cycle: [name, name], in: source)
-            } else {
-                if Builtins.constant(named: name) == nil { throw undefined(name, at: SourceSpan(source, range)) }
-                continue
+            } else if Builtins.constant(named: name) == nil {
+                throw undefined(name, at: SourceSpan(source, range))
             }
-            dependencies.append(name)
         }
-        let claim = entries.claim(definition.name)
-        let old = claim.isNew ? nil : entries[claim.position]
-        // A new name's reserved place is given back if the definition is refused.
-        var defined = false
-        defer { if claim.isNew && !defined { entries.release(definition.name) } }
+        let nameID = graph.intern(name: definition.name)
+        let position = definitions.position(of: nameID)
+        let old = position.map { definitions[$0] }
         // `input` and `param` are evaluated once, now, and keep no dependencies: no cycle can form.
-        if old != nil, definition.kind == .formula, let cycle = cycle(from: definition.name, through: dependencies) {
+        if let position, definition.kind == .formula, let cycle = cycle(from: position, through: dependencies) {
             throw selfReference(definition, cycle: cycle, in: source)
         }
 
@@ -162,22 +159,20 @@ public struct Workspace: Sendable {
             // Only `input`/`param`, or a formula, changes what a leaf is.
             kind = old.kind
         }
-        var entry = Entry(name: definition.name, kind: kind, formulaRange: definition.value.range,
-                          value: nil, dependencies: dependencies, span: span)
-        if dependencies.isEmpty || definition.kind != .formula {
-            // A leaf: evaluated once, now.
-            entry.value = try evaluate(definition.value, in: source)
-            entry.formulaRange = nil
-            entry.dependencies = []
-        }
+        let isLeaf = dependencies.isEmpty || definition.kind != .formula
+        // A leaf: evaluated once, now.
+        let value = isLeaf ? try evaluate(definition.value, in: source) : nil
+        if isLeaf { dependencies = [] }
+        var record = Definitions.Record(nameID: nameID, kind: kind, formula: nil, dependencies: 0..<0, span: span)
 
-        if let old, old.isLeaf, let value = entry.value, old.nodeKind == entry.nodeKind,
-           let id = graph.node(named: definition.name), graph[id].shape == value.shape {
-            // A leaf given a new value of its shape (`x = [-1, 2]`): nothing else changes shape,
-            // so the graph stays and only values are recomputed.
-            entries.put(entry)
+        if let position, let old, old.isLeaf, let value, old.nodeKind == record.nodeKind,
+           let id = graph.node(nameID: nameID), graph[id].shape == value.shape {
+            // A leaf given a new value of its shape (`x = [-1, 2]`): nothing changes shape, so
+            // the graph stays and only what depends on the leaf is computed again.
+            definitions[position].span = span
+            definitions[position].kind = kind
             graph.setValue(value, of: id)
-            evaluation.invalidateAll()
+            forgetValues(dependingOn: id)
             leafEdits &+= 1
             return []
         }
@@ -185,24 +180,29 @@ public struct Workspace: Sendable {
             let before = graph.count
             let added: Int
             do {
-                try lower(entry, formula: definition.value, resolved: resolved)
+                try lower(record, formula: isLeaf ? nil : definition.value, value: value, dependencies: dependencies,
+                          resolved: resolved)
                 added = Workspace.storageBytes(graph, from: before) + Workspace.definitionBytes
-                try checkMemory(storedBytes + added, for: entry.name, at: span)
+                try checkMemory(storedBytes + added, for: definition.name, at: span)
             } catch {
                 graph.truncate(to: before)
                 throw error
             }
             storedBytes += added
-            entries.fill(entry)
-            defined = true
+            record.first = Int32(truncatingIfNeeded: before)
+            keep(&record, formula: isLeaf ? nil : definition.value, dependencies: dependencies)
+            graphOrder.append(Int32(truncatingIfNeeded: definitions.append(record)))
             return []
         }
+        guard let position else { return [] }
         var candidate = self
-        candidate.entries.put(entry)
-        candidate.rebuild()
-        if let problem = candidate.broken[entry.name] { throw problem }
-        candidate.storedBytes = Workspace.storageBytes(candidate.graph, from: 0) + candidate.order.count * Workspace.definitionBytes
-        try checkMemory(candidate.storedBytes, for: entry.name, at: span)
+        candidate.keep(&record, formula: isLeaf ? nil : definition.value, dependencies: dependencies)
+        candidate.definitions[position] = record
+        // (The nodes the names were found to be may move: the lowering looks them up again.)
+        candidate.rebuild(from: self, editing: position, formula: isLeaf ? nil : definition.value, value: value)
+        if let problem = candidate.broken[definition.name] { throw problem }
+        candidate.storedBytes = Workspace.storageBytes(candidate.graph, from: 0) + candidate.definitions.count * Workspace.definitionBytes
+        try checkMemory(candidate.storedBytes, for: definition.name, at: span)
         let newlyBroken = candidate.order.filter { candidate.broken[$0] != nil && broken[$0] == nil }
         self = candidate
         return newlyBroken.compactMap { name in
@@ -212,42 +212,60 @@ public struct Workspace: Sendable {
         }
     }
 
+    /// Keeps a definition's formula (its compact form) and dependencies in the store.
+    private mutating func keep(_ record: inout Definitions.Record, formula: Expr?, dependencies: [Int32]) {
+        record.dependencies = definitions.keep(dependencies: dependencies)
+        guard let formula else { return }
+        // The store is taken out while the graph interns the formula's names.
+        var formulas = FormulaStore()
+        swap(&formulas, &definitions.formulas)
+        record.formula = formulas.append(formula) { graph.intern(name: $0) }
+        swap(&formulas, &definitions.formulas)
+    }
+
+    /// Forgets the values of leaf `id` and of every node that depends on it.
+    private mutating func forgetValues(dependingOn id: NodeID) {
+        guard id < graph.count else { return }
+        evaluation.forget([id] + graph.descendants(of: id, through: graph.count - 1))
+    }
+
     /// Replaces the value of a leaf (training, loading) with one of the same shape.
     public mutating func setValue(_ value: Tensor, of name: String) {
-        guard var entry = entries[name], entry.isLeaf, let id = graph.node(named: name),
-              graph[id].shape == value.shape else { return }
-        entry.value = value
-        entries.put(entry)
+        guard let position = definitions.position(of: graph.nameID(name)), definitions[position].isLeaf,
+              let id = graph.node(named: name), graph[id].shape == value.shape else { return }
         graph.setValue(value, of: id)
-        evaluation.invalidateAll()
+        forgetValues(dependingOn: id)
         leafEdits &+= 1
     }
 
-    /// Appends the nodes of one definition, naming its root. `parsed` is the formula's tree
-    /// when the caller has it (a new definition); otherwise it is parsed again from its text.
-    /// `resolved` holds nodes the formula's names were found to be, which the lowering need not look up.
-    mutating func lower(_ entry: Entry, formula parsed: Expr? = nil,
+    /// Appends the nodes of one definition, naming its root: a leaf of `value`, or the
+    /// lowering of `formula`. `resolved` holds nodes the formula's names were found to be,
+    /// which the lowering need not look up.
+    mutating func lower(_ record: Definitions.Record, formula: Expr?, value: Tensor?, dependencies: some Collection<Int32>,
                         resolved: [(start: Int, id: NodeID)] = []) throws(Diagnostic) {
         structureChanged()
-        if let value = entry.value {
-            let id = graph.append(.constant, EmptyCollection(), shape: value.shape, kind: entry.nodeKind,
-                                  value: value, origin: entry.span)
-            graph.setName(entry.name, of: id)
+        loweredDefinitions &+= 1
+        if let value {
+            let id = graph.append(.constant, EmptyCollection(), shape: value.shape, kind: record.nodeKind,
+                                  value: value, origin: record.span)
+            graph.setName(id: record.nameID, of: id)
             return
         }
-        guard entry.formulaRange != nil else { return }
-        guard let formula = parsed ?? entry.formula else {
-            // Never expected: the text parsed when it was defined. Refused rather than left without a node.
-            throw Diagnostic("the formula of '\(entry.name)' cannot be read again from its text", at: entry.span)
+        guard let formula else {
+            // Never expected: every formula is kept when it is defined.
+            throw Diagnostic("the formula of '\(graph.name(ofID: record.nameID))' is missing", at: record.span)
         }
-        // Every definition not in `broken` has its node, so the check is needed only when some are.
-        for dependency in entry.dependencies where !broken.isEmpty && graph.node(named: dependency) == nil {
-            let reason = broken[dependency]?.message ?? "it is not defined"
-            throw Diagnostic("'\(entry.name)' depends on '\(dependency)', which cannot be evaluated (\(reason))", at: entry.span)
+        // Every definition not broken has its node, so the check is needed only when some are.
+        if !definitions.problems.isEmpty || graphOrder.count < definitions.count {
+            for dependency in dependencies where graph.node(nameID: dependency) == nil {
+                let name = graph.name(ofID: dependency)
+                let reason = broken[name]?.message ?? "it is not defined"
+                throw Diagnostic("'\(graph.name(ofID: record.nameID))' depends on '\(name)', which cannot be evaluated (\(reason))", at: record.span)
+            }
         }
         let before = graph.count
         // Move the graph into the lowering (no copy), and back again whatever happens.
-        var lowering = Lowering(graph: Graph(), source: entry.span.source)
+        var lowering = Lowering(graph: Graph(), source: record.span.source)
         lowering.resolved = resolved
         swap(&lowering.graph, &graph)
         defer { swap(&lowering.graph, &graph) }
@@ -256,81 +274,126 @@ public struct Workspace: Sendable {
         if lowering.graph[root].hasName || root < before {
             // The formula is another node (`y = x`): give the name its own node.
             id = lowering.graph.append(.identity, CollectionOfOne(root), shape: lowering.graph[root].shape, kind: .op,
-                                       origin: SourceSpan(entry.span.source, formula.range))
+                                       origin: SourceSpan(record.span.source, formula.range))
         }
-        lowering.graph.setName(entry.name, of: id)
-        if lowering.graph[id].isLeaf { lowering.graph.setKind(entry.nodeKind, of: id) }
+        lowering.graph.setName(id: record.nameID, of: id)
+        if lowering.graph[id].isLeaf { lowering.graph.setKind(record.nodeKind, of: id) }
     }
 
-    /// Builds the graph anew from every definition, in dependency order.
-    mutating func rebuild() {
+    /// Builds the graph again after the definition at `edited` changed (`formula` or `value` is
+    /// its new form), from what `old` had: the graph is kept up to the first definition whose
+    /// place or form changed, in dependency order; after it, each definition whose
+    /// dependencies kept their shapes has its nodes moved from `old`'s graph (their values
+    /// kept when nothing they read changed), and every other is lowered again, from its
+    /// kept formula. With `moving` false every definition is lowered again (a fresh build).
+    mutating func rebuild(from old: Workspace, editing edited: Int?, formula: Expr?, value: Tensor?,
+                          moving: Bool = true) {
         structureChanged()
         rebuilds &+= 1
-        remat = []
-        graph = Graph()
-        evaluation = Evaluation()
-        broken = [:]
-        for name in dependencyOrder() {
-            guard let entry = entries[name] else { continue }
-            let before = graph.count
-            do throws(Diagnostic) {
-                try lower(entry)
-            } catch {
-                graph.truncate(to: before)
-                broken[name] = error
-            }
+        rematUnnamed = []
+        let order = definitions.dependencyOrder()
+        let oldOrder = old.graphOrder
+        var i = 0
+        if moving {
+            while i < order.count, i < oldOrder.count, order[i] == oldOrder[i], Int(order[i]) != edited { i += 1 }
         }
+        let cut = i < oldOrder.count ? Int(old.definitions[Int(oldOrder[i])].first) : old.graph.count
+        graph.truncate(to: cut)
+        evaluation.invalidate(from: cut)
+        definitions.problems = [:]
+        graphOrder = Array(oldOrder[..<i])
+        // For each node of the old graph from `cut` on: its id now (-1: not moved), and whether
+        // its value still holds (nothing it reads changed).
+        var moved = [Int32](repeating: -1, count: old.graph.count - cut)
+        var unchanged = [Bool](repeating: false, count: old.graph.count - cut)
+        // Definitions whose root changed shape (or that have no node now): their dependents are lowered again.
+        var reshaped = [Bool](repeating: false, count: definitions.count)
+        for k in order[i...] {
+            let position = Int(k)
+            var record = definitions[position]
+            let oldRecord = position < old.definitions.count ? old.definitions[position] : nil
+            let before = graph.count
+            var done = false
+            if moving, position != edited, let oldRecord, oldRecord.first >= 0,
+               let oldRoot = old.graph.node(nameID: record.nameID),
+               !definitions.dependencies(of: position).contains(where: { definitions.position(of: $0).map { reshaped[$0] } ?? true }) {
+                done = graph.move(Int(oldRecord.first)...oldRoot, from: old.graph, cut: cut, moved: &moved,
+                                  unchanged: &unchanged, values: old.evaluation, into: &evaluation)
+                if done { movedDefinitions &+= 1 }
+            }
+            if !done {
+                let tree = position == edited ? formula : record.formula.flatMap {
+                    definitions.formulas.expression($0, names: graph.name(ofID:))
+                }
+                let leaf = position == edited ? value : record.isLeaf ? old.leafValue(record.nameID) : nil
+                do throws(Diagnostic) {
+                    try lower(record, formula: tree, value: leaf, dependencies: definitions.dependencies(of: position))
+                    done = true
+                } catch {
+                    graph.truncate(to: before)
+                    definitions.problems[k] = error
+                }
+            }
+            record.first = done ? Int32(truncatingIfNeeded: before) : -1
+            definitions[position].first = record.first
+            if done { graphOrder.append(k) }
+            guard let now = graph.node(nameID: record.nameID), let then = old.graph.node(nameID: record.nameID),
+                  old.graph[then].shape == graph[now].shape else {
+                reshaped[position] = true
+                continue
+            }
+            // A definition lowered again keeps its shape: what reads its root moves with it.
+            if then >= cut, moved[then - cut] < 0 { moved[then - cut] = Int32(truncatingIfNeeded: now) }
+        }
+    }
+
+    /// The workspace as a fresh build makes it: every definition lowered again from its kept
+    /// form, in dependency order (what an edit's result must equal node for node).
+    public func rebuiltFromFormulas() -> Workspace {
+        var fresh = self
+        fresh.graph.truncate(to: 0)
+        fresh.evaluation = Evaluation()
+        fresh.graphOrder = []
+        fresh.rebuild(from: self, editing: nil, formula: nil, value: nil, moving: false)
+        return fresh
+    }
+
+    /// The value of the leaf named by id `nameID`, from the graph.
+    func leafValue(_ nameID: Int32) -> Tensor? {
+        graph.node(nameID: nameID).flatMap { graph[$0].value }
     }
 
     /// Definitions ordered so that each comes after what it refers to; ties keep definition order.
     public func dependencyOrder() -> [String] {
-        var result: [String] = []
-        var state: [String: Bool] = [:]  // false: in progress, true: done
-        for root in order where state[root] == nil {
-            var stack: [(String, Int)] = [(root, 0)]
-            state[root] = false
-            while let (name, next) = stack.last {
-                let dependencies = entries[name]?.dependencies ?? []
-                if next < dependencies.count {
-                    stack[stack.count - 1].1 += 1
-                    let dependency = dependencies[next]
-                    if state[dependency] == nil && entries[dependency] != nil {
-                        state[dependency] = false
-                        stack.append((dependency, 0))
-                    }
-                } else {
-                    stack.removeLast()
-                    state[name] = true
-                    result.append(name)
-                }
-            }
-        }
-        return result
+        definitions.dependencyOrder().map { graph.name(ofID: definitions[Int($0)].nameID) }
     }
 
-    /// A path `name → … → name` if giving `name` these dependencies would close a cycle.
-    func cycle(from name: String, through dependencies: [String]) -> [String]? {
-        var parent: [String: String] = [:]
-        var queue: [String] = []
+    /// A path `name → … → name` if giving the definition at `position` these dependencies
+    /// would close a cycle.
+    func cycle(from position: Int, through dependencies: [Int32]) -> [String]? {
+        let target = definitions[position].nameID
+        var parent: [Int32: Int32] = [:]
+        var queue: [Int32] = []
         for dependency in dependencies where parent[dependency] == nil {
-            parent[dependency] = name
+            parent[dependency] = target
             queue.append(dependency)
         }
         var head = 0
         while head < queue.count {
             let current = queue[head]
             head += 1
-            if current == name {
-                var path = [name]
-                var step = parent[name] ?? name
-                while step != name {
+            if current == target {
+                var path = [target]
+                var step = parent[target] ?? target
+                while step != target {
                     path.append(step)
-                    step = parent[step] ?? name
+                    step = parent[step] ?? target
                 }
-                path.append(name)
-                return Array(path.reversed())
+                path.append(target)
+                return path.reversed().map(graph.name(ofID:))
             }
-            for next in entries[current]?.dependencies ?? [] where parent[next] == nil {
+            guard let p = definitions.position(of: current) else { continue }
+            for next in definitions.dependencies(of: p) where parent[next] == nil {
                 parent[next] = current
                 queue.append(next)
             }
