@@ -741,44 +741,73 @@ extension Graph {
     /// all kept their values (`unchanged`) takes its value from `values` into `evaluation`.
     /// False, appending nothing, when a node reads one that was not moved.
     mutating func move(_ range: ClosedRange<NodeID>, from old: Graph, cut: Int, moved: inout [Int32],
-                       unchanged: inout [Bool], values: Evaluation, into evaluation: inout Evaluation) -> Bool {
-        guard old.prefix == nil, prefix == nil, range.lowerBound >= cut else { return false }
+                       unchanged: inout [Bool], values oldValues: Evaluation, into evaluation: inout Evaluation) -> Bool {
+        guard old.prefix == nil, prefix == nil, range.lowerBound >= cut, range.upperBound < old.count else { return false }
+        makeUnique()
+        makeValuesUnique()
+        let s = old.store, t = store
+        // The columns are copied as they are: this store was copied from the old one, so an
+        // op, shape, name or source has the same number in both.
+        guard s !== t, t.opTable.count >= s.opTable.count, t.shapeTable.count >= s.shapeTable.count,
+              t.sources.count >= s.sources.count else { return false }
         let start = count
-        let s = old.store
-        var inputs: [NodeID] = []
+        func fail() -> Bool {
+            truncate(to: start)
+            return false
+        }
         for oldID in range {
-            inputs.removeAll(keepingCapacity: true)
             var clean = true
             for k in s.inputRange(oldID) {
                 let x = Int(s.pool[k])
-                if x < cut { inputs.append(x); continue }
+                if x < cut {
+                    t.pool.append(Int32(truncatingIfNeeded: x))
+                    continue
+                }
                 let m = moved[x - cut]
-                guard m >= 0 else { truncate(to: start); return false }
-                inputs.append(Int(m))
+                guard m >= 0 else {
+                    t.pool.removeSubrange(Int(t.inputEnd.last ?? 0)...)
+                    return fail()
+                }
+                t.pool.append(m)
                 clean = clean && unchanged[x - cut]
             }
-            let node = old[oldID]
-            var role = node.role
-            switch role {
-            case .gradient(let of), .tangent(let of), .recompute(let of):
-                guard of >= cut else { break }
-                let m = moved[of - cut]
-                guard m >= 0 else { truncate(to: start); return false }
-                switch role {
-                case .gradient: role = .gradient(of: Int(m))
-                case .tangent: role = .tangent(of: Int(m))
-                default: role = .recompute(of: Int(m))
+            var of = s.roleOf[oldID]
+            let tag = s.roleTags[oldID]
+            if (1...3).contains(tag), Int(of) >= cut {
+                of = moved[Int(of) - cut]
+                guard of >= 0 else {
+                    t.pool.removeSubrange(Int(t.inputEnd.last ?? 0)...)
+                    return fail()
                 }
-            case .forward, .seed:
-                break
             }
-            let id = append(opID: s.opIDs[oldID], inputs, shapeID: s.shapeIDs[oldID], kind: s.kinds[oldID],
-                            value: node.value, origin: node.origin, role: role)
+            let id = t.opIDs.count
+            t.inputEnd.append(Int32(truncatingIfNeeded: t.pool.count))
+            t.opIDs.append(s.opIDs[oldID])
+            t.shapeIDs.append(s.shapeIDs[oldID])
+            t.kinds.append(s.kinds[oldID])
+            t.roleTags.append(tag)
+            t.roleOf.append(of)
+            let slot = Int(s.valueSlots[oldID])
+            if slot < 0 {
+                t.valueSlots.append(-1)
+            } else if slot & 1 == 0 {
+                values.scalars.append(old.values.scalars[slot >> 1])
+                t.valueSlots.append(Int32(truncatingIfNeeded: 2 * (values.scalars.count - 1)))
+            } else {
+                values.tensors.append(old.values.tensors[slot >> 1])
+                t.valueSlots.append(Int32(truncatingIfNeeded: 2 * (values.tensors.count - 1) + 1))
+            }
+            if oldID < s.originSources.count, s.originSources[oldID] >= 0 {
+                t.padOrigins(to: id)
+                t.originSources.append(s.originSources[oldID])
+                t.originStart.append(s.originStart[oldID])
+                t.originEnd.append(s.originEnd[oldID])
+            }
             let name = s.nameID(oldID)
             if name >= 0 { setName(id: name, of: id) }
             moved[oldID - cut] = Int32(truncatingIfNeeded: id)
             unchanged[oldID - cut] = clean
-            if clean { evaluation.adopt(id, from: values, at: oldID) }
+            if clean { evaluation.adopt(id, from: oldValues, at: oldID) }
         }
         return true
     }

@@ -68,68 +68,65 @@ struct FormulaStore: Sendable {
             case .write(let tag, let flag, let payload, let count, let keywords, let range, let focus):
                 record(tag, flag: flag, payload: payload, count: count, keywords: keywords, range: range, focus: focus)
             case .visit(let e):
-                // What is pushed is done in reverse: operands first, then the record that takes them.
-                var steps: [Work] = []
+                // Pushed in reverse (done last first): the operands, then the record that takes them.
                 func write(_ tag: Tag, flag: UInt8 = 0, payload: Int32 = 0, count: Int = 0, keywords: Int = 0,
                            range: SourceRange? = nil, focus: SourceRange? = nil) {
-                    steps.append(.write(tag, flag: flag, payload: payload, count: count, keywords: keywords,
-                                        range: range ?? e.range, focus: focus ?? e.focus))
+                    work.append(.write(tag, flag: flag, payload: payload, count: count, keywords: keywords,
+                                       range: range ?? e.range, focus: focus ?? e.focus))
                 }
                 switch e.kind {
                 case .number(let value):
                     numbers.append(value)
-                    write(.number, payload: Int32(truncatingIfNeeded: numbers.count - 1))
+                    record(.number, payload: Int32(truncatingIfNeeded: numbers.count - 1), range: e.range, focus: e.focus)
                 case .string(let text):
                     strings.append(text)
-                    write(.string, payload: Int32(truncatingIfNeeded: strings.count - 1))
+                    record(.string, payload: Int32(truncatingIfNeeded: strings.count - 1), range: e.range, focus: e.focus)
                 case .name(let name):
-                    write(.name, payload: intern(name))
+                    record(.name, payload: intern(name), range: e.range, focus: e.focus)
                 case .list(let items):
-                    steps += items.map(Work.visit)
                     write(.list, count: items.count)
+                    for item in items.reversed() { work.append(.visit(item)) }
                 case .negate(let operand):
-                    steps.append(.visit(operand))
                     write(.negate)
+                    work.append(.visit(operand))
                 case .transpose(let operand):
-                    steps.append(.visit(operand))
                     write(.transpose)
+                    work.append(.visit(operand))
                 case .binary(let op, let a, let b):
-                    steps += [.visit(a), .visit(b)]
                     write(.binary, flag: FormulaStore.code(op))
+                    work.append(.visit(b))
+                    work.append(.visit(a))
                 case .chain(let head, let links):
-                    steps.append(.visit(head))
-                    for link in links {
-                        steps.append(.visit(link.operand))
-                        write(.link, flag: FormulaStore.code(link.op), range: link.focus, focus: link.focus)
-                    }
                     write(.chain, count: links.count)
-                case .call(let name, let arguments, let keywords):
-                    steps += arguments.map(Work.visit)
-                    for keyword in keywords {
-                        steps.append(.visit(keyword.value))
-                        write(.keyword, payload: intern(keyword.name), range: keyword.nameRange, focus: keyword.nameRange)
+                    for link in links.reversed() {
+                        write(.link, flag: FormulaStore.code(link.op), range: link.focus, focus: link.focus)
+                        work.append(.visit(link.operand))
                     }
+                    work.append(.visit(head))
+                case .call(let name, let arguments, let keywords):
                     write(.call, payload: intern(name), count: arguments.count, keywords: keywords.count)
+                    for keyword in keywords.reversed() {
+                        write(.keyword, payload: intern(keyword.name), range: keyword.nameRange, focus: keyword.nameRange)
+                        work.append(.visit(keyword.value))
+                    }
+                    for argument in arguments.reversed() { work.append(.visit(argument)) }
                 case .index(let base, let indices):
-                    steps.append(.visit(base))
-                    for index in indices {
+                    write(.index, count: indices.count)
+                    for index in indices.reversed() {
                         switch index {
                         case .at(let i):
-                            steps.append(.visit(i))
                             write(.at)
+                            work.append(.visit(i))
                         case .slice(let a, let b, let c):
+                            let bounds = [a, b, c]
                             var mask: UInt8 = 0
-                            for (bit, bound) in [a, b, c].enumerated() {
-                                guard let bound else { continue }
-                                mask |= 1 << UInt8(bit)
-                                steps.append(.visit(bound))
-                            }
+                            for (bit, bound) in bounds.enumerated() where bound != nil { mask |= 1 << UInt8(bit) }
                             write(.slice, flag: mask)
+                            for bound in bounds.reversed() { if let bound { work.append(.visit(bound)) } }
                         }
                     }
-                    write(.index, count: indices.count)
+                    work.append(.visit(base))
                 }
-                work.append(contentsOf: steps.reversed())
             }
         }
         return first..<Int32(truncatingIfNeeded: tags.count)

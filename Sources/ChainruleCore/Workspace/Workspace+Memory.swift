@@ -18,8 +18,17 @@ extension Workspace {
     /// Bytes charged for nodes `from…`: their values once computed and ``nodeBytes`` each.
     static func storageBytes(_ graph: Graph, from start: NodeID) -> Int {
         var total = 0
+        // Each shape's size found once (a graph has few shapes), each node read by its shape's id.
+        var sizes: [Int32: Int] = [:]
         for id in start..<graph.count {
-            total += 8 * (Limits.product(graph[id].shape, limit: Limits.elements) ?? Limits.elements) + nodeBytes
+            let (store, i) = graph.locate(id)
+            let shape = store.shapeIDs[i]
+            let elements = shape == 0 ? 1 : sizes[shape] ?? {
+                let n = Limits.product(store.shapeTable[Int(shape)], limit: Limits.elements) ?? Limits.elements
+                sizes[shape] = n
+                return n
+            }()
+            total += 8 * elements + nodeBytes
         }
         return total
     }

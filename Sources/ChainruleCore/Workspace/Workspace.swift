@@ -203,7 +203,7 @@ public struct Workspace: Sendable {
         if let problem = candidate.broken[definition.name] { throw problem }
         candidate.storedBytes = Workspace.storageBytes(candidate.graph, from: 0) + candidate.definitions.count * Workspace.definitionBytes
         try checkMemory(candidate.storedBytes, for: definition.name, at: span)
-        let newlyBroken = candidate.order.filter { candidate.broken[$0] != nil && broken[$0] == nil }
+        let newlyBroken = candidate.broken.isEmpty ? [] : candidate.order.filter { candidate.broken[$0] != nil && broken[$0] == nil }
         self = candidate
         return newlyBroken.compactMap { name in
             broken[name].map {
@@ -371,32 +371,31 @@ public struct Workspace: Sendable {
     /// A path `name → … → name` if giving the definition at `position` these dependencies
     /// would close a cycle.
     func cycle(from position: Int, through dependencies: [Int32]) -> [String]? {
-        let target = definitions[position].nameID
-        var parent: [Int32: Int32] = [:]
+        // Breadth first over definitions (by position); `parent[p]` is where p was reached from.
+        let unseen = Int32(-2), start = Int32(-1)
+        var parent = [Int32](repeating: unseen, count: definitions.count)
         var queue: [Int32] = []
-        for dependency in dependencies where parent[dependency] == nil {
-            parent[dependency] = target
-            queue.append(dependency)
+        func reach(_ nameID: Int32, from: Int32) {
+            guard let p = definitions.position(of: nameID), parent[p] == unseen else { return }
+            parent[p] = from
+            queue.append(Int32(truncatingIfNeeded: p))
         }
+        for dependency in dependencies { reach(dependency, from: start) }
         var head = 0
         while head < queue.count {
             let current = queue[head]
             head += 1
-            if current == target {
-                var path = [target]
-                var step = parent[target] ?? target
-                while step != target {
-                    path.append(step)
-                    step = parent[step] ?? target
+            if Int(current) == position {
+                var path = [position]
+                var step = parent[position]
+                while step >= 0 {
+                    path.append(Int(step))
+                    step = parent[Int(step)]
                 }
-                path.append(target)
-                return path.reversed().map(graph.name(ofID:))
+                path.append(position)
+                return path.reversed().map { graph.name(ofID: definitions[$0].nameID) }
             }
-            guard let p = definitions.position(of: current) else { continue }
-            for next in definitions.dependencies(of: p) where parent[next] == nil {
-                parent[next] = current
-                queue.append(next)
-            }
+            for next in definitions.dependencies(of: Int(current)) { reach(next, from: current) }
         }
         return nil
     }
