@@ -141,7 +141,7 @@ final class EditingTests: XCTestCase {
         for text in formulas {
             let source = Source(name: "f.graph", text: text)
             guard case .expression(let expr)? = Parser.parse(source).statements.first else { return XCTFail(text) }
-            let kept = store.append(expr) { name in
+            let kept = store.append(expr) { name, _ in
                 if let i = names.firstIndex(of: name) { return Int32(i) }
                 names.append(name)
                 return Int32(names.count - 1)

@@ -113,8 +113,18 @@ struct Lowering {
     /// number written beside a scalar node under an elementwise operator (`w * 0.41`) becomes
     /// its constant node at once, with no tensor made. Nil when `e` is to be lowered as usual.
     mutating func immediateOperand(_ e: Expr, of op: BinaryOperator, beside left: Value) -> Value? {
-        guard case .number(let number) = e.kind else { return nil }
+        guard let number = Lowering.literal(e) else { return nil }
         return constantNode(number, at: e.range, of: op, beside: left)
+    }
+
+    /// The number `e` is when it is a number as written, or one negated (`-0.41`): what
+    /// lowering it would fold to, found with no tensor made.
+    static func literal(_ e: Expr) -> Double? {
+        switch e.kind {
+        case .number(let number): return number
+        case .negate(let operand): if case .number(let number) = operand.kind { return -number } else { return nil }
+        default: return nil
+        }
     }
 
     /// The constant node of a number written at `range` as the right operand of `op` beside a

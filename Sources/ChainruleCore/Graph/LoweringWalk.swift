@@ -163,6 +163,10 @@ extension Lowering {
         switch expr.kind {
         case .number(let number):
             return .constant(Tensor(number))
+        case .negate(let operand):
+            // `-0.41` folds as `negate` of a constant does, with no frame.
+            guard case .number(let number) = operand.kind else { return nil }
+            return .constant(Tensor(-number))
         case .string:
             throw error("a string can only be an einsum spec, as in einsum(\"ij,j->i\", A, x)", at: expr.range)
         case .name(let name):

@@ -59,8 +59,10 @@ struct FormulaStore: Sendable {
         case write(Tag, flag: UInt8, payload: Int32, count: Int, keywords: Int, range: SourceRange, focus: SourceRange)
     }
 
-    /// Keeps `expr`, returning where its records are. `intern` gives a name's id.
-    mutating func append(_ expr: Expr, intern: (String) -> Int32) -> Range<Int32> {
+    /// Keeps `expr`, returning where its records are. `intern` gives the id of a name, with the
+    /// offset it is written at for a name that refers to a node or constant (nil for the name
+    /// of a function or keyword).
+    mutating func append(_ expr: Expr, intern: (String, Int?) -> Int32) -> Range<Int32> {
         let first = Int32(truncatingIfNeeded: tags.count)
         var work: [Work] = [.visit(expr)]
         while let next = work.popLast() {
@@ -82,7 +84,7 @@ struct FormulaStore: Sendable {
                     strings.append(text)
                     record(.string, payload: Int32(truncatingIfNeeded: strings.count - 1), range: e.range, focus: e.focus)
                 case .name(let name):
-                    record(.name, payload: intern(name), range: e.range, focus: e.focus)
+                    record(.name, payload: intern(name, e.range.start), range: e.range, focus: e.focus)
                 case .list(let items):
                     write(.list, count: items.count)
                     for item in items.reversed() { work.append(.visit(item)) }
@@ -104,9 +106,9 @@ struct FormulaStore: Sendable {
                     }
                     work.append(.visit(head))
                 case .call(let name, let arguments, let keywords):
-                    write(.call, payload: intern(name), count: arguments.count, keywords: keywords.count)
+                    write(.call, payload: intern(name, nil), count: arguments.count, keywords: keywords.count)
                     for keyword in keywords.reversed() {
-                        write(.keyword, payload: intern(keyword.name), range: keyword.nameRange, focus: keyword.nameRange)
+                        write(.keyword, payload: intern(keyword.name, nil), range: keyword.nameRange, focus: keyword.nameRange)
                         work.append(.visit(keyword.value))
                     }
                     for argument in arguments.reversed() { work.append(.visit(argument)) }

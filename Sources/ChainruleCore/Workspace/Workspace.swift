@@ -55,6 +55,8 @@ public struct Workspace: Sendable {
     public internal(set) var storedBytes = 0
     /// Scratch marks for the nodes one definition refers to.
     private var referenceMarks = NodeMarks()
+    /// The last few function and keyword names interned, tried before the name table.
+    private var recentNames: [(name: String, id: Int32)] = []
 
     public init() {}
 
@@ -129,9 +131,12 @@ public struct Workspace: Sendable {
         // broken definition) by comparing ids.
         var dependencies: [Int32] = []
         var resolved: [(start: Int, id: NodeID)] = []
+        // The ids of the names found, by where they are written, for keeping the formula.
+        var found: [(start: Int, nameID: Int32)] = []
         referenceMarks.next(covering: graph.count)
         for (name, range) in References(definition.value) {
             let nameID = graph.nameID(name)
+            if let nameID { found.append((range.start, nameID)) }
             if let nameID, let id = graph.node(nameID: nameID) {
                 resolved.append((range.start, id))
                 guard referenceMarks.mark(id) else { continue }
@@ -190,13 +195,13 @@ public struct Workspace: Sendable {
             }
             storedBytes += added
             record.first = Int32(truncatingIfNeeded: before)
-            keep(&record, formula: isLeaf ? nil : definition.value, dependencies: dependencies)
+            keep(&record, formula: isLeaf ? nil : definition.value, dependencies: dependencies, found: found)
             graphOrder.append(Int32(truncatingIfNeeded: definitions.append(record)))
             return []
         }
         guard let position else { return [] }
         var candidate = self
-        candidate.keep(&record, formula: isLeaf ? nil : definition.value, dependencies: dependencies)
+        candidate.keep(&record, formula: isLeaf ? nil : definition.value, dependencies: dependencies, found: found)
         candidate.definitions[position] = record
         // (The nodes the names were found to be may move: the lowering looks them up again.)
         candidate.rebuild(from: self, editing: position, formula: isLeaf ? nil : definition.value, value: value)
@@ -213,13 +218,28 @@ public struct Workspace: Sendable {
     }
 
     /// Keeps a definition's formula (its compact form) and dependencies in the store.
-    private mutating func keep(_ record: inout Definitions.Record, formula: Expr?, dependencies: [Int32]) {
+    /// `found` holds the ids of names the formula refers to, by where each is written (in
+    /// source order): those are not looked up again, nor are names just seen (a function
+    /// called throughout a script).
+    private mutating func keep(_ record: inout Definitions.Record, formula: Expr?, dependencies: [Int32],
+                               found: [(start: Int, nameID: Int32)]) {
         record.dependencies = definitions.keep(dependencies: dependencies)
         guard let formula else { return }
         // The store is taken out while the graph interns the formula's names.
         var formulas = FormulaStore()
         swap(&formulas, &definitions.formulas)
-        record.formula = formulas.append(formula) { graph.intern(name: $0) }
+        var next = 0
+        record.formula = formulas.append(formula) { name, start in
+            if let start {
+                // References come in source order, as `found` has them.
+                while next < found.count, found[next].start < start { next += 1 }
+                if next < found.count, found[next].start == start { return found[next].nameID }
+            }
+            for seen in recentNames where seen.name == name { return seen.id }
+            let id = graph.intern(name: name)
+            if recentNames.count < 4 { recentNames.append((name, id)) } else { recentNames[Int(id & 3)] = (name, id) }
+            return id
+        }
         swap(&formulas, &definitions.formulas)
     }
 
