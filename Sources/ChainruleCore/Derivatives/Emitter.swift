@@ -65,8 +65,10 @@ struct Emitter {
     /// The id the next node emitted gets.
     var count: Int { tape.map { $0.base + $0.count } ?? graph.count }
 
+    /// A node's shape; on a tape every node is a scalar (the forward nodes a pass for numbers
+    /// reads are checked to be, ``ReverseMode/readsScalarsOnly(_:output:live:)``).
     func shape(_ id: NodeID) -> [Int] {
-        if let tape, id >= tape.base { return [] }
+        if tape != nil { return [] }
         return graph[id].shape
     }
 
@@ -182,7 +184,7 @@ struct Emitter {
     private mutating func emitToTape(_ tape: ScalarTape, _ op: Op,
                                      _ inputs: some RandomAccessCollection<NodeID>) throws(ShapeMessage) -> NodeID {
         let allLiteral = inputs.allSatisfy { isLiteral($0) }
-        if !(op.isElementwise && inputs.allSatisfy({ $0 >= tape.base || graph.isScalar($0) })) {
+        if !op.isElementwise {
             guard try op.resultShape(inputs.map { shape($0) }).isEmpty else { return tape.appendUnsupported() }
         }
         if allLiteral { return constant(try op.forward(inputs.map { constantValue($0) ?? Tensor(0) })) }

@@ -190,8 +190,21 @@ public enum ReverseMode {
         // of their elements (not only elements beside them, as in `[w, c][0]`)…
         var live = Dependence.reached(graph, output: output)
         // …and reaching a leaf that is differentiated (or one of `wrt`).
+        var wanted: [Bool] = []
+        if let wrt {
+            wanted = Array(repeating: false, count: output + 1)
+            for id in wrt where id >= 0 && id <= output { wanted[id] = true }
+        }
+        let elementwise = graph.elementwiseOps
         for id in 0...output where live[id] {
-            if let wrt, wrt.contains(id) { continue }
+            if !wanted.isEmpty && wanted[id] { continue }
+            // An elementwise op differentiates every argument.
+            if let inputs = graph.elementwiseInputs(of: id, elementwise) {
+                live[id] = inputs.range.isEmpty
+                    ? wrt == nil && graph.isDifferentiableLeaf(id)
+                    : inputs.range.contains { live[Int(inputs.store.pool[$0])] }
+                continue
+            }
             let inputs = graph.inputs(of: id)
             if inputs.isEmpty {
                 live[id] = wrt == nil && graph[id].isDifferentiableLeaf
