@@ -16,7 +16,14 @@ enum Dependence {
         var reached = Array(repeating: false, count: output + 1)
         var masks: [NodeID: Tensor] = [:]
         reached[output] = true
+        let elementwise = graph.elementwiseOps
         for id in stride(from: output, through: 0, by: -1) where reached[id] {
+            // An elementwise op differentiates every argument and reads each whole (what the walk
+            // below finds for it), read off the columns: the commonest case, with nothing made.
+            if masks.isEmpty, let inputs = graph.elementwiseInputs(of: id, elementwise) {
+                for k in inputs.range { reached[Int(inputs.store.pool[k])] = true }
+                continue
+            }
             let inputs = graph.inputs(of: id)
             if inputs.isEmpty { continue }
             let op = graph[id].op

@@ -5,8 +5,13 @@
 /// graph — `x·1`, `x + 0`, a `sum_to`, `broadcast_to` or `reshape` to the shape the
 /// node already has — folds operations on constants, and shares equal nodes
 /// (hash-consing), so higher derivatives do not grow needlessly.
+///
+/// An emitter made ``init(numbersOver:tape:)`` writes the same nodes, from the same rules,
+/// to a ``ScalarTape`` instead: scalars only, nothing shared, for a pass that wants numbers.
 struct Emitter {
     var graph: Graph
+    /// Where emitted nodes go when the pass wants numbers only; nil: to `graph`.
+    let tape: ScalarTape?
     /// The role given to every node emitted next.
     var role: NodeRole = .forward
     /// Nodes marked for recomputation: rules that read their value read a recomputed twin.
@@ -46,16 +51,32 @@ struct Emitter {
     /// The graph's nodes are shared with `graph`, not copied: emitted nodes are appended after them.
     init(graph: Graph, expected: Int = 0) {
         self.graph = Graph(extending: graph)
+        tape = nil
         self.graph.reserve(expected)
         tables.shared = ShareTable(expected: expected)
     }
 
-    func shape(_ id: NodeID) -> [Int] { graph[id].shape }
+    /// An emitter over `graph` (whose nodes it reads, and never changes) that appends to `tape`.
+    init(numbersOver graph: Graph, tape: ScalarTape) {
+        self.graph = graph
+        self.tape = tape
+    }
+
+    /// The id the next node emitted gets.
+    var count: Int { tape.map { $0.base + $0.count } ?? graph.count }
+
+    /// A node's shape; on a tape every node is a scalar (the forward nodes a pass for numbers
+    /// reads are checked to be, ``ReverseMode/readsScalarsOnly(_:output:live:)``).
+    func shape(_ id: NodeID) -> [Int] {
+        if tape != nil { return [] }
+        return graph[id].shape
+    }
 
     /// Whether `id` is a literal: a leaf with a value known without evaluating anything,
     /// not named and not a seed.
     @inline(__always)
     private func isLiteral(_ id: NodeID) -> Bool {
+        if let tape, id >= tape.base { return tape.isConstant(id - tape.base) }
         let (s, i) = graph.locate(id)
         return s.valueSlots[i] >= 0 && s.nameID(i) < 0 && s.roleTags[i] != 4
     }
@@ -63,11 +84,13 @@ struct Emitter {
     /// The value of a node known without evaluating anything: a literal or a folded constant.
     func constantValue(_ id: NodeID) -> Tensor? {
         guard isLiteral(id) else { return nil }
+        if let tape, id >= tape.base { return Tensor(tape.constant(id - tape.base)) }
         return graph[id].value
     }
 
     func isConstant(_ id: NodeID, equalTo value: Double) -> Bool {
         guard isLiteral(id) else { return false }
+        if let tape, id >= tape.base { return tape.constant(id - tape.base) == value }
         let (s, i) = graph.locate(id)
         let slot = Int(s.valueSlots[i])
         if slot & 1 == 0 { return graph.values.scalars[slot >> 1] == value }
@@ -76,6 +99,12 @@ struct Emitter {
 
     mutating func constant(_ value: Tensor) -> NodeID {
         if value.isScalar, let id = tables.scalars[value.scalars[0].bitPattern] { return id }
+        if let tape {
+            guard value.isScalar else { return tape.appendUnsupported() }
+            let id = tape.appendConstant(value.scalars[0])
+            tables.scalars[value.scalars[0].bitPattern] = id
+            return id
+        }
         let id = graph.append(.constant, EmptyCollection(), shape: value.shape, kind: .input, value: value, role: role)
         if value.isScalar { tables.scalars[value.scalars[0].bitPattern] = id }
         return id
@@ -105,6 +134,7 @@ struct Emitter {
 
     /// Keys of one to three inputs are filed in the share table, others (none, or more than three) in a dictionary.
     private mutating func emitShared(_ op: Op, _ inputs: some RandomAccessCollection<NodeID>) throws(ShapeMessage) -> NodeID {
+        if let tape { return try emitToTape(tape, op, inputs) }
         let opID = graph.intern(op)
         let n = inputs.count
         let short = n >= 1 && n <= 3
@@ -147,6 +177,18 @@ struct Emitter {
             tables.sharedLong[LongKey(op: opID, inputs: Array(inputs))] = id
         }
         return id
+    }
+
+    /// ``emitShared(_:_:)`` onto a tape: the same shapes checked and the same constants folded,
+    /// nothing shared. A node that is not a scalar of scalars marks the tape unsupported.
+    private mutating func emitToTape(_ tape: ScalarTape, _ op: Op,
+                                     _ inputs: some RandomAccessCollection<NodeID>) throws(ShapeMessage) -> NodeID {
+        let allLiteral = inputs.allSatisfy { isLiteral($0) }
+        if !op.isElementwise {
+            guard try op.resultShape(inputs.map { shape($0) }).isEmpty else { return tape.appendUnsupported() }
+        }
+        if allLiteral { return constant(try op.forward(inputs.map { constantValue($0) ?? Tensor(0) })) }
+        return tape.append(op, inputs)
     }
 
     /// The node whose value a rule may read for `id`: `id` itself, or for a node marked
@@ -203,7 +245,11 @@ struct Emitter {
 
     mutating func negate(_ a: NodeID?) throws(ShapeMessage) -> NodeID? {
         guard let a else { return nil }
-        if !graph[a].isForward, graph[a].op == .pointwise(.negate) { return graph[a].inputs[0] }
+        if let tape {
+            if a >= tape.base, tape.isNegation(a - tape.base) { return tape.input(a - tape.base, 0) }
+        } else if !graph[a].isForward, graph[a].op == .pointwise(.negate) {
+            return graph[a].inputs[0]
+        }
         return try emit(.pointwise(.negate), a)
     }
 

@@ -38,6 +38,10 @@ public struct ReverseGraph: Sendable {
     /// differentiable arguments: their gradient is zero where no node holds it (a derivative
     /// that is zero, as through `step`); every other node has none (`null` in JSON).
     public internal(set) var live: [Bool]
+    /// For a pass that wants numbers only (``ReverseMode/buildNumbers(_:output:wrt:maximumNodes:shouldStop:)``),
+    /// the gradient nodes as a tape; `graph` is then the forward graph alone, and the ids from
+    /// `base` on are the tape's.
+    var tape: ScalarTape? = nil
 
     /// The gradient nodes emitted while pulling back through forward node `id`, and the recomputed
     /// forward nodes, each with the forward node it belongs to.
@@ -89,6 +93,47 @@ public enum ReverseMode {
                         maximumCount: overflow ? .max : limit, refusal: { refusal($0 - graph.count) }, shouldStop: shouldStop)
     }
 
+    /// The reverse graph of the scalar `output` for its numbers only: the same rules emit the
+    /// same nodes onto a ``ScalarTape`` (nothing shared, no roles, origins or edge list), when
+    /// every node the pass reads is a scalar and every node it emits a scalar of scalars;
+    /// otherwise, or when the tape would pass `maximumNodes`, the reverse graph itself, as
+    /// ``build(_:output:wrt:seeded:remat:maximumNodes:refusal:shouldStop:)`` makes it (with its refusals).
+    /// Either way the gradients are the reverse graph's, bit for bit.
+    /// - Parameter edges: whether the tape keeps each edge's contribution node, as the graph does
+    ///   (no command needs them from a tape: a test compares them with the graph's).
+    static func buildNumbers(_ graph: Graph, output: NodeID, wrt: Set<NodeID>? = nil, maximumNodes: Int = .max,
+                             edges: Bool = false, refusal: (Int) -> Diagnostic = tooManyNodes,
+                             shouldStop: () -> Bool = { false }) throws(EvaluationError) -> ReverseGraph {
+        func asGraph() throws(EvaluationError) -> ReverseGraph {
+            try build(graph, output: output, wrt: wrt, maximumNodes: maximumNodes, refusal: refusal, shouldStop: shouldStop)
+        }
+        guard graph[output].isScalar else { return try asGraph() }
+        let live = liveness(graph, output: output, wrt: wrt)
+        guard readsScalarsOnly(graph, output: output, live: live) else { return try asGraph() }
+        let tape = ScalarTape(base: graph.count, expected: 2 * (output + 1))
+        var emitter = Emitter(numbersOver: graph, tape: tape)
+        let seed = emitter.scalar(1)
+        let (limit, overflow) = graph.count.addingReportingOverflow(maximumNodes)
+        do {
+            let reverse = try emit(into: &emitter, base: graph.count, output: output, seed: seed, wrt: wrt, live: live,
+                                   edges: edges, maximumCount: overflow ? .max : limit, shouldStop: shouldStop)
+            if !tape.unsupported { return reverse }
+        } catch {
+            if case .interrupted = error { throw error }
+        }
+        // Past the limit, or a rule the tape cannot hold: the graph decides, and says why.
+        return try asGraph()
+    }
+
+    /// Whether every node the reverse pass reads is a scalar: the live nodes and their inputs.
+    static func readsScalarsOnly(_ graph: Graph, output: NodeID, live: [Bool]) -> Bool {
+        for id in 0...output where live[id] {
+            guard graph.isScalar(id) else { return false }
+            for input in graph.inputs(of: id) where !graph.isScalar(input) { return false }
+        }
+        return true
+    }
+
     /// The refusal of a derivative past `maximumCount` nodes, when no other is given.
     public static func tooManyNodes(_ maximumCount: Int) -> Diagnostic {
         Diagnostic("the derivative would take more than \(maximumCount) nodes", at: nil)
@@ -96,19 +141,24 @@ public enum ReverseMode {
 
     /// Appends the reverse graph of `output`, seeded by node `seed`, to the emitter's graph.
     /// - Parameter maximumCount: the most nodes the graph may hold; past it, the pass is refused.
+    /// - Parameters:
+    ///   - live: the nodes that need a gradient (``liveness(_:output:wrt:)``), when already known.
+    ///   - edges: whether to keep each edge's contribution node (`:backward` shows them).
     static func emit(into emitter: inout Emitter, base: Int, output: NodeID, seed: NodeID, wrt: Set<NodeID>?,
+                     live known: [Bool]? = nil, edges: Bool = true,
                      maximumCount: Int = .max, refusal: (Int) -> Diagnostic = tooManyNodes,
                      shouldStop: () -> Bool) throws(EvaluationError) -> ReverseGraph {
-        let live = liveness(emitter.graph, output: output, wrt: wrt)
+        let live = known ?? liveness(emitter.graph, output: output, wrt: wrt)
         var result = ReverseGraph(graph: Graph(), base: base, output: output, seed: seed,
-                                  gradient: ReverseGraph.GradientNodes(count: base), cotangents: [], live: live)
+                                  gradient: ReverseGraph.GradientNodes(count: base), cotangents: [], live: live,
+                                  tape: emitter.tape)
         // The table gathers each node's contributions as its consumers are passed, and holds its
         // whole gradient by the time the walk reaches it: every consumer comes after it.
         result.gradient[output] = seed
         for id in stride(from: output, through: 0, by: -1) where live[id] {
             if id & 255 == 0 {
                 if shouldStop() { throw .interrupted }
-                if emitter.graph.count > maximumCount {
+                if emitter.count > maximumCount {
                     throw .failed(refusal(maximumCount))
                 }
             }
@@ -119,7 +169,7 @@ public enum ReverseMode {
                 for (k, input) in node.inputs.enumerated() where live[input] {
                     emitter.role = .gradient(of: id)
                     let c = try emitter.cotangent(of: id, op: op, family: family, input: k, gradient: g)
-                    result.cotangents.append(c.map { Int32(truncatingIfNeeded: $0) } ?? -1)
+                    if edges { result.cotangents.append(c.map { Int32(truncatingIfNeeded: $0) } ?? -1) }
                     guard let c else { continue }
                     emitter.role = .gradient(of: input)
                     result.gradient[input] = try emitter.add(result.gradient[input], c)
@@ -140,8 +190,21 @@ public enum ReverseMode {
         // of their elements (not only elements beside them, as in `[w, c][0]`)…
         var live = Dependence.reached(graph, output: output)
         // …and reaching a leaf that is differentiated (or one of `wrt`).
+        var wanted: [Bool] = []
+        if let wrt {
+            wanted = Array(repeating: false, count: output + 1)
+            for id in wrt where id >= 0 && id <= output { wanted[id] = true }
+        }
+        let elementwise = graph.elementwiseOps
         for id in 0...output where live[id] {
-            if let wrt, wrt.contains(id) { continue }
+            if !wanted.isEmpty && wanted[id] { continue }
+            // An elementwise op differentiates every argument.
+            if let inputs = graph.elementwiseInputs(of: id, elementwise) {
+                live[id] = inputs.range.isEmpty
+                    ? wrt == nil && graph.isDifferentiableLeaf(id)
+                    : inputs.range.contains { live[Int(inputs.store.pool[$0])] }
+                continue
+            }
             let inputs = graph.inputs(of: id)
             if inputs.isEmpty {
                 live[id] = wrt == nil && graph[id].isDifferentiableLeaf
@@ -180,6 +243,13 @@ extension ReverseGraph {
         if let value { values.set(seed, value) }
         try values.compute(in: graph, shouldStop: shouldStop, ids: base..<graph.count)
         return values
+    }
+
+    /// The gradients, read from the values of this reverse graph's tape (``ScalarTape/evaluate(forward:shouldStop:)``).
+    func gradients(forward: Evaluation, tape values: [Double]) -> Gradients {
+        var result = Gradients(output: output, seed: Tensor(1), gradients: [], contributions: [])
+        result.tapeSource = (forward, values, base, gradient, live)
+        return result
     }
 
     /// The gradients as tensors, with each edge's contribution.

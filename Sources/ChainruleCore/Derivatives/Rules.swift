@@ -83,8 +83,14 @@ extension Emitter {
     // appending to the store while a view of it is alive would copy the store.
 
     /// Input `k` of node `id`.
-    func input(_ id: NodeID, _ k: Int) -> NodeID { graph[id].inputs[k] }
+    func input(_ id: NodeID, _ k: Int) -> NodeID {
+        if let tape, id >= tape.base { return tape.input(id - tape.base, k) }
+        return graph[id].inputs[k]
+    }
 
     /// The inputs of node `id`, for ops with any number of them.
-    func inputs(of id: NodeID) -> [NodeID] { Array(graph[id].inputs) }
+    func inputs(of id: NodeID) -> [NodeID] {
+        if let tape, id >= tape.base { return tape.inputs(id - tape.base) }
+        return Array(graph[id].inputs)
+    }
 }

@@ -29,8 +29,18 @@ public struct Gradients: Sendable {
     /// For gradients read from a reverse graph: its values, each node's gradient node, and which
     /// nodes have a zero gradient. Tensors are made only for the nodes asked about.
     var source: (values: Evaluation, nodes: ReverseGraph.GradientNodes, live: [Bool], graph: Graph)?
+    /// For gradients read from a ``ScalarTape``: the forward values, the tape's values (node
+    /// `base + i` is `tape[i]`), each node's gradient node, and which nodes have a zero gradient.
+    var tapeSource: (forward: Evaluation, tape: [Double], base: Int, nodes: ReverseGraph.GradientNodes, live: [Bool])?
 
     public subscript(id: NodeID) -> Tensor? {
+        if let source = tapeSource {
+            guard id < source.nodes.count else { return nil }
+            if let node = source.nodes[id] {
+                return node >= source.base ? Tensor(source.tape[node - source.base]) : source.forward[node]
+            }
+            return id < source.live.count && source.live[id] ? Tensor.zeros([]) : nil
+        }
         if let source {
             guard id < source.nodes.count else { return nil }
             if let node = source.nodes[id] { return source.values[node] }

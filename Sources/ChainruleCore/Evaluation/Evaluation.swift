@@ -92,6 +92,15 @@ public struct Evaluation: Sendable {
         id < slots.count && slots[id] == .scalar ? scalars[id] : nil
     }
 
+    /// Calls `body` with where each node's value is and the scalars, in place: what a
+    /// ``ScalarTape`` reads of the forward pass, with nothing copied.
+    func withScalars<R, E: Error>(_ body: (_ slots: UnsafeBufferPointer<Slot>,
+                                           _ scalars: UnsafeBufferPointer<Double>) throws(E) -> R) throws(E) -> R {
+        try slots.withUnsafeBufferPointer { (slots) throws(E) in
+            try scalars.withUnsafeBufferPointer { (scalars) throws(E) in try body(slots, scalars) }
+        }
+    }
+
     /// Calls `body` with the elements of node `id`'s value in place (nothing when it has none).
     func withElements(of id: NodeID, _ body: (UnsafeBufferPointer<Double>) -> Void) {
         guard id < slots.count else { return }
@@ -414,11 +423,7 @@ public struct Evaluation: Sendable {
             return nil
         }
         let op = Int(columns.opIDs[i])
-        switch columns.kernels[op] {
-        case .none: return nil
-        case .general: return columns.ops[op].scalarForward(x.0, x.1, x.2)
-        case let kernel: return kernel.apply(x.0, x.1)
-        }
+        return columns.kernels[op].value(of: columns.ops[op], x.0, x.1, x.2)
     }
 }
 

@@ -40,6 +40,18 @@ enum ScalarKernel: UInt8, Sendable {
         }
     }
 
+    /// The value of `op` (whose kernel this is) on the numbers of its inputs, or nil for an op
+    /// with no scalar rule: what the evaluator's scalar loop and a ``ScalarTape`` compute for
+    /// every node, so that the two give the same numbers bit for bit.
+    @inline(__always)
+    func value(of op: Op, _ x0: Double, _ x1: Double, _ x2: Double) -> Double? {
+        switch self {
+        case .none: nil
+        case .general: op.scalarForward(x0, x1, x2)
+        default: apply(x0, x1)
+        }
+    }
+
     @inline(__always)
     func apply(_ x0: Double, _ x1: Double) -> Double {
         switch self {

@@ -5,6 +5,8 @@ struct ReverseKey: Equatable, Sendable {
     var output: NodeID
     var seeded: Bool
     var wrt: Set<NodeID>?
+    /// Whether the pass wants numbers only (a ``ScalarTape`` where the graph allows one).
+    var numbersOnly = false
 }
 
 extension Workspace {
@@ -30,13 +32,40 @@ extension Workspace {
         return built
     }
 
+    /// The reverse pass of the scalar `output` for its numbers only: a ``ScalarTape`` where
+    /// the graph allows one (``ReverseMode/buildNumbers(_:output:wrt:maximumNodes:refusal:shouldStop:)``),
+    /// else the reverse graph. Built once per graph version; a reverse graph already built for
+    /// the same output serves as well.
+    mutating func numbersGraph(of output: NodeID, wrt: Set<NodeID>? = nil) throws(EvaluationError) -> ReverseGraph {
+        let key = ReverseKey(version: version, output: output, seeded: false, wrt: wrt, numbersOnly: true)
+        if let cached = derivativeCache {
+            var asGraph = key
+            asGraph.numbersOnly = false
+            if cached.key == key || cached.key == asGraph { return cached.graph }
+        }
+        let built = try ReverseMode.buildNumbers(graph, output: output, wrt: wrt, maximumNodes: derivativeNodeBudget,
+                                                 refusal: { passRefusal(nodes: $0, bytes: nil) }, shouldStop: shouldStop)
+        derivativeCache = (key, built)
+        reverseBuilds &+= 1
+        return built
+    }
+
     /// Runs the reverse pass from `output` (forward first if needed): builds the reverse
     /// graph and evaluates it. The seed defaults to 1 for a scalar output; any other output
-    /// is seeded with `seed` or, without one, with ones.
+    /// is seeded with `seed` or, without one, with ones. Without contributions to record, a
+    /// scalar output's gradients come from a tape of the same nodes (``numbersGraph(of:wrt:)``).
     public mutating func gradients(of output: NodeID, seed: Tensor? = nil, wrt: Set<NodeID>? = nil,
                                    recordContributions: Bool = false) throws(EvaluationError) -> Gradients {
         let y = try value(of: output)
         let seeded = !(y.isScalar && (seed == nil || seed == Tensor(1)))
+        if !seeded && !recordContributions {
+            let numbers = try numbersGraph(of: output, wrt: wrt)
+            // The tape is charged as the graph would be; past the limit the graph's pass refuses.
+            if let tape = numbers.tape, storedBytes + tape.count * (8 + Workspace.nodeBytes) <= memoryLimit {
+                let values = try tape.evaluate(forward: evaluation, shouldStop: shouldStop)
+                return numbers.gradients(forward: evaluation, tape: values)
+            }
+        }
         let reverse = try reverseGraph(of: output, seeded: seeded, wrt: wrt)
         try checkMemory(ofPass: reverse.graph, from: reverse.base)
         let values = try reverse.evaluate(forward: evaluation,
