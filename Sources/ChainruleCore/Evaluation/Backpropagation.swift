@@ -30,6 +30,10 @@ public struct Gradients: Sendable {
     /// nodes have a zero gradient. Tensors are made only for the nodes asked about.
     var source: (values: Evaluation, nodes: ReverseGraph.GradientNodes, live: [Bool], graph: Graph)?
 
+    /// The values of the reverse graph these gradients were read from, forward values included
+    /// (what `:reverse` lists), or nil when they were not read from one.
+    public var reverseValues: Evaluation? { source?.values }
+
     public subscript(id: NodeID) -> Tensor? {
         if let source {
             guard id < source.nodes.count else { return nil }
