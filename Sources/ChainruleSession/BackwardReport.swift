@@ -24,7 +24,7 @@ extension Session {
         }
         let result = try gradients(of: target, seed: seed, record: true, at: place)
         lastBackwardTarget = label(target)
-        print(report(result, seeded: seed != nil).text)
+        print(report(result, seeded: seed != nil).lines.text)
     }
 
     /// Whether a node is an unnamed constant (a literal such as the `2` in `x^2`), left out of reports.
@@ -47,9 +47,10 @@ extension Session {
         var note = ""
     }
 
-    /// The whole reverse pass, as far as the output limit. With an explicit seed `p` every
-    /// gradient is the vector–Jacobian product p·∂out/∂node, and is labelled so.
-    func report(_ result: Gradients, seeded: Bool = false) -> CutLines {
+    /// The whole reverse pass, as far as the output limit, and how many of its edges were read
+    /// to make it. With an explicit seed `p` every gradient is the vector–Jacobian product
+    /// p·∂out/∂node, and is labelled so.
+    func report(_ result: Gradients, seeded: Bool = false) -> (lines: CutLines, edgesRead: Int) {
         let out = label(result.output)
         let heading = seeded
             ? "backward pass from \(out), seed p = \(format.inline(result.seed)): each gradient is p·∂\(out)/∂node; nodes in reverse topological order"
@@ -57,30 +58,45 @@ extension Session {
         // Blocks are made only until the output limit is passed: `print` cuts the text there.
         var lines = CutLines(limit: outputLimit)
         lines.append(heading)
-        let edges = EdgeIndex(result)
+        var edges = EdgeCursor(result.contributions)
         for id in stride(from: result.output, through: 0, by: -1) where result[id] != nil && !isLiteral(id) {
             guard !lines.isFull else { break }
             lines.append("")
-            for line in block(for: id, in: result, edges: edges, seeded: seeded) { lines.append(line) }
+            for line in block(for: id, in: result, edges: edges.advance(to: id), seeded: seeded) { lines.append(line) }
         }
-        return lines
+        return (lines, edges.read)
     }
 
-    /// The reverse pass's edges grouped by the node they enter and the node they leave.
-    struct EdgeIndex {
-        var incoming: [NodeID: [EdgeContribution]] = [:]
-        var outgoing: [NodeID: [EdgeContribution]] = [:]
-        init(_ result: Gradients) {
-            for edge in result.contributions {
-                incoming[edge.input, default: []].append(edge)
-                outgoing[edge.consumer, default: []].append(edge)
+    /// The reverse pass's edges read from the output down, as far as the blocks made: the pass
+    /// records them consumer by consumer from the output down (see ``Gradients/contributions``),
+    /// so the edges a node sends are together, and those it receives were all read before them.
+    struct EdgeCursor {
+        private let contributions: [EdgeContribution]
+        /// How many edges have been read.
+        private(set) var read = 0
+        /// Edges read whose input's block is not made yet, by input.
+        private var arrived: [NodeID: [EdgeContribution]] = [:]
+
+        init(_ contributions: [EdgeContribution]) { self.contributions = contributions }
+
+        /// The edges that enter `id` (from its consumers) and those it sends to its inputs,
+        /// for a node below every one asked about before.
+        mutating func advance(to id: NodeID) -> (incoming: [EdgeContribution], outgoing: [EdgeContribution]) {
+            var outgoing: [EdgeContribution] = []
+            while read < contributions.count && contributions[read].consumer >= id {
+                let edge = contributions[read]
+                read += 1
+                arrived[edge.input, default: []].append(edge)
+                if edge.consumer == id { outgoing.append(edge) }
             }
+            return (arrived.removeValue(forKey: id) ?? [], outgoing)
         }
     }
 
     /// One node's part of the reverse pass: its gradient (summed over its consumers when it
     /// feeds several), then each input edge's local Jacobian and chain-rule product.
-    func block(for id: NodeID, in result: Gradients, edges: EdgeIndex, seeded: Bool = false) -> [String] {
+    func block(for id: NodeID, in result: Gradients, edges: (incoming: [EdgeContribution], outgoing: [EdgeContribution]),
+               seeded: Bool = false) -> [String] {
         guard let g = result[id] else { return [] }
         let out = label(result.output)
         let node = workspace.graph[id]
@@ -88,9 +104,9 @@ extension Session {
         let heading = node.isLeaf ? "\(name)  \(node.kind.rawValue)" : "\(name) = \(operation(id))"
         let lines = [style.bold(heading) + style.dim("   shape \(describe(shape: node.shape))")]
         let upstream = partial(out, name, seeded: seeded)
-        var rows = upstreamRows(upstream, g, arriving: (edges.incoming[id] ?? []).map { ($0.value, $0.consumer) },
+        var rows = upstreamRows(upstream, g, arriving: edges.incoming.map { ($0.value, $0.consumer) },
                                 isSeed: id == result.output)
-        for edge in edges.outgoing[id] ?? [] where !isLiteral(edge.input) {
+        for edge in edges.outgoing where !isLiteral(edge.input) {
             rows.append(contentsOf: edgeRows(edge, upstream: upstream))
         }
         for (k, input) in node.inputs.enumerated() where workspace.graph.isClassIndex(id, argument: k) {

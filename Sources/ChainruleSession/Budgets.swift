@@ -46,6 +46,42 @@ extension Session {
         var text: String { lines.joined(separator: "\n") }
     }
 
+    /// A table with a heading, cut at the output limit, whose rows are made only until the limit
+    /// is passed: each row is made once, and rows past the ones the cut can reach are never made.
+    /// A row's cells joined by two spaces are never longer than its padded line, so once their
+    /// sum passes the limit the cut falls inside the rows made. The columns are as wide as
+    /// those rows need; a table the limit does not cut is the whole table.
+    struct CutTable {
+        let limit: Int
+        private(set) var heading: [String]
+        let header: [String]
+        private(set) var rows: [[String]] = []
+        /// A lower bound on the characters of the text: the heading, the header and the rows unpadded.
+        private var characters: Int
+
+        init(limit: Int, heading: [String], header: [String]) {
+            self.limit = limit
+            self.heading = heading
+            self.header = header
+            characters = heading.reduce(0) { $0 + $1.count + 1 } + CutTable.unpaddedCount(header)
+        }
+
+        /// Whether the rows made already pass the limit: any more would be cut.
+        var isFull: Bool { characters > limit }
+
+        mutating func add(_ row: [String]) {
+            characters += 1 + CutTable.unpaddedCount(row)
+            rows.append(row)
+        }
+
+        /// The characters of `row` written with no padding: its cells joined by two spaces, without
+        /// trailing empty cells (a table line drops its trailing spaces).
+        static func unpaddedCount(_ row: [String]) -> Int {
+            guard let last = row.lastIndex(where: { !$0.isEmpty }) else { return 0 }
+            return row[...last].reduce(2 * last) { $0 + $1.count }
+        }
+    }
+
     /// Reads `2GB`, `500MB`, `64KB`, `1000000` (bytes); nil for anything else.
     static func parse(bytes text: String) -> Int? {
         let upper = text.uppercased()

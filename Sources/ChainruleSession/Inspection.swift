@@ -62,10 +62,17 @@ extension Session {
             print("no nodes yet; define one, as in 'x = [1, 2]'")
             return
         }
+        let listing = varsListing(all: !arguments.words.isEmpty)
+        print(table(listing.rows) + listing.note)
+    }
+
+    /// The rows of `:vars` (every definition) or `:vars all` (every node), made only while they
+    /// fit in the output limit.
+    func varsListing(all: Bool) -> Listing {
         var header = ["name", "kind", "shape", "formula or value"]
-        if stepper != nil && arguments.words.isEmpty { header.insert("walk", at: 3) }
+        if stepper != nil && !all { header.insert("walk", at: 3) }
         var listing = Listing(header: header, budget: rowBudget)
-        if !arguments.words.isEmpty {
+        if all {
             // Every node of the graph in creation order (a topological order), unnamed ones as %ID.
             let graph = workspace.graph
             for id in 0..<graph.count {
@@ -96,8 +103,7 @@ extension Session {
                 listing.add(row)
             }
         }
-        let text = table(listing.rows) + listing.note
-        print(text)
+        return listing
     }
 
     /// What the walk has computed of a node, for `:vars`: its value, its gradient, or nothing yet.
@@ -231,14 +237,15 @@ extension Session {
         try arguments.expect(count: 0...1, usage: ":forward [NODE]")
         let target = try self.target(arguments.words.first, arguments)
         _ = try value(target, at: arguments.words.first?.span ?? arguments.nameSpan)
-        print(forwardListing(to: target).text)
+        print(forwardListing(to: target).lines.text)
     }
 
-    /// The forward pass to `target` (computed), one row per node it depends on, in creation order.
-    func forwardListing(to target: NodeID) -> CutLines {
+    /// The forward pass to `target` (computed), one row per node it depends on, in creation order,
+    /// as far as the output limit: rows past the cut are never made.
+    func forwardListing(to target: NodeID) -> (lines: CutLines, rows: Int) {
         let graph = workspace.graph
         let needed = graph.ancestors(of: target)
-        let ids = (0...target).filter { needed[$0] }
+        let count = (0...target).reduce(0) { needed[$1] ? $0 + 1 : $0 }
         // As ``argument(_:)`` writes an input, with a scalar literal's text kept by its bits: a
         // chain writes the same few numbers at every link.
         var literals: [UInt64: String] = [:]
@@ -253,29 +260,30 @@ extension Session {
             return text
         }
         let scalarShape = describe(shape: [])
-        func cells(_ id: NodeID) -> (String, String, String) {
+        var table = CutTable(limit: outputLimit,
+                             heading: ["forward pass to \(label(target)): \(count) node\(count == 1 ? "" : "s") in topological order"],
+                             header: ["node", "op", "shape", "value"])
+        for id in 0...target where needed[id] {
+            guard !table.isFull else { break }
             let node = graph[id]
-            return (label(id, in: graph), operation(id, in: graph, arguments: argument),
-                    node.isScalar ? scalarShape : describe(shape: node.shape))
+            table.add([label(id, in: graph), operation(id, in: graph, arguments: argument),
+                       node.isScalar ? scalarShape : describe(shape: node.shape),
+                       style.value(workspace.evaluation[id].map(format.inline) ?? "?")])
         }
-        // Every row sets the widths of the columns, but values are formatted and rows written only
-        // until the output limit is passed: `print` cuts the text there, as it would the whole table.
-        let header = ["node", "op", "shape", "value"]
-        var widths = header.map(\.count)
-        for id in ids {
-            let (node, op, shape) = cells(id)
-            widths[0] = max(widths[0], node.count)
-            widths[1] = max(widths[1], op.count)
-            widths[2] = max(widths[2], shape.count)
-        }
-        var lines = CutLines(limit: outputLimit)
-        lines.append("forward pass to \(label(target)): \(ids.count) node\(ids.count == 1 ? "" : "s") in topological order")
-        lines.append(tableLine(header, widths: widths, header: true))
-        for id in ids {
+        return (cut(table), table.rows.count)
+    }
+
+    /// A cut table's lines, as far as the output limit (`print` cuts the text there).
+    func cut(_ table: CutTable) -> CutLines {
+        var widths = Array(repeating: 0, count: table.header.count)
+        widen(&widths, to: table.header)
+        for row in table.rows { widen(&widths, to: row) }
+        var lines = CutLines(limit: table.limit)
+        for line in table.heading { lines.append(line) }
+        lines.append(tableLine(table.header, widths: widths, header: true))
+        for row in table.rows {
             guard !lines.isFull else { break }
-            let value = workspace.evaluation[id].map(format.inline) ?? "?"
-            let (node, op, shape) = cells(id)
-            lines.append(tableLine([node, op, shape, style.value(value)], widths: widths))
+            lines.append(tableLine(row, widths: widths))
         }
         return lines
     }

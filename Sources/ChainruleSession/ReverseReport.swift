@@ -11,6 +11,12 @@ extension Session {
         // While a walk is under way, its target is the default.
         let (target, span) = arguments.words.isEmpty && stepper != nil
             ? (stepper?.walk.target ?? 0, arguments.nameSpan) : try scalarTarget(arguments, usage: ":reverse [NODE]")
+        print(try reverseReport(of: target, at: span).text)
+    }
+
+    /// The reverse graph of `target` as `:reverse` lists it, and the rows made for it: only those
+    /// that fit in the output limit (the rest are counted).
+    func reverseReport(of target: NodeID, at span: SourceSpan?) throws(Diagnostic) -> (text: String, rows: Int) {
         let reverse: ReverseGraph
         let valueOf: (NodeID) -> Tensor?
         // While a walk to the target is under way: its reverse graph, with only what it has computed.
@@ -19,22 +25,27 @@ extension Session {
             reverse = walk.reverse
             valueOf = { walk.reverseValue($0) }
         } else {
-            _ = try gradients(of: target, seed: nil, record: false, at: span)
+            // The pass's own values: evaluating the reverse graph again would hold two copies.
+            let result = try gradients(of: target, seed: nil, record: false, at: span)
             let values: Evaluation
             do {
                 reverse = try workspace.reverseGraph(of: target, seeded: false)
-                values = try reverse.evaluate(forward: workspace.evaluation, shouldStop: workspace.shouldStop)
+                if let kept = result.reverseValues { values = kept } else {
+                    values = try reverse.evaluate(forward: workspace.evaluation, shouldStop: workspace.shouldStop)
+                }
             } catch { throw located(error, at: span) }
             valueOf = { values[$0] }
         }
         let lastComputed = Set(walk?.isBackward == true ? walk?.lastComputed ?? [] : [])
         let graph = reverse.graph
         let out = label(target)
-        var totalOf: [NodeID: NodeID] = [:]
-        for (id, g) in reverse.gradient.enumerated() { if let g, g >= reverse.base { totalOf[g] = id } }
+        // For each gradient node that is a forward node's whole gradient, that node (-1: none).
+        var totalOf = Array(repeating: -1, count: graph.count - reverse.base)
+        for (id, g) in reverse.gradient.enumerated() { if let g, g >= reverse.base { totalOf[g - reverse.base] = id } }
+        func total(_ id: NodeID) -> NodeID? { id >= reverse.base && totalOf[id - reverse.base] >= 0 ? totalOf[id - reverse.base] : nil }
         func name(_ id: NodeID) -> String {
             if id < reverse.base { return label(id) }
-            if let of = totalOf[id] { return "∂\(out)/∂\(label(of))" }
+            if let of = total(id) { return "∂\(out)/∂\(label(of))" }
             return "%\(id)"
         }
         func argument(_ id: NodeID) -> String {
@@ -63,7 +74,7 @@ extension Session {
             }
             let owner: String
             switch node.role {
-            case .gradient(let of) where totalOf[id] == of && node.op == .binary(.add): owner = "sum at the fork \(label(of))"
+            case .gradient(let of) where total(id) == of && node.op == .binary(.add): owner = "sum at the fork \(label(of))"
             case .gradient(let of): owner = label(of)
             case .recompute(let of): owner = "recomputes \(label(of))"
             default: owner = ""
@@ -84,6 +95,6 @@ extension Session {
             residualSize += residuals[residuals.count - 1].utf8.count + 2
         }
         lines.append("forward values it reads: " + (residuals.isEmpty ? "leaves only" : residuals.joined(separator: ", ")))
-        print(lines.joined(separator: "\n"))
+        return (lines.joined(separator: "\n"), listing.rows.count - 1)
     }
 }

@@ -33,6 +33,10 @@ public struct Gradients: Sendable {
     /// `base + i` is `tape[i]`), each node's gradient node, and which nodes have a zero gradient.
     var tapeSource: (forward: Evaluation, tape: [Double], base: Int, nodes: ReverseGraph.GradientNodes, live: [Bool])?
 
+    /// The values of the reverse graph these gradients were read from, forward values included
+    /// (what `:reverse` lists), or nil when they were not read from one.
+    public var reverseValues: Evaluation? { source?.values }
+
     public subscript(id: NodeID) -> Tensor? {
         if let source = tapeSource {
             guard id < source.nodes.count else { return nil }
