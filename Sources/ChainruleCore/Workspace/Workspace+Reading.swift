@@ -40,7 +40,8 @@ extension Workspace {
     /// read; anything else is returned, to run. Nil after the last statement.
     public mutating func read(_ reader: inout ScriptReader) -> ReadStatement? {
         guard let statement = reader.statements.next() else { return nil }
-        guard reader.defines, case .definition(let definition) = statement, !entries.contains(definition.name) else {
+        guard reader.defines, case .definition(let definition) = statement,
+              definitions.position(of: graph.nameID(definition.name)) == nil else {
             return .statement(statement)
         }
         do throws(Diagnostic) {
