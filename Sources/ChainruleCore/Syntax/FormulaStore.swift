@@ -1,5 +1,5 @@
 /// The formulas of a workspace, each parsed once and kept in a compact form: one record per
-/// syntax node, in postfix order, in columns shared by every formula. Names are ids of the
+/// syntax node, in postfix order, in one byte stream shared by every formula. Names are ids of the
 /// workspace's one name table; numbers and strings sit in side tables.
 ///
 /// A formula is read back as a tree (``expression(_:names:)``) when it is lowered again (a
@@ -11,42 +11,117 @@ struct FormulaStore: Sendable {
         case number, string, name, list, negate, binary, chain, link, call, keyword, index, at, slice, transpose
     }
 
-    private var tags: [Tag] = []
-    /// The operator of a `binary` or `link`; which bounds a `slice` has (bits 0, 1, 2).
-    private var flags: [UInt8] = []
-    /// A number's or string's index, a name's id, a call's function name id.
-    private var payloads: [Int32] = []
-    /// How many items a `list`, `chain`, `call` (arguments) or `index` has.
-    private var counts: [Int32] = []
-    /// A call's keywords.
-    private var keywordCounts: [Int32] = []
-    private var starts: [Int32] = []
-    private var ends: [Int32] = []
-    private var focusStarts: [Int32] = []
-    private var focusEnds: [Int32] = []
+    /// The records, as bytes: a head byte (the tag in its low four bits; then whether a flag,
+    /// a payload and a count follow, and whether the caret is elsewhere than the whole
+    /// range), then those fields and the range as variable-length numbers, the start as a
+    /// difference from the record before (a formula's records are close together in its
+    /// text): about seven bytes a record.
+    private var bytes: [UInt8] = []
     private var numbers: [Double] = []
     private var strings: [String] = []
+    /// The start of the last record written, which the next one's is written relative to.
+    private var previousStart = 0
 
     init() {}
 
-    /// Records kept, for the memory a workspace counts.
-    var count: Int { tags.count }
-    /// Bytes one record takes.
-    static let recordBytes = 30
+    /// Bytes kept, for the memory a workspace counts.
+    var byteCount: Int { bytes.count + 8 * numbers.count }
 
     private static let operators: [BinaryOperator] = [.add, .subtract, .multiply, .divide, .matmul, .power, .middleDot]
 
+    private static let hasFlag: UInt8 = 1 << 4, hasPayload: UInt8 = 1 << 5, hasCount: UInt8 = 1 << 6, hasFocus: UInt8 = 1 << 7
+
+    private mutating func write(_ value: UInt64) {
+        var v = value
+        while v >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(truncatingIfNeeded: v))
+    }
+
+    private mutating func write(signed value: Int) {
+        write(UInt64(bitPattern: Int64((value << 1) ^ (value >> 63))))
+    }
+
     private mutating func record(_ tag: Tag, flag: UInt8 = 0, payload: Int32 = 0, count: Int = 0, keywords: Int = 0,
                                  range: SourceRange, focus: SourceRange) {
-        tags.append(tag)
-        flags.append(flag)
-        payloads.append(payload)
-        counts.append(Int32(truncatingIfNeeded: count))
-        keywordCounts.append(Int32(truncatingIfNeeded: keywords))
-        starts.append(Int32(clamping: range.start))
-        ends.append(Int32(clamping: range.end))
-        focusStarts.append(Int32(clamping: focus.start))
-        focusEnds.append(Int32(clamping: focus.end))
+        var head = tag.rawValue
+        if flag != 0 { head |= FormulaStore.hasFlag }
+        if payload != 0 { head |= FormulaStore.hasPayload }
+        if count != 0 || keywords != 0 { head |= FormulaStore.hasCount }
+        if focus != range { head |= FormulaStore.hasFocus }
+        bytes.append(head)
+        if flag != 0 { bytes.append(flag) }
+        if payload != 0 { write(UInt64(UInt32(bitPattern: payload))) }
+        if count != 0 || keywords != 0 {
+            write(UInt64(max(count, 0)))
+            write(UInt64(max(keywords, 0)))
+        }
+        write(signed: range.start - previousStart)
+        previousStart = range.start
+        write(signed: range.end - range.start)
+        if focus != range {
+            write(signed: focus.start - range.start)
+            write(signed: focus.end - focus.start)
+        }
+    }
+
+    /// One record read back.
+    private struct Record {
+        var tag: Tag
+        var flag: UInt8 = 0
+        var payload: Int32 = 0
+        var count = 0
+        var keywords = 0
+        var range: SourceRange
+        var focus: SourceRange
+    }
+
+    /// Reads the record at `offset` (moving past it) of a formula whose record before started at `previous`.
+    private func read(_ offset: inout Int, _ previous: inout Int, end: Int) -> Record? {
+        func number() -> UInt64? {
+            var value: UInt64 = 0, shift: UInt64 = 0
+            while offset < end, shift < 64 {
+                let byte = bytes[offset]
+                offset += 1
+                value |= UInt64(byte & 0x7F) << shift
+                if byte < 0x80 { return value }
+                shift += 7
+            }
+            return nil
+        }
+        func signed() -> Int? {
+            guard let u = number() else { return nil }
+            return Int(truncatingIfNeeded: Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1))))
+        }
+        guard offset < end, let tag = Tag(rawValue: bytes[offset] & 0x0F) else { return nil }
+        let head = bytes[offset]
+        offset += 1
+        var flag: UInt8 = 0, payload: Int32 = 0, count = 0, keywords = 0
+        if head & FormulaStore.hasFlag != 0 {
+            guard offset < end else { return nil }
+            flag = bytes[offset]
+            offset += 1
+        }
+        if head & FormulaStore.hasPayload != 0 {
+            guard let p = number() else { return nil }
+            payload = Int32(bitPattern: UInt32(truncatingIfNeeded: p))
+        }
+        if head & FormulaStore.hasCount != 0 {
+            guard let c = number(), let k = number(), c < 1 << 40, k < 1 << 40 else { return nil }
+            (count, keywords) = (Int(c), Int(k))
+        }
+        guard let delta = signed(), let length = signed() else { return nil }
+        let start = previous + delta
+        previous = start
+        let range = SourceRange(start, start + length)
+        var focus = range
+        if head & FormulaStore.hasFocus != 0 {
+            guard let focusDelta = signed(), let focusLength = signed() else { return nil }
+            focus = SourceRange(start + focusDelta, start + focusDelta + focusLength)
+        }
+        return Record(tag: tag, flag: flag, payload: payload, count: count, keywords: keywords, range: range, focus: focus)
     }
 
     private static func code(_ op: BinaryOperator) -> UInt8 {
@@ -63,7 +138,8 @@ struct FormulaStore: Sendable {
     /// offset it is written at for a name that refers to a node or constant (nil for the name
     /// of a function or keyword).
     mutating func append(_ expr: Expr, intern: (String, Int?) -> Int32) -> Range<Int32> {
-        let first = Int32(truncatingIfNeeded: tags.count)
+        let first = Int32(truncatingIfNeeded: bytes.count)
+        previousStart = 0
         var work: [Work] = [.visit(expr)]
         while let next = work.popLast() {
             switch next {
@@ -131,7 +207,7 @@ struct FormulaStore: Sendable {
                 }
             }
         }
-        return first..<Int32(truncatingIfNeeded: tags.count)
+        return first..<Int32(truncatingIfNeeded: bytes.count)
     }
 
     /// What a record makes while a formula is read back.
@@ -145,7 +221,9 @@ struct FormulaStore: Sendable {
     /// The formula kept at `records`, as a tree; nil if the records are not one formula (never
     /// expected for a range ``append(_:intern:)`` returned).
     func expression(_ records: Range<Int32>, names: (Int32) -> String) -> Expr? {
-        guard records.lowerBound >= 0, Int(records.upperBound) <= tags.count else { return nil }
+        guard records.lowerBound >= 0, records.lowerBound <= records.upperBound, Int(records.upperBound) <= bytes.count else {
+            return nil
+        }
         var stack: [Item] = []
         func exprs(_ n: Int) -> [Expr]? {
             guard n >= 0, n <= stack.count else { return nil }
@@ -159,12 +237,14 @@ struct FormulaStore: Sendable {
             return result
         }
         func pop() -> Expr? { exprs(1)?.first }
-        for r in Int(records.lowerBound)..<Int(records.upperBound) {
-            let range = SourceRange(Int(starts[r]), Int(ends[r]))
-            let focus = SourceRange(Int(focusStarts[r]), Int(focusEnds[r]))
-            let count = Int(counts[r]), payload = Int(payloads[r])
+        var offset = Int(records.lowerBound), previous = 0
+        let end = Int(records.upperBound)
+        while offset < end {
+            guard let r = read(&offset, &previous, end: end) else { return nil }
+            let range = r.range, focus = r.focus
+            let count = r.count, payload = Int(r.payload)
             func make(_ kind: Expr.Kind) { stack.append(.expr(Expr(kind, range: range, focus: focus))) }
-            switch tags[r] {
+            switch r.tag {
             case .number:
                 guard payload < numbers.count else { return nil }
                 make(.number(numbers[payload]))
@@ -172,7 +252,7 @@ struct FormulaStore: Sendable {
                 guard payload < strings.count else { return nil }
                 make(.string(strings[payload]))
             case .name:
-                make(.name(names(payloads[r])))
+                make(.name(names(r.payload)))
             case .list:
                 guard let items = exprs(count) else { return nil }
                 make(.list(items))
@@ -184,10 +264,10 @@ struct FormulaStore: Sendable {
                 make(.transpose(e))
             case .binary:
                 guard let pair = exprs(2) else { return nil }
-                make(.binary(FormulaStore.operators[Int(flags[r])], pair[0], pair[1]))
+                make(.binary(FormulaStore.operators[Int(r.flag) < FormulaStore.operators.count ? Int(r.flag) : 0], pair[0], pair[1]))
             case .link:
                 guard let operand = pop() else { return nil }
-                stack.append(.link(ChainLink(op: FormulaStore.operators[Int(flags[r])], focus: focus, operand: operand)))
+                stack.append(.link(ChainLink(op: FormulaStore.operators[Int(r.flag) < FormulaStore.operators.count ? Int(r.flag) : 0], focus: focus, operand: operand)))
             case .chain:
                 guard count <= stack.count else { return nil }
                 var links: [ChainLink] = []
@@ -200,9 +280,9 @@ struct FormulaStore: Sendable {
                 make(.chain(head, links))
             case .keyword:
                 guard let value = pop() else { return nil }
-                stack.append(.keyword(KeywordArgument(name: names(payloads[r]), nameRange: range, value: value)))
+                stack.append(.keyword(KeywordArgument(name: names(r.payload), nameRange: range, value: value)))
             case .call:
-                let keywordCount = Int(keywordCounts[r])
+                let keywordCount = r.keywords
                 guard keywordCount <= stack.count else { return nil }
                 var keywords: [KeywordArgument] = []
                 for item in stack.suffix(keywordCount) {
@@ -211,12 +291,12 @@ struct FormulaStore: Sendable {
                 }
                 stack.removeLast(keywordCount)
                 guard let arguments = exprs(count) else { return nil }
-                make(.call(names(payloads[r]), arguments, keywords))
+                make(.call(names(r.payload), arguments, keywords))
             case .at:
                 guard let e = pop() else { return nil }
                 stack.append(.index(.at(e)))
             case .slice:
-                let mask = flags[r]
+                let mask = r.flag
                 let present = mask.nonzeroBitCount
                 guard let bounds = exprs(present) else { return nil }
                 var next = bounds.makeIterator()
