@@ -1,4 +1,5 @@
 @testable import ChainruleCore
+import Foundation
 import XCTest
 
 /// Edits cost what they change: a redefinition lowers that definition (and, when a shape
@@ -148,6 +149,68 @@ final class EditingTests: XCTestCase {
             }
             XCTAssertEqual(store.expression(kept, names: { names[Int($0)] }), expr, text)
         }
+    }
+
+    /// A script's definitions keep the records the grammar wrote as it read them: read
+    /// back, each is the tree a parse of the script makes (ranges and carets included).
+    func testFormulasKeptAsAScriptIsReadAreItsTrees() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        var files: [URL] = []
+        for folder in ["Tests/FuzzCorpus", "examples"] {
+            let url = root.appendingPathComponent(folder)
+            files += try FileManager.default.contentsOfDirectory(at: url, includingPropertiesForKeys: nil)
+                .filter { $0.pathExtension == "graph" }.sorted { $0.path < $1.path }
+        }
+        files.append(URL(fileURLWithPath: "/inline"))
+        var compared = 0
+        for file in files {
+            let text = file.path == "/inline"
+                ? "param W = [[1, 2], [3, 4]]\nx = (W @ [1, 2])[0:1, ::-1].T + (2)\ny = -(x + 1) ^ 2 * leaky_relu(x, a=(0.2))\nz = einsum(\"ij->i\", (W))"
+                : String(decoding: try Data(contentsOf: file), as: UTF8.self)
+            let source = Source(name: file.lastPathComponent, text: text)
+            let (diagnostics, statements) = Parser.check(source)
+            guard diagnostics.isEmpty else { continue }
+            var workspace = Workspace()
+            var reader = Workspace.ScriptReader(statements)
+            var trees: [String: Expr] = [:]
+            for statement in Parser.parse(source).statements {
+                if case .definition(let d) = statement, trees[d.name] == nil { trees[d.name] = d.value }
+            }
+            while let read = workspace.read(&reader) {
+                guard case .defined(let name, _) = read, let entry = workspace.entries[name], !entry.isLeaf else { continue }
+                guard let tree = trees[name] else { continue }
+                XCTAssertEqual(entry.formula.map(signature), signature(tree), "\(name) in \(file.lastPathComponent)")
+                compared += 1
+            }
+        }
+        XCTAssertGreaterThan(compared, 100)
+    }
+
+    /// Everything a tree says but its depths (which only the parser's limit reads), node by node.
+    func signature(_ e: Expr) -> [String] {
+        var lines: [String] = []
+        var stack = [e]
+        while let e = stack.popLast() {
+            var kind = "\(e.kind)"
+            if let paren = kind.firstIndex(of: "(") { kind = String(kind[..<paren]) }
+            var detail = ""
+            switch e.kind {
+            case .number(let x): detail = "\(x.bitPattern)"
+            case .string(let t), .name(let t): detail = t
+            case .binary(let op, _, _): detail = op.rawValue
+            case .chain(_, let links): detail = links.map { "\($0.op.rawValue)\($0.focus.start)-\($0.focus.end)" }.joined(separator: ",")
+            case .call(let name, let args, let keywords):
+                detail = "\(name)/\(args.count)/" + keywords.map { "\($0.name)\($0.nameRange.start)" }.joined(separator: ",")
+            case .index(_, let indices):
+                detail = indices.map { index -> String in
+                    if case .slice(let a, let b, let c) = index { return "s\(a != nil)\(b != nil)\(c != nil)" } else { return "i" }
+                }.joined(separator: ",")
+            default: break
+            }
+            lines.append("\(kind) \(detail) \(e.range.start)-\(e.range.end) \(e.focus.start)-\(e.focus.end)")
+            stack.append(contentsOf: e.kind.children.reversed())
+        }
+        return lines
     }
 
     /// Random scripts of definitions and redefinitions of scalars and vectors: after every

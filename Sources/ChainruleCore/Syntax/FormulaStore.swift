@@ -44,8 +44,63 @@ struct FormulaStore: Sendable {
         write(UInt64(bitPattern: Int64((value << 1) ^ (value >> 63))))
     }
 
-    private mutating func record(_ tag: Tag, flag: UInt8 = 0, payload: Int32 = 0, count: Int = 0, keywords: Int = 0,
-                                 range: SourceRange, focus: SourceRange) {
+    /// Where the store stands: what a formula begins at, and what dropping one goes back to.
+    struct Mark {
+        var bytes: Int32
+        var numbers: Int
+        var strings: Int
+    }
+
+    /// The last record written, to write it again with a wider range (a formula in brackets).
+    private var last: (offset: Int, previousStart: Int, tag: Tag, flag: UInt8, payload: Int32, count: Int,
+                       keywords: Int, focus: SourceRange)?
+
+    /// Begins a formula: its records start here, the first one's start written relative to 0.
+    mutating func beginFormula() -> Mark {
+        previousStart = 0
+        last = nil
+        return Mark(bytes: Int32(truncatingIfNeeded: bytes.count), numbers: numbers.count, strings: strings.count)
+    }
+
+    /// The records of the formula begun at `mark`.
+    func records(since mark: Mark) -> Range<Int32> { mark.bytes..<Int32(truncatingIfNeeded: bytes.count) }
+
+    /// Drops everything written since `mark`.
+    mutating func drop(since mark: Mark) {
+        bytes.removeSubrange(Int(mark.bytes)...)
+        numbers.removeSubrange(mark.numbers...)
+        strings.removeSubrange(mark.strings...)
+        last = nil
+    }
+
+    /// Writes the last record again with the range `range` (its caret stays where it was).
+    mutating func widenLast(to range: SourceRange) {
+        guard let l = last else { return }
+        bytes.removeSubrange(l.offset...)
+        previousStart = l.previousStart
+        record(l.tag, flag: l.flag, payload: l.payload, count: l.count, keywords: l.keywords, range: range, focus: l.focus)
+    }
+
+    /// A number written in a formula.
+    mutating func number(_ value: Double, range: SourceRange, focus: SourceRange? = nil) {
+        numbers.append(value)
+        record(.number, payload: Int32(truncatingIfNeeded: numbers.count - 1), range: range, focus: focus ?? range)
+    }
+
+    /// A string written in a formula (an einsum spec).
+    mutating func string(_ text: String, range: SourceRange, focus: SourceRange? = nil) {
+        strings.append(text)
+        record(.string, payload: Int32(truncatingIfNeeded: strings.count - 1), range: range, focus: focus ?? range)
+    }
+
+    static func code(_ op: BinaryOperator) -> UInt8 {
+        UInt8(truncatingIfNeeded: operators.firstIndex(of: op) ?? 0)
+    }
+
+    /// Writes one record; its operands' records are the ones before it (postfix order).
+    mutating func record(_ tag: Tag, flag: UInt8 = 0, payload: Int32 = 0, count: Int = 0, keywords: Int = 0,
+                         range: SourceRange, focus: SourceRange) {
+        last = (bytes.count, previousStart, tag, flag, payload, count, keywords, focus)
         var head = tag.rawValue
         if flag != 0 { head |= FormulaStore.hasFlag }
         if payload != 0 { head |= FormulaStore.hasPayload }
@@ -124,10 +179,6 @@ struct FormulaStore: Sendable {
         return Record(tag: tag, flag: flag, payload: payload, count: count, keywords: keywords, range: range, focus: focus)
     }
 
-    private static func code(_ op: BinaryOperator) -> UInt8 {
-        UInt8(truncatingIfNeeded: operators.firstIndex(of: op) ?? 0)
-    }
-
     /// Work for ``append(_:names:)``: visit an expression, or write a record once its operands are written.
     private enum Work {
         case visit(Expr)
@@ -138,8 +189,7 @@ struct FormulaStore: Sendable {
     /// offset it is written at for a name that refers to a node or constant (nil for the name
     /// of a function or keyword).
     mutating func append(_ expr: Expr, intern: (String, Int?) -> Int32) -> Range<Int32> {
-        let first = Int32(truncatingIfNeeded: bytes.count)
-        previousStart = 0
+        let first = beginFormula().bytes
         var work: [Work] = [.visit(expr)]
         while let next = work.popLast() {
             switch next {
@@ -154,11 +204,9 @@ struct FormulaStore: Sendable {
                 }
                 switch e.kind {
                 case .number(let value):
-                    numbers.append(value)
-                    record(.number, payload: Int32(truncatingIfNeeded: numbers.count - 1), range: e.range, focus: e.focus)
+                    number(value, range: e.range, focus: e.focus)
                 case .string(let text):
-                    strings.append(text)
-                    record(.string, payload: Int32(truncatingIfNeeded: strings.count - 1), range: e.range, focus: e.focus)
+                    string(text, range: e.range, focus: e.focus)
                 case .name(let name):
                     record(.name, payload: intern(name, e.range.start), range: e.range, focus: e.focus)
                 case .list(let items):
@@ -318,4 +366,18 @@ struct FormulaStore: Sendable {
         guard stack.count == 1, case .expr(let root) = stack[0] else { return nil }
         return root
     }
+}
+
+/// Writes the formulas a grammar reads as records as it reads them (``SyntaxTree/recorder``):
+/// a definition read from a script is kept with no second walk over its tree. Names are
+/// interned in the graph's name table (the workspace's, lent while a statement is read).
+struct FormulaRecorder {
+    var store = FormulaStore()
+    var graph = Graph()
+
+    mutating func name(_ text: String, range: SourceRange) {
+        store.record(.name, payload: graph.intern(name: text), range: range, focus: range)
+    }
+
+    mutating func intern(_ text: String) -> Int32 { graph.intern(name: text) }
 }

@@ -47,6 +47,22 @@ public enum Parser {
 
         /// The next statement, or nil after the last.
         public mutating func next() -> Statement? { grammar.nextStatement() }
+
+        /// The next statement, its formula (if it has one) written into `store` as it is read,
+        /// names interned in `graph`'s table: both are lent to the grammar for the statement.
+        mutating func next(recordingInto store: inout FormulaStore, names graph: inout Graph) -> Statement? {
+            var recorder = FormulaRecorder()
+            swap(&recorder.store, &store)
+            swap(&recorder.graph, &graph)
+            grammar.build.recorder = recorder
+            recorder = FormulaRecorder()
+            let statement = grammar.nextStatement()
+            var back = grammar.build.recorder ?? FormulaRecorder()
+            grammar.build.recorder = nil
+            swap(&back.store, &store)
+            swap(&back.graph, &graph)
+            return statement
+        }
     }
 
     /// The expression at `range` of `source`, which parsed there before (a definition's
@@ -132,6 +148,8 @@ protocol SyntaxBuilder {
     mutating func call(_ name: Token, _ arguments: Nodes, _ keywords: Keywords, range: SourceRange, in source: Source) -> Node
     mutating func index(_ base: Node, _ indices: Indices, range: SourceRange, focus: SourceRange) -> Node
     mutating func transpose(_ base: Node, range: SourceRange, focus: SourceRange) -> Node
+    /// A node read in brackets: its range becomes theirs (the brackets included).
+    mutating func parenthesized(_ node: inout Node, range: SourceRange)
 
     /// Before the value of a definition is read.
     mutating func beginDefinition(_ kind: DefinitionKind, name: Token, in source: Source)
@@ -149,6 +167,8 @@ extension SyntaxBuilder {
     mutating func beginDefinition(_ kind: DefinitionKind, name: Token, in source: Source) {}
     mutating func beginExpression() {}
     mutating func abandonStatement() {}
+    /// A node read in brackets: its range becomes theirs.
+    mutating func parenthesized(_ node: inout Node, range: SourceRange) { node.range = range }
 }
 
 extension Expr: SyntaxNode {
@@ -157,52 +177,87 @@ extension Expr: SyntaxNode {
     }
 }
 
-/// Syntax trees (``Expr`` and ``Statement``), to run.
+/// Syntax trees (``Expr`` and ``Statement``), to run; with a ``recorder``, each formula is
+/// also written as it is read as the records a workspace keeps it in (``FormulaStore``).
 struct SyntaxTree: SyntaxBuilder {
+    var recorder: FormulaRecorder?
+
     static var noNodes: [Expr] { [] }
     static var noIndices: [IndexArgument] { [] }
     static var noKeywords: [KeywordArgument] { [] }
     func links(startingWith first: Expr) -> [ChainLink] { [] }
     func append(_ node: Expr, to nodes: inout [Expr]) { nodes.append(node) }
-    func append(_ link: BinaryOperator, at focus: SourceRange, _ operand: Expr, to links: inout [ChainLink]) {
+    mutating func append(_ link: BinaryOperator, at focus: SourceRange, _ operand: Expr, to links: inout [ChainLink]) {
         links.append(ChainLink(op: link, focus: focus, operand: operand))
+        recorder?.store.record(.link, flag: FormulaStore.code(link), range: focus, focus: focus)
     }
-    func append(index: Expr, to indices: inout [IndexArgument]) { indices.append(.at(index)) }
-    func append(slice a: Expr?, _ b: Expr?, _ c: Expr?, to indices: inout [IndexArgument]) {
+    mutating func append(index: Expr, to indices: inout [IndexArgument]) {
+        indices.append(.at(index))
+        recorder?.store.record(.at, range: index.range, focus: index.focus)
+    }
+    mutating func append(slice a: Expr?, _ b: Expr?, _ c: Expr?, to indices: inout [IndexArgument]) {
         indices.append(.slice(a, b, c))
+        guard recorder != nil else { return }
+        var mask: UInt8 = 0
+        for (bit, bound) in [a, b, c].enumerated() where bound != nil { mask |= 1 << UInt8(bit) }
+        let range = (a ?? b ?? c)?.range ?? SourceRange(0, 0)
+        recorder?.store.record(.slice, flag: mask, range: range, focus: range)
     }
-    func append(keyword name: String, at nameRange: SourceRange, _ value: Expr, to keywords: inout [KeywordArgument]) {
+    mutating func append(keyword name: String, at nameRange: SourceRange, _ value: Expr, to keywords: inout [KeywordArgument]) {
         keywords.append(KeywordArgument(name: name, nameRange: nameRange, value: value))
+        if let id = recorder?.intern(name) { recorder?.store.record(.keyword, payload: id, range: nameRange, focus: nameRange) }
     }
 
-    func number(_ value: Double, range: SourceRange) -> Expr { Expr(.number(value), range: range) }
-    func string(_ token: Token, in source: Source) -> Expr {
-        Expr(.string(source.text(SourceRange(token.start + 1, token.end - 1))), range: token.range)
+    /// Records `e` (made from operands recorded before it) when recording.
+    private mutating func made(_ e: Expr, _ tag: FormulaStore.Tag, flag: UInt8 = 0, payload: Int32 = 0, count: Int = 0,
+                               keywords: Int = 0) -> Expr {
+        recorder?.store.record(tag, flag: flag, payload: payload, count: count, keywords: keywords, range: e.range, focus: e.focus)
+        return e
     }
-    func name(_ token: Token, in source: Source) -> Expr {
-        Expr(.name(Lexer.text(source, token.range)), range: token.range)
+
+    mutating func number(_ value: Double, range: SourceRange) -> Expr {
+        recorder?.store.number(value, range: range)
+        return Expr(.number(value), range: range)
     }
-    func negate(_ operand: Expr, range: SourceRange, focus: SourceRange) -> Expr {
-        Expr(.negate(operand), range: range, focus: focus)
+    mutating func string(_ token: Token, in source: Source) -> Expr {
+        let text = source.text(SourceRange(token.start + 1, token.end - 1))
+        recorder?.store.string(text, range: token.range)
+        return Expr(.string(text), range: token.range)
     }
-    func power(_ base: Expr, _ exponent: Expr, range: SourceRange, focus: SourceRange) -> Expr {
-        Expr(.binary(.power, base, exponent), range: range, focus: focus)
+    mutating func name(_ token: Token, in source: Source) -> Expr {
+        let text = Lexer.text(source, token.range)
+        recorder?.name(text, range: token.range)
+        return Expr(.name(text), range: token.range)
     }
-    func chain(_ first: Expr, _ links: [ChainLink]) -> Expr {
+    mutating func negate(_ operand: Expr, range: SourceRange, focus: SourceRange) -> Expr {
+        made(Expr(.negate(operand), range: range, focus: focus), .negate)
+    }
+    mutating func power(_ base: Expr, _ exponent: Expr, range: SourceRange, focus: SourceRange) -> Expr {
+        made(Expr(.binary(.power, base, exponent), range: range, focus: focus), .binary, flag: FormulaStore.code(.power))
+    }
+    mutating func chain(_ first: Expr, _ links: [ChainLink]) -> Expr {
         guard let last = links.last else { return first }
-        return Expr(.chain(first, links), range: first.range.union(last.operand.range), focus: last.focus)
+        return made(Expr(.chain(first, links), range: first.range.union(last.operand.range), focus: last.focus), .chain,
+                    count: links.count)
     }
-    func list(_ items: [Expr], range: SourceRange, focus: SourceRange) -> Expr {
-        Expr(.list(items), range: range, focus: focus)
+    mutating func list(_ items: [Expr], range: SourceRange, focus: SourceRange) -> Expr {
+        made(Expr(.list(items), range: range, focus: focus), .list, count: items.count)
     }
-    func call(_ name: Token, _ arguments: [Expr], _ keywords: [KeywordArgument], range: SourceRange, in source: Source) -> Expr {
-        Expr(.call(Lexer.text(source, name.range), arguments, keywords), range: range, focus: name.range)
+    mutating func call(_ name: Token, _ arguments: [Expr], _ keywords: [KeywordArgument], range: SourceRange, in source: Source) -> Expr {
+        let text = Lexer.text(source, name.range)
+        let id = recorder?.intern(text) ?? 0
+        return made(Expr(.call(text, arguments, keywords), range: range, focus: name.range), .call, payload: id,
+                    count: arguments.count, keywords: keywords.count)
     }
-    func index(_ base: Expr, _ indices: [IndexArgument], range: SourceRange, focus: SourceRange) -> Expr {
-        Expr(.index(base, indices), range: range, focus: focus)
+    mutating func index(_ base: Expr, _ indices: [IndexArgument], range: SourceRange, focus: SourceRange) -> Expr {
+        made(Expr(.index(base, indices), range: range, focus: focus), .index, count: indices.count)
     }
-    func transpose(_ base: Expr, range: SourceRange, focus: SourceRange) -> Expr {
-        Expr(.transpose(base), range: range, focus: focus)
+    mutating func transpose(_ base: Expr, range: SourceRange, focus: SourceRange) -> Expr {
+        made(Expr(.transpose(base), range: range, focus: focus), .transpose)
+    }
+    mutating func parenthesized(_ node: inout Expr, range: SourceRange) {
+        node.range = range
+        recorder?.store.widenLast(to: range)
     }
 
     func definition(_ kind: DefinitionKind, name: Token, _ value: Expr, range: SourceRange, in source: Source) -> Statement {
@@ -663,7 +718,7 @@ struct Grammar<Build: SyntaxBuilder> {
             var inner = try parseExpression()
             let source = self.source  // a local copy, so the message is only built on failure
             let close = try expect(.rightParen, "expected ')' to close the '(' at \(source.location(of: token.range.start).lineAndColumn)")
-            inner.range = token.range.union(close.range)
+            build.parenthesized(&inner, range: token.range.union(close.range))
             // A chain in brackets is a level: `a + (b + (c + …))` nests.
             if inner.isChain {
                 inner.depth += 1

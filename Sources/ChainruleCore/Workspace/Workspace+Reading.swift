@@ -39,15 +39,29 @@ extension Workspace {
     /// Reads the next statement of `reader`: a definition of a new name is defined as it is
     /// read; anything else is returned, to run. Nil after the last statement.
     public mutating func read(_ reader: inout ScriptReader) -> ReadStatement? {
-        guard let statement = reader.statements.next() else { return nil }
-        guard reader.defines, case .definition(let definition) = statement,
+        guard reader.defines else { return reader.statements.next().map(ReadStatement.statement) }
+        // The formula is kept as the grammar wrote it while reading; dropped unless a new
+        // definition keeps it.
+        let mark = definitions.formulas.beginFormula()
+        guard let statement = reader.statements.next(recordingInto: &definitions.formulas, names: &graph) else {
+            definitions.formulas.drop(since: mark)
+            return nil
+        }
+        guard case .definition(let definition) = statement,
               definitions.position(of: graph.nameID(definition.name)) == nil else {
+            definitions.formulas.drop(since: mark)
             return .statement(statement)
         }
+        let records = definitions.formulas.records(since: mark)
         do throws(Diagnostic) {
-            try define(definition, in: reader.statements.source)
+            try define(definition, in: reader.statements.source, kept: records)
+            if let position = definitions.position(of: graph.nameID(definition.name)),
+               definitions[position].formula != records {
+                definitions.formulas.drop(since: mark)
+            }
             return .defined(name: definition.name, range: definition.range)
         } catch {
+            definitions.formulas.drop(since: mark)
             return .refused(error, range: definition.range)
         }
     }

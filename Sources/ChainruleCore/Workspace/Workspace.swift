@@ -123,6 +123,13 @@ public struct Workspace: Sendable {
     /// A plain `name = value` for an existing leaf keeps the leaf's kind (param or input).
     @discardableResult
     public mutating func define(_ definition: Definition, in source: Source) throws(Diagnostic) -> [Diagnostic] {
+        try define(definition, in: source, kept: nil)
+    }
+
+    /// ``define(_:in:)`` of a definition whose formula the grammar already wrote into the
+    /// store (`kept`, used for a new name; anything else keeps the formula itself).
+    @discardableResult
+    mutating func define(_ definition: Definition, in source: Source, kept: Range<Int32>?) throws(Diagnostic) -> [Diagnostic] {
         let span = SourceSpan(source, definition.range)
         // One pass over the names the formula refers to: each is looked up once, and the
         // defined ones are collected without repeats. The nodes found are handed to the
@@ -195,7 +202,12 @@ public struct Workspace: Sendable {
             }
             storedBytes += added
             record.first = Int32(truncatingIfNeeded: before)
-            keep(&record, formula: isLeaf ? nil : definition.value, dependencies: dependencies, found: found)
+            if let kept, !isLeaf {
+                record.dependencies = definitions.keep(dependencies: dependencies)
+                record.formula = kept
+            } else {
+                keep(&record, formula: isLeaf ? nil : definition.value, dependencies: dependencies, found: found)
+            }
             graphOrder.append(Int32(truncatingIfNeeded: definitions.append(record)))
             return []
         }
