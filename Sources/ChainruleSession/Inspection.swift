@@ -263,19 +263,26 @@ extension Session {
         var table = CutTable(limit: outputLimit,
                              heading: ["forward pass to \(label(target)): \(count) node\(count == 1 ? "" : "s") in topological order"],
                              header: ["node", "op", "shape", "value"])
+        func cells(_ id: NodeID) -> [String] {
+            let node = graph[id]
+            return [label(id, in: graph), operation(id, in: graph, arguments: argument),
+                    node.isScalar ? scalarShape : describe(shape: node.shape)]
+        }
+        // Every row sets the widths of the columns, as the whole table's are (a cut table is
+        // the whole table cut); values are formatted only for the rows made, until the limit.
+        var widths = Array(repeating: 0, count: 4)
+        for id in 0...target where needed[id] { widen(&widths, to: cells(id)) }
         for id in 0...target where needed[id] {
             guard !table.isFull else { break }
-            let node = graph[id]
-            table.add([label(id, in: graph), operation(id, in: graph, arguments: argument),
-                       node.isScalar ? scalarShape : describe(shape: node.shape),
-                       style.value(workspace.evaluation[id].map(format.inline) ?? "?")])
+            table.add(cells(id) + [style.value(workspace.evaluation[id].map(format.inline) ?? "?")])
         }
-        return (cut(table), table.rows.count)
+        return (cut(table, widths: widths), table.rows.count)
     }
 
-    /// A cut table's lines, as far as the output limit (`print` cuts the text there).
-    func cut(_ table: CutTable) -> CutLines {
-        var widths = Array(repeating: 0, count: table.header.count)
+    /// A cut table's lines, as far as the output limit (`print` cuts the text there), its
+    /// columns at least `widths` wide.
+    func cut(_ table: CutTable, widths least: [Int] = []) -> CutLines {
+        var widths = least + Array(repeating: 0, count: max(0, table.header.count - least.count))
         widen(&widths, to: table.header)
         for row in table.rows { widen(&widths, to: row) }
         var lines = CutLines(limit: table.limit)

@@ -71,8 +71,10 @@ final class NodeStore: @unchecked Sendable {
 
     /// The id of `name`, interned if new (the table is copied first when another store shares it).
     func intern(name: String) -> Int32 {
-        if let id = nameTable.ids[name] { return id }
-        if !isKnownUniquelyReferenced(&nameTable) { nameTable = nameTable.copy() }
+        if !isKnownUniquelyReferenced(&nameTable) {
+            if let id = nameTable.ids[name] { return id }
+            nameTable = nameTable.copy()
+        }
         return nameTable.intern(name)
     }
 
@@ -209,12 +211,14 @@ final class NameTable: @unchecked Sendable {
     }
 
     func intern(_ name: String) -> Int32 {
-        if let id = ids[name] { return id }
-        let id = Int32(truncatingIfNeeded: names.count)
-        names.append(name)
-        ids[name] = id
+        // One probe of the table whether the name is new or not.
+        let next = Int32(truncatingIfNeeded: names.count)
+        let id = NameTable.settle(&ids[name, default: next])
+        if id == next { names.append(name) }
         return id
     }
+
+    private static func settle(_ id: inout Int32) -> Int32 { id }
 }
 
 /// The columns of one store that the evaluator's scalar loop reads, borrowed as buffers for
@@ -502,6 +506,7 @@ public struct Graph: Sendable {
 
     /// The id of `name`, interned if new.
     mutating func intern(name: String) -> Int32 {
+        // A name already there changes nothing (so a shared store is not copied for it).
         if let id = store.nameTable.ids[name] { return id }
         makeUnique()
         return store.intern(name: name)
