@@ -107,7 +107,7 @@ extension Lowering {
     }
 
     /// Where `progress` of the frame on top of `frames` leads (a finished frame is taken off).
-    private func follow(_ progress: Progress, _ frames: inout [Frame], _ saved: inout [Graph]) -> Move {
+    private mutating func follow(_ progress: Progress, _ frames: inout [Frame], _ saved: inout [Graph]) -> Move {
         switch progress {
         case .done(let value):
             frames.removeLast()
@@ -159,7 +159,7 @@ extension Lowering {
     }
 
     /// The value of a number or a name; nil for an expression that is not a leaf.
-    private func leaf(_ expr: Expr) throws(Diagnostic) -> Value? {
+    private mutating func leaf(_ expr: Expr) throws(Diagnostic) -> Value? {
         switch expr.kind {
         case .number(let number):
             return .constant(Tensor(number))

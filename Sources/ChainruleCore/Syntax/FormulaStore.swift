@@ -374,9 +374,13 @@ struct FormulaStore: Sendable {
 struct FormulaRecorder {
     var store = FormulaStore()
     var graph = Graph()
+    /// The ids of the names written in the statement being read, by where each is written.
+    var names: [(start: Int, nameID: Int32)] = []
 
     mutating func name(_ text: String, range: SourceRange) {
-        store.record(.name, payload: graph.intern(name: text), range: range, focus: range)
+        let id = graph.intern(name: text)
+        names.append((range.start, id))
+        store.record(.name, payload: id, range: range, focus: range)
     }
 
     mutating func intern(_ text: String) -> Int32 { graph.intern(name: text) }

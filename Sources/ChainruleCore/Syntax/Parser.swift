@@ -49,18 +49,20 @@ public enum Parser {
         public mutating func next() -> Statement? { grammar.nextStatement() }
 
         /// The next statement, its formula (if it has one) written into `store` as it is read,
-        /// names interned in `graph`'s table: both are lent to the grammar for the statement.
-        mutating func next(recordingInto store: inout FormulaStore, names graph: inout Graph) -> Statement? {
-            var recorder = FormulaRecorder()
-            swap(&recorder.store, &store)
-            swap(&recorder.graph, &graph)
-            grammar.build.recorder = recorder
-            recorder = FormulaRecorder()
+        /// names interned in `graph`'s table (both lent to the grammar for the statement); `found`
+        /// gets the ids of the names written in it, by where each is.
+        mutating func next(recordingInto store: inout FormulaStore, names graph: inout Graph,
+                           found: inout [(start: Int, nameID: Int32)]) -> Statement? {
+            found.removeAll(keepingCapacity: true)
+            swap(&grammar.build.recorder.names, &found)
+            swap(&grammar.build.recorder.store, &store)
+            swap(&grammar.build.recorder.graph, &graph)
+            grammar.build.recording = true
             let statement = grammar.nextStatement()
-            var back = grammar.build.recorder ?? FormulaRecorder()
-            grammar.build.recorder = nil
-            swap(&back.store, &store)
-            swap(&back.graph, &graph)
+            grammar.build.recording = false
+            swap(&grammar.build.recorder.names, &found)
+            swap(&grammar.build.recorder.store, &store)
+            swap(&grammar.build.recorder.graph, &graph)
             return statement
         }
     }
@@ -177,10 +179,12 @@ extension Expr: SyntaxNode {
     }
 }
 
-/// Syntax trees (``Expr`` and ``Statement``), to run; with a ``recorder``, each formula is
+/// Syntax trees (``Expr`` and ``Statement``), to run; while `recording`, each formula is
 /// also written as it is read as the records a workspace keeps it in (``FormulaStore``).
 struct SyntaxTree: SyntaxBuilder {
-    var recorder: FormulaRecorder?
+    /// Where formulas are written while `recording` (lent for a statement, so never copied).
+    var recorder = FormulaRecorder()
+    var recording = false
 
     static var noNodes: [Expr] { [] }
     static var noIndices: [IndexArgument] { [] }
@@ -189,44 +193,44 @@ struct SyntaxTree: SyntaxBuilder {
     func append(_ node: Expr, to nodes: inout [Expr]) { nodes.append(node) }
     mutating func append(_ link: BinaryOperator, at focus: SourceRange, _ operand: Expr, to links: inout [ChainLink]) {
         links.append(ChainLink(op: link, focus: focus, operand: operand))
-        recorder?.store.record(.link, flag: FormulaStore.code(link), range: focus, focus: focus)
+        if recording { recorder.store.record(.link, flag: FormulaStore.code(link), range: focus, focus: focus) }
     }
     mutating func append(index: Expr, to indices: inout [IndexArgument]) {
         indices.append(.at(index))
-        recorder?.store.record(.at, range: index.range, focus: index.focus)
+        if recording { recorder.store.record(.at, range: index.range, focus: index.focus) }
     }
     mutating func append(slice a: Expr?, _ b: Expr?, _ c: Expr?, to indices: inout [IndexArgument]) {
         indices.append(.slice(a, b, c))
-        guard recorder != nil else { return }
+        guard recording else { return }
         var mask: UInt8 = 0
         for (bit, bound) in [a, b, c].enumerated() where bound != nil { mask |= 1 << UInt8(bit) }
         let range = (a ?? b ?? c)?.range ?? SourceRange(0, 0)
-        recorder?.store.record(.slice, flag: mask, range: range, focus: range)
+        if recording { recorder.store.record(.slice, flag: mask, range: range, focus: range) }
     }
     mutating func append(keyword name: String, at nameRange: SourceRange, _ value: Expr, to keywords: inout [KeywordArgument]) {
         keywords.append(KeywordArgument(name: name, nameRange: nameRange, value: value))
-        if let id = recorder?.intern(name) { recorder?.store.record(.keyword, payload: id, range: nameRange, focus: nameRange) }
+        if recording { recorder.store.record(.keyword, payload: recorder.intern(name), range: nameRange, focus: nameRange) }
     }
 
     /// Records `e` (made from operands recorded before it) when recording.
     private mutating func made(_ e: Expr, _ tag: FormulaStore.Tag, flag: UInt8 = 0, payload: Int32 = 0, count: Int = 0,
                                keywords: Int = 0) -> Expr {
-        recorder?.store.record(tag, flag: flag, payload: payload, count: count, keywords: keywords, range: e.range, focus: e.focus)
+        if recording { recorder.store.record(tag, flag: flag, payload: payload, count: count, keywords: keywords, range: e.range, focus: e.focus) }
         return e
     }
 
     mutating func number(_ value: Double, range: SourceRange) -> Expr {
-        recorder?.store.number(value, range: range)
+        if recording { recorder.store.number(value, range: range) }
         return Expr(.number(value), range: range)
     }
     mutating func string(_ token: Token, in source: Source) -> Expr {
         let text = source.text(SourceRange(token.start + 1, token.end - 1))
-        recorder?.store.string(text, range: token.range)
+        if recording { recorder.store.string(text, range: token.range) }
         return Expr(.string(text), range: token.range)
     }
     mutating func name(_ token: Token, in source: Source) -> Expr {
         let text = Lexer.text(source, token.range)
-        recorder?.name(text, range: token.range)
+        if recording { recorder.name(text, range: token.range) }
         return Expr(.name(text), range: token.range)
     }
     mutating func negate(_ operand: Expr, range: SourceRange, focus: SourceRange) -> Expr {
@@ -245,7 +249,7 @@ struct SyntaxTree: SyntaxBuilder {
     }
     mutating func call(_ name: Token, _ arguments: [Expr], _ keywords: [KeywordArgument], range: SourceRange, in source: Source) -> Expr {
         let text = Lexer.text(source, name.range)
-        let id = recorder?.intern(text) ?? 0
+        let id = recording ? recorder.intern(text) : 0
         return made(Expr(.call(text, arguments, keywords), range: range, focus: name.range), .call, payload: id,
                     count: arguments.count, keywords: keywords.count)
     }
@@ -257,7 +261,7 @@ struct SyntaxTree: SyntaxBuilder {
     }
     mutating func parenthesized(_ node: inout Expr, range: SourceRange) {
         node.range = range
-        recorder?.store.widenLast(to: range)
+        if recording { recorder.store.widenLast(to: range) }
     }
 
     func definition(_ kind: DefinitionKind, name: Token, _ value: Expr, range: SourceRange, in source: Source) -> Statement {

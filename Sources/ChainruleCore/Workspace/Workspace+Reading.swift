@@ -10,6 +10,8 @@ extension Workspace {
         /// Whether definitions of new names are defined as they are read; when false, every
         /// statement is returned as a tree and nothing changes.
         public var defines = true
+        /// The ids of the names the statement just read refers to (scratch, kept between statements).
+        var found: [(start: Int, nameID: Int32)] = []
 
         /// Reads the statements `checked` gives, from its first.
         public init(_ checked: Parser.StatementReader) {
@@ -43,7 +45,7 @@ extension Workspace {
         // The formula is kept as the grammar wrote it while reading; dropped unless a new
         // definition keeps it.
         let mark = definitions.formulas.beginFormula()
-        guard let statement = reader.statements.next(recordingInto: &definitions.formulas, names: &graph) else {
+        guard let statement = reader.statements.next(recordingInto: &definitions.formulas, names: &graph, found: &reader.found) else {
             definitions.formulas.drop(since: mark)
             return nil
         }
@@ -54,7 +56,7 @@ extension Workspace {
         }
         let records = definitions.formulas.records(since: mark)
         do throws(Diagnostic) {
-            try define(definition, in: reader.statements.source, kept: records)
+            try define(definition, in: reader.statements.source, kept: records, names: reader.found)
             if let position = definitions.position(of: graph.nameID(definition.name)),
                definitions[position].formula != records {
                 definitions.formulas.drop(since: mark)

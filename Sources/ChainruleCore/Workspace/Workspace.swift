@@ -129,7 +129,10 @@ public struct Workspace: Sendable {
     /// ``define(_:in:)`` of a definition whose formula the grammar already wrote into the
     /// store (`kept`, used for a new name; anything else keeps the formula itself).
     @discardableResult
-    mutating func define(_ definition: Definition, in source: Source, kept: Range<Int32>?) throws(Diagnostic) -> [Diagnostic] {
+    /// `names` are the ids the grammar interned for the formula's names, by where each is
+    /// written (in source order), so that none is looked up again.
+    mutating func define(_ definition: Definition, in source: Source, kept: Range<Int32>?,
+                         names: [(start: Int, nameID: Int32)] = []) throws(Diagnostic) -> [Diagnostic] {
         let span = SourceSpan(source, definition.range)
         // One pass over the names the formula refers to: each is looked up once, and the
         // defined ones are collected without repeats. The nodes found are handed to the
@@ -141,8 +144,10 @@ public struct Workspace: Sendable {
         // The ids of the names found, by where they are written, for keeping the formula.
         var found: [(start: Int, nameID: Int32)] = []
         referenceMarks.next(covering: graph.count)
+        var next = 0
         for (name, range) in References(definition.value) {
-            let nameID = graph.nameID(name)
+            while next < names.count, names[next].start < range.start { next += 1 }
+            let nameID = next < names.count && names[next].start == range.start ? names[next].nameID : graph.nameID(name)
             if let nameID { found.append((range.start, nameID)) }
             if let nameID, let id = graph.node(nameID: nameID) {
                 resolved.append((range.start, id))
