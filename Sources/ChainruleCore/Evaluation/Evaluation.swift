@@ -128,6 +128,12 @@ public struct Evaluation: Sendable {
     mutating func pad(to count: Int) {
         guard slots.count < count else { return }
         let extra = count - slots.count
+        if extra == 1 {
+            // One more node (values given one at a time): no repeated collection made.
+            slots.append(.empty)
+            scalars.append(0)
+            return
+        }
         slots += repeatElement(.empty, count: extra)
         scalars += repeatElement(0, count: extra)
     }
@@ -187,6 +193,13 @@ public struct Evaluation: Sendable {
             slots[id] = .tensor
             Evaluation.store(t, at: id, in: &tensors)
         }
+    }
+
+    /// Makes room for the values of `count` nodes, so that values given one at a time
+    /// (``adopt(_:from:at:)``) do not grow the tables again and again.
+    mutating func reserve(_ count: Int) {
+        slots.reserveCapacity(count)
+        scalars.reserveCapacity(count)
     }
 
     /// Forgets every value from node `id` on (after the graph changed there).

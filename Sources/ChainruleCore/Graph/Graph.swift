@@ -97,6 +97,7 @@ final class NodeStore: @unchecked Sendable {
         opIDs.reserveCapacity(n); inputEnd.reserveCapacity(n); pool.reserveCapacity(pool.count + 2 * extra)
         shapeIDs.reserveCapacity(n); kinds.reserveCapacity(n); roleTags.reserveCapacity(n); roleOf.reserveCapacity(n)
         valueSlots.reserveCapacity(n)
+        originSources.reserveCapacity(n); originStart.reserveCapacity(n); originEnd.reserveCapacity(n)
     }
 
     /// Node `i`'s name id, or -1.
@@ -472,6 +473,13 @@ public struct Graph: Sendable {
     /// The node `id` (what derivative rules read: `op`, `inputs`, `shape`, `isLeaf`).
     func view(_ id: NodeID) -> Node { self[id] }
 
+    /// The id of node `id`'s shape in its store's table of shapes.
+    @inline(__always)
+    func shapeID(_ id: NodeID) -> Int32 {
+        let (s, i) = locate(id)
+        return s.shapeIDs[i]
+    }
+
     /// Whether node `id`'s value is a scalar, without reading its shape.
     @inline(__always)
     func isScalar(_ id: NodeID) -> Bool {
@@ -756,6 +764,7 @@ extension Graph {
         guard s !== t, t.opTable.count >= s.opTable.count, t.shapeTable.count >= s.shapeTable.count,
               t.sources.count >= s.sources.count else { return false }
         let start = count
+        let oldScalars = old.values.scalars, oldTensors = old.values.tensors
         func fail() -> Bool {
             truncate(to: start)
             return false
@@ -796,10 +805,10 @@ extension Graph {
             if slot < 0 {
                 t.valueSlots.append(-1)
             } else if slot & 1 == 0 {
-                values.scalars.append(old.values.scalars[slot >> 1])
+                values.scalars.append(oldScalars[slot >> 1])
                 t.valueSlots.append(Int32(truncatingIfNeeded: 2 * (values.scalars.count - 1)))
             } else {
-                values.tensors.append(old.values.tensors[slot >> 1])
+                values.tensors.append(oldTensors[slot >> 1])
                 t.valueSlots.append(Int32(truncatingIfNeeded: 2 * (values.tensors.count - 1) + 1))
             }
             if oldID < s.originSources.count, s.originSources[oldID] >= 0 {

@@ -15,9 +15,6 @@ public struct Definitions: Sendable {
         var dependencies: Range<Int32>
         /// The whole definition, for messages.
         var span: SourceSpan
-        /// The first of its nodes in the graph (its nodes are contiguous, its root the last);
-        /// -1 while it does not fit (a broken definition has no nodes).
-        var first: Int32 = -1
 
         var isLeaf: Bool { formula == nil }
         var nodeKind: NodeKind {
@@ -30,6 +27,10 @@ public struct Definitions: Sendable {
     }
 
     private(set) var records: [Record] = []
+    /// For each definition, the first of its nodes in the graph (its nodes are contiguous, its
+    /// root the last); -1 while it does not fit (a broken definition has no nodes). Kept apart
+    /// from the records, which an edit does not change: an edit rewrites these alone.
+    private(set) var firsts: [Int32] = []
     /// The position of each name's definition, by name id (-1: none).
     private var positions: [Int32] = []
     /// Every definition's dependencies, as name ids.
@@ -61,8 +62,14 @@ public struct Definitions: Sendable {
         return pool[Int(range.lowerBound)..<Int(range.upperBound)]
     }
 
+    /// The first node of the definition at `position` (-1: none).
+    func first(_ position: Int) -> Int32 { firsts[position] }
+
+    mutating func setFirst(_ first: Int32, of position: Int) { firsts[position] = first }
+
     mutating func reserveCapacity(_ count: Int) {
         records.reserveCapacity(records.count + count)
+        firsts.reserveCapacity(firsts.count + count)
         positions.reserveCapacity(positions.count + count)
     }
 
@@ -75,11 +82,12 @@ public struct Definitions: Sendable {
 
     /// Adds a definition after the others (its name has none yet), returning its position.
     @discardableResult
-    mutating func append(_ record: Record) -> Int {
+    mutating func append(_ record: Record, first: Int32) -> Int {
         let n = Int(record.nameID)
         if positions.count <= n { positions += repeatElement(-1, count: Swift.max(n + 1, 2 * positions.count) - positions.count) }
         positions[n] = Int32(truncatingIfNeeded: records.count)
         records.append(record)
+        firsts.append(first)
         return records.count - 1
     }
 

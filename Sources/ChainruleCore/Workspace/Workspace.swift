@@ -206,14 +206,13 @@ public struct Workspace: Sendable {
                 throw error
             }
             storedBytes += added
-            record.first = Int32(truncatingIfNeeded: before)
             if let kept, !isLeaf {
                 record.dependencies = definitions.keep(dependencies: dependencies)
                 record.formula = kept
             } else {
                 keep(&record, formula: isLeaf ? nil : definition.value, dependencies: dependencies, found: found)
             }
-            graphOrder.append(Int32(truncatingIfNeeded: definitions.append(record)))
+            graphOrder.append(Int32(truncatingIfNeeded: definitions.append(record, first: Int32(truncatingIfNeeded: before))))
             return []
         }
         guard let position else { return [] }
@@ -334,9 +333,12 @@ public struct Workspace: Sendable {
         if moving {
             while i < order.count, i < oldOrder.count, order[i] == oldOrder[i], Int(order[i]) != edited { i += 1 }
         }
-        let cut = i < oldOrder.count ? Int(old.definitions[Int(oldOrder[i])].first) : old.graph.count
+        let cut = i < oldOrder.count ? Int(old.definitions.first(Int(oldOrder[i]))) : old.graph.count
         graph.truncate(to: cut)
         evaluation.invalidate(from: cut)
+        // Room for what follows the cut, made once (it is about what the old graph had there).
+        graph.reserve(old.graph.count - cut)
+        evaluation.reserve(old.graph.count)
         definitions.problems = [:]
         graphOrder = Array(oldOrder[..<i])
         // For each node of the old graph from `cut` on: its id now (-1: not moved), and whether
@@ -347,14 +349,14 @@ public struct Workspace: Sendable {
         var reshaped = [Bool](repeating: false, count: definitions.count)
         for k in order[i...] {
             let position = Int(k)
-            var record = definitions[position]
-            let oldRecord = position < old.definitions.count ? old.definitions[position] : nil
+            let record = definitions[position]
+            let oldFirst = position < old.definitions.count ? old.definitions.first(position) : -1
             let before = graph.count
             var done = false
-            if moving, position != edited, let oldRecord, oldRecord.first >= 0,
+            if moving, position != edited, oldFirst >= 0,
                let oldRoot = old.graph.node(nameID: record.nameID),
                !definitions.dependencies(of: position).contains(where: { definitions.position(of: $0).map { reshaped[$0] } ?? true }) {
-                done = graph.move(Int(oldRecord.first)...oldRoot, from: old.graph, cut: cut, moved: &moved,
+                done = graph.move(Int(oldFirst)...oldRoot, from: old.graph, cut: cut, moved: &moved,
                                   unchanged: &unchanged, values: old.evaluation, into: &evaluation)
                 if done { movedDefinitions &+= 1 }
             }
@@ -371,11 +373,11 @@ public struct Workspace: Sendable {
                     definitions.problems[k] = error
                 }
             }
-            record.first = done ? Int32(truncatingIfNeeded: before) : -1
-            definitions[position].first = record.first
+            definitions.setFirst(done ? Int32(truncatingIfNeeded: before) : -1, of: position)
             if done { graphOrder.append(k) }
+            // Shapes compared by id: this graph's shapes are numbered as the old one's, new ones after.
             guard let now = graph.node(nameID: record.nameID), let then = old.graph.node(nameID: record.nameID),
-                  old.graph[then].shape == graph[now].shape else {
+                  old.graph.shapeID(then) == graph.shapeID(now) else {
                 reshaped[position] = true
                 continue
             }
