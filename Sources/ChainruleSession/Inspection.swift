@@ -269,9 +269,38 @@ extension Session {
                     node.isScalar ? scalarShape : describe(shape: node.shape)]
         }
         // Every row sets the widths of the columns, as the whole table's are (a cut table is
-        // the whole table cut); values are formatted only for the rows made, until the limit.
-        var widths = Array(repeating: 0, count: 4)
-        for id in 0...target where needed[id] { widen(&widths, to: cells(id)) }
+        // the whole table cut), measured from their parts without writing the rows; values are
+        // formatted only for the rows made, until the limit.
+        var widths = [4, 2, 5, 0]  // the header's
+        func labelWidth(_ id: NodeID) -> Int {
+            if let name = graph[id].name { return name.count }
+            var digits = 1, rest = id / 10
+            while rest > 0 { digits += 1; rest /= 10 }
+            return 1 + digits
+        }
+        func argumentWidth(_ id: NodeID) -> Int {
+            let node = graph[id]
+            return node.isLeaf && node.name == nil ? argument(id).count : labelWidth(id)
+        }
+        func operationWidth(_ id: NodeID) -> Int {
+            let node = graph[id]
+            switch node.op {
+            case _ where node.isLeaf, .sumTo, .broadcastTo, .reshape, .oneHot, .binary(.leakyRelu), .binary(.elu),
+                 .sum(_?), .mean(_?), .einsum, .index:
+                return operation(id, in: graph, arguments: argument).count
+            default:
+                // `name(a, b)`, as ``operation(_:in:arguments:)`` writes it.
+                let inputs = node.inputs
+                return node.op.name.count + 2 + inputs.reduce(0) { $0 + argumentWidth($1) } + 2 * max(0, inputs.count - 1)
+            }
+        }
+        for id in 0...target where needed[id] {
+            let node = graph[id]
+            let shapeWidth = node.isScalar ? scalarShape.count : describe(shape: node.shape).count
+            widths[0] = max(widths[0], labelWidth(id))
+            widths[1] = max(widths[1], operationWidth(id))
+            widths[2] = max(widths[2], shapeWidth)
+        }
         for id in 0...target where needed[id] {
             guard !table.isFull else { break }
             table.add(cells(id) + [style.value(workspace.evaluation[id].map(format.inline) ?? "?")])
