@@ -93,6 +93,11 @@ struct FormulaStore: Sendable {
         record(.string, payload: Int32(truncatingIfNeeded: strings.count - 1), range: range, focus: focus ?? range)
     }
 
+    /// The operator of code `code` (``code(_:)``).
+    private static func `operator`(_ code: UInt8) -> BinaryOperator {
+        Int(code) < operators.count ? operators[Int(code)] : .add
+    }
+
     static func code(_ op: BinaryOperator) -> UInt8 {
         UInt8(truncatingIfNeeded: operators.firstIndex(of: op) ?? 0)
     }
@@ -273,17 +278,19 @@ struct FormulaStore: Sendable {
             return nil
         }
         var stack: [Item] = []
-        func exprs(_ n: Int) -> [Expr]? {
+        /// The top `n` items, all of one kind (`take` gives an item's payload, nil for another kind), taken off.
+        func items<T>(_ n: Int, _ take: (Item) -> T?) -> [T]? {
             guard n >= 0, n <= stack.count else { return nil }
-            var result: [Expr] = []
+            var result: [T] = []
             result.reserveCapacity(n)
             for item in stack.suffix(n) {
-                guard case .expr(let e) = item else { return nil }
-                result.append(e)
+                guard let value = take(item) else { return nil }
+                result.append(value)
             }
             stack.removeLast(n)
             return result
         }
+        func exprs(_ n: Int) -> [Expr]? { items(n) { if case .expr(let e) = $0 { e } else { nil } } }
         func pop() -> Expr? { exprs(1)?.first }
         var offset = Int(records.lowerBound), previous = 0
         let end = Int(records.upperBound)
@@ -312,33 +319,21 @@ struct FormulaStore: Sendable {
                 make(.transpose(e))
             case .binary:
                 guard let pair = exprs(2) else { return nil }
-                make(.binary(FormulaStore.operators[Int(r.flag) < FormulaStore.operators.count ? Int(r.flag) : 0], pair[0], pair[1]))
+                make(.binary(FormulaStore.operator(r.flag), pair[0], pair[1]))
             case .link:
                 guard let operand = pop() else { return nil }
-                stack.append(.link(ChainLink(op: FormulaStore.operators[Int(r.flag) < FormulaStore.operators.count ? Int(r.flag) : 0], focus: focus, operand: operand)))
+                stack.append(.link(ChainLink(op: FormulaStore.operator(r.flag), focus: focus, operand: operand)))
             case .chain:
-                guard count <= stack.count else { return nil }
-                var links: [ChainLink] = []
-                for item in stack.suffix(count) {
-                    guard case .link(let link) = item else { return nil }
-                    links.append(link)
+                guard let links = items(count, { if case .link(let l) = $0 { l } else { nil } }), let head = pop() else {
+                    return nil
                 }
-                stack.removeLast(count)
-                guard let head = pop() else { return nil }
                 make(.chain(head, links))
             case .keyword:
                 guard let value = pop() else { return nil }
                 stack.append(.keyword(KeywordArgument(name: names(r.payload), nameRange: range, value: value)))
             case .call:
-                let keywordCount = r.keywords
-                guard keywordCount <= stack.count else { return nil }
-                var keywords: [KeywordArgument] = []
-                for item in stack.suffix(keywordCount) {
-                    guard case .keyword(let keyword) = item else { return nil }
-                    keywords.append(keyword)
-                }
-                stack.removeLast(keywordCount)
-                guard let arguments = exprs(count) else { return nil }
+                guard let keywords = items(r.keywords, { if case .keyword(let k) = $0 { k } else { nil } }),
+                      let arguments = exprs(count) else { return nil }
                 make(.call(names(r.payload), arguments, keywords))
             case .at:
                 guard let e = pop() else { return nil }
@@ -352,14 +347,9 @@ struct FormulaStore: Sendable {
                 let a = bound(0), b = bound(1), c = bound(2)
                 stack.append(.index(.slice(a, b, c)))
             case .index:
-                guard count <= stack.count else { return nil }
-                var indices: [IndexArgument] = []
-                for item in stack.suffix(count) {
-                    guard case .index(let index) = item else { return nil }
-                    indices.append(index)
+                guard let indices = items(count, { if case .index(let i) = $0 { i } else { nil } }), let base = pop() else {
+                    return nil
                 }
-                stack.removeLast(count)
-                guard let base = pop() else { return nil }
                 make(.index(base, indices))
             }
         }
