@@ -21,6 +21,9 @@ enum Pipeline {
     static let smallGraphTail = [":check", ":compare", ":grad method=forward"]
     /// `:check` joins them when the leaves are this small: it runs two forward passes per leaf element.
     static let checkedElements = 64
+    /// The most bytes a script's graph may take (nodes and values, as the memory budget counts
+    /// them) for its edits to be checked against a fresh build, which evaluates it twice more.
+    static let editCheckedBytes = 4_000_000
 
     /// Runs `bytes`; returns the number of bytes written to standard output and standard error.
     @discardableResult
@@ -39,11 +42,13 @@ enum Pipeline {
         let script = Session(output: sink)
         script.shouldStop = stop
         script.run(source)
-        // Every edit the script made keeps the graph, node for node, as a fresh build of its definitions makes it.
-        if let difference = script.workspace.differenceFromFreshBuild() {
+        let leafElements = script.workspace.entries.values.reduce(0) { $0 + ($1.value?.count ?? 0) }
+        // Every edit the script made keeps the graph, node for node, as a fresh build of its
+        // definitions makes it (checked when it edited, on graphs small enough to evaluate twice more).
+        if script.workspace.rebuilds + script.workspace.valueEdits > 0, script.workspace.storedBytes <= editCheckedBytes,
+           let difference = script.workspace.differenceFromFreshBuild() {
             preconditionFailure("an edited workspace and a fresh build of it disagree: \(difference)")
         }
-        let leafElements = script.workspace.entries.values.reduce(0) { $0 + ($1.value?.count ?? 0) }
         for command in tail + (leafElements <= checkedElements ? smallGraphTail : []) where !script.quitRequested {
             script.run(Source(name: "<stdin>", text: command))
         }

@@ -7,6 +7,8 @@ extension Workspace {
     public func differenceFromFreshBuild() -> String? {
         var fresh = rebuiltFromFormulas()
         var edited = self
+        // Both passes run to the end: one stopped and the other not would be no difference.
+        (fresh.shouldStop, edited.shouldStop) = ({ false }, { false })
         if fresh.graph.count != graph.count { return "\(graph.count) nodes, a fresh build has \(fresh.graph.count)" }
         for id in 0..<graph.count {
             let a = graph[id], b = fresh.graph[id]
