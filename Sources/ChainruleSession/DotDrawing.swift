@@ -68,15 +68,46 @@ extension Session {
         return "<tr><td><table border=\"0\" cellspacing=\"0\" cellpadding=\"1\"><tr>\(head)\(cells)</tr></table></td></tr>"
     }
 
+    /// Node declarations (one per box, in order), each inside the clusters of the calls of
+    /// modules its box was made in (`calls[i]`, outermost first): a call is drawn as a labelled
+    /// frame around its nodes, nested as the calls are. Written with an explicit stack.
+    static func clustered(_ declarations: [String], calls: [[(key: Int, text: String)]]) -> [String] {
+        var lines: [String] = []
+        var open: [Int] = []
+        for (i, declaration) in declarations.enumerated() {
+            let path = i < calls.count ? calls[i] : []
+            // Close the clusters this box is not in, then open the ones it is in.
+            var shared = 0
+            while shared < open.count, shared < path.count, open[shared] == path[shared].key { shared += 1 }
+            while open.count > shared {
+                open.removeLast()
+                lines.append(String(repeating: "  ", count: open.count + 1) + "}")
+            }
+            for call in path[shared...] {
+                let indent = String(repeating: "  ", count: open.count + 1)
+                lines.append(indent + "subgraph cluster_call\(call.key) {")
+                lines.append(indent + "  label=<<b>\(html(call.text))</b>>; labeljust=l; style=\"rounded,filled\"; fillcolor=\"#f1f8ee\"; color=\"#6a9f5b\";")
+                open.append(call.key)
+            }
+            lines.append(String(repeating: "  ", count: open.count + 1) + declaration)
+        }
+        while !open.isEmpty {
+            open.removeLast()
+            lines.append(String(repeating: "  ", count: open.count + 1) + "}")
+        }
+        return lines
+    }
+
     /// The forward graph as DOT.
     func dotText(of report: GraphReport) -> String {
         let lr = drawing.leftToRight
         var lines = dotHeader(rankdir: lr ? "LR" : "TB")
         let show = drawing.show
+        var declarations: [String] = []
         for (i, box) in report.boxes.enumerated() {
-            let fill = box.isChanged ? "#fff3b0" : box.kind == .param ? "#fde9c9" : box.kind == .input ? "#dbe9f7" : "#ffffff"
+            let fill = box.isChanged ? "#fff3b0" : box.isCall ? "#e2f0d9" : box.kind == .param ? "#fde9c9" : box.kind == .input ? "#dbe9f7" : "#ffffff"
             let header = box.formula.map { "<b>\(Session.html(box.label))</b> = \(Session.html($0))" }
-                ?? "<b>\(Session.html(box.label))</b>  <font color=\"#666666\">\(box.kind.rawValue)</font>"
+                ?? "<b>\(Session.html(box.label))</b>  <font color=\"#666666\">\(box.isCall ? "module" : box.kind.rawValue)</font>"
             var rows = ["<tr><td align=\"left\">\(show.contains(.names) ? header : "<b>\(Session.html(box.label))</b>")</td></tr>"]
             if show.contains(.shapes) { rows.append("<tr><td align=\"left\"><font color=\"#666666\">shape \(describe(shape: box.shape))</font></td></tr>") }
             if show.contains(.values) { rows.append(dotTensor("=", box.value, colour: Session.valueColour)) }
@@ -91,8 +122,9 @@ extension Session {
                 cells = "<td><table border=\"0\" cellborder=\"0\" cellspacing=\"5\" cellpadding=\"0\">\(ports)</table></td>" + (lr ? "" : "</tr><tr>") + cells
             }
             let border = box.isCurrent ? "border=\"3\" color=\"#d35400\"" : "border=\"1\" color=\"#444444\""
-            lines.append("  n\(i) [label=<<table \(border) cellborder=\"0\" cellspacing=\"0\" cellpadding=\"4\" bgcolor=\"\(fill)\"><tr>\(cells)</tr></table>>];")
+            declarations.append("n\(i) [label=<<table \(border) cellborder=\"0\" cellspacing=\"0\" cellpadding=\"4\" bgcolor=\"\(fill)\"\(box.isCall ? " style=\"rounded\"" : "")><tr>\(cells)</tr></table>>];")
         }
+        lines += Session.clustered(declarations, calls: report.granularity == .nodes ? report.boxes.map(\.calls) : [])
         for (i, box) in report.boxes.enumerated() {
             for (k, input) in box.inputs.enumerated() {
                 let head = box.inputs.count > 1 ? ":a\(k):\(lr ? "w" : "n")" : ""

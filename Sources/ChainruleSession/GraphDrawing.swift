@@ -69,8 +69,11 @@ extension Session {
     func lines(of box: GraphReport.Box, in report: GraphReport, compact: Bool = false) -> [String] {
         let show = drawing.show
         var lines: [String] = []
-        if show.contains(.names) {
+        if box.isCall {
+            lines.append("\(box.label)  module")
+        } else if show.contains(.names) {
             lines.append(box.formula.map { "\(box.label) = \($0)" } ?? "\(box.label)  \(box.kind.rawValue)")
+            if report.granularity == .nodes, let call = box.calls.last { lines.append("in \(call.text)") }
         } else {
             lines.append(box.label)
         }

@@ -45,6 +45,11 @@ struct GraphReport {
         var isCurrent = false
         /// Whether the last step wrote a value or gradient of one of this box's nodes.
         var isChanged = false
+        /// Whether the box is a call of a module drawn as one block (its label the call as written).
+        var isCall = false
+        /// The calls of modules the box's node was made in, outermost first (key, the call as
+        /// written): what a drawing of every node groups boxes by.
+        var calls: [(key: Int, text: String)] = []
     }
 
     var target: NodeID
@@ -78,10 +83,17 @@ extension Session {
         let graph = workspace.graph
         let needed = graph.ancestors(of: target)
         let differentiable = graph.differentiableAncestors(of: target)
+        // One box for each call of a module made in a definition: its last node, the call's result.
+        var callResult = [Bool](repeating: false, count: target + 1)
+        if granularity == .definitions, graph.hasCalls {
+            var last: [Int: NodeID] = [:]
+            for id in 0...target where needed[id] { if let call = graph.outermostCall(of: id) { last[call] = id } }
+            for id in last.values { callResult[id] = true }
+        }
         func drawn(_ id: NodeID) -> Bool {
             let node = graph[id]
             if node.isLiteral { return false }
-            return granularity == .nodes || id == target || node.hasName
+            return granularity == .nodes || id == target || node.hasName || callResult[id]
         }
         // Boxes in creation order (a topological order); each unnamed node belongs to the box of
         // its last consumer (found first walking down from the target).
@@ -127,6 +139,14 @@ extension Session {
                                       gradient: gradientOutput == nil ? nil : knownGradient(id),
                                       inputs: inputs, members: all)
             box.receivesGradient = differentiable[id]
+            if graph.hasCalls {
+                box.calls = graph.callPath(of: id).map { ($0.key, Session.callText($0.call)) }
+                if callResult[id], !node.hasName, let outermost = box.calls.first {
+                    box.isCall = true
+                    box.label = outermost.text
+                    box.formula = nil
+                }
+            }
             box.isCurrent = current.map { all.contains($0) } ?? false
             box.isChanged = all.contains(where: changed.contains)
             boxes.append(box)
@@ -134,6 +154,11 @@ extension Session {
         for (index, box) in boxes.enumerated() { for member in box.members { boxOf[member] = index } }
         return GraphReport(target: target, granularity: granularity, boxes: boxes, gradientOutput: gradientOutput,
                            seeded: seeded, boxOf: boxOf)
+    }
+
+    /// A call of a module as written (`layer(x, W₁, b₁)`), in the notation of slides.
+    static func callText(_ call: ModuleCall) -> String {
+        lectureNotation(call.site.source.text(call.site.range))
     }
 
     /// The report with the session's current state: the workspace's stored values and the

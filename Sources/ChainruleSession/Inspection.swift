@@ -53,6 +53,15 @@ extension Session {
         return entry.value.map(format.inline) ?? ""
     }
 
+    /// `:show` of a module: its definition and its calls in the graph.
+    func showModule(_ entry: Workspace.Entry) -> String {
+        let graph = workspace.graph
+        let sites = graph.allCalls.filter { graph.moduleName(of: $0) == entry.name }.sorted { $0.site.range.start < $1.site.range.start }.map { $0.site.source.location(of: $0.site.range.start).description }
+        var lines = ["\(Session.definedName(entry)) = \(formula(of: entry.name))", "  kind   module (\(entry.parameters.count) parameter\(entry.parameters.count == 1 ? "" : "s"))"]
+        lines.append(sites.isEmpty ? "  calls  none yet" : "  calls  \(sites.count): " + sites.prefix(8).joined(separator: ", ") + (sites.count > 8 ? ", …" : ""))
+        return lines.joined(separator: "\n")
+    }
+
     func vars(_ arguments: CommandArguments) throws(Diagnostic) {
         try arguments.expect(count: 0...1, usage: ":vars [all]")
         if let word = arguments.words.first, word.text != "all" {
@@ -92,7 +101,13 @@ extension Session {
             for name in workspace.order {
                 guard !listing.isFull else { listing.leaveOut(); continue }
                 guard let entry = workspace.entries[name] else { continue }
-                let kind = entry.nodeKind.rawValue
+                let kind = entry.isModule ? "module" : entry.nodeKind.rawValue
+                if entry.isModule {
+                    var row = [Session.definedName(entry), kind, "—", formula(of: name)]
+                    if stepper != nil { row.insert("—", at: 3) }
+                    listing.add(row)
+                    continue
+                }
                 if let problem = workspace.broken[name] {
                     listing.add([name, kind, "—", "error: " + problem.message])
                     continue
@@ -174,6 +189,10 @@ extension Session {
     func show(_ arguments: CommandArguments) throws(Diagnostic) {
         try arguments.expect(count: 1...1, usage: ":show NAME")
         let word = arguments.words[0]
+        if let entry = workspace.entries[word.text], entry.isModule {
+            print(showModule(entry))
+            return
+        }
         let id = try node(word)
         let node = workspace.graph[id]
         if let stepper, stepper.walk.passes(.forward(id)) {

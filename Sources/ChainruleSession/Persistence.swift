@@ -120,12 +120,12 @@ extension Session {
             guard let entry = workspace.entries[name] else { continue }
             let formula = entry.value == nil ? entry.formula.map(Printer.expression) : nil
             guard entry.value != nil || formula != nil else { continue }
-            let prefix = entry.kind == .formula ? "" : entry.kind.rawValue + " "
+            let prefix = entry.kind == .formula || entry.isModule ? "" : entry.kind.rawValue + " "
             if let problem = workspace.broken[name] {
                 let reason = problem.message.split(whereSeparator: \.isNewline).joined(separator: " ")
                 stream.write("# '\(name)' did not evaluate when saved: \(reason)\n# ")
             }
-            stream.write("\(prefix)\(name) = ")
+            stream.write("\(prefix)\(Session.definedName(entry)) = ")
             if let value = entry.value {
                 Session.writeLiteral(value, to: &stream)
             } else if let formula {
@@ -133,6 +133,11 @@ extension Session {
             }
             stream.write("\n")
         }
+    }
+
+    /// A definition's name as written on the left of its `=`: a module's with its parameters.
+    static func definedName(_ entry: Workspace.Entry) -> String {
+        entry.isModule ? "\(entry.name)(\(entry.parameters.joined(separator: ", ")))" : entry.name
     }
 
     /// The deepest literal `:save` writes; tensors of higher rank are built by broadcasting instead.

@@ -71,6 +71,8 @@ extension Lowering {
         case .grad(let body, let x):
             guard let value else { return .lower(body) }
             return .done(try differentiate(value, body: body, wrt: x, expr: expr))
+        case .module(let module):
+            return try advanceModuleCall(&frame, module, with: value)
         }
     }
 
@@ -90,6 +92,7 @@ extension Lowering {
     private mutating func startCall(_ frame: inout Frame, _ written: String, _ arguments: [Expr],
                                     _ keywords: [KeywordArgument]) throws(Diagnostic) -> Progress {
         let expr = frame.expr, focus = expr.focus
+        if let module = module(named: written) { return try startModuleCall(&frame, module, arguments, keywords) }
         let name = Builtins.canonical(written)
         func operands(_ task: Task, _ parameters: [String], required: Int) throws(Diagnostic) -> Progress {
             frame.slots = try bind(written, arguments, keywords, parameters: parameters, required: required, expr: expr)
@@ -143,7 +146,7 @@ extension Lowering {
                 throw error("'\(name)' is a node, not a function", at: focus)
             }
             var message = "unknown function '\(name)'"
-            message += Suggestions.didYouMean(name, among: Builtins.functions.map(\.name)) ?? ""
+            message += Suggestions.didYouMean(name, among: Builtins.functions.map(\.name) + modules.keys.sorted()) ?? ""
             throw error(message, at: focus)
         }
     }

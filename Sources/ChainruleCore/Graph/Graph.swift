@@ -55,6 +55,11 @@ final class NodeStore: @unchecked Sendable {
     @exclusivity(unchecked) var originSources: [Int32] = []
     @exclusivity(unchecked) var originStart: [Int32] = []
     @exclusivity(unchecked) var originEnd: [Int32] = []
+    /// Sparse, as `nameIDs`: the call of a module that made node `i` (an index into `calls`),
+    /// -1 for a node made outside every call.
+    @exclusivity(unchecked) var callIDs: [Int32] = []
+    /// The calls of modules whose nodes this store holds, in the order they began.
+    @exclusivity(unchecked) var calls: [ModuleCall] = []
 
     @exclusivity(unchecked) var opTable: [Op] = []
     /// For each op of `opTable`, its scalar kernel (``Op/scalarKernel``), so that the evaluator's
@@ -87,6 +92,7 @@ final class NodeStore: @unchecked Sendable {
         c.opIDs = opIDs; c.inputEnd = inputEnd; c.pool = pool; c.shapeIDs = shapeIDs; c.kinds = kinds
         c.roleTags = roleTags; c.roleOf = roleOf; c.nameIDs = nameIDs; c.valueSlots = valueSlots
         c.originSources = originSources; c.originStart = originStart; c.originEnd = originEnd
+        c.callIDs = callIDs; c.calls = calls
         c.opTable = opTable; c.opKernels = opKernels; c.opIndex = opIndex; c.kernelOpIDs = kernelOpIDs; c.shapeTable = shapeTable; c.shapeIndex = shapeIndex
         c.nameTable = nameTable; c.sources = sources
         return c
@@ -185,7 +191,26 @@ final class NodeStore: @unchecked Sendable {
         let named = Swift.min(n, nameIDs.count), placed = Swift.min(n, originSources.count)
         nameIDs.removeSubrange(named...)
         originSources.removeSubrange(placed...); originStart.removeSubrange(placed...); originEnd.removeSubrange(placed...)
+        callIDs.removeSubrange(Swift.min(n, callIDs.count)...)
+        while let last = calls.last, Int(last.first) >= n { calls.removeLast() }
     }
+
+    /// Node `i`'s call id, or -1.
+    @inline(__always)
+    func callID(_ i: Int) -> Int32 { i < callIDs.count ? callIDs[i] : -1 }
+}
+
+/// One call of a module (`layer(x, W₁, b₁)`): the nodes its body made remember it, so that
+/// drawings can show the call as one block and open it.
+public struct ModuleCall: Sendable, Equatable {
+    /// The module's name id in the workspace's name table.
+    let moduleID: Int32
+    /// The call this one was made in (an index into the same store's calls), -1 at the top.
+    let parent: Int32
+    /// The first node (in its store) made inside the call.
+    let first: Int32
+    /// Where the call is written.
+    public let site: SourceSpan
 }
 
 /// Names, each interned once: the one table a workspace finds definitions and nodes by. Ids
@@ -423,6 +448,9 @@ public struct Graph: Sendable {
     var leafTensors: [Tensor] { values.tensors }
     /// The node each name refers to, by the name's id in the name table (`-1`: none).
     private(set) var roots: [Int32] = []
+    /// The call of a module whose body is being lowered (an index into the store's calls),
+    /// -1 outside every call: the nodes appended are marked with it.
+    var currentCall: Int32 = -1
 
     public init() {}
 
@@ -535,7 +563,7 @@ public struct Graph: Sendable {
     }
 
     @inline(__always)
-    private mutating func makeUnique() {
+    mutating func makeUnique() {
         if !isKnownUniquelyReferenced(&storeOwner) {
             store = store.copy()
             storeOwner = Ownership()
@@ -592,6 +620,11 @@ public struct Graph: Sendable {
             s.valueSlots.append(storeValue(value))
         } else {
             s.valueSlots.append(-1)
+        }
+        if currentCall >= 0 {
+            let i = id - prefixCount
+            if s.callIDs.count < i { s.callIDs += repeatElement(-1, count: i - s.callIDs.count) }
+            s.callIDs.append(currentCall)
         }
         if let origin {
             s.padOrigins(to: id - prefixCount)
@@ -678,6 +711,11 @@ public struct Graph: Sendable {
 
     /// Drops the nodes from `count` on (undoing a lowering that failed half-way).
     mutating func truncate(to count: Int) {
+        if count == self.count, let last = store.calls.last, Int(last.first) >= count - prefixCount {
+            // A call that made no node yet (refused half-way) is dropped too.
+            makeUnique()
+            store.truncate(to: count - prefixCount)
+        }
         guard count < self.count else { return }
         precondition(count >= prefixCount, "only a graph's own nodes are dropped")
         makeUnique()

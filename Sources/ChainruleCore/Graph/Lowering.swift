@@ -11,17 +11,34 @@ struct Lowering {
     }
 
     var graph: Graph
-    let source: Source
+    /// The source of what is being lowered: a module's own while its formula is.
+    var source: Source
+    /// The modules calls may be of, by name.
+    var modules: [String: Module] = [:]
+    /// The calls of modules open, outermost first.
+    var calls: [ActiveCall] = []
+    /// The most nodes the calls of modules may add (an expansion that would exhaust memory is refused).
+    var nodeBudget = Int.max
+    /// The graph's size when the lowering began.
+    var startCount = 0
     /// The nodes that the names written at these offsets of the source were found to be
     /// (a new definition's references, in source order): looked up by where a name is
     /// written, so that no name is hashed a second time.
     var resolved: [(start: Int, id: NodeID)] = []
 
     /// The node a name refers to, or nil when the name is not a node.
-    func resolve(_ name: String) -> NodeID? { graph.node(named: name) }
+    func resolve(_ name: String) -> NodeID? {
+        if !calls.isEmpty, let value = argument(named: name) {
+            if case .node(let id) = value { return id }
+            return nil
+        }
+        return graph.node(named: name)
+    }
 
     /// The node the name written at offset `start` refers to.
     func resolve(_ name: String, at start: Int) -> NodeID? {
+        // Inside a module's formula, offsets are the module's: names are looked up by name.
+        if !calls.isEmpty { return graph.node(named: name) }
         var lo = 0, hi = resolved.count
         while lo < hi {
             let mid = (lo + hi) / 2
@@ -31,8 +48,8 @@ struct Lowering {
         return graph.node(named: name)
     }
 
-    func error(_ message: String, at range: SourceRange) -> Diagnostic {
-        Diagnostic(message, at: SourceSpan(source, range))
+    func error(_ message: String, at range: SourceRange, notes: [Diagnostic] = []) -> Diagnostic {
+        Diagnostic(message, at: SourceSpan(source, range), notes: notes)
     }
 
     func shape(_ value: Value) -> [Int] {

@@ -35,6 +35,8 @@ extension Lowering {
         case creation(String)
         /// `grad(e, x)`: the expression `e`, differentiated with respect to the node `x`.
         indirect case grad(Expr, NodeID)
+        /// A call of a module: its arguments, then its formula.
+        indirect case module(Module)
     }
 
     /// A subexpression part way through its lowering.
@@ -102,7 +104,9 @@ extension Lowering {
         } catch {
             // Whatever a constant being read had added is dropped, as when it is read to the end.
             if let outermost = saved.first { graph = outermost }
-            throw error
+            let placed = placedAtCall(error)
+            abandonCalls()
+            throw placed
         }
     }
 
@@ -170,8 +174,13 @@ extension Lowering {
         case .string:
             throw error("a string can only be an einsum spec, as in einsum(\"ij,j->i\", A, x)", at: expr.range)
         case .name(let name):
+            if !calls.isEmpty, let value = argument(named: name) { return value }
             if let id = resolve(name, at: expr.range.start) { return .node(id) }
             if let value = Builtins.constant(named: name) { return .constant(Tensor(value)) }
+            if let module = module(named: name) {
+                throw error("'\(name)' is a module, not a node; call it, as in \(name)(\(module.parameters.joined(separator: ", ")))",
+                            at: expr.range)
+            }
             throw error("undefined name '\(name)'", at: expr.range)
         default:
             return nil

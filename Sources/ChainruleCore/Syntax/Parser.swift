@@ -160,6 +160,8 @@ protocol SyntaxBuilder {
     /// A statement with a syntax error was skipped: what was made of it is dropped.
     mutating func abandonStatement()
     mutating func definition(_ kind: DefinitionKind, name: Token, _ value: Node, range: SourceRange, in source: Source) -> Statement
+    /// `name(parameters…) = value`.
+    mutating func module(name: Token, parameters: [Token], _ value: Node, range: SourceRange, in source: Source) -> Statement
     mutating func expression(_ value: Node) -> Statement
     mutating func command(_ token: Token, in source: Source) -> Statement
 }
@@ -267,6 +269,10 @@ struct SyntaxTree: SyntaxBuilder {
     func definition(_ kind: DefinitionKind, name: Token, _ value: Expr, range: SourceRange, in source: Source) -> Statement {
         .definition(Definition(kind: kind, name: Lexer.text(source, name.range), nameRange: name.range, value: value, range: range))
     }
+    func module(name: Token, parameters: [Token], _ value: Expr, range: SourceRange, in source: Source) -> Statement {
+        .definition(Definition(kind: .module, name: Lexer.text(source, name.range), nameRange: name.range, value: value, range: range,
+                               parameters: parameters.map { Definition.Parameter(name: Lexer.text(source, $0.range), range: $0.range) }))
+    }
     func expression(_ value: Expr) -> Statement { .expression(value) }
     func command(_ token: Token, in source: Source) -> Statement {
         let (name, arguments, argumentsStart) = Lexer.command(source, token)
@@ -344,6 +350,7 @@ struct Extents: SyntaxBuilder {
     }
 
     func definition(_ kind: DefinitionKind, name: Token, _ value: Node, range: SourceRange, in source: Source) -> Bool { true }
+    func module(name: Token, parameters: [Token], _ value: Node, range: SourceRange, in source: Source) -> Bool { true }
     func expression(_ value: Node) -> Bool { false }
     func command(_ token: Token, in source: Source) -> Bool { false }
 }
@@ -488,6 +495,9 @@ struct Grammar<Build: SyntaxBuilder> {
                 throw fail("expected '=' after '\(source.text(word.range)) \(source.text(current.range))'", at: tokens[index + 1].range)
             }
         }
+        if kind == .formula, current.kind == .identifier, next.kind == .leftParen, let parameters = moduleHead() {
+            return try parseModule(parameters: parameters, start: start)
+        }
         if current.kind == .identifier, next.kind == .equals {
             let nameToken = advance()
             let equals = advance()
@@ -502,6 +512,53 @@ struct Grammar<Build: SyntaxBuilder> {
         build.beginExpression()
         let value = try parseExpression()
         return build.expression(value)
+    }
+
+    /// When the statement at `current` is `name(a, b, …) =` (a module's head): its parameters'
+    /// tokens, looked at without moving; nil for anything else (a call).
+    mutating func moduleHead() -> [Token]? {
+        var i = index + 2, parameters: [Token] = []
+        func token(_ k: Int) -> TokenKind {
+            tokens.ensure(k)
+            return k < tokens.count ? tokens[k].kind : .end
+        }
+        if token(i) == .rightParen { return token(i + 1) == .equals ? [] : nil }
+        while token(i) == .identifier {
+            parameters.append(tokens[i])
+            switch token(i + 1) {
+            case .comma: i += 2
+            case .rightParen: return token(i + 2) == .equals ? parameters : nil
+            default: return nil
+            }
+        }
+        return nil
+    }
+
+    /// module := name '(' name (',' name)* ')' '=' expr
+    mutating func parseModule(parameters: [Token], start: Int) throws(Failure) -> Build.Statement {
+        let nameToken = advance()
+        _ = advance()  // '('
+        guard !parameters.isEmpty else {
+            throw fail("a module needs at least one parameter, as in \(name(nameToken))(x) = …", at: current.range)
+        }
+        for (k, parameter) in parameters.enumerated() {
+            let text = name(parameter)
+            if parameters[..<k].contains(where: { name($0) == text }) {
+                throw fail("parameter '\(text)' is named twice", at: parameter.range)
+            }
+            if text == name(nameToken) {
+                throw fail("a parameter cannot have the module's own name '\(text)'", at: parameter.range)
+            }
+        }
+        while current.kind != .equals { _ = advance() }
+        let equals = advance()
+        if current.kind == .newline || current.kind == .semicolon || current.kind == .end
+            || startsDefinitionOnNewLine(after: equals) {
+            throw fail("expected the module's formula after '='", at: equals.range)
+        }
+        build.beginDefinition(.module, name: nameToken, in: source)
+        let value = try parseExpression()
+        return build.module(name: nameToken, parameters: parameters, value, range: SourceRange(start, value.range.end), in: source)
     }
 
     // MARK: Expressions

@@ -137,6 +137,9 @@ public enum DefinitionKind: String, Sendable, Equatable {
     case input
     /// `param name = expr`: trainable, evaluated once.
     case param
+    /// `name(x, W) = expr`: a module, a function of its parameters; each call is lowered into
+    /// nodes of its own that remember the call.
+    case module
 }
 
 public struct Definition: Sendable, Equatable {
@@ -145,6 +148,23 @@ public struct Definition: Sendable, Equatable {
     public var nameRange: SourceRange
     public var value: Expr
     public var range: SourceRange
+    /// A module's parameters, in order, with where each is written (empty for anything else).
+    public var parameters: [Parameter] = []
+
+    public struct Parameter: Sendable, Equatable {
+        public var name: String
+        public var range: SourceRange
+    }
+
+    public init(kind: DefinitionKind, name: String, nameRange: SourceRange, value: Expr, range: SourceRange,
+                parameters: [Parameter] = []) {
+        self.kind = kind
+        self.name = name
+        self.nameRange = nameRange
+        self.value = value
+        self.range = range
+        self.parameters = parameters
+    }
 }
 
 public struct CommandStatement: Sendable, Equatable {

@@ -15,6 +15,8 @@ public struct Definitions: Sendable {
         var dependencies: Range<Int32>
         /// The whole definition, for messages.
         var span: SourceSpan
+        /// A module's parameters (name ids), in order: `pool[parameters]`.
+        var parameters: Range<Int32> = 0..<0
 
         var isLeaf: Bool { formula == nil }
         var nodeKind: NodeKind {
@@ -22,6 +24,7 @@ public struct Definitions: Sendable {
             case .param: .param
             case .input: .input
             case .formula: isLeaf ? .input : .op
+            case .module: .op
             }
         }
     }
@@ -140,6 +143,12 @@ extension Workspace {
         /// The names the formula refers to, in order of first use.
         public var dependencies: [String] {
             definitions.pool[Int(record.dependencies.lowerBound)..<Int(record.dependencies.upperBound)].map(graph.name(ofID:))
+        }
+        /// Whether this is a module (`name(x, …) = …`), with no node of its own.
+        public var isModule: Bool { record.kind == .module }
+        /// A module's parameters, in order (empty for anything else).
+        public var parameters: [String] {
+            definitions.pool[Int(record.parameters.lowerBound)..<Int(record.parameters.upperBound)].map(graph.name(ofID:))
         }
         /// The formula, as a tree (nil for a leaf).
         public var formula: Expr? {

@@ -27,6 +27,7 @@ extension Workspace {
         // Lower onto the graph itself (no copy), evaluate, then drop the temporary nodes.
         let before = graph.count
         var lowering = Lowering(graph: Graph(), source: source)
+        lowering.modules = modules
         swap(&lowering.graph, &graph)
         defer {
             swap(&lowering.graph, &graph)

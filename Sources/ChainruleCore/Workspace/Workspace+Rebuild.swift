@@ -1,7 +1,7 @@
 /// Checking an edited workspace against a fresh build of its definitions.
 extension Workspace {
     /// Where this workspace differs from ``rebuiltFromFormulas()``, nil when it agrees node for
-    /// node: ops, inputs, shapes, kinds, roles, names and leaf values, which definitions are
+    /// node: ops, inputs, shapes, kinds, roles, names, the calls of modules that made them and leaf values, which definitions are
     /// broken and with what message, and every value computed (NaN equal to NaN). What the
     /// tests and the fuzz target ask of every edit.
     public func differenceFromFreshBuild() -> String? {
@@ -15,6 +15,11 @@ extension Workspace {
             guard a.op == b.op, a.inputs == b.inputs, a.shape == b.shape, a.kind == b.kind, a.role == b.role,
                   a.name == b.name, Workspace.same(a.value, b.value) else {
                 return "node %\(id) is \(a.op.name)\(Array(a.inputs)) \(a.name ?? ""), a fresh build has \(b.op.name)\(Array(b.inputs)) \(b.name ?? "")"
+            }
+            let calls = graph.calls(of: id), freshCalls = fresh.graph.calls(of: id)
+            guard calls.map(\.moduleID) == freshCalls.map(\.moduleID),
+                  calls.map(\.site.range) == freshCalls.map(\.site.range) else {
+                return "node %\(id) was made in the calls \(calls.map { graph.moduleName(of: $0) }), in a fresh build in \(freshCalls.map { fresh.graph.moduleName(of: $0) })"
             }
         }
         for name in order where broken[name]?.message != fresh.broken[name]?.message {

@@ -53,6 +53,8 @@ public struct Workspace: Sendable {
     public var memoryLimit = Int.max
     /// Bytes the graph's nodes, their values once computed and its definitions take (see ``storageBytes(_:from:)``).
     public internal(set) var storedBytes = 0
+    /// The modules, by name, as the lowering calls them (derived from the definitions).
+    var modules: [String: Lowering.Module] = [:]
     /// Scratch marks for the nodes one definition refers to.
     private var referenceMarks = NodeMarks()
     /// The last few function and keyword names interned, tried before the name table.
@@ -145,7 +147,17 @@ public struct Workspace: Sendable {
         var found: [(start: Int, nameID: Int32)] = []
         referenceMarks.next(covering: graph.count)
         var next = 0
-        for (name, range) in References(definition.value) {
+        if definition.kind == .module {
+            return try defineModule(definition, in: source, kept: kept, names: names)
+        }
+        for (name, range, isCall) in References(definition.value) {
+            if isCall {
+                // A module called: the definition depends on it (redefining it lowers the call again).
+                if let nameID = graph.nameID(name), let p = definitions.position(of: nameID), definitions[p].kind == .module {
+                    if !dependencies.contains(nameID) { dependencies.append(nameID) }
+                }
+                continue
+            }
             while next < names.count, names[next].start < range.start { next += 1 }
             let nameID = next < names.count && names[next].start == range.start ? names[next].nameID : graph.nameID(name)
             if let nameID { found.append((range.start, nameID)) }
@@ -220,24 +232,19 @@ public struct Workspace: Sendable {
         candidate.keep(&record, formula: isLeaf ? nil : definition.value, dependencies: dependencies, found: found)
         candidate.definitions[position] = record
         // (The nodes the names were found to be may move: the lowering looks them up again.)
+        if old?.kind == .module { candidate.modules[definition.name] = nil }
         candidate.rebuild(from: self, editing: position, formula: isLeaf ? nil : definition.value, value: value)
-        if let problem = candidate.broken[definition.name] { throw problem }
-        candidate.storedBytes = Workspace.storageBytes(candidate.graph, from: 0) + candidate.definitions.count * Workspace.definitionBytes
-        try checkMemory(candidate.storedBytes, for: definition.name, at: span)
-        let newlyBroken = candidate.broken.isEmpty ? [] : candidate.order.filter { candidate.broken[$0] != nil && broken[$0] == nil }
-        self = candidate
-        return newlyBroken.compactMap { name in
-            broken[name].map {
-                Diagnostic("'\(name)' no longer evaluates after this change: \($0.message)", at: span, severity: .warning, notes: [$0])
-            }
-        }
+        var result = candidate
+        let warnings = try result.replacing(self, for: definition.name, at: span)
+        self = result
+        return warnings
     }
 
     /// Keeps a definition's formula (its compact form) and dependencies in the store.
     /// `found` holds the ids of names the formula refers to, by where each is written (in
     /// source order): those are not looked up again, nor are names just seen (a function
     /// called throughout a script).
-    private mutating func keep(_ record: inout Definitions.Record, formula: Expr?, dependencies: [Int32],
+    mutating func keep(_ record: inout Definitions.Record, formula: Expr?, dependencies: [Int32],
                                found: [(start: Int, nameID: Int32)]) {
         record.dependencies = definitions.keep(dependencies: dependencies)
         guard let formula else { return }
@@ -281,6 +288,8 @@ public struct Workspace: Sendable {
                         resolved: [(start: Int, id: NodeID)] = []) throws(Diagnostic) {
         structureChanged()
         loweredDefinitions &+= 1
+        // A module has no node of its own: its calls are lowered where they are written.
+        if record.kind == .module { return }
         if let value {
             let id = graph.append(.constant, EmptyCollection(), shape: value.shape, kind: record.nodeKind,
                                   value: value, origin: record.span)
@@ -293,7 +302,7 @@ public struct Workspace: Sendable {
         }
         // Every definition not broken has its node, so the check is needed only when some are.
         if !definitions.problems.isEmpty || graphOrder.count < definitions.count {
-            for dependency in dependencies where graph.node(nameID: dependency) == nil {
+            for dependency in dependencies where graph.node(nameID: dependency) == nil && !isModule(dependency) {
                 let name = graph.name(ofID: dependency)
                 let reason = broken[name]?.message ?? "it is not defined"
                 throw Diagnostic("'\(graph.name(ofID: record.nameID))' depends on '\(name)', which cannot be evaluated (\(reason))", at: record.span)
@@ -303,6 +312,8 @@ public struct Workspace: Sendable {
         // Move the graph into the lowering (no copy), and back again whatever happens.
         var lowering = Lowering(graph: Graph(), source: record.span.source)
         lowering.resolved = resolved
+        lowering.modules = modules
+        if !modules.isEmpty { lowering.nodeBudget = derivativeNodeBudget; lowering.startCount = before }
         swap(&lowering.graph, &graph)
         defer { swap(&lowering.graph, &graph) }
         let root = lowering.materialize(try lowering.lower(formula), range: formula.range)
@@ -353,9 +364,12 @@ public struct Workspace: Sendable {
             let oldFirst = position < old.definitions.count ? old.definitions.first(position) : -1
             let before = graph.count
             var done = false
+            // A definition calling a module is lowered again: its nodes are marked with their calls.
             if moving, position != edited, oldFirst >= 0,
                let oldRoot = old.graph.node(nameID: record.nameID),
-               !definitions.dependencies(of: position).contains(where: { definitions.position(of: $0).map { reshaped[$0] } ?? true }) {
+               !definitions.dependencies(of: position).contains(where: {
+                   definitions.position(of: $0).map { reshaped[$0] || definitions[$0].kind == .module } ?? true
+               }) {
                 done = graph.move(Int(oldFirst)...oldRoot, from: old.graph, cut: cut, moved: &moved,
                                   unchanged: &unchanged, values: old.evaluation, into: &evaluation)
                 if done { movedDefinitions &+= 1 }
@@ -375,6 +389,13 @@ public struct Workspace: Sendable {
             }
             definitions.setFirst(done ? Int32(truncatingIfNeeded: before) : -1, of: position)
             if done { graphOrder.append(k) }
+            if record.kind == .module {
+                // What calls a module is lowered again when the module, or what it reads, changed.
+                reshaped[position] = position == edited || !done || definitions.dependencies(of: position).contains {
+                    definitions.position(of: $0).map { reshaped[$0] } ?? true
+                }
+                continue
+            }
             // Shapes compared by id: this graph's shapes are numbered as the old one's, new ones after.
             guard let now = graph.node(nameID: record.nameID), let then = old.graph.node(nameID: record.nameID),
                   old.graph.shapeID(then) == graph.shapeID(now) else {
@@ -395,6 +416,11 @@ public struct Workspace: Sendable {
         fresh.graphOrder = []
         fresh.rebuild(from: self, editing: nil, formula: nil, value: nil, moving: false)
         return fresh
+    }
+
+    /// Whether the name of id `nameID` is a module's.
+    func isModule(_ nameID: Int32) -> Bool {
+        definitions.position(of: nameID).map { definitions[$0].kind == .module } ?? false
     }
 
     /// The value of the leaf named by id `nameID`, from the graph.
@@ -441,21 +467,24 @@ public struct Workspace: Sendable {
 
     /// Every name an expression refers to (not function or keyword names), in source order.
     static func references(in expr: Expr) -> [(name: String, range: SourceRange)] {
-        Array(References(expr))
+        References(expr).compactMap { $0.isCall ? nil : ($0.name, $0.range) }
     }
 
-    /// The names an expression refers to, in source order, found with one explicit stack
-    /// (no recursion, and no array of children made per subexpression).
+    /// The names an expression refers to, and the names of the functions it calls, in source
+    /// order, found with one explicit stack (no recursion, and no array of children made per
+    /// subexpression). A call's name comes before its arguments.
     struct References: Sequence, IteratorProtocol {
         var stack: [Expr]
+        /// A call whose name is yet to be given, before its arguments are visited.
+        var pendingCall: Expr?
 
         init(_ expr: Expr) { stack = [expr] }
 
-        mutating func next() -> (name: String, range: SourceRange)? {
+        mutating func next() -> (name: String, range: SourceRange, isCall: Bool)? {
             while let e = stack.popLast() {
                 switch e.kind {
                 case .name(let name):
-                    return (name, e.range)
+                    return (name, e.range, false)
                 case .number, .string:
                     break
                 case .list(let items):
@@ -468,9 +497,10 @@ public struct Workspace: Sendable {
                 case .chain(let first, let links):
                     for link in links.reversed() { stack.append(link.operand) }
                     stack.append(first)
-                case .call(_, let arguments, let keywords):
+                case .call(let name, let arguments, let keywords):
                     for keyword in keywords.reversed() { stack.append(keyword.value) }
                     stack.append(contentsOf: arguments.reversed())
+                    return (name, e.focus, true)
                 case .index(let base, let indices):
                     for index in indices.reversed() {
                         switch index {
