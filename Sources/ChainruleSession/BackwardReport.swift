@@ -6,8 +6,10 @@ extension Session {
     static let jacobianEntryLimit = 36
 
     func backward(_ arguments: CommandArguments) throws(Diagnostic) {
-        let usage = ":backward [NODE] [seed=VALUE]"
-        let (positional, keyed) = try arguments.keyed(["seed"], usage: usage)
+        let usage = ":backward [NODE] [seed=VALUE] [modules]"
+        var (positional, keyed) = try arguments.keyed(["seed"], usage: usage)
+        let perModule = positional.last?.text == "modules" && workspace.graph.node(named: "modules") == nil
+        if perModule { positional.removeLast() }
         if positional.count > 1 { throw Diagnostic("unexpected argument '\(positional[1].text)'; usage: \(usage)", at: positional[1].span) }
         let place = positional.first?.span ?? arguments.nameSpan
         let target = try self.target(positional.first, arguments)
@@ -24,7 +26,7 @@ extension Session {
         }
         let result = try gradients(of: target, seed: seed, record: true, at: place)
         lastBackwardTarget = label(target)
-        print(report(result, seeded: seed != nil).lines.text)
+        print(report(result, seeded: seed != nil, perModule: perModule).lines.text)
     }
 
     /// Whether a node is an unnamed constant (a literal such as the `2` in `x^2`), left out of reports.
@@ -50,7 +52,7 @@ extension Session {
     /// The whole reverse pass, as far as the output limit, and how many of its edges were read
     /// to make it. With an explicit seed `p` every gradient is the vector–Jacobian product
     /// p·∂out/∂node, and is labelled so.
-    func report(_ result: Gradients, seeded: Bool = false) -> (lines: CutLines, edgesRead: Int) {
+    func report(_ result: Gradients, seeded: Bool = false, perModule: Bool = false) -> (lines: CutLines, edgesRead: Int) {
         let out = label(result.output)
         let heading = seeded
             ? "backward pass from \(out), seed p = \(format.inline(result.seed)): each gradient is p·∂\(out)/∂node; nodes in reverse topological order"
@@ -59,10 +61,20 @@ extension Session {
         var lines = CutLines(limit: outputLimit)
         lines.append(heading)
         var edges = EdgeCursor(result.contributions)
+        let graph = workspace.graph
+        let calls = perModule ? callBlocks(upTo: result.output) : [:]
         for id in stride(from: result.output, through: 0, by: -1) where result[id] != nil && !isLiteral(id) {
             guard !lines.isFull else { break }
+            let nodeEdges = edges.advance(to: id)
+            if perModule, !graph.callPath(of: id).isEmpty {
+                // A call is one block, at its result; the nodes inside it are not shown.
+                guard let call = calls[id] else { continue }
+                lines.append("")
+                for line in moduleBlock(call, in: result, seeded: seeded) { lines.append(line) }
+                continue
+            }
             lines.append("")
-            for line in block(for: id, in: result, edges: edges.advance(to: id), seeded: seeded) { lines.append(line) }
+            for line in block(for: id, in: result, edges: nodeEdges, seeded: seeded) { lines.append(line) }
         }
         return (lines, edges.read)
     }
@@ -102,7 +114,8 @@ extension Session {
         let node = workspace.graph[id]
         let name = label(id)
         let heading = node.isLeaf ? "\(name)  \(node.kind.rawValue)" : "\(name) = \(operation(id))"
-        let lines = [style.bold(heading) + style.dim("   shape \(describe(shape: node.shape))")]
+        let call = workspace.graph.callPath(of: id).last.map { "   in " + Session.callText($0.call) } ?? ""
+        let lines = [style.bold(heading) + style.dim("   shape \(describe(shape: node.shape))" + call)]
         let upstream = partial(out, name, seeded: seeded)
         var rows = upstreamRows(upstream, g, arriving: edges.incoming.map { ($0.value, $0.consumer) },
                                 isSeed: id == result.output)
