@@ -83,8 +83,12 @@ extension Session {
         Command(name: "train", usage: ":train LOSS [steps=N] [lr=η]", summary: "gradient descent on the param leaves, with progress and the loss curve",
                 detail: "Repeats: forward, backward from LOSS, then W ← W − η·∂LOSS/∂W for every param W that LOSS depends on. Defaults: steps=100, lr=0.1. Inputs and other leaves stay fixed. Ctrl-C stops early and keeps what was learned. A loss that stops being finite ends training there, naming the step (the learning rate is too large). Prints the loss before and after and draws the loss curve. The step is compiled once: the reverse graph is built for the params only, what depends on data alone (such as Xᵀ) is computed once, and each step writes its matrices into the buffers of the step before.",
                 example: ":train L steps=500 lr=0.5", run: { s, a throws(Diagnostic) in try s.train(a) }),
-        Command(name: "set", usage: ":set KEY VALUE", summary: "settings: precision N, color on|off, echo on|off, output N, memory SIZE, max-file-size SIZE, max-errors N, show PARTS, full on|off, width N, dot lr|tb",
-                detail: "precision: significant digits shown (1 to 17, default 6). color: colour on a terminal (never with NO_COLOR set). echo: print each statement of a script (a file, -e, piped input, :load) before its output, 'relu(-3)  →  0' for a one-line value and '» STATEMENT' on its own line otherwise (definitions and commands too; comments are not echoed); statements typed at the prompt are not echoed; 'chainrule --echo' starts with it on (default off). output: the most characters one command or value prints (default 1000000); longer output is cut with a note. memory: the most the graph (its values, 8 bytes an element, and its nodes) and a derivative pass may take, as 2GB, 500MB or bytes (default 800MB); a definition or derivative past it is refused. max-file-size: the largest script :load reads (default 64MB; units KB, MB, GB). max-errors: syntax errors shown per script (default 20; the rest are counted). show: what drawings (:graph, :dot) show of each box, any of names, values, grads, shapes joined by ',' (default names,values,grads; 'all' for every part). full: on shows whole tensors in drawings, at full precision (default off: at most 4 digits, larger tensors summarised). width: the columns :graph fits (20 to 10000, or auto: the terminal's, else COLUMNS, else 80). dot: lr or tb, how :dot lays the graph out.",
+        Command(name: "plot", usage: ":plot F… LO HI | NODE LEAF…",
+                summary: "plot functions with their derivatives, a scalar node against one or two leaves, or labelled points",
+                detail: "Forms: :plot F… LO HI | :plot NODE LEAF [LO HI] | :plot NODE LEAF1 LEAF2 [LO HI [LO2 HI2]] | :plot points X T, each with [height=N]. ':plot F… LO HI' draws each elementwise built-in F (\(PlotFunction.elementwiseBuiltins.joined(separator: ", ")); the slides' spellings too) and its derivative over [LO, HI], both from the op's own forward and derivative rules, the derivative dashed. ':plot NODE LEAF [LO HI]' draws a scalar node as a function of one scalar leaf, the other leaves as they are: the leaf is set to each sample as a redefinition would set it, on a copy, so the session is left exactly as it was; the leaf's value now is marked, and after :train the path the params took (recorded for the scalar params, forgotten when the graph is edited). Without LO HI the range is the value ± max(1, |value|), widened to the path. ':plot NODE LEAF1 LEAF2 [LO HI [LO2 HI2]]' draws a heat map of the node over two scalar leaves in shades, with a legend of levels (LO HI alone serves both). ':plot points X T' scatters the rows of X, of shape (N, 2), each marked by its label in T (shape (N), or (N, C) one-hot): a character per label, and a colour on a terminal. Plots are braille (2 × 4 dots a cell) with axes, tick labels and a legend; ':set plot ascii' draws them in ASCII for fonts without braille. Each series has a key character, so nothing rests on colour. They fit the width (:set width, the terminal's, or COLUMNS); height=N sets the rows (default 16). Samples that are not finite are left out, with a warning saying how many.",
+                example: ":plot sigmoid tanh -6 6\n:plot L w -3 3\n:plot L w₁ w₂\n:plot points X T", run: { s, a throws(Diagnostic) in try s.plot(a) }),
+        Command(name: "set", usage: ":set KEY VALUE", summary: "settings: precision N, color on|off, echo on|off, output N, memory SIZE, max-file-size SIZE, max-errors N, show PARTS, full on|off, width N, dot lr|tb, plot braille|ascii",
+                detail: "precision: significant digits shown (1 to 17, default 6). color: colour on a terminal (never with NO_COLOR set). echo: print each statement of a script (a file, -e, piped input, :load) before its output, 'relu(-3)  →  0' for a one-line value and '» STATEMENT' on its own line otherwise (definitions and commands too; comments are not echoed); statements typed at the prompt are not echoed; 'chainrule --echo' starts with it on (default off). output: the most characters one command or value prints (default 1000000); longer output is cut with a note. memory: the most the graph (its values, 8 bytes an element, and its nodes) and a derivative pass may take, as 2GB, 500MB or bytes (default 800MB); a definition or derivative past it is refused. max-file-size: the largest script :load reads (default 64MB; units KB, MB, GB). max-errors: syntax errors shown per script (default 20; the rest are counted). show: what drawings (:graph, :dot) show of each box, any of names, values, grads, shapes joined by ',' (default names,values,grads; 'all' for every part). full: on shows whole tensors in drawings, at full precision (default off: at most 4 digits, larger tensors summarised). width: the columns :graph fits (20 to 10000, or auto: the terminal's, else COLUMNS, else 80). dot: lr or tb, how :dot lays the graph out. plot: braille (default) or ascii, the canvas :plot draws on (ascii for fonts without braille).",
                 example: ":set precision 4\n:set echo on", run: { s, a throws(Diagnostic) in try s.set(a) }),
     ] + derivativeCommands
 
@@ -157,7 +161,7 @@ extension Session {
         """
 
     func set(_ arguments: CommandArguments) throws(Diagnostic) {
-        let usage = ":set precision N | :set color on|off | :set echo on|off | :set output N | :set memory SIZE | :set max-file-size SIZE | :set max-errors N | :set show PARTS | :set full on|off | :set width N|auto | :set dot lr|tb"
+        let usage = ":set precision N | :set color on|off | :set echo on|off | :set output N | :set memory SIZE | :set max-file-size SIZE | :set max-errors N | :set show PARTS | :set full on|off | :set width N|auto | :set dot lr|tb | :set plot braille|ascii"
         try arguments.expect(count: 2...2, usage: usage)
         let key = arguments.words[0], value = arguments.words[1]
         switch key.text {
@@ -221,14 +225,17 @@ extension Session {
         case "dot":
             guard value.text == "lr" || value.text == "tb" else { throw Diagnostic("dot is 'lr' (left to right) or 'tb' (top to bottom)", at: value.span) }
             drawing.leftToRight = value.text == "lr"
+        case "plot":
+            guard value.text == "braille" || value.text == "ascii" else { throw Diagnostic("plot is 'braille' or 'ascii' (for fonts without braille)", at: value.span) }
+            drawing.plot = value.text == "ascii" ? .ascii : .braille
         case "max-errors":
             guard let n = Int(value.text), n >= 1 else {
                 throw Diagnostic("max-errors must be a whole number of at least 1", at: value.span)
             }
             maximumErrors = n
         default:
-            let hint = Suggestions.didYouMean(key.text, among: ["precision", "color", "echo", "output", "memory", "max-file-size", "max-errors", "show", "full", "width", "dot"])
-                ?? "; settings are 'precision', 'color', 'echo', 'output', 'memory', 'max-file-size', 'max-errors', 'show', 'full', 'width' and 'dot'"
+            let hint = Suggestions.didYouMean(key.text, among: ["precision", "color", "echo", "output", "memory", "max-file-size", "max-errors", "show", "full", "width", "dot", "plot"])
+                ?? "; settings are 'precision', 'color', 'echo', 'output', 'memory', 'max-file-size', 'max-errors', 'show', 'full', 'width', 'dot' and 'plot'"
             throw Diagnostic("unknown setting '\(key.text)'" + hint, at: key.span)
         }
     }

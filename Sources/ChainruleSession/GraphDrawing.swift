@@ -11,6 +11,8 @@ struct DrawingSettings: Equatable {
     var width: Int?
     /// `:set dot lr|tb`: Graphviz lays the graph out left to right, or top to bottom.
     var leftToRight = true
+    /// `:set plot braille|ascii`: the canvas `:plot` draws on.
+    var plot = PlotCanvas.Kind.braille
 }
 
 /// The terminal renderers of ``GraphReport`` and ``ReverseGraphReport``: boxes in layers

@@ -46,7 +46,9 @@ public final class Session {
     /// used: a script of many definitions after a `:step` rebuilds it once, not once each.
     /// Breakpoints are kept by name (node ids change when the graph is rebuilt).
     var pendingWalk: (targetName: String, breakpoints: [(name: String, backward: Bool)])?
-    /// `:set show`, `:set full`, `:set width`, `:set dot`: what drawings show and how.
+    /// The scalar params' path during `:train`, for `:plot`; forgotten when the graph is edited.
+    var trainingPath: TrainingPath?
+    /// `:set show`, `:set full`, `:set width`, `:set dot`, `:set plot`: what drawings show and how.
     var drawing = DrawingSettings()
     /// The terminal's width (or `COLUMNS`), asked whenever a drawing is made; nil: 80 columns.
     public var terminalWidth: @Sendable () -> Int? = { Session.environmentWidth() }
@@ -170,6 +172,7 @@ public final class Session {
     func defined(_ name: String) {
         lastDefined = name
         lastGradients = nil
+        trainingPath = nil
         restartWalk(because: "\(name) was redefined")
     }
 
@@ -203,13 +206,14 @@ public final class Session {
         var stepper: Stepper?
         var pendingWalk: (targetName: String, breakpoints: [(name: String, backward: Bool)])?
         var drawing: DrawingSettings
+        var trainingPath: TrainingPath?
     }
 
     func snapshot() -> Snapshot {
         Snapshot(workspace: workspace, format: format, colorSetting: colorSetting, echo: echo, maximumFileSize: maximumFileSize,
                  maximumErrors: maximumErrors, lastBackwardTarget: lastBackwardTarget, lastDefined: lastDefined,
                  outputLimit: outputLimit, lastGradients: lastGradients, lastSeeded: lastSeeded, stepper: walkStore,
-                 pendingWalk: pendingWalk, drawing: drawing)
+                 pendingWalk: pendingWalk, drawing: drawing, trainingPath: trainingPath)
     }
 
     func restore(_ snapshot: Snapshot) {
@@ -227,6 +231,7 @@ public final class Session {
         walkStore = snapshot.stepper
         pendingWalk = snapshot.pendingWalk
         drawing = snapshot.drawing
+        trainingPath = snapshot.trainingPath
     }
 
     /// Forgets every definition and result; settings stay.
@@ -235,6 +240,7 @@ public final class Session {
         lastBackwardTarget = nil
         lastDefined = nil
         lastGradients = nil
+        trainingPath = nil
         stepper = nil
     }
 

@@ -43,15 +43,23 @@ extension Session {
         losses.reserveCapacity(steps + 1)
         var interrupted = false
         var diverged: Int?
+        var path = startedPath(loss: lossWord.text, params: used)
+        let every = max(1, steps / TrainingPath.limit)
         for step in 1...steps {
             if shouldStop() {
                 interrupted = true
                 break
             }
+            let before = (step - 1) % every == 0 ? path.map(currentValues) : nil
             do {
                 losses.append(try workspace.descend(loss, params: used, learningRate: rate))
             } catch {
+                trainingPath = path
                 throw located(error, at: lossWord.span)
+            }
+            if let before, losses[losses.count - 1].isFinite {
+                path?.points.append(before)
+                path?.losses.append(losses[losses.count - 1])
             }
             // A loss that is no longer finite stays so: the steps after it would only spread NaN.
             if !losses[losses.count - 1].isFinite {
@@ -67,6 +75,11 @@ extension Session {
         restartWalk(because: ":train changed the params")
         let final = try value(loss, at: lossWord.span).scalars[0]
         losses.append(final)
+        if var path, final.isFinite {
+            path.points.append(currentValues(path))
+            path.losses.append(final)
+            trainingPath = path
+        }
         let ran = interrupted ? "interrupted after" : diverged != nil ? "stopped after" : "done:"
         var lines = ["\(ran) \(losses.count - 1) step\(losses.count == 2 ? "" : "s"); \(lossWord.text) \(format.format(losses[0])) → \(format.format(final))"]
         lines.append(contentsOf: lossCurve(losses))
@@ -74,6 +87,26 @@ extension Session {
             lines.append("diverged: after step \(diverged) \(lossWord.text) was \(format.format(bad)); a smaller lr (now \(format.format(rate))) may converge")
         }
         print(lines.joined(separator: "\n"))
+    }
+
+    /// The path `:train` records for the scalar params it trains: the one recorded so far when
+    /// it ends where they stand now (a second `:train` goes on from the first), else a new one.
+    func startedPath(loss: String, params: [String]) -> TrainingPath? {
+        let scalars = params.filter { workspace.entries[$0]?.value?.isScalar == true }
+        guard !scalars.isEmpty else { return nil }
+        var path = TrainingPath(loss: loss, names: scalars)
+        if let recorded = trainingPath, recorded.loss == loss, recorded.names == scalars,
+           recorded.points.last == currentValues(path), recorded.points.count < 4 * TrainingPath.limit {
+            path = recorded
+            path.points.removeLast()
+            path.losses.removeLast()
+        }
+        return path
+    }
+
+    /// The values of a path's params now.
+    func currentValues(_ path: TrainingPath) -> [Double] {
+        path.names.map { workspace.entries[$0]?.value?.scalars.first ?? .nan }
     }
 
     /// `[██████░░░░]  step 40/100  loss 0.25`

@@ -192,7 +192,7 @@ final class PersistenceTests: FolderTestCase {
         let (session, output) = makeSession()
         XCTAssertFalse(execute(session, ":set zzz 1"))
         XCTAssertEqual(output.errors, """
-            <stdin>:1:6: error: unknown setting 'zzz'; settings are 'precision', 'color', 'echo', 'output', 'memory', 'max-file-size', 'max-errors', 'show', 'full', 'width' and 'dot'
+            <stdin>:1:6: error: unknown setting 'zzz'; settings are 'precision', 'color', 'echo', 'output', 'memory', 'max-file-size', 'max-errors', 'show', 'full', 'width', 'dot' and 'plot'
                 :set zzz 1
                      ^
 
