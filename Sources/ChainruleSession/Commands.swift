@@ -38,9 +38,9 @@ extension Session {
         Command(name: "forward", usage: ":forward [NODE]", summary: "evaluate in topological order, printing each node's op, inputs, shape and value",
                 detail: "Shows only the nodes NODE depends on (default: the last defined node), in creation order, which is a topological order. Unnamed intermediates are shown as %ID.",
                 example: ":forward f", run: { s, a throws(Diagnostic) in try s.forward(a) }),
-        Command(name: "backward", usage: ":backward [NODE] [seed=VALUE]", summary: "backprop from NODE, printing every gradient, local Jacobian and chain-rule product",
-                detail: "Walks the graph in reverse topological order. For each node: the upstream gradient ∂NODE/∂node (summed over its consumers when it feeds several), and for each input edge the local Jacobian ∂node/∂input and the chain-rule product (zero along an edge whose derivative is zero, as out of step or sign). NODE defaults to the last defined node and must be a scalar unless seed=p gives ∂NODE/∂NODE; with a seed every row is the vector–Jacobian product p·∂NODE/∂node, and is labelled so. Numbers written in a formula and class indices (the t of cross_entropy(z, t)) are constants: they get no gradient.",
-                example: ":backward L\n:backward y seed=[1, 0]", run: { s, a throws(Diagnostic) in try s.backward(a) }),
+        Command(name: "backward", usage: ":backward [NODE] [seed=VALUE] [modules]", summary: "backprop from NODE, printing every gradient, local Jacobian and chain-rule product",
+                detail: "Walks the graph in reverse topological order. For each node: the upstream gradient ∂NODE/∂node (summed over its consumers when it feeds several), and for each input edge the local Jacobian ∂node/∂input and the chain-rule product (zero along an edge whose derivative is zero, as out of step or sign). NODE defaults to the last defined node and must be a scalar unless seed=p gives ∂NODE/∂NODE; with a seed every row is the vector–Jacobian product p·∂NODE/∂node, and is labelled so. Numbers written in a formula and class indices (the t of cross_entropy(z, t)) are constants: they get no gradient. A node made by a call of a module says which call in its heading; with 'modules' each call is one block instead, its edges the module's own Jacobians ∂call/∂argument (the local Jacobians of the call's nodes multiplied out) and the chain-rule products they send to the arguments.",
+                example: ":backward L\n:backward y seed=[1, 0]\n:backward L modules", run: { s, a throws(Diagnostic) in try s.backward(a) }),
         Command(name: "grad", usage: ":grad NODE [wrt X] [method=M]", summary: "the gradient ∂NODE/∂X (default: every leaf)",
                 detail: "NODE must be a scalar. Without 'wrt', prints the gradient with respect to every named leaf, leaving out leaves NODE uses only as class indices (they have no gradient; 'wrt' says so). method= chooses how: reverse mode (default, one backward pass), forward mode (one tangent pass per input element) or fd (central finite differences, h = ∛ε·max(1, |x|) per element: a leaf is shifted as if redefined; an intermediate node's stored value is shifted and only what depends on it is computed again); forward and fd take at most 10000 input elements.",
                 example: ":grad L wrt W\n:grad L method=forward", run: { s, a throws(Diagnostic) in try s.grad(a) }),
@@ -151,6 +151,9 @@ extension Session {
           name = expr          define a node (a formula: it follows its inputs when they change)
           input name = expr    a data leaf, evaluated once
           param name = expr    a trainable leaf
+          f(x, W) = expr       a module: a function of its parameters; each call f(a, B)
+                               becomes nodes of its own, drawn as one block (:graph expand
+                               opens it); redefining f changes every call
           expr                 print the value
           :command args        a command
         operators, loosest first:  + -   * / @ ·   -x   ^   f(x) a[i] a.T

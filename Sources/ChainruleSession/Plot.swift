@@ -115,6 +115,50 @@ extension PlotFunction {
     }
 }
 
+extension PlotFunction {
+    /// The one-argument module `name` of `workspace`, sampled by the graph's own rules: in a
+    /// copy of the workspace (the module may read its nodes), a scalar leaf `x`, `y = name(x)`;
+    /// for each sample `x` is given it, `y` is its value and ∂y/∂x its derivative.
+    static func module(_ name: String, of workspace: Workspace, at span: SourceSpan) -> PlotFunction {
+        PlotFunction(name: name) { (samples) throws(Diagnostic) in
+            var probe = workspace
+            var suffix = 0
+            func unused(_ stem: String) -> String {
+                while probe.entries.contains("\(stem)\(suffix)") { suffix += 1 }
+                return "\(stem)\(suffix)"
+            }
+            let x = unused("plot_x"), y = unused("plot_y")
+            let source = Source(name: "<plot>", text: "\(x) = 0\n\(y) = \(name)(\(x))\n")
+            let (statements, problems) = Parser.parse(source)
+            if let problem = problems.first { throw Diagnostic("cannot sample '\(name)': \(problem.message)", at: span) }
+            for case .definition(let definition) in statements {
+                do throws(Diagnostic) { _ = try probe.define(definition, in: source) } catch {
+                    throw Diagnostic("cannot sample '\(name)' at a scalar: \(error.message)", at: span)
+                }
+            }
+            guard let xID = probe.graph.node(named: x), let yID = probe.graph.node(named: y) else {
+                throw Diagnostic("cannot sample '\(name)'", at: span)
+            }
+            guard probe.graph[yID].shape.isEmpty else {
+                throw Diagnostic("\(name) of a scalar has shape \(describe(shape: probe.graph[yID].shape)); :plot draws a module whose value at a scalar is a scalar", at: span)
+            }
+            var values: [Double] = [], derivatives: [Double] = []
+            values.reserveCapacity(samples.count)
+            derivatives.reserveCapacity(samples.count)
+            do throws(EvaluationError) {
+                for sample in samples {
+                    probe.setValue(Tensor(sample), of: x)
+                    values.append(try probe.value(of: yID).scalars[0])
+                    derivatives.append(try probe.gradients(of: yID)[xID]?.scalars[0] ?? 0)
+                }
+            } catch {
+                throw Workspace.diagnostic(error, at: span)
+            }
+            return (values, derivatives)
+        }
+    }
+}
+
 /// "Nice" tick values: multiples of 1, 2 or 5 times a power of ten, about `count` of them
 /// within `low…high`, each computed as a whole multiple of the step (so 0 is exactly 0).
 func plotTicks(low: Double, high: Double, count: Int = 5) -> [Double] {

@@ -67,8 +67,10 @@ extension Session {
 
     /// `:plot F… LO HI`: each function and its derivative, sampled over [LO, HI].
     func functionReport(_ words: [CommandArguments.Word], samples n: Int, at arguments: CommandArguments) throws(Diagnostic) -> PlotReport {
-        guard words.count >= 3, PlotFunction.builtin(named: words[words.count - 1].text) == nil,
-              PlotFunction.builtin(named: words[words.count - 2].text) == nil else {
+        func isFunction(_ word: CommandArguments.Word) -> Bool {
+            PlotFunction.builtin(named: word.text) != nil || workspace.entries[word.text]?.isModule == true
+        }
+        guard words.count >= 3, !isFunction(words[words.count - 1]), !isFunction(words[words.count - 2]) else {
             throw Diagnostic("missing the range: write ':plot F… LO HI', as in ':plot \(words.first?.text ?? "tanh") -3 3'", at: arguments.endSpan)
         }
         let functions = try words.dropLast(2).map { (word) throws(Diagnostic) in try plotFunction(word) }
@@ -97,7 +99,13 @@ extension Session {
         if let name = PlotFunction.builtin(named: word.text) {
             return PlotFunction.builtin(name, spelled: word.text, memoryLimit: workspace.memoryLimit, shouldStop: shouldStop, at: word.span)
         }
-        let list = "relu, tanh, sigmoid, gelu, softplus, … (':help plot' lists them)"
+        if let entry = workspace.entries[word.text], entry.isModule {
+            guard entry.parameters.count == 1 else {
+                throw Diagnostic("the module \(word.text) takes \(entry.parameters.count) arguments (\(entry.parameters.joined(separator: ", "))); :plot draws a module of one argument", at: word.span)
+            }
+            return PlotFunction.module(word.text, of: workspace, at: word.span)
+        }
+        let list = "relu, tanh, sigmoid, gelu, softplus, … or a module of one argument (':help plot' lists them)"
         if Builtins.isFunction(word.text) {
             throw Diagnostic("'\(word.text)' is not an elementwise function of one argument; :plot draws \(list)", at: word.span)
         }
