@@ -280,7 +280,8 @@ extension Session {
     static func quizAnswerSource(after statement: Statement, in source: Source, typed: Bool) -> (QuizAnswerSource, end: Int?)? {
         guard case .command(let command) = statement, command.name == "quiz" else { return nil }
         let line = source.lineRange(containing: max(command.range.start, command.range.end - 1))
-        guard line.end < source.bytes.count else { return (typed ? .prompt : .none, nil) }
+        // A newline that ends the text starts no line.
+        guard line.end + 1 < source.bytes.count else { return (typed ? .prompt : .none, nil) }
         let answer = source.lineRange(containing: line.end + 1)
         return (.line(source.text(answer), SourceSpan(source, answer)), answer.end)
     }

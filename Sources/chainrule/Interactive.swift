@@ -31,7 +31,9 @@ struct Interactive {
         let prompt: LineReader = LineEditor(programName: "chainrule",
                                             historyPath: LineEditor.defaultHistoryPath(environment: environment),
                                             complete: { session.complete($0) }) ?? PlainLineReader()
-        return session.present(path: path, keys: RawPresenterKeys(), prompt: prompt)
+        let keys = RawPresenterKeys()
+        defer { keys.finish() }
+        return session.present(path: path, keys: keys, prompt: CookedLineReader(prompt, keys: keys))
     }
 }
 

@@ -13,33 +13,51 @@ private func restoreTerminalAndRaise(_ signal: Int32) {
 }
 
 /// Keys read one at a time from a terminal in raw mode: Enter, Space, → or `n` next; `b`,
-/// ← back; `q`, Ctrl-C or Ctrl-D quit; `:` the prompt. The terminal is raw only while a
-/// key is awaited (statements run, and the prompt edits, in the terminal's own mode), and
-/// it is put back before any return and on SIGTERM, SIGHUP and SIGQUIT.
+/// ← back; `q`, Ctrl-C or Ctrl-D quit; `:` the prompt. The terminal is raw (no echo, no line
+/// buffering; output and Ctrl-C as usual) from ``init()`` to ``finish()``, so keys pressed
+/// while a statement runs are not echoed, except while a line is read at the prompt
+/// (``cooked(_:)``). It is put back on SIGTERM, SIGHUP and SIGQUIT too.
 final class RawPresenterKeys: PresenterKeys {
+    private var original = termios()
+    private let isRaw: Bool
+
     init() {
+        isRaw = tcgetattr(0, &original) == 0
         for signal in [SIGTERM, SIGHUP, SIGQUIT] {
             Glibc.signal(signal) { restoreTerminalAndRaise($0) }
         }
+        enterRawMode()
     }
 
-    func nextKey() -> PresenterKey? {
-        Terminal.standardOutput.flush()
-        var saved = termios()
-        guard tcgetattr(0, &saved) == 0 else { return nil }
-        var raw = saved
-        raw.c_lflag &= ~tcflag_t(ICANON | ECHO | ISIG | IEXTEN)
+    private func enterRawMode() {
+        guard isRaw else { return }
+        var raw = original
+        raw.c_lflag &= ~tcflag_t(ICANON | ECHO | IEXTEN)
         raw.c_iflag &= ~tcflag_t(IXON | ICRNL)
         withUnsafeMutableBytes(of: &raw.c_cc) { cc in
             cc[Int(VMIN)] = 1
             cc[Int(VTIME)] = 0
         }
-        settingsToRestore = saved
+        settingsToRestore = original
         _ = tcsetattr(0, TCSANOW, &raw)
-        defer {
-            _ = tcsetattr(0, TCSANOW, &saved)
-            settingsToRestore = nil
-        }
+    }
+
+    /// Puts the terminal back as it was; called on every way out of a presentation.
+    func finish() {
+        guard isRaw else { return }
+        _ = tcsetattr(0, TCSANOW, &original)
+        settingsToRestore = nil
+    }
+
+    /// Runs `body` with the terminal as it was (the prompt's line editing), then raw again.
+    func cooked<T>(_ body: () -> T) -> T {
+        finish()
+        defer { enterRawMode() }
+        return body()
+    }
+
+    func nextKey() -> PresenterKey? {
+        Terminal.standardOutput.flush()
         guard let byte = readByte() else { return nil }
         switch byte {
         case 13, 10, 32, UInt8(ascii: "n"): return .next
@@ -76,7 +94,9 @@ final class RawPresenterKeys: PresenterKeys {
         var byte: UInt8 = 0
         while true {
             let n = read(0, &byte, 1)
-            if n < 0 && errno == EINTR { continue }
+            // Ctrl-C (SIGINT) while a key is awaited leaves, as q does.
+            if n < 0 && errno == EINTR && !LineEditor.takeInterrupt() { continue }
+            if n < 0 && errno == EINTR { return 3 }
             return n == 1 ? byte : nil
         }
     }
@@ -92,4 +112,19 @@ final class LinePresenterKeys: PresenterKeys {
         guard case .line(let line) = lines.readLine(prompt: "") else { return nil }
         return PresenterKey(line: line)
     }
+}
+
+/// The prompt a presentation drops to, read with the terminal as it was (``RawPresenterKeys/cooked(_:)``).
+final class CookedLineReader: LineReader {
+    let inner: LineReader
+    let keys: RawPresenterKeys
+
+    init(_ inner: LineReader, keys: RawPresenterKeys) {
+        self.inner = inner
+        self.keys = keys
+    }
+
+    func readLine(prompt: String) -> LineInput { keys.cooked { inner.readLine(prompt: prompt) } }
+    func addHistory(_ entry: String) { inner.addHistory(entry) }
+    var hasPendingInput: Bool { inner.hasPendingInput }
 }
