@@ -70,7 +70,11 @@ extension Session {
         switch quizAnswer {
         case .line(let text, let span):
             print(style.dim("answer: ") + Session.trimmed(text))
-            try answerQuiz(text, at: span)
+            // A script's answer is its only one: an unreadable answer ends the quiz with the error.
+            do throws(Diagnostic) { try answerQuiz(text, at: span) } catch {
+                pendingQuiz = nil
+                throw error
+            }
         case .prompt:
             break
         case .none:
