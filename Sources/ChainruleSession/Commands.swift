@@ -9,6 +9,8 @@ struct Command: Sendable {
     var detail: String
     var example: String
     var run: @Sendable (Session, CommandArguments) throws(Diagnostic) -> Void
+    /// Whether the arguments are free text (`:say`), not words: a lone '"' is then no error.
+    var takesText = false
 }
 
 extension Session {
@@ -90,7 +92,7 @@ extension Session {
         Command(name: "set", usage: ":set KEY VALUE", summary: "settings: precision N, color on|off, echo on|off, output N, memory SIZE, max-file-size SIZE, max-errors N, show PARTS, full on|off, width N, dot lr|tb, plot braille|ascii",
                 detail: "precision: significant digits shown (1 to 17, default 6). color: colour on a terminal (never with NO_COLOR set). echo: print each statement of a script (a file, -e, piped input, :load) before its output, 'relu(-3)  →  0' for a one-line value and '» STATEMENT' on its own line otherwise (definitions and commands too; comments are not echoed); statements typed at the prompt are not echoed; 'chainrule --echo' starts with it on (default off). output: the most characters one command or value prints (default 1000000); longer output is cut with a note. memory: the most the graph (its values, 8 bytes an element, and its nodes) and a derivative pass may take, as 2GB, 500MB or bytes (default 800MB); a definition or derivative past it is refused. max-file-size: the largest script :load reads (default 64MB; units KB, MB, GB). max-errors: syntax errors shown per script (default 20; the rest are counted). show: what drawings (:graph, :dot) show of each box, any of names, values, grads, shapes joined by ',' (default names,values,grads; 'all' for every part). full: on shows whole tensors in drawings, at full precision (default off: at most 4 digits, larger tensors summarised). width: the columns :graph fits (20 to 10000, or auto: the terminal's, else COLUMNS, else 80). dot: lr or tb, how :dot lays the graph out. plot: braille (default) or ascii, the canvas :plot draws on (ascii for fonts without braille).",
                 example: ":set precision 4\n:set echo on", run: { s, a throws(Diagnostic) in try s.set(a) }),
-    ] + derivativeCommands
+    ] + derivativeCommands + presentationCommands
 
     func runCommand(_ statement: CommandStatement, in source: Source) throws(Diagnostic) {
         let arguments = CommandArguments(statement, in: source)
@@ -100,7 +102,7 @@ extension Session {
                 ?? "; ':help' lists the commands"
             throw Diagnostic(message, at: arguments.nameSpan)
         }
-        if let quote = arguments.unterminated {
+        if let quote = arguments.unterminated, !command.takesText {
             throw Diagnostic("unterminated string; add a closing '\"'", at: quote)
         }
         try command.run(self, arguments)

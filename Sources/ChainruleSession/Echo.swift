@@ -18,6 +18,10 @@ extension Session {
     /// Runs one statement of a script, printing it first (see the type's comment).
     func executeEchoed(_ statement: Statement, in source: Source) throws(Diagnostic) {
         let text = Session.trimmed(source.text(statement.range))
+        if case .command(let command) = statement, Session.unechoedCommands.contains(command.name) {
+            try execute(statement, in: source)
+            return
+        }
         guard case .expression(let expr) = statement else {
             echoStatement(text)
             try execute(statement, in: source)

@@ -9,10 +9,13 @@ public struct REPL {
     let reader: LineReader
     /// Called after each entry, e.g. to flush buffered output.
     let afterEntry: () -> Void
+    /// Whether an empty line ends the loop (the prompt a presentation drops to).
+    let endsAtBlankLine: Bool
 
-    public init(session: Session, reader: LineReader, afterEntry: @escaping () -> Void = {}) {
+    public init(session: Session, reader: LineReader, endsAtBlankLine: Bool = false, afterEntry: @escaping () -> Void = {}) {
         self.session = session
         self.reader = reader
+        self.endsAtBlankLine = endsAtBlankLine
         self.afterEntry = afterEntry
     }
 
@@ -24,6 +27,15 @@ public struct REPL {
         var pending: [String] = []
         var pastingTranscript = false
         while !session.quitRequested {
+            // A :quiz waits for its answer: the next line is read as one, under its own prompt.
+            if session.awaitsAnswer {
+                switch reader.readLine(prompt: colored(Session.answerPrompt)) {
+                case .line(let text): session.answer(text)
+                case .interrupt, .end: session.answer("")
+                }
+                afterEntry()
+                continue
+            }
             let prompt = pending.isEmpty ? colored(REPL.prompt) : colored(REPL.continuationPrompt)
             let pastedBefore = reader.hasPendingInput
             switch reader.readLine(prompt: prompt) {
@@ -42,6 +54,7 @@ public struct REPL {
                 } else {
                     pastingTranscript = false
                 }
+                if endsAtBlankLine && pending.isEmpty && line.allSatisfy({ $0 == " " || $0 == "\t" }) { return }
                 pending.append(line)
                 let text = pending.joined(separator: "\n")
                 if Lexer.needsContinuation(text) { continue }

@@ -13,6 +13,16 @@ public final class Session {
     public var echo = false
     /// Whether standard output and standard error may carry colour (terminals, no NO_COLOR).
     public let colorAllowed: (output: Bool, error: Bool)
+    /// Whether a presentation (`--present`) is running: `:say` shows narration, `:pause` is a stop.
+    public var presenting = false
+    /// How many `:quiz` questions were asked: the seed of the next one when none is given.
+    var quizzesAsked = 0
+    /// The question waiting for its answer at the prompt.
+    var pendingQuiz: Quiz?
+    /// Whether a `:quiz` waits for its answer: the prompt then reads one (``answer(_:)``).
+    public var awaitsAnswer: Bool { pendingQuiz != nil }
+    /// Where the `:quiz` being run gets its answer (set before each statement runs).
+    var quizAnswer = QuizAnswerSource.none
     /// Whether standard output is a terminal (progress bars redraw in place).
     public var showsProgress = false
     /// Suppress printing of values and command results (`--json`); errors are still reported.
@@ -138,11 +148,21 @@ public final class Session {
         var reader = Workspace.ScriptReader(statements)
         workspace.reserve(definitions: reader.definitions)
         let interrupts = interruptCount()
+        // Statements that start before this offset are the answer to a :quiz, not run.
+        var answerEnd: Int?
         while !quitRequested {
             // After Ctrl-C the next statement is only read (as a tree), for where to say the script stopped.
             let interrupted = interruptCount() != interrupts
-            reader.defines = !interrupted
+            reader.defines = !interrupted && answerEnd == nil
             guard let read = workspace.read(&reader) else { break }
+            if let end = answerEnd {
+                if read.range.start < end { continue }
+                answerEnd = nil
+            }
+            if case .statement(let statement) = read, let (answer, end) = Session.quizAnswerSource(after: statement, in: source, typed: typed) {
+                quizAnswer = answer
+                answerEnd = end
+            }
             if interrupted {
                 report(Diagnostic("interrupted: the rest of \(source.name) is not run", at: SourceSpan(source, read.range),
                                   severity: .note))
@@ -207,13 +227,14 @@ public final class Session {
         var pendingWalk: (targetName: String, breakpoints: [(name: String, backward: Bool)])?
         var drawing: DrawingSettings
         var trainingPath: TrainingPath?
+        var quizzesAsked: Int
     }
 
     func snapshot() -> Snapshot {
         Snapshot(workspace: workspace, format: format, colorSetting: colorSetting, echo: echo, maximumFileSize: maximumFileSize,
                  maximumErrors: maximumErrors, lastBackwardTarget: lastBackwardTarget, lastDefined: lastDefined,
                  outputLimit: outputLimit, lastGradients: lastGradients, lastSeeded: lastSeeded, stepper: walkStore,
-                 pendingWalk: pendingWalk, drawing: drawing, trainingPath: trainingPath)
+                 pendingWalk: pendingWalk, drawing: drawing, trainingPath: trainingPath, quizzesAsked: quizzesAsked)
     }
 
     func restore(_ snapshot: Snapshot) {
@@ -232,6 +253,7 @@ public final class Session {
         pendingWalk = snapshot.pendingWalk
         drawing = snapshot.drawing
         trainingPath = snapshot.trainingPath
+        quizzesAsked = snapshot.quizzesAsked
     }
 
     /// Forgets every definition and result; settings stay.

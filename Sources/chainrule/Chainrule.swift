@@ -8,13 +8,18 @@ struct Chainrule: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chainrule",
         abstract: "An interactive REPL for computational graphs: forward values and reverse-mode gradients.",
-        usage: "chainrule [-i] [--echo] [-e <statement> ...] [--json [--of <node>]] [<file> ...]",
+        usage: "chainrule [-i] [--echo] [-e <statement> ...] [--json [--of <node>]] [<file> ...]\n       chainrule --present <file>",
         discussion: """
             chainrule                      interactive REPL (line editing and history)
             chainrule FILE…                run the scripts, print what they print, exit
             chainrule -i FILE…             run the scripts, then stay at the prompt
             chainrule -e 'STATEMENT' …     run statements given on the command line
             chainrule --echo FILE…         print each statement before its output
+            chainrule --present FILE       present the script one statement at a time, each echoed
+                                           with its output: Enter or → next, b or ← back (the
+                                           session as it was before that statement), : the prompt
+                                           (an empty line or Ctrl-D comes back), q quit; from a
+                                           pipe, one line per key (empty next, b, q, :)
             chainrule --json [--of NODE] FILE…
                                            run the scripts quietly, then print the graph as JSON
             Standard input that is not a terminal is read as a script.
@@ -38,12 +43,16 @@ struct Chainrule: ParsableCommand {
     @Option(name: .customLong("of"), help: ArgumentHelp("With --json: the output node to differentiate.", valueName: "node"))
     var outputNodes: [String] = []
 
+    @Option(name: .customLong("present"),
+            help: ArgumentHelp("Present a script one statement at a time (Enter/→ next, b/← back, : prompt, q quit).", valueName: "file"))
+    var present: String?
+
     @Argument(help: ArgumentHelp("Scripts to run (.graph files).", valueName: "file"))
     var files: [String] = []
 
     var options: Options {
         Options(interactive: interactive, echo: echo, json: json, statements: statements,
-                of: outputNodes.first, files: files)
+                of: outputNodes.first, files: files, present: present)
     }
 
     func validate() throws {

@@ -21,12 +21,31 @@ struct Interactive {
         session.shouldStop = { LineEditor.takeInterrupt() }
         REPL(session: session, reader: editor, afterEntry: { Terminal.standardOutput.flush() }).run()
     }
+
+    /// `--present FILE`: raw keys and libedit at a terminal, one line per key from a pipe.
+    func present(_ path: String) -> Bool {
+        guard isatty(0) == 1 else {
+            return session.present(path: path, keys: LinePresenterKeys(), prompt: PlainLineReader(showsPrompt: false))
+        }
+        let session = self.session
+        let prompt: LineReader = LineEditor(programName: "chainrule",
+                                            historyPath: LineEditor.defaultHistoryPath(environment: environment),
+                                            complete: { session.complete($0) }) ?? PlainLineReader()
+        let keys = RawPresenterKeys()
+        defer { keys.finish() }
+        return session.present(path: path, keys: keys, prompt: CookedLineReader(prompt, keys: keys))
+    }
 }
 
 /// Reads lines from standard input byte by byte, printing the prompt itself (when libedit is unavailable).
 final class PlainLineReader: LineReader {
+    /// Whether the prompt is printed (not for input that is not a terminal: it is a script).
+    let showsPrompt: Bool
+
+    init(showsPrompt: Bool = true) { self.showsPrompt = showsPrompt }
+
     func readLine(prompt: String) -> LineInput {
-        Terminal.standardOutput.write(prompt, toError: false)
+        if showsPrompt { Terminal.standardOutput.write(prompt, toError: false) }
         Terminal.standardOutput.flush()
         var bytes: [UInt8] = []
         var byte: UInt8 = 0

@@ -67,6 +67,9 @@ struct Launcher {
             return 0
         }
 
+        if let path = options.present {
+            return Interactive(session: session, environment: environment).present(path) ? 0 : 1
+        }
         let hasScripts = !options.files.isEmpty || !options.statements.isEmpty
         if hasScripts {
             let succeeded = runScripts(session)

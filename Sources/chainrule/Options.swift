@@ -2,7 +2,7 @@ import Glibc
 
 /// What the command line of SPEC §3 asks for, as the launcher uses it.
 ///
-/// The common forms (`-e`, `-i`, `--echo`, `--json`, `--of NODE`, `--`, files) are read here
+/// The common forms (`-e`, `-i`, `--echo`, `--json`, `--of NODE`, `--present FILE`, `--`, files) are read here
 /// by hand; anything else (`--help`, `--version`, a mistake, a rarer spelling such as `-ie`
 /// or `--of=NODE`) goes to ArgumentParser (``Chainrule``), which prints help and usage
 /// errors. ArgumentParser finds a command's options by runtime reflection, which took 1–2 ms
@@ -17,10 +17,15 @@ struct Options: Equatable {
     /// The node `--of` names.
     var of: String?
     var files: [String] = []
+    /// `--present FILE`: the script to present one statement at a time.
+    var present: String?
 
     /// Why this combination is bad usage, if it is (exit status 2).
     var usageError: String? {
         if of != nil && !json { return "--of needs --json" }
+        if present != nil && (json || interactive || !statements.isEmpty || !files.isEmpty) {
+            return "--present takes one FILE and runs it on its own: not with --json, -i, -e or other files"
+        }
         if json && interactive { return "--json and -i cannot be combined" }
         // --json's standard output is the document alone.
         if json && echo { return "--json and --echo cannot be combined: --json prints only the JSON document" }
@@ -53,6 +58,10 @@ struct Options: Equatable {
                 // Given twice, or followed by an option rather than a node name: ArgumentParser says why.
                 guard options.of == nil, i < words.count, !words[i].hasPrefix("-") else { return nil }
                 options.of = words[i]
+                i += 1
+            case "--present":
+                guard options.present == nil, i < words.count, !words[i].hasPrefix("-") else { return nil }
+                options.present = words[i]
                 i += 1
             case "-i": options.interactive = true
             case "--echo": options.echo = true

@@ -69,7 +69,7 @@ final class TranscriptTests: XCTestCase {
     func replay(_ transcript: String) -> String {
         var inputs: [String] = []
         for line in transcript.split(separator: "\n", omittingEmptySubsequences: false) {
-            for prompt in [REPL.prompt, REPL.continuationPrompt] where line.hasPrefix(prompt) {
+            for prompt in [REPL.prompt, REPL.continuationPrompt, Session.answerPrompt] where line.hasPrefix(prompt) {
                 inputs.append(String(line.dropFirst(prompt.count)))
             }
         }
