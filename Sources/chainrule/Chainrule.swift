@@ -8,7 +8,7 @@ struct Chainrule: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chainrule",
         abstract: "An interactive REPL for computational graphs: forward values and reverse-mode gradients.",
-        usage: "chainrule [-i] [--echo] [-e <statement> ...] [--json [--of <node>]] [<file> ...]",
+        usage: "chainrule [-i] [--echo] [-e <statement> ...] [--json [--of <node>]] [--html <out.html>] [<file> ...]",
         discussion: """
             chainrule                      interactive REPL (line editing and history)
             chainrule FILE…                run the scripts, print what they print, exit
@@ -17,6 +17,10 @@ struct Chainrule: ParsableCommand {
             chainrule --echo FILE…         print each statement before its output
             chainrule --json [--of NODE] FILE…
                                            run the scripts quietly, then print the graph as JSON
+            chainrule --html OUT.html FILE…
+                                           run the scripts and write one self-contained page: each
+                                           statement with its output, the graph and reverse graph
+                                           as SVG, and the walk as frames stepped with ← →
             Standard input that is not a terminal is read as a script.
             Exit status: 0 success, 1 an error in a script or statement, 2 bad usage.
             """,
@@ -38,18 +42,24 @@ struct Chainrule: ParsableCommand {
     @Option(name: .customLong("of"), help: ArgumentHelp("With --json: the output node to differentiate.", valueName: "node"))
     var outputNodes: [String] = []
 
+    @Option(name: .customLong("html"),
+            help: ArgumentHelp("Run the scripts and write the run as one offline HTML page (statements, outputs, drawings, the walk).",
+                               valueName: "out.html"))
+    var htmlPages: [String] = []
+
     @Argument(help: ArgumentHelp("Scripts to run (.graph files).", valueName: "file"))
     var files: [String] = []
 
     var options: Options {
         Options(interactive: interactive, echo: echo, json: json, statements: statements,
-                of: outputNodes.first, files: files)
+                of: outputNodes.first, files: files, html: htmlPages.first)
     }
 
     func validate() throws {
         // The rules in the order they were first written: with --json, a second --of is
         // reported before the rest; without it, the --of itself is.
         if json && outputNodes.count > 1 { throw ValidationError("--of is given more than once") }
+        if htmlPages.count > 1 { throw ValidationError("--html is given more than once") }
         if let message = options.usageError { throw ValidationError(message) }
     }
 

@@ -2,7 +2,7 @@ import Glibc
 
 /// What the command line of SPEC §3 asks for, as the launcher uses it.
 ///
-/// The common forms (`-e`, `-i`, `--echo`, `--json`, `--of NODE`, `--`, files) are read here
+/// The common forms (`-e`, `-i`, `--echo`, `--json`, `--of NODE`, `--html OUT`, `--`, files) are read here
 /// by hand; anything else (`--help`, `--version`, a mistake, a rarer spelling such as `-ie`
 /// or `--of=NODE`) goes to ArgumentParser (``Chainrule``), which prints help and usage
 /// errors. ArgumentParser finds a command's options by runtime reflection, which took 1–2 ms
@@ -17,11 +17,16 @@ struct Options: Equatable {
     /// The node `--of` names.
     var of: String?
     var files: [String] = []
+    /// `--html OUT.html`: where the page of the run goes.
+    var html: String?
 
     /// Why this combination is bad usage, if it is (exit status 2).
     var usageError: String? {
         if of != nil && !json { return "--of needs --json" }
         if json && interactive { return "--json and -i cannot be combined" }
+        if html != nil && json { return "--html and --json cannot be combined" }
+        if html != nil && interactive { return "--html and -i cannot be combined: the page is of the scripts' run" }
+        if html != nil && files.isEmpty && statements.isEmpty { return "--html needs a FILE or -e statements to run" }
         // --json's standard output is the document alone.
         if json && echo { return "--json and --echo cannot be combined: --json prints only the JSON document" }
         // With nothing to run and a terminal for input there is no script: usage, not a script error.
@@ -53,6 +58,10 @@ struct Options: Equatable {
                 // Given twice, or followed by an option rather than a node name: ArgumentParser says why.
                 guard options.of == nil, i < words.count, !words[i].hasPrefix("-") else { return nil }
                 options.of = words[i]
+                i += 1
+            case "--html":
+                guard options.html == nil, i < words.count, !words[i].hasPrefix("-") else { return nil }
+                options.html = words[i]
                 i += 1
             case "-i": options.interactive = true
             case "--echo": options.echo = true
