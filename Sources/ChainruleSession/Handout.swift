@@ -31,6 +31,8 @@ struct Handout {
         /// `file:line` of its first character.
         var location: String
         var text: String
+        /// The comment lines before it (after the statement before), without their `#`.
+        var comments: [String] = []
         var blocks: [Block] = []
         var failed: Bool { blocks.contains { if case .diagnostic(.error, _) = $0 { true } else { false } } }
     }
@@ -84,14 +86,33 @@ final class HandoutRecorder {
     private(set) var statements: [Handout.Statement] = []
     /// Blocks that came before any statement of the section.
     private(set) var preamble: [Handout.Block] = []
+    /// Where the last statement shown ended, in its source: comments after it are the next one's.
+    private var lastSource: Source?
+    private var lastEnd: Int?
 
     func begin(_ source: Source, _ range: SourceRange, depth: Int) {
         guard depth <= self.depth else { return }
+        if source != lastSource { lastSource = source; lastEnd = nil }
         let location = source.location(of: range.start)
-        let text = Session.trimmed(source.text(range)).split(separator: "\n", omittingEmptySubsequences: false)
+        var written = source.text(range)
+        // A comment after the statement on its line is part of it, as written.
+        let line = source.lineRange(containing: max(range.start, range.end - 1))
+        if range.end < line.end {
+            let rest = source.text(SourceRange(range.end, line.end))
+            if Session.trimmed(rest).hasPrefix("#") { written += rest }
+        }
+        let text = Session.trimmed(written).split(separator: "\n", omittingEmptySubsequences: false)
             .map { line in String(line.reversed().drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed()) }
             .joined(separator: "\n")
-        statements.append(Handout.Statement(location: "\(location.file):\(location.line)", text: text))
+        // Comment lines since the statement before (the script's narration) come before it.
+        var comments: [String] = []
+        let gap = source.text(SourceRange(lastEnd ?? 0, range.start)).split(separator: "\n", omittingEmptySubsequences: false)
+        for (i, piece) in gap.enumerated() where !(i == 0 && lastEnd != nil) {
+            let trimmed = Session.trimmed(String(piece).filter { $0 != "\r" })
+            if trimmed.hasPrefix("#") { comments.append(String(trimmed.dropFirst().drop(while: { $0 == " " }))) }
+        }
+        lastEnd = range.end
+        statements.append(Handout.Statement(location: "\(location.file):\(location.line)", text: text, comments: comments))
     }
 
     func record(output text: String) {
@@ -116,7 +137,7 @@ final class HandoutRecorder {
 
     /// What was recorded since the last call, and a fresh start for the next section.
     func take() -> (preamble: [Handout.Block], statements: [Handout.Statement]) {
-        defer { statements = []; preamble = [] }
+        defer { statements = []; preamble = []; lastSource = nil; lastEnd = nil }
         return (preamble, statements)
     }
 }

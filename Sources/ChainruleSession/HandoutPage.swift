@@ -39,6 +39,9 @@ struct HandoutPage {
         out.write("<section class=\"script\" id=\"script-\(number)\">\n<h2>\(HandoutPage.escape(section.name))</h2>\n")
         for block in section.preamble { write(block, to: &out) }
         for statement in section.statements {
+            if !statement.comments.isEmpty {
+                out.write("<p class=\"comment\">\(statement.comments.map(HandoutPage.escape).joined(separator: "<br/>"))</p>\n")
+            }
             out.write("<div class=\"statement\(statement.failed ? " failed" : "")\">\n")
             out.write("<div class=\"code\"><span class=\"where\">\(HandoutPage.escape(statement.location))</span><pre class=\"source\">\(HandoutPage.escape(statement.text))</pre></div>\n")
             for block in statement.blocks { write(block, to: &out) }

@@ -21,6 +21,7 @@ nav ul { list-style: none; padding: 0; margin: 0 0 0.8rem; display: flex; flex-w
 a { color: var(--value); }
 kbd { font: 0.85em var(--mono); border: 1px solid var(--rule); border-bottom-width: 2px; border-radius: 4px; padding: 0 0.3em; background: var(--panel); }
 pre { font: 14px/1.4 var(--mono); margin: 0; white-space: pre; overflow-x: auto; tab-size: 4; }
+.comment { margin: 1rem 0 0.4rem; max-width: 56rem; color: #2f3a45; font-style: italic; }
 .statement { border-left: 3px solid var(--rule); margin: 0 0 0.7rem; padding: 0.1rem 0 0.1rem 0.8rem; }
 .statement.failed { border-left-color: var(--error); }
 .code { display: flex; gap: 0.8rem; align-items: baseline; }

@@ -102,7 +102,7 @@ extension Session {
             shown = Array(0..<forwardShown) + Array(forward..<(forward + backwardShown))
             note = "The walk has \(steps) steps; the page shows \(shown.count + 1) frames: the start, the first \(forwardShown) forward steps"
                 + (backward > 0 ? " and the first \(backwardShown) backward steps" : "")
-                + ". `:step` in chainrule goes through every one."
+                + "; :step in chainrule goes through every one."
         }
         var stepper = Stepper(targetName: label(target), walk: walk)
         var frames: [Handout.Frame] = []
