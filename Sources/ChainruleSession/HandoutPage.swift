@@ -66,7 +66,8 @@ struct HandoutPage {
         out.write("<span class=\"counter\" aria-live=\"polite\">\(HandoutPage.counter(0, walk.frames.count, walk.frames.first?.title ?? ""))</span>")
         out.write("<button type=\"button\" data-move=\"1\" title=\"next step (→)\">next →</button></div>\n")
         for (i, frame) in walk.frames.enumerated() {
-            out.write("<div class=\"frame\" data-title=\"\(HandoutPage.escape(frame.title))\"\(i == 0 ? "" : " hidden=\"hidden\"")>\n")
+            let wide = (frame.figure.svg.flatMap { HandoutPage.width(of: $0) } ?? 0) > HandoutPage.besideTextWidth
+            out.write("<div class=\"frame\(wide ? " wide" : "")\" data-title=\"\(HandoutPage.escape(frame.title))\"\(i == 0 ? "" : " hidden=\"hidden\"")>\n")
             if let skipped = frame.skipped { out.write("<p class=\"note\">\(HandoutPage.escape(skipped))</p>\n") }
             out.write("<pre class=\"step\">\(HandoutPage.escape(frame.text))</pre>\n")
             write(frame.figure, to: &out)
@@ -95,6 +96,15 @@ struct HandoutPage {
             out.write("<pre class=\"output\">\(HandoutPage.escape(figure.text))</pre>\n")
         }
         out.write("<figcaption>\(HandoutPage.escape(figure.caption))</figcaption>\n</figure>\n")
+    }
+
+    /// The widest drawing (in points) shown beside a step's text; a wider one goes under it.
+    static let besideTextWidth = 620
+
+    /// The `width="…pt"` Graphviz gives an SVG, in points.
+    static func width(of svg: String) -> Int? {
+        guard let start = svg.firstRange(of: " width=\"")?.upperBound else { return nil }
+        return Int(svg[start...].prefix { $0.isASCII && $0.isNumber })
     }
 
     /// What the counter says at frame `index` (the script writes the same as it steps).

@@ -51,6 +51,7 @@ figcaption { color: var(--muted); font-size: 0.9rem; margin-top: 0.3rem; }
 .frame .step { white-space: pre-wrap; flex: 1 1 26rem; background: var(--panel); border-radius: 4px; padding: 0.6rem 0.8rem; }
 .frame figure { flex: 2 1 28rem; margin: 0; min-width: 0; }
 .frame > .note { flex-basis: 100%; margin: 0; }
+.frame.wide .step, .frame.wide figure { flex-basis: 100%; }
 footer { margin-top: 3rem; color: var(--muted); font-size: 0.85rem; border-top: 1px solid var(--rule); padding-top: 0.6rem; }
 @media print {
   body { max-width: none; padding: 0; }

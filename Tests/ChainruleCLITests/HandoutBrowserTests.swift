@@ -56,7 +56,7 @@ final class HandoutBrowserTests: FolderTestCase {
             XCTAssertTrue(dom.contains("data-ready=\"true\""), "the script ran to its end for '\(fragment)'")
             XCTAssertTrue(dom.contains("<div class=\"walk\" data-frame=\"\(shown)\""), "\(fragment)")
             XCTAssertTrue(dom.contains("aria-live=\"polite\">\(counter)</span>"), "\(fragment)")
-            let frames = dom.components(separatedBy: "<div class=\"frame\"").dropFirst()
+            let frames = dom.components(separatedBy: "<div class=\"frame").dropFirst()
             XCTAssertEqual(frames.count, 11)
             for (i, frame) in frames.enumerated() {
                 let tag = frame.prefix { $0 != ">" }
