@@ -44,6 +44,40 @@ enum Graphviz {
         return warning?.isEmpty == false ? warning : nil
     }
 
+    /// DOT text drawn as SVG to sit inside an HTML page (see ``inlineSVG(_:idPrefix:)``), rendered
+    /// through a temporary file beside `path` (the page being written), which is removed after.
+    static func inlineSVG(of text: String, besides path: String, idPrefix: String) throws(Files.Failure) -> String {
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[...$0]) } ?? "./"
+        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let drawn = folder + "." + base + ".svg-\(getpid())"
+        defer { unlink(drawn) }
+        try render(text, format: "svg", to: drawn)
+        return inlineSVG(try Files.read(drawn, limit: Files.defaultMaximumSize, shouldStop: { false }), idPrefix: idPrefix)
+    }
+
+    /// An SVG document as an element of an HTML page: from its `<svg` on (no XML prologue, no
+    /// DOCTYPE), without comments, every `id` prefixed so that several drawings on one page keep
+    /// them apart, and without any `href` that points outside the drawing (Graphviz writes them
+    /// only for `URL` attributes, which chainrule never sets: this makes sure of it).
+    static func inlineSVG(_ document: String, idPrefix: String) -> String {
+        var text = Substring(document)
+        if let start = text.firstRange(of: "<svg") { text = text[start.lowerBound...] }
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        while let open = text.firstRange(of: "<!--") {
+            out += text[..<open.lowerBound]
+            guard let close = text[open.upperBound...].firstRange(of: "-->") else { text = ""; break }
+            text = text[close.upperBound...]
+        }
+        out += text
+        out = out.replacing(" id=\"", with: " id=\"\(idPrefix)")
+        out = out.replacing(#/ (xlink:)?href="(?!#)[^"]*"/#, with: "")
+        out = out.replacing(#/ (xlink:)?href="#/#, with: { " \($0.output.1 ?? "")href=\"#\(idPrefix)" })
+        while out.last == "\n" { out.removeLast() }
+        return out
+    }
+
     /// Runs a program found on the `PATH` with standard output to /dev/null and standard error
     /// into `errors`; its exit status, or nil when it cannot be started (not installed).
     static func run(_ arguments: [String], errors: String) -> Int32? {

@@ -78,6 +78,8 @@ public final class Session {
     /// `:set max-errors`: how many syntax errors of one script are shown; the rest are counted.
     public var maximumErrors = 20
     let output: OutputSink
+    /// While `--html` runs the scripts: what they print and report, by statement (see ``HandoutRecorder``).
+    var handout: HandoutRecorder?
 
     public init(output: OutputSink, colorOutput: Bool = false, colorError: Bool = false) {
         self.output = output
@@ -102,10 +104,12 @@ public final class Session {
     // MARK: Output
 
     func print(_ text: String, terminator: String = "\n") {
-        if !quiet { output.write(bounded(text) + terminator, toError: false) }
+        guard !quiet else { return }
+        if let handout { handout.record(output: bounded(text) + terminator) } else { output.write(bounded(text) + terminator, toError: false) }
     }
 
     public func report(_ diagnostic: Diagnostic) {
+        handout?.record(diagnostic)
         output.write(DiagnosticRenderer(style: errorStyle).render(diagnostic), toError: true)
     }
 
@@ -168,6 +172,7 @@ public final class Session {
                                   severity: .note))
                 return .interrupted
             }
+            handout?.begin(source, read.range, depth: loading.count)
             do throws(Diagnostic) {
                 switch read {
                 case .defined(let name, let range):

@@ -40,13 +40,16 @@ extension Session {
         }
         let target = try self.target(word, arguments)
         let started = try startWalk(on: target, at: span)
-        if announce {
-            let forward = started.walk.forwardCount, backward = started.walk.steps.count - forward
-            var text = "walking \(label(target)): \(forward) step\(forward == 1 ? "" : "s") forward"
-            text += backward > 0 ? ", then \(backward) backward" : " (\(label(target)) is not a scalar: no backward walk)"
-            print(style.dim(text + "; values not reached are not computed"))
-        }
+        if announce { print(style.dim(walkAnnouncement(started))) }
         return started
+    }
+
+    /// What a new walk says first: how many steps each pass takes.
+    func walkAnnouncement(_ stepper: Stepper) -> String {
+        let forward = stepper.walk.forwardCount, backward = stepper.walk.steps.count - forward
+        var text = "walking \(stepper.targetName): \(forward) step\(forward == 1 ? "" : "s") forward"
+        text += backward > 0 ? ", then \(backward) backward" : " (\(stepper.targetName) is not a scalar: no backward walk)"
+        return text + "; values not reached are not computed"
     }
 
     /// `:step [NODE] [N]`: N steps (default 1).
@@ -100,12 +103,18 @@ extension Session {
                 lines.append(text)
             }
         }
-        if stepper.walk.isFinished {
-            lines.append(style.dim("walk done: \(passesDone(stepper)); :back goes back, :reset starts again"))
-        } else if stepper.walk.position == stepper.walk.forwardCount, stepper.walk.last.map({ if case .forward = $0 { true } else { false } }) == true {
-            lines.append(style.dim("forward pass done; the next :step starts the backward pass from \(stepper.targetName)"))
-        }
+        if let end = walkEndNote(stepper) { lines.append(style.dim(end)) }
         print(lines.joined(separator: "\n"))
+    }
+
+    /// What `:step` says after a step that ends a pass, or nil.
+    func walkEndNote(_ stepper: Stepper) -> String? {
+        if stepper.walk.isFinished {
+            return "walk done: \(passesDone(stepper)); :back goes back, :reset starts again"
+        } else if stepper.walk.position == stepper.walk.forwardCount, stepper.walk.last.map({ if case .forward = $0 { true } else { false } }) == true {
+            return "forward pass done; the next :step starts the backward pass from \(stepper.targetName)"
+        }
+        return nil
     }
 
     /// "forward 3/5" or "backward 2/5".

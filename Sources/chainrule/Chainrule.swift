@@ -8,7 +8,7 @@ struct Chainrule: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chainrule",
         abstract: "An interactive REPL for computational graphs: forward values and reverse-mode gradients.",
-        usage: "chainrule [-i] [--echo] [-e <statement> ...] [--json [--of <node>]] [<file> ...]\n       chainrule --present <file>",
+        usage: "chainrule [-i] [--echo] [-e <statement> ...] [--json [--of <node>]] [--html <out.html>] [<file> ...]\n       chainrule --present <file>",
         discussion: """
             chainrule                      interactive REPL (line editing and history)
             chainrule FILE…                run the scripts, print what they print, exit
@@ -22,6 +22,10 @@ struct Chainrule: ParsableCommand {
                                            pipe, one line per key (empty next, b, q, :)
             chainrule --json [--of NODE] FILE…
                                            run the scripts quietly, then print the graph as JSON
+            chainrule --html OUT.html FILE…
+                                           run the scripts and write one self-contained page: each
+                                           statement with its output, the graph and reverse graph
+                                           as SVG, and the walk as frames stepped with ← →
             Standard input that is not a terminal is read as a script.
             Exit status: 0 success, 1 an error in a script or statement, 2 bad usage.
             """,
@@ -46,19 +50,24 @@ struct Chainrule: ParsableCommand {
     @Option(name: .customLong("present"),
             help: ArgumentHelp("Present a script one statement at a time (Enter/→ next, b/← back, : prompt, q quit).", valueName: "file"))
     var present: String?
+    @Option(name: .customLong("html"),
+            help: ArgumentHelp("Run the scripts and write the run as one offline HTML page (statements, outputs, drawings, the walk).",
+                               valueName: "out.html"))
+    var htmlPages: [String] = []
 
     @Argument(help: ArgumentHelp("Scripts to run (.graph files).", valueName: "file"))
     var files: [String] = []
 
     var options: Options {
         Options(interactive: interactive, echo: echo, json: json, statements: statements,
-                of: outputNodes.first, files: files, present: present)
+                of: outputNodes.first, files: files, present: present, html: htmlPages.first)
     }
 
     func validate() throws {
         // The rules in the order they were first written: with --json, a second --of is
         // reported before the rest; without it, the --of itself is.
         if json && outputNodes.count > 1 { throw ValidationError("--of is given more than once") }
+        if htmlPages.count > 1 { throw ValidationError("--html is given more than once") }
         if let message = options.usageError { throw ValidationError(message) }
     }
 

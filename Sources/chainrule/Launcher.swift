@@ -27,7 +27,7 @@ struct Launcher {
         let noColor = getenv("NO_COLOR") != nil
         let output = Terminal.standardOutput
         let session = Session(output: output,
-                              colorOutput: !noColor && isatty(1) == 1 && !options.json,
+                              colorOutput: !noColor && isatty(1) == 1 && !options.json && options.html == nil,
                               colorError: !noColor && isatty(2) == 1)
         var status = run(session)
         output.flush()
@@ -40,7 +40,7 @@ struct Launcher {
 
     func run(_ session: Session) -> Int32 {
         let output = Terminal.standardOutput
-        session.showsProgress = isatty(1) == 1 && !options.json
+        session.showsProgress = isatty(1) == 1 && !options.json && options.html == nil
         session.echo = options.echo
         // Ctrl-C stops what runs (a :train keeps what it learned) and then the script, never
         // the process: with -i the prompt follows with the session as it stands.
@@ -70,6 +70,10 @@ struct Launcher {
         if let path = options.present {
             return Interactive(session: session, environment: environment).present(path) ? 0 : 1
         }
+        if let page = options.html {
+            return session.writeHandout(to: page, files: options.files, statements: options.statements) ? 0 : 1
+        }
+
         let hasScripts = !options.files.isEmpty || !options.statements.isEmpty
         if hasScripts {
             let succeeded = runScripts(session)

@@ -2,7 +2,7 @@ import Glibc
 
 /// What the command line of SPEC §3 asks for, as the launcher uses it.
 ///
-/// The common forms (`-e`, `-i`, `--echo`, `--json`, `--of NODE`, `--present FILE`, `--`, files) are read here
+/// The common forms (`-e`, `-i`, `--echo`, `--json`, `--of NODE`, `--present FILE`, `--html OUT`, `--`, files) are read here
 /// by hand; anything else (`--help`, `--version`, a mistake, a rarer spelling such as `-ie`
 /// or `--of=NODE`) goes to ArgumentParser (``Chainrule``), which prints help and usage
 /// errors. ArgumentParser finds a command's options by runtime reflection, which took 1–2 ms
@@ -19,6 +19,8 @@ struct Options: Equatable {
     var files: [String] = []
     /// `--present FILE`: the script to present one statement at a time.
     var present: String?
+    /// `--html OUT.html`: where the page of the run goes.
+    var html: String?
 
     /// Why this combination is bad usage, if it is (exit status 2).
     var usageError: String? {
@@ -27,6 +29,10 @@ struct Options: Equatable {
             return "--present takes one FILE and runs it on its own: not with --json, -i, -e or other files"
         }
         if json && interactive { return "--json and -i cannot be combined" }
+        if html != nil && json { return "--html and --json cannot be combined" }
+        if html != nil && present != nil { return "--html and --present cannot be combined" }
+        if html != nil && interactive { return "--html and -i cannot be combined: the page is of the scripts' run" }
+        if html != nil && files.isEmpty && statements.isEmpty { return "--html needs a FILE or -e statements to run" }
         // --json's standard output is the document alone.
         if json && echo { return "--json and --echo cannot be combined: --json prints only the JSON document" }
         // With nothing to run and a terminal for input there is no script: usage, not a script error.
@@ -62,6 +68,9 @@ struct Options: Equatable {
             case "--present":
                 guard options.present == nil, i < words.count, !words[i].hasPrefix("-") else { return nil }
                 options.present = words[i]
+            case "--html":
+                guard options.html == nil, i < words.count, !words[i].hasPrefix("-") else { return nil }
+                options.html = words[i]
                 i += 1
             case "-i": options.interactive = true
             case "--echo": options.echo = true

@@ -15,6 +15,7 @@ final class OptionsTests: XCTestCase {
             ["--json", "a.graph"], ["a.graph", "--json"], ["--json", "--json", "-e", "x = 1"],
             ["--json", "--of", "x", "a.graph"], ["--of", "x", "--json", "-e", "x = 1"],
             ["--json", "--of", "#0", "-e", "x = 1"], ["-e", "#1", "-e", "2"], ["#0"], [""], ["-e", ""],
+            ["--html", "out.html", "a.graph"], ["a.graph", "--html", "out.html", "-e", "x"], ["--echo", "--html", "o.html", "-e", "1"],
         ]
         for words in lines {
             let fast = try XCTUnwrap(Options.read(words), "\(words)")
@@ -37,6 +38,8 @@ final class OptionsTests: XCTestCase {
             ["--json", "--of=x", "a.graph"], ["--json", "--of"], ["--json", "--of", "-e", "x = 1"], ["--json", "-i"],
             ["--json", "--echo", "-e", "x = 1"], ["--json", "--of", "x", "--of", "y", "-e", "x = 1"],
             ["--generate-completion-script", "bash"], ["--ech"],
+            ["--html"], ["--html", "o.html"], ["--html", "o.html", "--json", "a.graph"], ["--html", "o.html", "-i", "a.graph"],
+            ["--html", "a.html", "--html", "b.html", "a.graph"], ["--html", "-e", "1"],
         ]
         for words in lines {
             XCTAssertNil(Options.read(words), "\(words)")
