@@ -32,6 +32,7 @@ extension Session {
         var candidates = workspace.order + Builtins.constants.map(\.name)
         if functions {
             candidates += Builtins.functions.map { $0.name + "(" }
+            candidates += workspace.moduleNames.map { $0 + "(" }
             candidates += Builtins.keywords
             candidates += ["input ", "param "]
         }

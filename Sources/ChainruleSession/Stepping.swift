@@ -139,7 +139,10 @@ extension Session {
         let id = step.node
         let node = workspace.graph[id]
         let what = node.isLeaf ? "\(label(id))  \(node.kind.rawValue)" : "\(label(id)) = \(operation(id))"
-        var lines = [style.bold(position(of: step, in: walk)) + "  \(what)" + style.dim("   shape \(describe(shape: node.shape))")]
+        let graph = workspace.graph
+        let path = graph.hasCalls ? graph.callPath(of: id) : []
+        let call = path.last.map { "   in " + Session.callText($0.call) } ?? ""
+        var lines = [style.bold(position(of: step, in: walk)) + "  \(what)" + style.dim("   shape \(describe(shape: node.shape))" + call)]
         switch step {
         case .forward:
             for input in node.inputs where !isLiteral(input) {
@@ -147,6 +150,10 @@ extension Session {
             }
             if let value = walk.value(of: id) {
                 lines.append("  value   \(label(id)) = " + style.value(format.block(value, indent: 12 + label(id).count)))
+                // The last node of a call (its nodes are contiguous) is the call's result.
+                if let outermost = path.first, id + 1 >= graph.count || graph.outermostCall(of: id + 1) != outermost.key {
+                    lines.append("  call    \(Session.callText(outermost.call)) = " + style.value(format.inline(value)) + style.dim("   the module's result"))
+                }
             }
         case .backward:
             lines.append(contentsOf: backwardRows(of: id, in: walk))
