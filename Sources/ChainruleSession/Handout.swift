@@ -4,13 +4,14 @@ import ChainruleCore
 /// statement as written with where it is and what it printed or reported, the drawings of the
 /// script's target, and the walk through both passes as frames. ``HandoutPage`` renders it.
 struct Handout {
-    /// A drawing: the SVG Graphviz made of it, or, where Graphviz could not draw, the
-    /// terminal drawing as text and why.
+    /// A drawing: its SVG (Graphviz's of a graph, ``PlotSVG``'s of a plot), or, where Graphviz
+    /// could not draw, the terminal drawing as text and why.
     struct Figure {
+        /// Under the drawing; none when empty.
         var caption: String
         /// Inline SVG (no prologue, no DOCTYPE, no external references; see ``Graphviz/inlineSVG(_:)``).
         var svg: String?
-        /// The terminal drawing, shown when there is no SVG.
+        /// The terminal drawing: shown when there is no SVG, folded under it when there is.
         var text: String = ""
         /// Why there is no SVG (Graphviz missing or failing).
         var problem: String?

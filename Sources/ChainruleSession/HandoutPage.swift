@@ -91,11 +91,15 @@ struct HandoutPage {
         out.write("<figure>\n")
         if let svg = figure.svg {
             out.write("<div class=\"drawing\">\(svg)</div>\n")
+            if !figure.text.isEmpty {
+                out.write("<details class=\"terminal\"><summary>as the terminal draws it</summary><pre class=\"output\">\(HandoutPage.escape(figure.text))</pre></details>\n")
+            }
         } else {
             if let problem = figure.problem { out.write("<p class=\"note\">\(HandoutPage.escape(problem)); the terminal drawing instead:</p>\n") }
             out.write("<pre class=\"output\">\(HandoutPage.escape(figure.text))</pre>\n")
         }
-        out.write("<figcaption>\(HandoutPage.escape(figure.caption))</figcaption>\n</figure>\n")
+        if !figure.caption.isEmpty { out.write("<figcaption>\(HandoutPage.escape(figure.caption))</figcaption>\n") }
+        out.write("</figure>\n")
     }
 
     /// The widest drawing (in points) shown beside a step's text; a wider one goes under it.

@@ -39,6 +39,8 @@ figure { margin: 0.6rem 0 1rem; }
 figcaption { color: var(--muted); font-size: 0.9rem; margin-top: 0.3rem; }
 .drawing { overflow-x: auto; }
 .drawing svg { max-width: 100%; height: auto; display: block; }
+details.terminal { margin-top: 0.3rem; }
+details.terminal summary { color: var(--muted); font-size: 0.9rem; cursor: pointer; }
 .walk { border: 1px solid var(--rule); border-radius: 8px; padding: 0.8rem 1rem 0.4rem; background: #fbfcfd; }
 .walk:focus { outline: 2px solid var(--accent); outline-offset: 2px; }
 .controls { display: flex; align-items: center; gap: 1rem; margin-bottom: 0.7rem; position: sticky; top: 0; background: #fbfcfd; padding: 0.3rem 0; z-index: 1; }

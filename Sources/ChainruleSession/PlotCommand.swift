@@ -39,7 +39,15 @@ extension Session {
         } else {
             report = try functionReport(words, samples: Session.samples(width: drawing.width), at: arguments)
         }
-        print(drawing.render(report).joined(separator: "\n"))
+        if let handout {
+            // On the page the SVG is what is read; the terminal drawing is folded under it.
+            var plain = drawing
+            plain.style = Style(enabled: false)
+            handout.attach(Handout.Figure(caption: "", svg: PlotSVG(format: drawingFormat).render(report),
+                                          text: plain.render(report).joined(separator: "\n")))
+        } else {
+            print(drawing.render(report).joined(separator: "\n"))
+        }
     }
 
     /// Samples along x: a few more than a wide braille canvas has dot columns.

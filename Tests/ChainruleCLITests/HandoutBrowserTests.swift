@@ -85,4 +85,23 @@ final class HandoutBrowserTests: FolderTestCase {
         }
         XCTAssertNotEqual(images[0].pixels, images[1].pixels, "frame 7 looks different from frame 0")
     }
+
+    /// A page with a plot, screenshot: not blank, and the plot's line is drawn in its colour.
+    func testAPlotIsDrawnOnThePage() throws {
+        let script = folder.appendingPathComponent("plot.graph")
+        try ":plot tanh -3 3\n".write(to: script, atomically: true, encoding: .utf8)
+        pagePath = folder.appendingPathComponent("plot.html").path
+        let result = try runChainrule(["--html", pagePath, script.path])
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let shot = folder.appendingPathComponent("plot.png")
+        _ = try browse("", ["--window-size=1000,900", "--screenshot=\(shot.path)"])
+        let image = try PNGImage(contentsOf: shot)
+        XCTAssertEqual(image.width, 1000)
+        XCTAssertGreaterThan(image.distinctColours(), 50)
+        XCTAssertGreaterThan(image.shareOffBackground, 0.02, "not blank")
+        // tanh is drawn in the first series colour, #0072B2, its derivative in #D55E00.
+        for (name, colour) in [("tanh", (0x00, 0x72, 0xB2)), ("tanh′", (0xD5, 0x5E, 0x00))] {
+            XCTAssertGreaterThan(image.count(near: colour), 300, "pixels of \(name)'s line")
+        }
+    }
 }

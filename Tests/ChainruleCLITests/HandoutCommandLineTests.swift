@@ -136,6 +136,41 @@ final class HandoutCommandLineTests: FolderTestCase {
         XCTAssertFalse(html.contains("data-title=\"forward 30/42\""))
     }
 
+    /// Every `:plot` statement shows its plot as SVG inside the statement, with the terminal
+    /// drawing folded under it (nothing of it printed apart), and the page still fetches nothing.
+    func testEachPlotIsAnSVGInItsStatement() throws {
+        let path = try script("plots.graph", """
+            :plot tanh -2 2
+            param w = 2
+            L = (w^2 - 1)^2
+            :plot L w -2 2
+            X = [[0, 0], [1, 1]]
+            T = [0, 1]
+            :plot points X T
+
+            """)
+        let result = try runChainrule(["--html", page().path, path])
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let html = try String(contentsOf: page(), encoding: .utf8)
+        let statements = Array(html.components(separatedBy: "<div class=\"statement\">").dropFirst())
+        XCTAssertEqual(statements.count, 7)
+        guard statements.count == 7 else { return }
+        for (index, title) in [(0, "tanh and its derivative on [-2, 2]"), (3, "L against w, the other leaves as they are, w in [-2, 2]"),
+                               (6, "the rows of X: X[:, 1] against X[:, 0], marked by T")] {
+            let statement = statements[index]
+            XCTAssertEqual(statement.components(separatedBy: "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\"").count - 1, 1, title)
+            XCTAssertTrue(statement.contains("<title>\(title)</title>"), title)
+            XCTAssertTrue(statement.contains("<details class=\"terminal\"><summary>as the terminal draws it</summary><pre class=\"output\">\(title)\n"), title)
+            XCTAssertFalse(statement.contains("<pre class=\"output\">\(title)\n</pre>"), "\(title): the drawing is not printed apart")
+        }
+        XCTAssertTrue(statements[0].contains("<polyline"), "tanh drawn as lines")
+        XCTAssertTrue(statements[3].contains("<g class=\"mark\">"), "the value of w now marked")
+        XCTAssertTrue(statements[6].contains("<g class=\"markers\""), "the rows marked")
+        XCTAssertFalse(statements[1].contains("<svg"), "a statement that draws nothing has no drawing")
+        try assertNothingToFetch(html)
+        try assertParsesAsXML(page())
+    }
+
     /// A target that is not a scalar has no reverse graph and a forward walk only.
     func testAVectorTargetIsWalkedForwardOnly() throws {
         let path = try script("vector.graph", "x = [1, -2]\nh = relu(x * 3)\n")

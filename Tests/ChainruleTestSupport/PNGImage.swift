@@ -99,6 +99,17 @@ public struct PNGImage: Equatable {
         return seen.count
     }
 
+    /// How many pixels have a colour within `tolerance` of `colour` in each of red, green and blue.
+    public func count(near colour: (Int, Int, Int), tolerance: Int = 20) -> Int {
+        guard channels >= 3 else { return 0 }
+        var count = 0
+        for p in Swift.stride(from: 0, to: pixels.count, by: channels)
+        where abs(Int(pixels[p]) - colour.0) <= tolerance && abs(Int(pixels[p + 1]) - colour.1) <= tolerance && abs(Int(pixels[p + 2]) - colour.2) <= tolerance {
+            count += 1
+        }
+        return count
+    }
+
     /// The share of pixels (0…1) whose colour differs from the most common one.
     public var shareOffBackground: Double {
         var counts: [UInt32: Int] = [:]
