@@ -137,19 +137,84 @@ final class CommandLineTests: FolderTestCase {
         XCTAssertEqual(result.standardOutput, "10\n")
     }
 
-    /// Every example script in the repository runs cleanly.
-    func testExamplesRun() throws {
-        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("examples")
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// Every example runs with status 0 and prints exactly its golden file `examples/expected/NAME.out`:
+    /// what `chainrule --echo examples/NAME.graph` prints from the repository's root with `NO_COLOR=1
+    /// COLUMNS=100`, standard output first, then standard error (if any) after a marker line, with
+    /// `:compare`'s wall-clock times written `<time>`. An example without a golden file fails, and so
+    /// does a golden file without an example. Re-record with `scripts/record-examples` (or by running
+    /// this test with `CHAINRULE_RECORD=1`, which rewrites the files and then fails: it checked nothing).
+    func testEveryExampleMatchesItsGoldenOutput() throws {
+        let examples = Self.root.appendingPathComponent("examples")
+        let expected = examples.appendingPathComponent("expected")
         let files = try FileManager.default.contentsOfDirectory(atPath: examples.path).filter { $0.hasSuffix(".graph") }.sorted()
-        XCTAssertGreaterThanOrEqual(files.count, 8)
+        XCTAssertGreaterThanOrEqual(files.count, 16)
+        let record = ProcessInfo.processInfo.environment["CHAINRULE_RECORD"] != nil
         for file in files {
-            let result = try runChainrule([examples.appendingPathComponent(file).path])
+            let name = String(file.dropLast(".graph".count))
+            let result = try runChainrule(["--echo", "examples/\(file)"], environment: ["NO_COLOR": "1", "COLUMNS": "100"], directory: Self.root)
             XCTAssertEqual(result.status, 0, "\(file): \(result.standardError)")
-            XCTAssertEqual(result.standardError, "", file)
+            let actual = Self.golden(result)
+            let golden = expected.appendingPathComponent("\(name).out")
+            if record {
+                try FileManager.default.createDirectory(at: expected, withIntermediateDirectories: true)
+                try actual.write(to: golden, atomically: true, encoding: .utf8)
+                XCTFail("recorded examples/expected/\(name).out; re-run without CHAINRULE_RECORD to check it")
+                continue
+            }
+            guard FileManager.default.fileExists(atPath: golden.path) else {
+                XCTFail("examples/\(file) has no golden output examples/expected/\(name).out (scripts/record-examples writes it)")
+                continue
+            }
+            let text = try String(contentsOf: golden, encoding: .utf8)
+            if actual != text {
+                XCTFail("examples/\(file) differs from examples/expected/\(name).out at " + Self.firstDifference(actual, text))
+            }
         }
-        let xor = try runChainrule([examples.appendingPathComponent("xor.graph").path])
-        XCTAssertTrue(xor.standardOutput.hasSuffix("[0.000153642, 0.998693, 0.998688, 0.00188314]\n"), xor.standardOutput)
+        let outputs = (try? FileManager.default.contentsOfDirectory(atPath: expected.path)) ?? []
+        for output in outputs.sorted() where !files.contains(output.replacingOccurrences(of: ".out", with: ".graph")) {
+            XCTFail("examples/expected/\(output) is the output of no example")
+        }
+    }
+
+    /// The lecture runs whole in the presenter (Enter for every statement, through a pipe) and as a handout page.
+    func testTheLectureRunsPresentedAndAsAPage() throws {
+        let lecture = "examples/lecture2.graph"
+        let presented = try runChainrule(["--present", lecture], input: String(repeating: "\n", count: 2000),
+                                         environment: ["NO_COLOR": "1", "COLUMNS": "100"], directory: Self.root)
+        XCTAssertEqual(presented.status, 0, presented.standardError)
+        XCTAssertEqual(presented.standardError, "")
+        XCTAssertTrue(presented.standardOutput.hasPrefix("presenting \(lecture): "), String(presented.standardOutput.prefix(200)))
+        let page = folder.appendingPathComponent("lecture2.html")
+        let handout = try runChainrule(["--html", page.path, lecture], directory: Self.root)
+        XCTAssertEqual(handout.status, 0, handout.standardError)
+        XCTAssertEqual(handout.standardError, "")
+        XCTAssertTrue(try String(contentsOf: page, encoding: .utf8).hasPrefix("<!DOCTYPE html>\n"))
+    }
+
+    /// The text a golden file holds for a run (see `testEveryExampleMatchesItsGoldenOutput`).
+    static func golden(_ result: ProcessResult) -> String {
+        let text = result.standardError.isEmpty ? result.standardOutput
+            : result.standardOutput + "--- standard error ---\n" + result.standardError
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            if line.hasPrefix("method ") {
+                return line.replacingOccurrences(of: #"time +max"#, with: "time    max", options: .regularExpression)
+            }
+            guard line.hasPrefix("reverse ") || line.hasPrefix("forward ") || line.hasPrefix("fd ") else { return String(line) }
+            return line.replacingOccurrences(of: #"\d+ (µs|ms|s) +"#, with: "<time>  ", options: .regularExpression)
+        }.joined(separator: "\n")
+    }
+
+    /// The first line where two texts differ, both versions shown.
+    static func firstDifference(_ actual: String, _ expected: String) -> String {
+        let a = actual.components(separatedBy: "\n"), e = expected.components(separatedBy: "\n")
+        for index in 0..<max(a.count, e.count) where index >= a.count || index >= e.count || a[index] != e[index] {
+            let got = index < a.count ? a[index] : "(end of output)", want = index < e.count ? e[index] : "(end of file)"
+            return "line \(index + 1):\n  actual:   \(got)\n  expected: \(want)"
+        }
+        return "no line (the texts differ in their last newline)"
     }
 
     /// A deep graph given through standard input: 100,000 statements, each one node deeper.

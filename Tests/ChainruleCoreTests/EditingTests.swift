@@ -172,13 +172,14 @@ final class EditingTests: XCTestCase {
             guard diagnostics.isEmpty else { continue }
             var workspace = Workspace()
             var reader = Workspace.ScriptReader(statements)
+            // Each definition's tree by where it stands (a script may define a name again).
             var trees: [String: Expr] = [:]
             for statement in Parser.parse(source).statements {
-                if case .definition(let d) = statement, trees[d.name] == nil { trees[d.name] = d.value }
+                if case .definition(let d) = statement { trees["\(d.range)"] = d.value }
             }
             while let read = workspace.read(&reader) {
-                guard case .defined(let name, _) = read, let entry = workspace.entries[name], !entry.isLeaf else { continue }
-                guard let tree = trees[name] else { continue }
+                guard case .defined(let name, let range) = read, let tree = trees["\(range)"] else { continue }
+                guard let entry = workspace.entries[name], !entry.isLeaf else { continue }
                 XCTAssertEqual(entry.formula.map(signature), signature(tree), "\(name) in \(file.lastPathComponent)")
                 compared += 1
             }
