@@ -173,15 +173,17 @@ public final class Session {
                 return .interrupted
             }
             handout?.begin(source, read.range, depth: loading.count)
+            // A handout page shows every statement already: echo would repeat it.
+            let echoing = echo && !typed && handout == nil
             do throws(Diagnostic) {
                 switch read {
                 case .defined(let name, let range):
-                    if echo && !typed { echoStatement(source.text(range)) }
+                    if echoing { echoStatement(source.text(range)) }
                     defined(name)
                 case .statement(let statement):
-                    if echo && !typed { try executeEchoed(statement, in: source) } else { try execute(statement, in: source) }
+                    if echoing { try executeEchoed(statement, in: source) } else { try execute(statement, in: source) }
                 case .refused(let problem, let range):
-                    if echo && !typed { echoStatement(source.text(range)) }
+                    if echoing { echoStatement(source.text(range)) }
                     throw problem
                 }
             } catch {

@@ -81,6 +81,18 @@ final class HandoutCommandLineTests: FolderTestCase {
 
     /// An error stops the run: the page still holds the statements up to it and the error,
     /// the error also goes to standard error, the status is 1, and no temporary file is left.
+    /// The page shows every statement itself: `:set echo on` in a script does not repeat them in the outputs.
+    func testEchoIsNotRepeatedOnThePage() throws {
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("echo-\(UInt64.random(in: 0...UInt64.max)).graph")
+        try ":set echo on\nx = 1\nx + 1\n".write(to: script, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: script) }
+        let result = try runChainrule(["--html", page().path, script.path])
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let html = try String(contentsOf: page(), encoding: .utf8)
+        XCTAssertFalse(html.contains("» "), "no echo marker on the page")
+        XCTAssertTrue(html.contains("<pre class=\"source\">x + 1</pre>"))
+    }
+
     func testAnErrorIsOnThePageAndTheStatusIsOne() throws {
         let path = try script("bad.graph", "x = 2\nx * 3\ny = x * q   # q is not defined\nx + 1\n")
         let result = try runChainrule(["--html", page().path, path])
