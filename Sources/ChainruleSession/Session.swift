@@ -183,6 +183,7 @@ public final class Session {
                 switch read {
                 case .defined(let name, let range):
                     if echo && !typed { echoStatement(source.text(range)) }
+                    recordInitialiser(named: name, in: source, range: range)
                     defined(name)
                 case .statement(let statement):
                     if echo && !typed { try executeEchoed(statement, in: source) } else { try execute(statement, in: source) }

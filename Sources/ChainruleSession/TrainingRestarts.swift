@@ -13,6 +13,16 @@ extension Session {
         initialisers[definition.name] = (definition, source)
     }
 
+    /// ``recordInitialiser(_:in:)`` of a definition the reader made as it read it, read again as a
+    /// tree only when it is a `param` that calls an initialiser.
+    func recordInitialiser(named name: String, in source: Source, range: SourceRange) {
+        initialisers[name] = nil
+        let text = source.text(range)
+        guard text.hasPrefix("param"), Session.seededInitialisers.contains(where: { text.contains($0 + "(") }), text.contains("seed"),
+              case .definition(let definition)? = Parser.statement(in: source, range: range) else { return }
+        recordInitialiser(definition, in: source)
+    }
+
     /// The value of an initialiser's call with its seed moved on by `offset`, and that seed.
     func reinitialised(_ name: String, offset: Int) throws(Diagnostic) -> (value: Tensor, seed: Int)? {
         guard let (definition, source) = initialisers[name], case .call(let function, let arguments, var keywords) = definition.value.kind,

@@ -149,7 +149,28 @@ final class CommandLineTests: FolderTestCase {
             XCTAssertEqual(result.standardError, "", file)
         }
         let xor = try runChainrule([examples.appendingPathComponent("xor.graph").path])
-        XCTAssertTrue(xor.standardOutput.hasSuffix("[0.000153642, 0.998693, 0.998688, 0.00188314]\n"), xor.standardOutput)
+        XCTAssertTrue(xor.standardOutput.hasSuffix("[0.000262172, 0.999864, 0.999864, 0.000268697]\n0.000200808\n"), xor.standardOutput)
+    }
+
+    /// The learning examples: xor.graph trains its 2-2-1 MLP below 1e-3 with the four predictions
+    /// rounding to XOR, xor-stuck.graph stays at log 2 with dead units, and xor-restarts.graph's
+    /// table is as recorded (examples/expected, with NO_COLOR=1 COLUMNS=100).
+    func testLearningExamples() throws {
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples")
+        let xor = try runChainrule([examples.appendingPathComponent("xor.graph").path]).standardOutput.split(separator: "\n")
+        let loss = try XCTUnwrap(Double(String(try XCTUnwrap(xor.last))))
+        XCTAssertLessThan(loss, 1e-3)
+        let predictions = String(xor[xor.count - 2]).dropFirst().dropLast().split(separator: ", ").compactMap { Double(String($0)) }
+        XCTAssertEqual(predictions.map { $0.rounded() }, [0, 1, 1, 0])
+        let stuck = try runChainrule([examples.appendingPathComponent("xor-stuck.graph").path]).standardOutput
+        XCTAssertTrue(stuck.contains("done: 500 steps; L 0.704355 → 0.693147"), stuck)
+        XCTAssertTrue(stuck.contains("[0.5, 0.5, 0.5, 0.5]"), stuck)
+        for name in ["xor", "xor-stuck", "xor-restarts"] {
+            let run = try runChainrule([examples.appendingPathComponent("\(name).graph").path], environment: ["NO_COLOR": "1", "COLUMNS": "100"])
+            let expected = try String(contentsOf: examples.appendingPathComponent("expected/\(name).out"), encoding: .utf8)
+            XCTAssertEqual(run.standardOutput + run.standardError, expected, name)
+        }
     }
 
     /// A deep graph given through standard input: 100,000 statements, each one node deeper.
