@@ -240,10 +240,12 @@ extension Session {
         }
         let result = try gradients(of: target, seed: nil, record: false, at: words[0].span)
         var lines: [String] = []
+        var finite = y.scalars.allSatisfy(\.isFinite)
         for id in ids {
             let name = label(id)
             // A node with a gradient needs no reason (looking for one walks the whole graph).
             if let g = result[id] {
+                if !g.scalars.allSatisfy(\.isFinite) { finite = false }
                 lines.append("∂\(words[0].text)/∂\(name) = " + style.gradient(format.block(g, indent: 6 + words[0].text.count + name.count)))
             } else if words.count == 3, let reason = noGradientReason(id, output: target) {
                 lines.append("∂\(words[0].text)/∂\(name): none, " + reason)
@@ -252,5 +254,6 @@ extension Session {
             }
         }
         print(lines.joined(separator: "\n"))
+        if !finite { noteNonFinite(to: target, reverse: true) }
     }
 }

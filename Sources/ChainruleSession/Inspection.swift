@@ -257,6 +257,7 @@ extension Session {
         let target = try self.target(arguments.words.first, arguments)
         _ = try value(target, at: arguments.words.first?.span ?? arguments.nameSpan)
         print(forwardListing(to: target).lines.text)
+        noteNonFinite(to: target, reverse: false)
     }
 
     /// The forward pass to `target` (computed), one row per node it depends on, in creation order,

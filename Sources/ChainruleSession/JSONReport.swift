@@ -25,6 +25,10 @@ extension Session {
         let id = try workspace.node(named: name, at: nil)
         do { try workspace.evaluateAll() } catch { throw Workspace.diagnostic(error, at: nil) }
         let gradients = try self.gradients(of: id, seed: nil, record: false, at: nil)
+        let graph = workspace.graph, values = workspace.evaluation
+        if (0..<graph.count).contains(where: { values[$0]?.scalars.allSatisfy(\.isFinite) == false || (graph[$0].isLeaf && gradients[$0]?.scalars.allSatisfy(\.isFinite) == false) }) {
+            noteNonFinite(to: id, reverse: graph[id].isScalar)
+        }
         return JSONDocument(output: name, graph: workspace.graph, values: workspace.evaluation, gradients: gradients)
     }
 }

@@ -58,6 +58,12 @@ public final class Session {
     var pendingWalk: (targetName: String, breakpoints: [(name: String, backward: Bool)])?
     /// The scalar params' path during `:train`, for `:plot`; forgotten when the graph is edited.
     var trainingPath: TrainingPath?
+    /// The minibatch copy of the workspace that `:train … batch=B` trained last, with the
+    /// optimizer state it holds, for the next `:train` on the same graph and data.
+    var batchStore: (key: BatchSetup.Key, space: Workspace)?
+    /// The params defined by a seeded initialiser (`param W = xavier(2, 2, seed=1)`), by name,
+    /// with the definition: what `:train … restarts=K` draws again from other seeds.
+    var initialisers: [String: (definition: Definition, source: Source)] = [:]
     /// `:set show`, `:set full`, `:set width`, `:set dot`, `:set plot`: what drawings show and how.
     var drawing = DrawingSettings()
     /// The terminal's width (or `COLUMNS`), asked whenever a drawing is made; nil: 80 columns.
@@ -179,6 +185,7 @@ public final class Session {
                 switch read {
                 case .defined(let name, let range):
                     if echoing { echoStatement(source.text(range)) }
+                    recordInitialiser(named: name, in: source, range: range)
                     defined(name)
                 case .statement(let statement):
                     if echoing { try executeEchoed(statement, in: source) } else { try execute(statement, in: source) }
@@ -208,6 +215,7 @@ public final class Session {
         case .definition(let definition):
             let warnings = try workspace.define(definition, in: source)
             warnings.forEach(report)
+            recordInitialiser(definition, in: source)
             defined(definition.name)
         case .expression(let expr):
             let value = try workspace.evaluate(expr, in: source)
@@ -235,13 +243,15 @@ public final class Session {
         var drawing: DrawingSettings
         var trainingPath: TrainingPath?
         var quizzesAsked: Int
+        var initialisers: [String: (definition: Definition, source: Source)]
     }
 
     func snapshot() -> Snapshot {
         Snapshot(workspace: workspace, format: format, colorSetting: colorSetting, echo: echo, maximumFileSize: maximumFileSize,
                  maximumErrors: maximumErrors, lastBackwardTarget: lastBackwardTarget, lastDefined: lastDefined,
                  outputLimit: outputLimit, lastGradients: lastGradients, lastSeeded: lastSeeded, stepper: walkStore,
-                 pendingWalk: pendingWalk, drawing: drawing, trainingPath: trainingPath, quizzesAsked: quizzesAsked)
+                 pendingWalk: pendingWalk, drawing: drawing, trainingPath: trainingPath, quizzesAsked: quizzesAsked,
+                 initialisers: initialisers)
     }
 
     func restore(_ snapshot: Snapshot) {
@@ -261,11 +271,15 @@ public final class Session {
         drawing = snapshot.drawing
         trainingPath = snapshot.trainingPath
         quizzesAsked = snapshot.quizzesAsked
+        initialisers = snapshot.initialisers
+        batchStore = nil
     }
 
     /// Forgets every definition and result; settings stay.
     public func clear() {
         workspace.clear()
+        batchStore = nil
+        initialisers = [:]
         lastBackwardTarget = nil
         lastDefined = nil
         lastGradients = nil

@@ -217,6 +217,22 @@ final class CommandLineTests: FolderTestCase {
         return "no line (the texts differ in their last newline)"
     }
 
+    /// The learning examples: xor.graph trains its 2-2-1 MLP below 1e-3 with the four predictions
+    /// rounding to XOR, xor-stuck.graph stays at log 2 with dead units, and their outputs are
+    /// the golden files every example is checked against (`testEveryExampleMatchesItsGoldenOutput`).
+    func testLearningExamples() throws {
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples")
+        let xor = try runChainrule([examples.appendingPathComponent("xor.graph").path]).standardOutput.split(separator: "\n")
+        let loss = try XCTUnwrap(Double(String(try XCTUnwrap(xor.last))))
+        XCTAssertLessThan(loss, 1e-3)
+        let predictions = String(xor[xor.count - 2]).dropFirst().dropLast().split(separator: ", ").compactMap { Double(String($0)) }
+        XCTAssertEqual(predictions.map { $0.rounded() }, [0, 1, 1, 0])
+        let stuck = try runChainrule([examples.appendingPathComponent("xor-stuck.graph").path]).standardOutput
+        XCTAssertTrue(stuck.contains("done: 500 steps; L 0.704355 → 0.693147"), stuck)
+        XCTAssertTrue(stuck.contains("[0.5, 0.5, 0.5, 0.5]"), stuck)
+    }
+
     /// A deep graph given through standard input: 100,000 statements, each one node deeper.
     func testDeepChainThroughTheBinary() throws {
         var text = "x0 = 1\n"

@@ -124,8 +124,13 @@ final class CommandTests: XCTestCase {
         let (session, output) = makeSession()
         XCTAssertTrue(execute(session, "input x = [1, 2, 3]; param w = 0.5; L = mse(w * x, 2 * x)"))
         let text = printed(session, output, ":train L steps=50 lr=1e6")
-        XCTAssertTrue(text.contains("stopped after 24 steps; L 10.5 → inf"), text)
-        XCTAssertTrue(text.hasSuffix("diverged: after step 23 L was inf; a smaller lr (now 1e+06) may converge\n"), text)
+        XCTAssertTrue(text.contains("stopped at step 23, which made no update: L 10.5 → inf"), text)
+        XCTAssertTrue(text.contains("warning: L grew past 10× its value at step 0 (10.5): 9.14666e+14 at step 1; a smaller lr (now 1e+06) may converge"), text)
+        XCTAssertTrue(text.hasSuffix("""
+            diverged: L = mse(%2, %4) is inf at step 23, from %2 = [3.06857e+160, 6.13714e+160, 9.20571e+160], %4 = [2, 4, 6]
+              a smaller lr (now 1e+06) may converge
+
+            """), text)
         // A learning rate that converges runs every step.
         XCTAssertTrue(execute(session, "param w = 0.5"))
         XCTAssertTrue(printed(session, output, ":train L steps=20 lr=0.1").contains("done: 20 steps"))

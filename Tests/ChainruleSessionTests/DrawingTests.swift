@@ -17,7 +17,7 @@ final class DrawingTests: XCTestCase {
     /// A session with an example loaded (the training of xor.graph cut to a few steps) and a reverse pass run when the target is a scalar.
     func loaded(_ file: URL) throws -> (Session, MergedOutput) {
         let (session, output) = makeSession()
-        let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "steps=2000", with: "steps=3")
+        let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "steps=3000", with: "steps=3")
         XCTAssertTrue(execute(session, text, name: file.lastPathComponent), output.errors)
         return (session, output)
     }
@@ -53,7 +53,7 @@ final class DrawingTests: XCTestCase {
         XCTAssertTrue(execute(session, ":graph L"), output.errors)
         let lines = output.text.split(separator: "\n")
         XCTAssertLessThanOrEqual(lines.map(\.count).max() ?? 0, 80)
-        for name in ["X  input", "W1  param", "b1  param", "h = tanh(X @ W1 + b", "w2  param", "b2  param", "T  input", "L = bce(y, T)"] {
+        for name in ["X  input", "W1  param", "b1  param", "h = layer(X, W1, b1)", "w2  param", "b2  param", "T  input", "L = bce(y, T)"] {
             XCTAssertEqual(output.text.components(separatedBy: name).count, 2, "\(name) in\n\(output.text)")
         }
         XCTAssertFalse(output.text.contains("%"), "no unnamed node in the default drawing:\n\(output.text)")

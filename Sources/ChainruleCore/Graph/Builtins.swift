@@ -17,10 +17,10 @@ public enum Builtins {
             Function(name: "eye", signature: "eye(n)", summary: "n × n identity matrix"),
             Function(name: "randn", signature: "randn(n, m…, seed=0)", summary: "standard normal samples, the same for a seed on every machine"),
             Function(name: "rand", signature: "rand(n, m…, seed=0)", summary: "uniform samples in [0, 1), the same for a seed on every machine"),
-        ]
+        ] + Initialiser.functions
 
     /// Keyword arguments accepted by some function, for completion.
-    public static let keywords = ["a=", "axis=", "seed="]
+    public static let keywords = ["a=", "axis=", "seed=", "uniform="]
 
     /// Names that mean a constant unless the user defines them.
     public static let constants: [(name: String, value: Double)] = [

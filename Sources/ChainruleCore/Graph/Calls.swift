@@ -138,7 +138,7 @@ extension Lowering {
             let (body, x) = try gradArguments(arguments, keywords, expr: expr)
             frame.task = .grad(body, x)
             return .lower(body)
-        case "zeros", "ones", "randn", "rand", "eye":
+        case "zeros", "ones", "randn", "rand", "eye", "xavier", "he":
             frame.task = .creation(name)
             return try advanceCreation(&frame, name, arguments, keywords)
         default:
@@ -160,7 +160,7 @@ extension Lowering {
         let read = frame.integers.count
         // The number read last, checked.
         if read > 0, read <= keywords.count {
-            guard frame.integers[read - 1] >= 0 else { throw error("the seed must not be negative", at: keywords[read - 1].value.range) }
+            guard keywords[read - 1].name == "uniform" || frame.integers[read - 1] >= 0 else { throw error("the seed must not be negative", at: keywords[read - 1].value.range) }
         } else if read > keywords.count {
             let size = frame.integers[read - 1], argument = arguments[read - 1 - keywords.count]
             guard size >= 0 else { throw error("a size must not be negative, got \(size)", at: argument.range) }
@@ -168,10 +168,20 @@ extension Lowering {
                 throw error("a size must be at most \(Limits.elements), got \(size)", at: argument.range)
             }
         }
+        let initialiser = Initialiser(rawValue: name)
         if read < keywords.count {
             let keyword = keywords[read]
-            guard keyword.name == "seed", name == "randn" || name == "rand" else {
-                throw error("\(name) has no keyword argument '\(keyword.name)'" + (name.hasPrefix("rand") ? "; it takes 'seed'" : ""), at: keyword.nameRange)
+            if initialiser != nil, keyword.name == "uniform" {
+                // true or false, read here: a flag, not a number of the graph.
+                guard case .name(let flag) = keyword.value.kind, flag == "true" || flag == "false" else {
+                    throw error("uniform is true or false", at: keyword.value.range)
+                }
+                frame.integers.append(flag == "true" ? 1 : 0)
+                return try advanceCreation(&frame, name, arguments, keywords)
+            }
+            guard keyword.name == "seed", name == "randn" || name == "rand" || initialiser != nil else {
+                let takes = initialiser != nil ? "; it takes 'seed' and 'uniform'" : name.hasPrefix("rand") ? "; it takes 'seed'" : ""
+                throw error("\(name) has no keyword argument '\(keyword.name)'" + takes, at: keyword.nameRange)
             }
             return .integer(keyword.value, what: "the seed")
         }
@@ -183,8 +193,17 @@ extension Lowering {
         if read - keywords.count < arguments.count {
             return .integer(arguments[read - keywords.count], what: "a size")
         }
-        let seed = frame.integers[..<keywords.count].last.map { UInt64($0) } ?? 0
+        let seedAt = keywords.lastIndex { $0.name == "seed" }
+        let seed = seedAt.map { UInt64(frame.integers[$0]) } ?? 0
         let shape = Array(frame.integers[keywords.count...])
+        if let initialiser {
+            guard (1...2).contains(shape.count) else {
+                throw error("\(name) takes one or two sizes, as in \(name)(4, 2, seed=1)", at: expr.range)
+            }
+            let uniform = keywords.lastIndex { $0.name == "uniform" }.map { frame.integers[$0] == 1 } ?? false
+            _ = try creation("zeros", seed: seed, shape: shape, expr: expr)  // the size check
+            return .done(.constant(initialiser.values(shape: shape, seed: seed, uniform: uniform)))
+        }
         return .done(.constant(try creation(name, seed: seed, shape: shape, expr: expr)))
     }
 

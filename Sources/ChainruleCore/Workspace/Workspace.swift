@@ -498,7 +498,8 @@ public struct Workspace: Sendable {
                     for link in links.reversed() { stack.append(link.operand) }
                     stack.append(first)
                 case .call(let name, let arguments, let keywords):
-                    for keyword in keywords.reversed() { stack.append(keyword.value) }
+                    // A flag (`uniform=true`) names no node.
+                    for keyword in keywords.reversed() where !Lowering.isFlag(keyword) { stack.append(keyword.value) }
                     stack.append(contentsOf: arguments.reversed())
                     return (name, e.focus, true)
                 case .index(let base, let indices):
