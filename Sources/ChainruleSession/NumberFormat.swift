@@ -58,20 +58,36 @@ public struct NumberFormat: Sendable {
     /// Where a tensor's nonzero elements are, when not everywhere: `all entries 0`, `nonzero
     /// row 5`, `nonzero columns 0, 2`, `nonzero entries 3, 7` (a few listed, then the count).
     static func nonzeroPlaces(_ t: Tensor) -> [String] {
-        func places(_ indices: [Int], _ what: String) -> String {
+        func places(_ indices: [Int], _ what: String, count: Int? = nil) -> String {
+            let count = count ?? indices.count
             let shown = indices.prefix(4).map(String.init).joined(separator: ", ")
-            return "nonzero \(indices.count == 1 ? what : what == "entry" ? "entries" : what + "s") " + shown + (indices.count > 4 ? ", … (\(indices.count))" : "")
+            return "nonzero \(count == 1 ? what : what == "entry" ? "entries" : what + "s") " + shown + (count > 4 ? ", … (\(count))" : "")
         }
-        let nonzero = t.scalars.indices.filter { t.scalars[$0] != 0 }
-        if nonzero.isEmpty { return ["all entries 0"] }
+        // One pass, marking rows and columns (no set of millions of indices is made).
         var result: [String] = []
         if t.rank == 2 {
-            let columns = t.shape[1]
-            let rows = Set(nonzero.map { $0 / columns }).sorted(), cols = Set(nonzero.map { $0 % columns }).sorted()
-            if rows.count < t.shape[0] { result.append(places(rows, "row")) }
+            let rowCount = t.shape[0], columns = t.shape[1]
+            var rowHas = [Bool](repeating: false, count: rowCount), columnHas = [Bool](repeating: false, count: columns)
+            t.scalars.withUnsafeBufferPointer { s in
+                for r in 0..<rowCount {
+                    for c in 0..<columns where s[r * columns + c] != 0 {
+                        rowHas[r] = true
+                        columnHas[c] = true
+                    }
+                }
+            }
+            let rows = rowHas.indices.filter { rowHas[$0] }, cols = columnHas.indices.filter { columnHas[$0] }
+            if rows.isEmpty { return ["all entries 0"] }
+            if rows.count < rowCount { result.append(places(rows, "row")) }
             if cols.count < columns { result.append(places(cols, "column")) }
-        } else if nonzero.count < t.count {
-            result.append(places(nonzero, "entry"))
+        } else {
+            var first: [Int] = [], count = 0
+            for (i, x) in t.scalars.enumerated() where x != 0 {
+                if first.count < 4 { first.append(i) }
+                count += 1
+            }
+            if count == 0 { return ["all entries 0"] }
+            if count < t.count { result.append(places(first, "entry", count: count)) }
         }
         return result
     }

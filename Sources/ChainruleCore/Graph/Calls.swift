@@ -201,17 +201,18 @@ extension Lowering {
                 throw error("\(name) takes one or two sizes, as in \(name)(4, 2, seed=1)", at: expr.range)
             }
             let uniform = keywords.lastIndex { $0.name == "uniform" }.map { frame.integers[$0] == 1 } ?? false
-            _ = try creation("zeros", seed: seed, shape: shape, expr: expr)  // the size check
-            return .done(.constant(initialiser.values(shape: shape, seed: seed, uniform: uniform)))
+            try checkSize(of: name, shape, expr: expr)
+            guard let values = initialiser.values(shape: shape, seed: seed, uniform: uniform, shouldStop: shouldStop) else {
+                throw error("interrupted", at: expr.range)
+            }
+            return .done(.constant(values))
         }
         return .done(.constant(try creation(name, seed: seed, shape: shape, expr: expr)))
     }
 
     /// The constant `zeros`, `ones`, `eye`, `randn` or `rand` of sizes `shape`, each already checked.
     func creation(_ name: String, seed: UInt64, shape: [Int], expr: Expr) throws(Diagnostic) -> Tensor {
-        guard Limits.product(name == "eye" ? shape + shape : shape, limit: Limits.elements) != nil else {
-            throw error("\(name) of shape \(describe(shape: name == "eye" ? shape + shape : shape)) is too large (more than \(Limits.elements) elements)", at: expr.range)
-        }
+        try checkSize(of: name, shape, expr: expr)
         switch name {
         case "eye":
             guard shape.count == 1 else { throw error("eye takes one size, as in eye(3)", at: expr.range) }
@@ -223,8 +224,23 @@ extension Lowering {
         default:
             var random = SeededRandom(seed: seed)
             var t = Tensor.zeros(shape)
-            for i in t.scalars.indices { t.scalars[i] = name == "randn" ? random.normal() : random.uniform() }
+            var stopped = false
+            t.scalars.withUnsafeMutableBufferPointer { scalars in
+                for i in scalars.indices {
+                    // A constant of millions of samples stops when asked to, as a long pass does.
+                    if i & 0xFFFFF == 0xFFFFF, shouldStop() { stopped = true; return }
+                    scalars[i] = name == "randn" ? random.normal() : random.uniform()
+                }
+            }
+            if stopped { throw error("interrupted", at: expr.range) }
             return t
+        }
+    }
+
+    /// Refuses a constant `name` of sizes `shape` with more elements than the limit, before it is made.
+    func checkSize(of name: String, _ shape: [Int], expr: Expr) throws(Diagnostic) {
+        guard Limits.product(name == "eye" ? shape + shape : shape, limit: Limits.elements) != nil else {
+            throw error("\(name) of shape \(describe(shape: name == "eye" ? shape + shape : shape)) is too large (more than \(Limits.elements) elements)", at: expr.range)
         }
     }
 }

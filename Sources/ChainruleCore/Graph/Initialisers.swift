@@ -17,14 +17,18 @@ enum Initialiser: String, CaseIterable {
                           summary: "He initialisation (fan_in m): √(2/m)·randn, or √(6/m)·(2·rand − 1) with uniform=true"),
     ]
 
-    /// The values for `shape` (one or two sizes, each checked) from `seed`.
-    func values(shape: [Int], seed: UInt64, uniform: Bool) -> Tensor {
+    /// The values for `shape` (one or two sizes, each checked) from `seed`; nil when
+    /// `shouldStop` asks, part way through millions of samples.
+    func values(shape: [Int], seed: UInt64, uniform: Bool, shouldStop: () -> Bool = { false }) -> Tensor? {
         let fanOut = shape.first ?? 1, fanIn = shape.count > 1 ? shape[1] : fanOut
         let spread = self == .xavier ? Double(fanIn + fanOut) : Double(fanIn)
         let scale = ((uniform ? 6 : 2) / max(spread, 1)).squareRoot()
         var random = SeededRandom(seed: seed)
         var t = Tensor.zeros(shape)
-        for i in t.scalars.indices { t.scalars[i] = uniform ? scale * (2 * random.uniform() - 1) : scale * random.normal() }
+        for i in t.scalars.indices {
+            if i & 0xFFFFF == 0xFFFFF, shouldStop() { return nil }
+            t.scalars[i] = uniform ? scale * (2 * random.uniform() - 1) : scale * random.normal()
+        }
         return t
     }
 }

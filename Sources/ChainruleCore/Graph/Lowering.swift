@@ -21,6 +21,8 @@ struct Lowering {
     var nodeBudget = Int.max
     /// The graph's size when the lowering began.
     var startCount = 0
+    /// Polled while a large constant is made (`randn(7000, 7000)`): true stops the lowering.
+    var shouldStop: @Sendable () -> Bool = { false }
     /// The nodes that the names written at these offsets of the source were found to be
     /// (a new definition's references, in source order): looked up by where a name is
     /// written, so that no name is hashed a second time.

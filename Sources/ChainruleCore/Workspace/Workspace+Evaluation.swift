@@ -28,6 +28,7 @@ extension Workspace {
         let before = graph.count
         var lowering = Lowering(graph: Graph(), source: source)
         lowering.modules = modules
+        lowering.shouldStop = shouldStop
         swap(&lowering.graph, &graph)
         defer {
             swap(&lowering.graph, &graph)

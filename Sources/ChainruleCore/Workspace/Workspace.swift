@@ -313,6 +313,7 @@ public struct Workspace: Sendable {
         var lowering = Lowering(graph: Graph(), source: record.span.source)
         lowering.resolved = resolved
         lowering.modules = modules
+        lowering.shouldStop = shouldStop
         if !modules.isEmpty { lowering.nodeBudget = derivativeNodeBudget; lowering.startCount = before }
         swap(&lowering.graph, &graph)
         defer { swap(&lowering.graph, &graph) }
