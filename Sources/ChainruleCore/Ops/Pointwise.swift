@@ -131,11 +131,37 @@ extension Pointwise: OpFamily {
         return true
     }
 
-    var derivativeForm: DerivativeForm {
+    var derivative: Derivative {
         switch self {
-        case .negate, .linear: .linear
+        case .negate, .linear: .linear(tangent: linearTangent, transpose: transpose)
         case .step, .sign: .none
-        default: .elementwise
+        case .relu, .gelu, .sigmoid, .tanh, .silu, .softplus, .exp, .log, .sqrt, .abs, .sin, .cos, .normalCDF:
+            .elementwise(partial)
+        }
+    }
+
+    /// The JAX and PyTorch spellings; the helpers (`relu`, `gelu`, `abs_`, `step`) are the exported
+    /// script's own, written so that kinks and NaN behave as here (``Export``).
+    func python(_ x: [String], _ framework: Framework) -> String {
+        let m = framework == .jax ? "jnp" : "torch"
+        return switch self {
+        case .negate: "-\(x[0])"
+        case .relu: "relu(\(x[0]))"
+        case .gelu: "gelu(\(x[0]))"
+        case .sigmoid: framework == .jax ? "jax.nn.sigmoid(\(x[0]))" : "torch.sigmoid(\(x[0]))"
+        case .tanh: "\(m).tanh(\(x[0]))"
+        case .silu: framework == .jax ? "\(x[0]) * jax.nn.sigmoid(\(x[0]))" : "\(x[0]) * torch.sigmoid(\(x[0]))"
+        case .softplus: "\(m).logaddexp(\(x[0]), \(m).zeros_like(\(x[0])))"
+        case .exp: "\(m).exp(\(x[0]))"
+        case .log: "\(m).log(\(x[0]))"
+        case .sqrt: "\(m).sqrt(\(x[0]))"
+        case .abs: "abs_(\(x[0]))"
+        case .sin: "\(m).sin(\(x[0]))"
+        case .cos: "\(m).cos(\(x[0]))"
+        case .linear: "\(x[0])"
+        case .step: "step(\(x[0]))"
+        case .sign: "sign(\(x[0]))"
+        case .normalCDF: "normal_cdf(\(x[0]))"
         }
     }
 
