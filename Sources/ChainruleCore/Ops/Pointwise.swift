@@ -157,7 +157,7 @@ extension Pointwise: OpFamily {
         case .sigmoid: framework == .jax ? "jax.nn.sigmoid(\(x[0]))" : "torch.sigmoid(\(x[0]))"
         case .tanh: "\(m).tanh(\(x[0]))"
         case .silu: framework == .jax ? "\(x[0]) * jax.nn.sigmoid(\(x[0]))" : "\(x[0]) * torch.sigmoid(\(x[0]))"
-        case .softplus: "\(m).logaddexp(\(x[0]), \(m).zeros_like(\(x[0])))"
+        case .softplus: "softplus(\(x[0]))"
         case .exp: "\(m).exp(\(x[0]))"
         case .log: "\(m).log(\(x[0]))"
         case .sqrt: "\(m).sqrt(\(x[0]))"

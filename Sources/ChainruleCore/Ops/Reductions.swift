@@ -111,7 +111,7 @@ struct Reductions: OpFamily {
         switch op {
         case .sum(nil): "\(x[0]).sum()"
         case .sum(let axis?): "\(x[0]).sum(\(axis))"
-        case .mean(nil): "\(x[0]).sum() / \(x[0]).size" + (framework == .torch ? "()" : "")
+        case .mean(nil): "\(x[0]).sum() / " + (framework == .torch ? "\(x[0]).numel()" : "\(x[0]).size")
         case .mean(let axis?): "\(x[0]).sum(\(axis)) / \(x[0]).shape[\(axis)]"
         case .sumTo(let shape): "sum_to(\(x[0]), \(Export.tuple(shape)))"
         case .max: "first_max(\(x[0]))"
