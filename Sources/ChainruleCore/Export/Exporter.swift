@@ -37,7 +37,7 @@ public struct Exporter {
     /// The script.
     public func script(_ framework: Framework) -> String {
         let output = gradients.output
-        let count = min(graph.count, output + 1)
+        let count = graph.count
         let (calls, omitted) = gradCalls(count: count)
         let names = variableNames(count: count)
         let exported = (0..<count).filter { !omitted[$0] }
@@ -68,9 +68,18 @@ public struct Exporter {
             text += "    (\(id), \(name), \(Export.string(node.kind.rawValue)), \(Export.string(node.op.name)), \(Export.list(Array(node.inputs))), \(Export.tuple(node.shape))),\n"
         }
         text += "]\n"
-        let nulls = exported.filter { gradients[$0] == nil }
+        let nulls = exported.filter { gradients[$0] == nil && !(graph[$0].isLeaf && graph[$0].name == nil) }
+        let literals = exported.filter { gradients[$0] == nil && graph[$0].isLeaf && graph[$0].name == nil }
+        text += "# Numbers written in formulas: chainrule gives them no gradient (null).\n"
+        text += "LITERALS = {" + literals.map(String.init).joined(separator: ", ") + "}\n"
         text += "# Nodes the output does not depend on (SPEC §5: their gradient is null, not zero).\n"
-        text += "NO_GRADIENT = {" + nulls.map(String.init).joined(separator: ", ") + "}\n\n"
+        text += "NO_GRADIENT = {" + nulls.map(String.init).joined(separator: ", ") + "}\n"
+        // Nodes a grad() body computes again from x: their own gradients are split between the
+        // paths differently here (chainrule's rules read the node's value, the framework recomputes it).
+        var recomputed = Set<NodeID>()
+        for call in calls { recomputed.formUnion(bodyNodes(call, omitted: omitted)) }
+        text += "# Nodes a grad() body computes again: ∂output/∂node is split between paths as each program's rules read them.\n"
+        text += "RECOMPUTED = {" + recomputed.sorted().map(String.init).joined(separator: ", ") + "}\n\n"
         text += Self.main
         return text
     }
@@ -114,34 +123,34 @@ public struct Exporter {
         return result
     }
 
-    /// The `grad()` calls, and the nodes their rules emitted (left out of the script).
+    /// The `grad()` calls, and the nodes their rules emitted (left out of the script). A call's
+    /// nodes run from its seed (the one constant of a forward graph in the role of recomputing
+    /// a node: the body) up to the next seed or forward node; the last of them is the result,
+    /// in the role of the gradient of the node differentiated. A call whose result was folded to
+    /// a constant left nodes nothing reads; one not recognised is written node by node.
     func gradCalls(count: Int) -> ([GradCall], [Bool]) {
         var omitted = Array(repeating: false, count: count)
         var calls: [GradCall] = []
+        func isSeed(_ id: NodeID) -> NodeID? {
+            guard case .recompute(let body) = graph[id].role, graph[id].op == .constant, body < id else { return nil }
+            return body
+        }
         var id = 0
         while id < count {
-            // A seed: a constant whose role names the body it differentiates.
-            guard case .gradient(let body) = graph[id].role, graph[id].op == .constant, graph[id].shape.isEmpty, body < id else {
+            guard let body = isSeed(id) else {
                 id += 1
                 continue
             }
             var end = id + 1
-            while end < count, graph[end].role != .forward { end += 1 }
-            // The result is the last node of the run whose role names a node before the seed (x).
-            var found: GradCall? = nil
-            for r in stride(from: end - 1, to: id, by: -1) {
-                if case .gradient(let x) = graph[r].role, x < id, graph[x].shape == graph[r].shape, isAncestor(x, of: body) {
-                    found = GradCall(result: r, body: body, wrt: x, seed: id)
-                    break
-                }
+            while end < count, graph[end].role != .forward, isSeed(end) == nil { end += 1 }
+            let r = end - 1
+            if r > id, case .gradient(let x) = graph[r].role, x < id, graph[x].shape == graph[r].shape, isAncestor(x, of: body) {
+                for k in id..<r { omitted[k] = true }
+                calls.append(GradCall(result: r, body: body, wrt: x, seed: id))
+            } else if !(id..<end).contains(where: { k in ((end)..<count).contains { graph[$0].inputs.contains(k) } || graph[k].name != nil }) {
+                for k in id..<end { omitted[k] = true }  // folded to a constant: nothing reads these
             }
-            guard let call = found else {
-                id += 1
-                continue
-            }
-            for k in id..<call.result { omitted[k] = true }
-            calls.append(call)
-            id = call.result + 1
+            id = end
         }
         return (calls, omitted)
     }
@@ -188,7 +197,7 @@ public struct Exporter {
         "not", "or", "pass", "raise", "return", "try", "while", "with", "yield", "print", "len", "range", "float", "int",
         "list", "dict", "tuple", "set", "zip", "min", "max", "abs", "sum", "isinstance", "bool", "str", "map", "any", "all",
         "json", "math", "jax", "jnp", "torch", "t", "graph", "main", "document", "number", "nested", "OUTPUT", "OUTPUT_NAME",
-        "NODES", "NO_GRADIENT", "FRAMEWORK", "where", "array", "mask", "broadcast_to", "transpose", "stack", "dot", "einsum",
+        "NODES", "NO_GRADIENT", "RECOMPUTED", "LITERALS", "FRAMEWORK", "where", "array", "mask", "broadcast_to", "transpose", "stack", "dot", "einsum",
         "take", "scatter", "gelu", "softmax", "log_softmax", "erf", "xlogy", "argmax_flat", "one_hot", "stop", "zeros_like",
         "exp", "log", "expm1", "softplus", "sum_keep", "positions", "grad_of", "einsum_transpose", "gradients", "to_list",
         "relu", "abs_", "step", "sign", "normal_cdf", "maximum", "minimum", "leaky_relu", "elu", "power", "first_max",
@@ -233,10 +242,10 @@ def document():
         g = nested(to_list(grads[k]))
         flat = g if isinstance(g, list) else [g]
         while flat and isinstance(flat[0], list): flat = [v for row in flat for v in row]
-        if k in NO_GRADIENT and all(v == 0 for v in flat): g = None
+        if k in LITERALS or (k in NO_GRADIENT and all(v == 0 for v in flat)): g = None
         nodes.append({"id": k, "name": name, "kind": kind, "op": op, "inputs": inputs, "shape": list(shape),
                       "value": nested(to_list(values[k])), "grad": g})
-    return {"output": OUTPUT_NAME, "framework": FRAMEWORK, "nodes": nodes}
+    return {"output": OUTPUT_NAME, "framework": FRAMEWORK, "recomputed": sorted(RECOMPUTED), "nodes": nodes}
 
 if __name__ == "__main__":
     print(json.dumps(document(), indent=1))

@@ -51,7 +51,7 @@ def gradients(graph, output, ids, shapes):
     gradient with respect to the taps is the gradient with respect to the nodes."""
     def run(taps):
         values = graph(lambda k, v: v + taps[k])
-        return values[output], values
+        return values[output].sum(), values  # a tensor output is seeded with ones, as --json does
     taps = {k: jnp.zeros(shapes[k]) for k in ids}
     grads, values = jax.grad(run, has_aux=True)(taps)
     return values, grads
@@ -119,7 +119,7 @@ def gradients(graph, output, ids, shapes):
     gradient with respect to the taps is the gradient with respect to the nodes."""
     taps = {k: torch.zeros(shapes[k], requires_grad=True) for k in ids}
     values = graph(lambda k, v: v + taps[k])
-    out = values[output]
+    out = values[output].sum()  # a tensor output is seeded with ones, as --json does
     found = torch.autograd.grad(out, [taps[k] for k in ids], allow_unused=True) if out.requires_grad else [None] * len(ids)
     return values, {k: (torch.zeros(shapes[k]) if g is None else g) for k, g in zip(ids, found)}
 
@@ -158,7 +158,7 @@ def clamped_log(p):
     # p is taken of 1 instead (a "double where"), so its derivative leaks no NaN.
     live = p > math.exp(-100)
     return where(live, log(where(live, p, 1 + 0 * p)), -100 + 0 * p)
-def bce(p, t): return (where(t == 0, 0 * t, -t * clamped_log(p)) + where(t == 1, 0 * t, -(1 - t) * clamped_log(1 - p))).mean()
+def bce(p, t): return (-t * clamped_log(p) - (1 - t) * clamped_log(1 - p)).mean()  # clamped logs are finite, so a 0 coefficient gives 0
 def bce_with_logits(z, t): return (softplus(z) - t * z).mean()
 def kl(p, q): return (xlogy(p, p) - xlogy(p, q)).sum()  # kl(p, q) = Σ p·(log p − log q), in this order
 

@@ -23,9 +23,10 @@ extension Lowering {
         var emitter = Emitter(graph: Graph())
         swap(&emitter.graph, &graph)
         defer { swap(&emitter.graph, &graph) }
-        // The seed remembers the body and the result its argument, so that an export can write the
-        // call as the framework's own `grad` (``Exporter``); neither role changes what is computed.
-        emitter.role = .gradient(of: output)
+        // The seed remembers the body (a role no other node of a forward graph has) and the result
+        // the node differentiated, so that an export can write the call as the framework's own
+        // `grad` (``Exporter``); neither role changes what is computed.
+        emitter.role = .recompute(of: output)
         let seed = emitter.scalar(1)
         emitter.role = .forward
         let reverse: ReverseGraph
