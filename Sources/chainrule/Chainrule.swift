@@ -8,7 +8,7 @@ struct Chainrule: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chainrule",
         abstract: "An interactive REPL for computational graphs: forward values and reverse-mode gradients.",
-        usage: "chainrule [-i] [--echo] [-e <statement> ...] [--json [--of <node>]] [--html <out.html>] [<file> ...]\n       chainrule --present <file>",
+        usage: "chainrule [-i] [--echo] [-e <statement> ...] [--json [--of <node>]] [--export jax|torch [--of <node>]] [--html <out.html>] [<file> ...]\n       chainrule --present <file>",
         discussion: """
             chainrule                      interactive REPL (line editing and history)
             chainrule FILE…                run the scripts, print what they print, exit
@@ -22,6 +22,9 @@ struct Chainrule: ParsableCommand {
                                            pipe, one line per key (empty next, b, q, :)
             chainrule --json [--of NODE] FILE…
                                            run the scripts quietly, then print the graph as JSON
+            chainrule --export jax|torch [--of NODE] FILE…
+                                           run the scripts quietly, then print a Python script that
+                                           computes that JSON with JAX or PyTorch (see :help export)
             chainrule --html OUT.html FILE…
                                            run the scripts and write one self-contained page: each
                                            statement with its output, the graph and reverse graph
@@ -47,6 +50,10 @@ struct Chainrule: ParsableCommand {
     @Option(name: .customLong("of"), help: ArgumentHelp("With --json: the output node to differentiate.", valueName: "node"))
     var outputNodes: [String] = []
 
+    @Option(name: .customLong("export"),
+            help: ArgumentHelp("Run the scripts quietly, then print the graph as a Python script for jax or torch.", valueName: "framework"))
+    var exports: [String] = []
+
     @Option(name: .customLong("present"),
             help: ArgumentHelp("Present a script one statement at a time (Enter/→ next, b/← back, : prompt, q quit).", valueName: "file"))
     var present: String?
@@ -60,7 +67,7 @@ struct Chainrule: ParsableCommand {
 
     var options: Options {
         Options(interactive: interactive, echo: echo, json: json, statements: statements,
-                of: outputNodes.first, files: files, present: present, html: htmlPages.first)
+                of: outputNodes.first, files: files, present: present, html: htmlPages.first, export: exports.first)
     }
 
     func validate() throws {
@@ -68,6 +75,7 @@ struct Chainrule: ParsableCommand {
         // reported before the rest; without it, the --of itself is.
         if json && outputNodes.count > 1 { throw ValidationError("--of is given more than once") }
         if htmlPages.count > 1 { throw ValidationError("--html is given more than once") }
+        if exports.count > 1 { throw ValidationError("--export is given more than once") }
         if let message = options.usageError { throw ValidationError(message) }
     }
 

@@ -27,7 +27,7 @@ struct Launcher {
         let noColor = getenv("NO_COLOR") != nil
         let output = Terminal.standardOutput
         let session = Session(output: output,
-                              colorOutput: !noColor && isatty(1) == 1 && !options.json && options.html == nil,
+                              colorOutput: !noColor && isatty(1) == 1 && !options.json && options.export == nil && options.html == nil,
                               colorError: !noColor && isatty(2) == 1)
         var status = run(session)
         output.flush()
@@ -40,7 +40,7 @@ struct Launcher {
 
     func run(_ session: Session) -> Int32 {
         let output = Terminal.standardOutput
-        session.showsProgress = isatty(1) == 1 && !options.json && options.html == nil
+        session.showsProgress = isatty(1) == 1 && !options.json && options.export == nil && options.html == nil
         session.echo = options.echo
         // Ctrl-C stops what runs (a :train keeps what it learned) and then the script, never
         // the process: with -i the prompt follows with the session as it stands.
@@ -60,6 +60,25 @@ struct Launcher {
             }
             do {
                 try session.writeJSON(output: name)
+            } catch {
+                session.report(error)
+                return 1
+            }
+            return 0
+        }
+
+        if let name = options.export, let framework = Framework(rawValue: name) {
+            session.quiet = true
+            guard runScripts(session) else { return 1 }
+            if options.files.isEmpty && options.statements.isEmpty && isatty(0) == 0 {
+                guard runStandardInput(session) else { return 1 }
+            }
+            guard let node = options.of ?? session.defaultOutputName else {
+                session.report(Diagnostic("nothing is defined, so there is nothing to export", at: nil))
+                return 1
+            }
+            do {
+                print(try session.exportScript(output: node, framework: framework), terminator: "")
             } catch {
                 session.report(error)
                 return 1

@@ -21,10 +21,19 @@ struct Options: Equatable {
     var present: String?
     /// `--html OUT.html`: where the page of the run goes.
     var html: String?
+    /// `--export jax|torch`: print the graph as a Python script for that framework (with `--of`, of that node).
+    var export: String?
 
     /// Why this combination is bad usage, if it is (exit status 2).
     var usageError: String? {
-        if of != nil && !json { return "--of needs --json" }
+        if let export, export != "jax" && export != "torch" { return "--export takes jax or torch, got '\(export)'" }
+        if export != nil && (json || interactive || present != nil || html != nil) {
+            return "--export cannot be combined with --json, -i, --present or --html"
+        }
+        if export != nil && files.isEmpty && statements.isEmpty && isatty(0) == 1 {
+            return "--export needs a FILE, -e statements, or a script on standard input"
+        }
+        if of != nil && !json && export == nil { return "--of needs --json or --export" }
         if present != nil && (json || interactive || !statements.isEmpty || !files.isEmpty) {
             return "--present takes one FILE and runs it on its own: not with --json, -i, -e or other files"
         }
@@ -68,6 +77,10 @@ struct Options: Equatable {
             case "--present":
                 guard options.present == nil, i < words.count, !words[i].hasPrefix("-") else { return nil }
                 options.present = words[i]
+            case "--export":
+                guard options.export == nil, i < words.count, !words[i].hasPrefix("-") else { return nil }
+                options.export = words[i]
+                i += 1
             case "--html":
                 guard options.html == nil, i < words.count, !words[i].hasPrefix("-") else { return nil }
                 options.html = words[i]

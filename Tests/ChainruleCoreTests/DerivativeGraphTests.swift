@@ -46,6 +46,7 @@ final class DerivativeGraphTests: XCTestCase {
             ("leaky_relu(x, a=0.2)", [1, 0, 0, 0]),
             ("elu(x, a=0.5)", [1, 0, 0, 0]),
             ("linear(x)", [1, 0, 0, 0]),
+            ("hardtanh(x)", [1, 0, 0, 0]),
             ("-x", [-1, 0, 0, 0]),
             ("step(x)", [0, 0, 0, 0]),
             ("sign(x)", [0, 0, 0, 0]),

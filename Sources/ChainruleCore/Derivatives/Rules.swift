@@ -9,11 +9,12 @@ extension Emitter {
         let shapes = ReverseMode.argumentShapes(op, graph.inputs(of: id), graph)
         let dx = dx.enumerated().map { k, t in op.differentiates(argument: k, shapes: shapes) ? t : nil }
         guard dx.contains(where: { $0 != nil }) else { return nil }
-        switch family.derivativeForm {
+        switch family.derivative.rule {
         case .none:
             return nil
-        case .linear:
-            return try family.linearTangent(&self, node: id, inputs: dx)
+        case .linear(let linearTangent, _):
+            guard let linearTangent else { return try applyToTangents(id, dx) }
+            return try linearTangent(&self, id, dx)
         case .multilinear:
             var total: NodeID? = nil
             for (k, t) in dx.enumerated() {
@@ -23,23 +24,23 @@ extension Emitter {
                 total = try add(total, try emit(op, inputs))
             }
             return total
-        case .elementwise:
+        case .elementwise(let partial):
             var total: NodeID? = nil
             for (k, t) in dx.enumerated() where t != nil {
-                total = try add(total, try broadcastTo(try multiply(t, try family.partial(&self, node: id, input: k)), shape(id)))
+                total = try add(total, try broadcastTo(try multiply(t, try partial(&self, id, k)), shape(id)))
             }
             return total
-        case .scalar:
+        case .scalar(let gradientTensor):
             var total: NodeID? = nil
             for (k, t) in dx.enumerated() where t != nil {
-                if let product = try multiply(try family.gradientTensor(&self, node: id, input: k), t) {
+                if let product = try multiply(try gradientTensor(&self, id, k), t) {
                     total = try add(total, try emit(.sum(axis: nil), [product]))
                 }
             }
             return total
-        case .rowwise:
+        case .rowwise(let rowMap):
             guard let v = dx[0] else { return nil }
-            return try family.rowMap(&self, node: id, v, transposed: false)
+            return try rowMap(&self, id, v, false)
         }
     }
 
@@ -56,17 +57,17 @@ extension Emitter {
         guard op.differentiates(argument: k, shapes: ReverseMode.argumentShapes(op, graph.inputs(of: id), graph)) else {
             return nil
         }
-        switch family.derivativeForm {
+        switch family.derivative.rule {
         case .none:
             return nil
-        case .linear, .multilinear:
-            return try family.transpose(&self, node: id, input: k, gradient: g)
-        case .elementwise:
-            return try unbroadcast(try multiply(g, try family.partial(&self, node: id, input: k)), to: shape(input(id, k)))
-        case .scalar:
-            return try unbroadcast(try multiply(g, try family.gradientTensor(&self, node: id, input: k)), to: shape(input(id, k)))
-        case .rowwise:
-            return try family.rowMap(&self, node: id, g, transposed: true)
+        case .linear(_, let transpose), .multilinear(let transpose):
+            return try transpose(&self, id, k, g)
+        case .elementwise(let partial):
+            return try unbroadcast(try multiply(g, try partial(&self, id, k)), to: shape(input(id, k)))
+        case .scalar(let gradientTensor):
+            return try unbroadcast(try multiply(g, try gradientTensor(&self, id, k)), to: shape(input(id, k)))
+        case .rowwise(let rowMap):
+            return try rowMap(&self, id, g, true)
         }
     }
 

@@ -23,7 +23,12 @@ extension Lowering {
         var emitter = Emitter(graph: Graph())
         swap(&emitter.graph, &graph)
         defer { swap(&emitter.graph, &graph) }
+        // The seed remembers the body (a role no other node of a forward graph has) and the result
+        // the node differentiated, so that an export can write the call as the framework's own
+        // `grad` (``Exporter``); neither role changes what is computed.
+        emitter.role = .recompute(of: output)
         let seed = emitter.scalar(1)
+        emitter.role = .forward
         let reverse: ReverseGraph
         do {
             reverse = try ReverseMode.emit(into: &emitter, base: emitter.graph.count, output: output, seed: seed,
@@ -38,6 +43,7 @@ extension Lowering {
             return .constant(Tensor.zeros(emitter.graph[x].shape))
         }
         if let constant = emitter.constantValue(g) { return .constant(constant) }
+        if g > seed { emitter.graph.setRole(.gradient(of: x), of: g) }
         return .node(g)
     }
 }

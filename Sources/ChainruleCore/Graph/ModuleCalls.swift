@@ -46,3 +46,19 @@ extension Graph {
     /// Whether any node of the graph was made in a call of a module.
     public var hasCalls: Bool { !store.calls.isEmpty || !(prefix?.calls.isEmpty ?? true) }
 }
+
+extension Graph {
+    /// Gives node `id`, the last one appended, another role.
+    mutating func setRole(_ role: NodeRole, of id: NodeID) {
+        guard id == count - 1, id >= prefixCount else { return }
+        makeUnique()
+        let i = id - prefixCount
+        switch role {
+        case .forward: store.roleTags[i] = 0; store.roleOf[i] = 0
+        case .gradient(let of): store.roleTags[i] = 1; store.roleOf[i] = Int32(truncatingIfNeeded: of)
+        case .tangent(let of): store.roleTags[i] = 2; store.roleOf[i] = Int32(truncatingIfNeeded: of)
+        case .recompute(let of): store.roleTags[i] = 3; store.roleOf[i] = Int32(truncatingIfNeeded: of)
+        case .seed: store.roleTags[i] = 4; store.roleOf[i] = 0
+        }
+    }
+}

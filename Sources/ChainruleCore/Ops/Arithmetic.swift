@@ -105,11 +105,27 @@ extension BinaryArithmetic: OpFamily {
         return true
     }
 
-    var derivativeForm: DerivativeForm {
+    var derivative: Derivative {
         switch self {
-        case .add, .subtract: .linear
-        case .multiply: .multilinear
-        default: .elementwise
+        case .add, .subtract: .linear(tangent: linearTangent, transpose: transpose)
+        case .multiply: .multilinear(transpose: transpose)
+        case .divide, .power, .maximum, .minimum, .leakyRelu, .elu: .elementwise(partial)
+        }
+    }
+
+    /// The JAX and PyTorch spellings: operators as written; `max(a, b)` and `min(a, b)` through the
+    /// exported script's `maximum`/`minimum`, which give a tie to the first argument as here.
+    func python(_ x: [String], _ framework: Framework) -> String {
+        switch self {
+        case .add: "\(x[0]) + \(x[1])"
+        case .subtract: "\(x[0]) - \(x[1])"
+        case .multiply: "\(x[0]) * \(x[1])"
+        case .divide: "\(x[0]) / \(x[1])"
+        case .power: "power(\(x[0]), \(x[1]))"
+        case .maximum: "maximum(\(x[0]), \(x[1]))"
+        case .minimum: "minimum(\(x[0]), \(x[1]))"
+        case .leakyRelu: "leaky_relu(\(x[0]), \(x[1]))"
+        case .elu: "elu(\(x[0]), \(x[1]))"
         }
     }
 

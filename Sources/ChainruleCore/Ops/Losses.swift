@@ -172,7 +172,13 @@ extension Loss: OpFamily {
         return true
     }
 
-    var derivativeForm: DerivativeForm { .scalar }
+    var derivative: Derivative { .scalar(gradientTensor) }
+
+    /// The exported script's helpers, each the formula above in the framework's ops (`kl(p, q)`
+    /// in this argument order, `bce` clamped at −100, class indices as integers).
+    func python(_ x: [String], _ framework: Framework) -> String {
+        "\(name)(\(x[0]), \(x[1]))"
+    }
     var saves: Saved { .inputs }
 
     /// Class indices receive no gradient (null, not zero).

@@ -89,7 +89,22 @@ struct Movement: OpFamily {
         return true
     }
 
-    var derivativeForm: DerivativeForm { op == .constant ? .none : .linear }
+    var derivative: Derivative { op == .constant ? .none : .linear(tangent: linearTangent, transpose: transpose) }
+
+    func python(_ x: [String], _ framework: Framework) -> String {
+        switch op {
+        case .constant: "const"
+        case .identity: x[0]
+        case .transpose: "transpose(\(x[0]))"
+        case .transposeLastTwo: "\(x[0]).swapaxes(-1, -2)"
+        case .reshape(let shape): "\(x[0]).reshape(\(Export.tuple(shape)))"
+        case .broadcastTo(let shape): "broadcast_to(\(x[0]), \(Export.tuple(shape)))"
+        case .index(let plan): Export.index(x[0], plan)
+        case .scatter(let plan): Export.scatter(x[0], plan)
+        case .stack: "stack([\(x.joined(separator: ", "))])"
+        default: "unknown"
+        }
+    }
     /// Indexing reads only the elements it picks; every other move reads all of them.
     func reading(input k: Int) -> ElementReading {
         if case .index = op { return .selectively }

@@ -54,18 +54,28 @@ public enum Op: Hashable, Sendable {
     /// then the other operands; the result has operand `operand`'s shape.
     case einsumTranspose(EinsumPlan, operand: Int)
 
+    /// Runs `body` on the family that states this op's rules: the one place that maps an op to
+    /// its family. The family is handed over as its own type, not as an `any OpFamily` (which
+    /// boxes families that hold the op, such as products, on the heap), so a pass that calls
+    /// it once per node (``forward(_:into:shouldStop:)``) makes nothing.
+    @inline(__always)
+    func withFamily<Body: FamilyBody>(_ body: inout Body) throws(Body.Failure) -> Body.Result {
+        switch self {
+        case .pointwise(let p): try body.run(p)
+        case .binary(let b): try body.run(b)
+        case .loss(let l): try body.run(l)
+        case .matmul, .dot, .einsum, .einsumTranspose: try body.run(Products(self))
+        case .sum, .mean, .sumTo, .max, .argmaxMask, .softmax, .logSoftmax: try body.run(Reductions(self))
+        case .constant, .identity, .transpose, .transposeLastTwo, .reshape, .broadcastTo, .index, .scatter, .stack:
+            try body.run(Movement(self))
+        case .select, .compare, .oneHot: try body.run(Selection(self))
+        }
+    }
+
     /// The family that states this op's rules.
     var family: any OpFamily {
-        switch self {
-        case .pointwise(let p): p
-        case .binary(let b): b
-        case .loss(let l): l
-        case .matmul, .dot, .einsum, .einsumTranspose: Products(self)
-        case .sum, .mean, .sumTo, .max, .argmaxMask, .softmax, .logSoftmax: Reductions(self)
-        case .constant, .identity, .transpose, .transposeLastTwo, .reshape, .broadcastTo, .index, .scatter, .stack:
-            Movement(self)
-        case .select, .compare, .oneHot: Selection(self)
-        }
+        var body = Boxing()
+        return withFamily(&body)
     }
 
     /// The name used in listings and in JSON's `op` field.
@@ -94,16 +104,11 @@ public enum Op: Hashable, Sendable {
     /// Called once per node by every pass: the family is chosen by a switch, not read as an
     /// `any OpFamily` (which boxes families that hold the op, such as products, on the heap).
     public func forward(_ x: [Tensor], into out: inout Tensor, shouldStop: () -> Bool) throws(ShapeMessage) -> Bool {
-        switch self {
-        case .pointwise(let p): try p.forward(x, into: &out, shouldStop: shouldStop)
-        case .binary(let b): try b.forward(x, into: &out, shouldStop: shouldStop)
-        case .loss(let l): try l.forward(x, into: &out, shouldStop: shouldStop)
-        case .matmul, .dot, .einsum, .einsumTranspose: try Products(self).forward(x, into: &out, shouldStop: shouldStop)
-        case .sum, .mean, .sumTo, .max, .argmaxMask, .softmax, .logSoftmax:
-            try Reductions(self).forward(x, into: &out, shouldStop: shouldStop)
-        case .constant, .identity, .transpose, .transposeLastTwo, .reshape, .broadcastTo, .index, .scatter, .stack:
-            try Movement(self).forward(x, into: &out, shouldStop: shouldStop)
-        case .select, .compare, .oneHot: try Selection(self).forward(x, into: &out, shouldStop: shouldStop)
+        try withoutActuallyEscaping(shouldStop) { (shouldStop) throws(ShapeMessage) -> Bool in
+            var body = Forwarding(x: x, out: Tensor(0), shouldStop: shouldStop)
+            swap(&body.out, &out)
+            defer { swap(&body.out, &out) }
+            return try withFamily(&body)
         }
     }
 
@@ -119,7 +124,10 @@ public enum Op: Hashable, Sendable {
     /// What the op's backward rule reads of the forward pass.
     public var saves: Saved { family.saves }
 
-    var derivativeForm: DerivativeForm { family.derivativeForm }
+    var derivative: Derivative { family.derivative }
+
+    /// How the op is written in an exported Python script, its arguments' expressions given.
+    public func python(_ arguments: [String], _ framework: Framework) -> String { family.python(arguments, framework) }
 
     /// How the output's elements read argument `k`'s (see ``ElementReading``).
     func reading(input k: Int) -> ElementReading {
@@ -139,5 +147,28 @@ public enum Op: Hashable, Sendable {
         case .pointwise, .binary: true
         default: family.differentiates(argument: k, shapes: shapes)
         }
+    }
+}
+
+/// What ``Op/withFamily(_:)`` runs on an op's family.
+protocol FamilyBody {
+    associatedtype Result
+    associatedtype Failure: Error
+    mutating func run<Family: OpFamily>(_ family: Family) throws(Failure) -> Result
+}
+
+/// The family as an existential.
+private struct Boxing: FamilyBody {
+    func run<Family: OpFamily>(_ family: Family) -> any OpFamily { family }
+}
+
+/// The forward rule written into `out`.
+private struct Forwarding: FamilyBody {
+    let x: [Tensor]
+    var out: Tensor
+    let shouldStop: () -> Bool
+
+    mutating func run<Family: OpFamily>(_ family: Family) throws(ShapeMessage) -> Bool {
+        try family.forward(x, into: &out, shouldStop: shouldStop)
     }
 }

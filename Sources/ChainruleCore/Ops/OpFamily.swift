@@ -23,8 +23,12 @@ protocol OpFamily {
     /// buffer; false when `shouldStop` stopped it. The result is the same, bit for bit.
     func forward(_ x: [Tensor], into out: inout Tensor, shouldStop: () -> Bool) throws(ShapeMessage) -> Bool
 
-    /// How the derivative is stated; the form says which rule below is read.
-    var derivativeForm: DerivativeForm { get }
+    /// The derivative: its form together with the rule that form needs, so an op cannot be
+    /// declared without its derivative (the compiler refuses a form without its rule).
+    var derivative: Derivative { get }
+    /// How the op is written in exported Python (JAX or PyTorch), given its arguments' Python
+    /// expressions: the op's spelling in each framework, in the op's own declaration.
+    func python(_ arguments: [String], _ framework: Framework) -> String
     /// What the backward rule reads of the forward pass (checked against the rules by a test).
     var saves: Saved { get }
     /// Whether argument `k` receives a gradient at all (false: null, not zero).
@@ -37,17 +41,6 @@ protocol OpFamily {
     /// Multiply–adds of products whose cost is not proportional to their result's size.
     func work(_ shapes: [[Int]]) -> Int?
 
-    /// `.linear`: the tangent from the inputs' tangents (default: the op applied to them, zeros materialised).
-    func linearTangent(_ e: inout Emitter, node id: NodeID, inputs dx: [NodeID?]) throws(ShapeMessage) -> NodeID?
-    /// `.linear`, `.multilinear`: `ḡ` carried back through argument `k` (the transpose in that argument).
-    func transpose(_ e: inout Emitter, node id: NodeID, input k: Int, gradient g: NodeID) throws(ShapeMessage) -> NodeID?
-    /// `.elementwise`: `∂y/∂xₖ` at a shape that broadcasts to the output's (nil: zero).
-    func partial(_ e: inout Emitter, node id: NodeID, input k: Int) throws(ShapeMessage) -> NodeID?
-    /// `.scalar`: the gradient of the scalar output with respect to input `k`, elementwise at a
-    /// shape that broadcasts with that input's (the rule sums it back onto the input's shape).
-    func gradientTensor(_ e: inout Emitter, node id: NodeID, input k: Int) throws(ShapeMessage) -> NodeID?
-    /// `.rowwise`: the row Jacobian applied to `v`, or its transpose.
-    func rowMap(_ e: inout Emitter, node id: NodeID, _ v: NodeID, transposed: Bool) throws(ShapeMessage) -> NodeID?
 }
 
 /// What an op's backward rule reads of the forward pass: its inputs, its own output, both,
@@ -84,6 +77,60 @@ enum DerivativeForm {
     case rowwise
 }
 
+/// An op's derivative: a ``DerivativeForm`` with the rule it is read by, in the op vocabulary
+/// (rules emit nodes, so every derivative is itself a graph). Each rule is one function of the
+/// op's family; an op whose form is stated without its rule does not compile.
+struct Derivative {
+    typealias Tangent = (inout Emitter, NodeID, [NodeID?]) throws(ShapeMessage) -> NodeID?
+    typealias Transpose = (inout Emitter, NodeID, Int, NodeID) throws(ShapeMessage) -> NodeID?
+    typealias Partial = (inout Emitter, NodeID, Int) throws(ShapeMessage) -> NodeID?
+    typealias RowMap = (inout Emitter, NodeID, NodeID, Bool) throws(ShapeMessage) -> NodeID?
+
+    enum Rule {
+        /// ``DerivativeForm/none``.
+        case none
+        /// ``DerivativeForm/linear``: the tangent from the inputs' tangents (nil: the op applied to
+        /// them, zeros materialised) and the transpose in each argument.
+        case linear(tangent: Tangent?, transpose: Transpose)
+        /// ``DerivativeForm/multilinear``: the transpose in argument `k`, the others held fixed.
+        case multilinear(transpose: Transpose)
+        /// ``DerivativeForm/elementwise``: `∂y/∂xₖ` at a shape that broadcasts to the output's (nil: zero).
+        case elementwise(partial: Partial)
+        /// ``DerivativeForm/scalar``: the scalar output's gradient with respect to input `k`, elementwise.
+        case scalar(gradient: Partial)
+        /// ``DerivativeForm/rowwise``: the row Jacobian applied to `v`, or its transpose.
+        case rowwise(rowMap: RowMap)
+    }
+
+    let rule: Rule
+
+    static var none: Derivative { Derivative(rule: .none) }
+    static func linear(tangent: Tangent? = nil, transpose: @escaping Transpose) -> Derivative {
+        Derivative(rule: .linear(tangent: tangent, transpose: transpose))
+    }
+    static func multilinear(transpose: @escaping Transpose) -> Derivative { Derivative(rule: .multilinear(transpose: transpose)) }
+    static func elementwise(_ partial: @escaping Partial) -> Derivative { Derivative(rule: .elementwise(partial: partial)) }
+    static func scalar(_ gradient: @escaping Partial) -> Derivative { Derivative(rule: .scalar(gradient: gradient)) }
+    static func rowwise(_ rowMap: @escaping RowMap) -> Derivative { Derivative(rule: .rowwise(rowMap: rowMap)) }
+
+    /// The form alone.
+    var form: DerivativeForm {
+        switch rule {
+        case .none: .none
+        case .linear: .linear
+        case .multilinear: .multilinear
+        case .elementwise: .elementwise
+        case .scalar: .scalar
+        case .rowwise: .rowwise
+        }
+    }
+}
+
+/// The two frameworks a graph is exported to (``OpFamily/python(_:_:)``).
+public enum Framework: String, Sendable, CaseIterable {
+    case jax, torch
+}
+
 /// Which elements of an input the output's elements read, whatever the values: what tells
 /// which nodes the output depends on at all (``Dependence``), so that a node none of whose
 /// elements the output reads gets no gradient (null), not a zero.
@@ -105,7 +152,7 @@ enum ElementReading {
 
 extension OpFamily {
     func reading(input k: Int) -> ElementReading {
-        switch derivativeForm {
+        switch derivative.form {
         case .linear, .multilinear: .asPulledBack
         case .elementwise: .elementwise
         case .rowwise: .rows
@@ -123,24 +170,4 @@ extension OpFamily {
 
     func differentiates(argument k: Int, shapes: [[Int]]) -> Bool { true }
     func work(_ shapes: [[Int]]) -> Int? { nil }
-
-    func linearTangent(_ e: inout Emitter, node id: NodeID, inputs dx: [NodeID?]) throws(ShapeMessage) -> NodeID? {
-        try e.applyToTangents(id, dx)
-    }
-
-    func transpose(_ e: inout Emitter, node id: NodeID, input k: Int, gradient g: NodeID) throws(ShapeMessage) -> NodeID? {
-        throw ShapeMessage("\(name) has no transpose rule")
-    }
-
-    func partial(_ e: inout Emitter, node id: NodeID, input k: Int) throws(ShapeMessage) -> NodeID? {
-        throw ShapeMessage("\(name) has no elementwise derivative")
-    }
-
-    func gradientTensor(_ e: inout Emitter, node id: NodeID, input k: Int) throws(ShapeMessage) -> NodeID? {
-        throw ShapeMessage("\(name) is not scalar-valued")
-    }
-
-    func rowMap(_ e: inout Emitter, node id: NodeID, _ v: NodeID, transposed: Bool) throws(ShapeMessage) -> NodeID? {
-        throw ShapeMessage("\(name) has no row map")
-    }
 }

@@ -29,6 +29,9 @@ public enum Pointwise: Hashable, Sendable, CaseIterable {
     case abs
     case sin
     case cos
+    /// `−1` for `x ≤ −1`, `1` for `x ≥ 1`, else `x` (PyTorch's `Hardtanh`); derivative `1` for
+    /// `−1 < x < 1`, else `0` (at the kinks ±1 too, as PyTorch's); NaN stays NaN.
+    case hardtanh
     /// The identity, the "linear" activation; derivative `1`.
     case linear
     /// Heaviside step: `1` for `x > 0`, else `0` (so `step(0) = 0`); NaN stays NaN.
@@ -55,6 +58,7 @@ public enum Pointwise: Hashable, Sendable, CaseIterable {
         case .abs: "abs"
         case .sin: "sin"
         case .cos: "cos"
+        case .hardtanh: "hardtanh"
         case .linear: "linear"
         case .step: "step"
         case .sign: "sign"
@@ -72,6 +76,7 @@ public enum Pointwise: Hashable, Sendable, CaseIterable {
         case .tanh: Builtins.Function(name: "tanh", signature: "tanh(x)", summary: "hyperbolic tangent")
         case .softplus: Builtins.Function(name: "softplus", signature: "softplus(x)", summary: "log(1 + exp(x)), computed stably")
         case .silu: Builtins.Function(name: "silu", signature: "silu(x)", summary: "x·sigmoid(x), also called swish")
+        case .hardtanh: Builtins.Function(name: "hardtanh", signature: "hardtanh(x)", summary: "x clipped to [−1, 1] (derivative 0 at ±1)")
         case .linear: Builtins.Function(name: "linear", signature: "linear(x)", summary: "the identity activation")
         case .step: Builtins.Function(name: "step", signature: "step(x)", summary: "Heaviside step: 1 if x > 0 else 0 (derivative 0)")
         case .sign: Builtins.Function(name: "sign", signature: "sign(x)", summary: "−1, 0 or 1 by the sign of x (derivative 0)")
@@ -101,6 +106,7 @@ public enum Pointwise: Hashable, Sendable, CaseIterable {
         case .abs: Swift.abs(x)
         case .sin: Glibc.sin(x)
         case .cos: Glibc.cos(x)
+        case .hardtanh: x >= 1 ? 1 : (x <= -1 ? -1 : x)
         case .linear: x
         case .step: x > 0 ? 1 : (x.isNaN ? x : 0)
         case .sign: x > 0 ? 1 : (x < 0 ? -1 : (x.isNaN ? x : 0))
@@ -131,11 +137,38 @@ extension Pointwise: OpFamily {
         return true
     }
 
-    var derivativeForm: DerivativeForm {
+    var derivative: Derivative {
         switch self {
-        case .negate, .linear: .linear
+        case .negate, .linear: .linear(tangent: linearTangent, transpose: transpose)
         case .step, .sign: .none
-        default: .elementwise
+        case .relu, .gelu, .sigmoid, .tanh, .silu, .softplus, .exp, .log, .sqrt, .abs, .sin, .cos, .normalCDF, .hardtanh:
+            .elementwise(partial)
+        }
+    }
+
+    /// The JAX and PyTorch spellings; the helpers (`relu`, `gelu`, `abs_`, `step`) are the exported
+    /// script's own, written so that kinks and NaN behave as here (``Export``).
+    func python(_ x: [String], _ framework: Framework) -> String {
+        let m = framework == .jax ? "jnp" : "torch"
+        return switch self {
+        case .negate: "-\(x[0])"
+        case .relu: "relu(\(x[0]))"
+        case .gelu: "gelu(\(x[0]))"
+        case .sigmoid: framework == .jax ? "jax.nn.sigmoid(\(x[0]))" : "torch.sigmoid(\(x[0]))"
+        case .tanh: "\(m).tanh(\(x[0]))"
+        case .silu: framework == .jax ? "\(x[0]) * jax.nn.sigmoid(\(x[0]))" : "\(x[0]) * torch.sigmoid(\(x[0]))"
+        case .softplus: "softplus(\(x[0]))"
+        case .exp: "\(m).exp(\(x[0]))"
+        case .log: "\(m).log(\(x[0]))"
+        case .sqrt: "\(m).sqrt(\(x[0]))"
+        case .abs: "abs_(\(x[0]))"
+        case .sin: "\(m).sin(\(x[0]))"
+        case .cos: "\(m).cos(\(x[0]))"
+        case .hardtanh: "\(m).where(\(x[0]) >= 1, 1.0, \(m).where(\(x[0]) <= -1, -1.0, \(x[0])))"
+        case .linear: "\(x[0])"
+        case .step: "step(\(x[0]))"
+        case .sign: "sign(\(x[0]))"
+        case .normalCDF: "normal_cdf(\(x[0]))"
         }
     }
 
@@ -147,7 +180,7 @@ extension Pointwise: OpFamily {
         switch self {
         case .sigmoid, .tanh, .exp, .sqrt: .output
         case .negate, .linear, .step, .sign: .nothing
-        case .relu, .gelu, .softplus, .silu, .log, .abs, .sin, .cos, .normalCDF: .inputs
+        case .relu, .gelu, .softplus, .silu, .log, .abs, .sin, .cos, .normalCDF, .hardtanh: .inputs
         }
     }
 
@@ -192,6 +225,9 @@ extension Pointwise: OpFamily {
         case .sin: return try e.apply(.cos, try e.primal(input))
         case .cos: return try e.negate(try e.apply(.sin, try e.primal(input)))
         case .normalCDF: return try e.normalDensity(try e.primal(input))
+        case .hardtanh:
+            let x = try e.primal(input)
+            return try e.multiply(try e.compare(.greater, x, e.scalar(-1)), try e.compare(.greater, e.scalar(1), x))
         case .negate: return e.scalar(-1)
         case .linear: return e.scalar(1)
         case .step, .sign: return nil

@@ -78,7 +78,17 @@ struct Products: OpFamily {
         return Matmul.product(x[0], x[1], into: &out, shouldStop: shouldStop)
     }
 
-    var derivativeForm: DerivativeForm { .multilinear }
+    var derivative: Derivative { .multilinear(transpose: transpose) }
+
+    func python(_ x: [String], _ framework: Framework) -> String {
+        switch op {
+        case .matmul: "\(x[0]) @ \(x[1])"
+        case .dot: "dot(\(x[0]), \(x[1]))"
+        case .einsum(let plan): "einsum(\(Export.einsumSpec(plan.spec)), \(x.joined(separator: ", ")))"
+        case .einsumTranspose(let plan, let k): "einsum_transpose(\(Export.einsumSpec(plan.spec)), \(k), \(Export.tuple(plan.shapes[k])), \(x.joined(separator: ", ")))"
+        default: "unknown"
+        }
+    }
     /// An einsum may read only a diagonal of an operand (`"ii->"`).
     func reading(input k: Int) -> ElementReading {
         switch op {

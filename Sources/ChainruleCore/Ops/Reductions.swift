@@ -96,12 +96,28 @@ struct Reductions: OpFamily {
         return true
     }
 
-    var derivativeForm: DerivativeForm {
+    var derivative: Derivative {
         switch op {
-        case .sum, .mean, .sumTo: .linear
-        case .max: .scalar
+        case .sum, .mean, .sumTo: .linear(transpose: transpose)
+        case .max: .scalar(gradientTensor)
         case .argmaxMask: .none
-        default: .rowwise
+        default: .rowwise(rowMap)
+        }
+    }
+
+    /// `max` through the exported script's `first_max` (the gradient to the first largest
+    /// element, as here); softmax over the last axis.
+    func python(_ x: [String], _ framework: Framework) -> String {
+        switch op {
+        case .sum(nil): "\(x[0]).sum()"
+        case .sum(let axis?): "\(x[0]).sum(\(axis))"
+        case .mean(nil): "\(x[0]).sum() / " + (framework == .torch ? "\(x[0]).numel()" : "\(x[0]).size")
+        case .mean(let axis?): "\(x[0]).sum(\(axis)) / \(x[0]).shape[\(axis)]"
+        case .sumTo(let shape): "sum_to(\(x[0]), \(Export.tuple(shape)))"
+        case .max: "first_max(\(x[0]))"
+        case .argmaxMask: "argmax_mask(\(x[0]))"
+        case .softmax: "softmax(\(x[0]))"
+        default: "log_softmax(\(x[0]))"
         }
     }
 

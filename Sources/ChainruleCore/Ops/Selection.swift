@@ -96,7 +96,18 @@ struct Selection: OpFamily {
         return true
     }
 
-    var derivativeForm: DerivativeForm { op == .select ? .linear : .none }
+    var derivative: Derivative { op == .select ? .linear(tangent: linearTangent, transpose: transpose) : .none }
+
+    func python(_ x: [String], _ framework: Framework) -> String {
+        switch op {
+        case .select: "where(\(x[0]) != 0, \(x[1]), \(x[2]))"
+        case .compare(.greater): "mask(\(x[0]) > \(x[1]))"
+        case .compare(.greaterEqual): "mask(\(x[0]) >= \(x[1]))"
+        case .compare(.equal): "mask(\(x[0]) == \(x[1]))"
+        case .oneHot(let classes): "one_hot(\(x[0]), \(classes))"
+        default: "unknown"
+        }
+    }
     /// A selection and a comparison read their arguments elementwise (a branch may be chosen
     /// anywhere, whatever the mask holds now).
     func reading(input k: Int) -> ElementReading {

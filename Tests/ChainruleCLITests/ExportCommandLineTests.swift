@@ -1,0 +1,110 @@
+import ChainruleTestSupport
+import Foundation
+import XCTest
+
+/// `--export jax` of a graph holding every built-in and every point where chainrule's definition
+/// differs from a framework's default, run under JAX and compared with `--json` by the comparison
+/// `scripts/verify-export` makes (JAX installed into `.build-export-venv/` when missing).
+final class ExportCommandLineTests: FolderTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Every built-in, and each semantic difference the export must handle: exact GELU, first-maximum
+    /// ties for `max` (and `argmax` in its derivative), `relu′(0) = abs′(0) = 0`, `max(a, b)` tying
+    /// to `a`, `kl(p, q)` in this order, `bce` clamped at −100, softmax over the last axis of a
+    /// matrix, integer class indices, `grad()` nested, a module, and a tensor output.
+    static let graph = """
+        param x = [-1.5, 0, 0.5, 2, 2]
+        param s = 0.2
+        param W = [[0.5, -1, 0.3, 0.2, 0.1], [1.2, 0.4, -0.8, 0.6, -0.3]]
+        input k = [1, 0]
+        input p0 = [0, 1, 0.5]
+        param z = [0.3, -0.7, 1.1]
+        act = relu(x) + leaky_relu(x, a=s) + elu(x - 1, a=s) + gelu(x) + sigmoid(x) + tanh(x) + softplus(x) + silu(x) + hardtanh(x) + linear(x) + abs(x) + step(x) + sign(x) + ReLU(x) + GELU(x)
+        pos = exp(x) + log(x * x + 1) + sqrt(x * x + 1) + sin(x) + cos(x) + x ^ 2 + 2 ^ x + x / (x * x + 1)
+        ties = max(x, 0) + 2 * min(x, 2) + 3 * max(0, x) + max(x, x[::-1])
+        A = W @ x + [sum(x), mean(x)]
+        M = softmax(W) + log_softmax(W) + transpose(transpose(W))
+        e = einsum("ij,j->i", W, x) + dot(x, x) + sum(W, 0)[0:2] + mean(W, -1)
+        layer(u, V) = tanh(V @ u)
+        hidden = layer(x, W)
+        q = softmax(z)
+        losses = mse(A, [1, -1]) + cross_entropy(W, k) + cross_entropy(W[0], 3) + cross_entropy(W, softmax(W)) + bce(sigmoid(z), [0, 1, 1]) + bce(p0, [1, 0, 1]) + kl(q, softmax(2 * z)) + kl(q, p0 / sum(p0) + 0.1) + bce_with_logits(z, [1, 0, 1])
+        c = zeros(2) + ones(2) + eye(2)[1] + randn(2, seed=1) + rand(2, seed=2)
+        g1 = grad(sum(act * pos), x)
+        g2 = grad(grad(tanh(s) * s, s), s)
+        g3 = grad(max(x) + sum(hidden), x)
+        L = sum(act) + sum(pos) + sum(ties) + sum(A) + sum(M) + sum(e) + losses + sum(c) + sum(g1 * x) + g2 + sum(g3) + max(x) + sum([hidden[0], s, x[-1]] * 2) + sum(M[1, :])
+        out = hidden * [1, 2]
+        """
+
+    /// The virtual environment's Python with JAX, installed when missing; nil when it cannot be.
+    func python() throws -> String? {
+        let venv = Self.root.appendingPathComponent(".build-export-venv")
+        let python = venv.appendingPathComponent("bin/python").path
+        func run(_ executable: String, _ arguments: [String]) -> Int32 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            guard (try? process.run()) != nil else { return -1 }
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        if !FileManager.default.fileExists(atPath: python) {
+            guard run("/usr/bin/env", ["python3", "-m", "venv", venv.path]) == 0 else { return nil }
+        }
+        if run(python, ["-c", "import jax"]) != 0 {
+            guard run(python, ["-m", "pip", "install", "-q", "jax"]) == 0, run(python, ["-c", "import jax"]) == 0 else { return nil }
+        }
+        return python
+    }
+
+    func compare(output: String?) throws {
+        guard let python = try python() else {
+            throw XCTSkip("JAX cannot be installed into .build-export-venv (python3 -m venv and pip install jax failed): the export is not compared")
+        }
+        let script = folder.appendingPathComponent("all.graph")
+        try Self.graph.write(to: script, atomically: true, encoding: .utf8)
+        let of = output.map { ["--of", $0] } ?? []
+        let json = try runChainrule(["--json"] + of + [script.path])
+        XCTAssertEqual(json.status, 0, json.standardError)
+        let export = try runChainrule(["--export", "jax"] + of + [script.path])
+        XCTAssertEqual(export.status, 0, export.standardError)
+        let expected = folder.appendingPathComponent("expected.json"), exported = folder.appendingPathComponent("all.py")
+        try json.standardOutput.write(to: expected, atomically: true, encoding: .utf8)
+        try export.standardOutput.write(to: exported, atomically: true, encoding: .utf8)
+        XCTAssertTrue(export.standardOutput.contains("jax.grad"), "grad() is the framework's grad")
+        XCTAssertTrue(export.standardOutput.contains("approximate=False"), "GELU is exact")
+        let jobs = folder.appendingPathComponent("jobs")
+        let job = "{\"label\": \"all\", \"script\": \"\(exported.path)\", \"expected\": \"\(expected.path)\"}\n"
+        try job.write(to: jobs, atomically: true, encoding: .utf8)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [Self.root.appendingPathComponent("scripts/verify-export").path, "--worker", jobs.path, "jax"]
+        process.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "JAX_PLATFORMS": "cpu"]
+        let stdout = Pipe(), stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        let (out, errors) = readToEnd(process, stdout, stderr)
+        let line = String(decoding: out, as: UTF8.self)
+        XCTAssertEqual(process.terminationStatus, 0, String(decoding: errors, as: UTF8.self))
+        XCTAssertTrue(line.contains("\"ok\": true"), "JAX agrees with chainrule: \(line)")
+    }
+
+    func testEveryBuiltinAndEverySemanticDifferenceAgreesUnderJAX() throws {
+        try compare(output: "L")
+    }
+
+    func testATensorOutputSeededWithOnesAgreesUnderJAX() throws {
+        try compare(output: "out")
+    }
+
+    func testExportNeedsAFrameworkItKnows() throws {
+        let result = try runChainrule(["--export", "numpy", "-e", "x = 1"])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertTrue(result.standardError.contains("--export takes jax or torch, got 'numpy'"), result.standardError)
+    }
+}
