@@ -38,6 +38,22 @@ struct Launcher {
         withExtendedLifetime(session) { exit(status) }
     }
 
+    /// For a document about one node (`--json`, `--export`): runs the scripts quietly (and
+    /// standard input when it is piped with no script), then gives the node, `--of` or the
+    /// default; nil after an error, which is reported (`nothing` when nothing is defined).
+    private func documentNode(_ session: Session, nothing: String) -> String? {
+        session.quiet = true
+        guard runScripts(session) else { return nil }
+        if options.files.isEmpty && options.statements.isEmpty && isatty(0) == 0 {
+            guard runStandardInput(session) else { return nil }
+        }
+        guard let name = options.of ?? session.defaultOutputName else {
+            session.report(Diagnostic(nothing, at: nil))
+            return nil
+        }
+        return name
+    }
+
     func run(_ session: Session) -> Int32 {
         let output = Terminal.standardOutput
         session.showsProgress = isatty(1) == 1 && !options.json && options.export == nil && options.html == nil
@@ -49,15 +65,7 @@ struct Launcher {
         session.interruptCount = { LineEditor.interruptCount() }
 
         if options.json {
-            session.quiet = true
-            guard runScripts(session) else { return 1 }
-            if options.files.isEmpty && options.statements.isEmpty && isatty(0) == 0 {
-                guard runStandardInput(session) else { return 1 }
-            }
-            guard let name = options.of ?? session.defaultOutputName else {
-                session.report(Diagnostic("nothing is defined, so there is no output node for --json", at: nil))
-                return 1
-            }
+            guard let name = documentNode(session, nothing: "nothing is defined, so there is no output node for --json") else { return 1 }
             do {
                 try session.writeJSON(output: name)
             } catch {
@@ -68,15 +76,7 @@ struct Launcher {
         }
 
         if let name = options.export, let framework = Framework(rawValue: name) {
-            session.quiet = true
-            guard runScripts(session) else { return 1 }
-            if options.files.isEmpty && options.statements.isEmpty && isatty(0) == 0 {
-                guard runStandardInput(session) else { return 1 }
-            }
-            guard let node = options.of ?? session.defaultOutputName else {
-                session.report(Diagnostic("nothing is defined, so there is nothing to export", at: nil))
-                return 1
-            }
+            guard let node = documentNode(session, nothing: "nothing is defined, so there is nothing to export") else { return 1 }
             do {
                 print(try session.exportScript(output: node, framework: framework), terminator: "")
             } catch {
