@@ -193,7 +193,9 @@ extension Session {
         var lines: [String]
         switch run.end {
         case .finished: lines = ["done: \(steps); \(name) \(format.format(run.initial)) → \(format.format(run.final))\(data)"]
-        case .interrupted: lines = ["interrupted after \(steps) (the params are as after step \(n - 1)); \(name) \(format.format(run.initial)) → \(format.format(run.final))\(data)"]
+        case .interrupted:
+            let kept = n == 0 ? "the params are as they were" : "the params are as after step \(n - 1)"
+            lines = ["interrupted after \(steps) (\(kept)); \(name) \(format.format(run.initial)) → \(format.format(run.final))\(data)"]
         case .diverged(_, let step): lines = ["stopped at step \(step), which made no update: \(name) \(format.format(run.initial)) → \(format.format(run.final))\(data)"]
         }
         lines.append(contentsOf: lossCurve(run.curve, best: run.best))

@@ -45,8 +45,12 @@ extension Session {
         let original = workspace
         var rows: [[String]] = []
         var kept: (restart: Int, final: Double, workspace: Workspace)?
+        var stoppedBefore: Int?
         for restart in 0..<count {
-            if shouldStop() { break }
+            if shouldStop() {
+                stoppedBefore = restart
+                break
+            }
             workspace = original
             batchStore = nil
             var seeds: [String] = []
@@ -84,6 +88,9 @@ extension Session {
             return text
         }
         var lines = [line(header), line(widths.map { String(repeating: "─", count: $0) })] + rows.map(line)
+        if let stoppedBefore {
+            lines.append("interrupted before restart \(stoppedBefore): \(stoppedBefore) of \(count) restart\(count == 1 ? "" : "s") ran")
+        }
         if let kept {
             lines.append("kept restart \(kept.restart): the lowest final \(name) (\(format.format(kept.final)))")
         } else {
