@@ -59,16 +59,16 @@ public enum Op: Hashable, Sendable {
     /// boxes families that hold the op, such as products, on the heap), so a pass that calls
     /// it once per node (``forward(_:into:shouldStop:)``) makes nothing.
     @inline(__always)
-    func withFamily<Body: FamilyBody>(_ body: inout Body) throws(Body.Failure) -> Body.Result {
+    func withFamily<Body: FamilyBody>(_ body: inout Body, shouldStop: () -> Bool = { false }) throws(Body.Failure) -> Body.Result {
         switch self {
-        case .pointwise(let p): try body.run(p)
-        case .binary(let b): try body.run(b)
-        case .loss(let l): try body.run(l)
-        case .matmul, .dot, .einsum, .einsumTranspose: try body.run(Products(self))
-        case .sum, .mean, .sumTo, .max, .argmaxMask, .softmax, .logSoftmax: try body.run(Reductions(self))
+        case .pointwise(let p): try body.run(p, shouldStop: shouldStop)
+        case .binary(let b): try body.run(b, shouldStop: shouldStop)
+        case .loss(let l): try body.run(l, shouldStop: shouldStop)
+        case .matmul, .dot, .einsum, .einsumTranspose: try body.run(Products(self), shouldStop: shouldStop)
+        case .sum, .mean, .sumTo, .max, .argmaxMask, .softmax, .logSoftmax: try body.run(Reductions(self), shouldStop: shouldStop)
         case .constant, .identity, .transpose, .transposeLastTwo, .reshape, .broadcastTo, .index, .scatter, .stack:
-            try body.run(Movement(self))
-        case .select, .compare, .oneHot: try body.run(Selection(self))
+            try body.run(Movement(self), shouldStop: shouldStop)
+        case .select, .compare, .oneHot: try body.run(Selection(self), shouldStop: shouldStop)
         }
     }
 
@@ -104,12 +104,12 @@ public enum Op: Hashable, Sendable {
     /// Called once per node by every pass: the family is chosen by a switch, not read as an
     /// `any OpFamily` (which boxes families that hold the op, such as products, on the heap).
     public func forward(_ x: [Tensor], into out: inout Tensor, shouldStop: () -> Bool) throws(ShapeMessage) -> Bool {
-        try withoutActuallyEscaping(shouldStop) { (shouldStop) throws(ShapeMessage) -> Bool in
-            var body = Forwarding(x: x, out: Tensor(0), shouldStop: shouldStop)
-            swap(&body.out, &out)
-            defer { swap(&body.out, &out) }
-            return try withFamily(&body)
-        }
+        // A shared placeholder holds `out`'s place while it is lent: a new `Tensor(0)` here
+        // would allocate once per node of every pass (as would an escaping copy of `shouldStop`).
+        var body = Forwarding(x: x, out: Forwarding.placeholder)
+        swap(&body.out, &out)
+        defer { swap(&body.out, &out) }
+        return try withFamily(&body, shouldStop: shouldStop)
     }
 
     /// Multiply–adds for the products whose cost is not proportional to their result's size
@@ -154,21 +154,22 @@ public enum Op: Hashable, Sendable {
 protocol FamilyBody {
     associatedtype Result
     associatedtype Failure: Error
-    mutating func run<Family: OpFamily>(_ family: Family) throws(Failure) -> Result
+    /// `shouldStop` is polled by a body that runs long (a matrix product), ignored by the rest.
+    mutating func run<Family: OpFamily>(_ family: Family, shouldStop: () -> Bool) throws(Failure) -> Result
 }
 
 /// The family as an existential.
 private struct Boxing: FamilyBody {
-    func run<Family: OpFamily>(_ family: Family) -> any OpFamily { family }
+    func run<Family: OpFamily>(_ family: Family, shouldStop: () -> Bool) -> any OpFamily { family }
 }
 
 /// The forward rule written into `out`.
 private struct Forwarding: FamilyBody {
+    static let placeholder = Tensor.zeros([0])
     let x: [Tensor]
     var out: Tensor
-    let shouldStop: () -> Bool
 
-    mutating func run<Family: OpFamily>(_ family: Family) throws(ShapeMessage) -> Bool {
+    mutating func run<Family: OpFamily>(_ family: Family, shouldStop: () -> Bool) throws(ShapeMessage) -> Bool {
         try family.forward(x, into: &out, shouldStop: shouldStop)
     }
 }
