@@ -55,7 +55,7 @@ final class ScalarTape: @unchecked Sendable {
 
     /// Whether tape node `i` is a negation.
     @inline(__always)
-    func isNegation(_ i: Int) -> Bool { kernels[Int(opIndices[i])] == .negate }
+    func isNegation(_ i: Int) -> Bool { kernels[Int(opIndices[i])] == .pointwise(.negate) }
 
     /// Input `k` of tape node `i`.
     func input(_ i: Int, _ k: Int) -> NodeID {

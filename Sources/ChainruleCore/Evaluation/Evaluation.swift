@@ -10,22 +10,14 @@ public struct StopPoll {
 
     public init() {}
 
-    /// The work of computing node `id`: its multiply–adds for products, else its elements.
+    /// The work of computing node `id`, as its op counts it (``OpFamily/workUnits(elements:firstInput:)``):
+    /// its multiply–adds for products, else its elements.
     static func units(of id: NodeID, in graph: Graph) -> Int {
         let node = graph[id]
         if node.isScalar { return 1 }
         var count = 1
         for size in node.shape { count &*= size }
-        switch node.op {
-        case .matmul:
-            // Each element of `a @ b` is a sum over the last axis of `a` (read in place, no shapes gathered).
-            let inner = graph[node.inputs[0]].shape.last ?? 1
-            return count.multipliedReportingOverflow(by: Swift.max(inner, 1)).overflow ? Int.max / 2 : count * Swift.max(inner, 1)
-        case .einsum:
-            return node.op.work(node.inputs.map { graph[$0].shape }) ?? Int.max / 2
-        default:
-            return count
-        }
+        return node.op.workUnits(elements: count) { graph[node.inputs[0]].shape }
     }
 
     /// Counts `units` of work about to be done; throws when `shouldStop` says to stop.

@@ -27,37 +27,11 @@ public struct LocalJacobian: Sendable {
     public var rows: Int
     public var columns: Int
 
-    /// Recognises the structure of ∂node/∂(argument k).
+    /// The structure of ∂node/∂(argument k), as the op's family states it (``OpFamily/jacobianStructure(_:output:argument:)``).
     public init(op: Op, inputs: [Tensor], output: Tensor, argument k: Int) {
         rows = output.count
         columns = inputs[k].count
-        let sameShape = inputs[k].shape == output.shape
-        switch op {
-        case .identity:
-            structure = .identity
-        case .pointwise(.negate):
-            structure = .negatedIdentity
-        case .pointwise:
-            structure = .diagonal(LocalJacobian.diagonal(op: op, inputs: inputs, output: output, argument: k))
-        case .binary(.add) where sameShape:
-            structure = .identity
-        case .binary(.subtract) where sameShape:
-            structure = k == 0 ? .identity : .negatedIdentity
-        case .binary where sameShape:
-            structure = .diagonal(LocalJacobian.diagonal(op: op, inputs: inputs, output: output, argument: k))
-        case .matmul where k == 1 && inputs[0].rank == 2 && inputs[1].rank == 1:
-            structure = .matrix(operand: 0, transposed: false)  // ∂(A@x)/∂x = A
-        case .matmul where k == 0 && inputs[0].rank == 2 && inputs[1].rank == 1:
-            structure = .identityKroneckerRow(operand: 1)  // ∂(A@x)/∂A = I ⊗ xᵀ
-        case .matmul where k == 0 && inputs[0].rank == 1 && inputs[1].rank == 2:
-            structure = .matrix(operand: 1, transposed: true)  // ∂(x@B)/∂x = Bᵀ
-        case .sum(nil):
-            structure = .constantRow(1)
-        case .mean(nil):
-            structure = .constantRow(1 / Double(max(inputs[0].count, 1)))
-        default:
-            structure = .dense
-        }
+        structure = op.jacobianStructure(inputs, output: output, argument: k)
     }
 
     /// The diagonal of an elementwise op's Jacobian (input and output of one shape): the rule's

@@ -84,28 +84,46 @@ public struct Exporter {
         return text
     }
 
-    /// The lines of node `id`: its statement, and for a `grad()` result the function it differentiates.
+    /// The lines of node `id`: its statement, and for a `grad()` result the function it differentiates,
+    /// whose body holds the statements of the nodes it computes again (a nested `grad()` among them
+    /// holding its own). Written from an explicit stack of what is still to write, not by recursion,
+    /// so a `grad()` nested as deep as a user writes it takes no deeper a call stack.
     func statements(for id: NodeID, names: [String], calls: [NodeID: GradCall], omitted: [Bool], indent: String,
                     tapped: Bool, framework: Framework) -> [String] {
-        let node = graph[id]
-        let expression: String
-        var lines: [String] = []
-        if let call = calls[id] {
-            let function = "e\(id)"
-            lines.append("\(indent)def \(function)(\(names[call.wrt])):")
-            lines.append("\(indent)    # the body of grad(…, \(graph[call.wrt].name ?? names[call.wrt])), computed from \(names[call.wrt])")
-            for inner in bodyNodes(call, omitted: omitted) {
-                lines += statements(for: inner, names: names, calls: calls, omitted: omitted, indent: indent + "    ",
-                                    tapped: false, framework: framework)
-            }
-            lines.append("\(indent)    return \(names[call.body])")
-            expression = "grad_of(\(function), \(names[call.wrt]))"
-        } else if node.isLeaf {
-            expression = "array(\(literal(values[id] ?? node.value ?? Tensor(0))))"
-        } else {
-            expression = node.op.python(node.inputs.map { names[$0] }, framework)
+        enum Pending {
+            /// A node's statement (after its function, for a `grad()` result).
+            case node(NodeID, indent: String, tapped: Bool)
+            /// A line ready to write.
+            case line(String)
         }
-        lines.append("\(indent)\(names[id]) = " + (tapped ? "t(\(id), \(expression))" : expression))
+        var lines: [String] = []
+        var pending: [Pending] = [.node(id, indent: indent, tapped: tapped)]
+        while let next = pending.popLast() {
+            guard case .node(let id, let indent, let tapped) = next else {
+                if case .line(let line) = next { lines.append(line) }
+                continue
+            }
+            let node = graph[id]
+            let expression: String
+            if let call = calls[id] {
+                let function = "e\(id)"
+                lines.append("\(indent)def \(function)(\(names[call.wrt])):")
+                lines.append("\(indent)    # the body of grad(…, \(graph[call.wrt].name ?? names[call.wrt])), computed from \(names[call.wrt])")
+                expression = "grad_of(\(function), \(names[call.wrt]))"
+                // Last out first: the body's statements, its return, then the node's own statement.
+                pending.append(.line("\(indent)\(names[id]) = " + (tapped ? "t(\(id), \(expression))" : expression)))
+                pending.append(.line("\(indent)    return \(names[call.body])"))
+                for inner in bodyNodes(call, omitted: omitted).reversed() {
+                    pending.append(.node(inner, indent: indent + "    ", tapped: false))
+                }
+                continue
+            } else if node.isLeaf {
+                expression = "array(\(literal(values[id] ?? node.value ?? Tensor(0))))"
+            } else {
+                expression = node.op.python(node.inputs.map { names[$0] }, framework)
+            }
+            lines.append("\(indent)\(names[id]) = " + (tapped ? "t(\(id), \(expression))" : expression))
+        }
         return lines
     }
 

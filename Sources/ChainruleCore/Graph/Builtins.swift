@@ -1,9 +1,43 @@
 /// The built-in functions of the language, for lowering, completion and help.
 public enum Builtins {
+    /// A function of the language, declared by the family of the op it makes (or here, for
+    /// `grad` and the constructors of constants): its name, help line and how a call is lowered.
     public struct Function: Sendable {
         public var name: String
         public var signature: String
         public var summary: String
+        var call: Call
+
+        /// `name(x)`: `op` of its one argument.
+        static func unary(_ op: Op, name: String, signature: String, summary: String) -> Function {
+            Function(name: name, signature: signature, summary: summary, call: .apply(op, parameters: ["x"], required: 1))
+        }
+    }
+
+    /// How a call of a function is lowered: the language's few calling conventions. None names an
+    /// op; the op comes with the function's declaration.
+    enum Call: Sendable {
+        /// `op` of the arguments matched to `parameters`, the first `required` of them needed.
+        case apply(Op, parameters: [String], required: Int)
+        /// `f(x, a=…)`: `.binary(activation)` of `x` and a scalar slope (its default when not given).
+        case slope(BinaryArithmetic)
+        /// `f(x[, axis])`: the op for the axis given, resolved (nil: over all elements).
+        case axis(@Sendable (Int?) -> Op)
+        /// `einsum("spec", a, b, …)`.
+        case einsum
+        /// `grad(e, x)`.
+        case grad
+        /// A constant made on the spot from sizes and keywords (`zeros`, `randn`, `xavier`, …).
+        case creation
+
+        /// How many arguments the call takes by position, when it is a fixed number.
+        var parameterCount: Int? {
+            switch self {
+            case .apply(_, let parameters, _): parameters.count
+            case .slope, .axis: 2
+            case .einsum, .grad, .creation: nil
+            }
+        }
     }
 
     /// Every function, in the order `:help functions` lists them: each family's, as its file
@@ -11,12 +45,12 @@ public enum Builtins {
     public static let functions: [Function] =
         Pointwise.allCases.compactMap(\.function) + BinaryArithmetic.allCases.compactMap(\.function)
         + Reductions.functions + Products.functions + Movement.functions + Loss.allCases.map(\.function) + [
-            Function(name: "grad", signature: "grad(e, x)", summary: "∂e/∂x of a scalar expression e, as nodes of the graph (nests: grad(grad(e, x), x))"),
-            Function(name: "zeros", signature: "zeros(n, m…)", summary: "constant of zeros"),
-            Function(name: "ones", signature: "ones(n, m…)", summary: "constant of ones"),
-            Function(name: "eye", signature: "eye(n)", summary: "n × n identity matrix"),
-            Function(name: "randn", signature: "randn(n, m…, seed=0)", summary: "standard normal samples, the same for a seed on every machine"),
-            Function(name: "rand", signature: "rand(n, m…, seed=0)", summary: "uniform samples in [0, 1), the same for a seed on every machine"),
+            Function(name: "grad", signature: "grad(e, x)", summary: "∂e/∂x of a scalar expression e, as nodes of the graph (nests: grad(grad(e, x), x))", call: .grad),
+            Function(name: "zeros", signature: "zeros(n, m…)", summary: "constant of zeros", call: .creation),
+            Function(name: "ones", signature: "ones(n, m…)", summary: "constant of ones", call: .creation),
+            Function(name: "eye", signature: "eye(n)", summary: "n × n identity matrix", call: .creation),
+            Function(name: "randn", signature: "randn(n, m…, seed=0)", summary: "standard normal samples, the same for a seed on every machine", call: .creation),
+            Function(name: "rand", signature: "rand(n, m…, seed=0)", summary: "uniform samples in [0, 1), the same for a seed on every machine", call: .creation),
         ] + Initialiser.functions
 
     /// Keyword arguments accepted by some function, for completion.
@@ -45,15 +79,17 @@ public enum Builtins {
         aliases.first { $0.spelling == name }?.name ?? name
     }
 
-    /// The elementwise functions of one argument, by name.
-    static let pointwise: [String: Pointwise] = Dictionary(
-        uniqueKeysWithValues: Pointwise.allCases.compactMap { p in p.function.map { ($0.name, p) } })
+    /// Every function by name (`max` is two: `max(x)` and `max(a, b)`), fewest parameters first.
+    static let byName: [String: [Function]] = {
+        var table: [String: [Function]] = [:]
+        for f in functions { table[f.name, default: []].append(f) }
+        return table.mapValues { $0.sorted { ($0.call.parameterCount ?? .max) < ($1.call.parameterCount ?? .max) } }
+    }()
 
-    /// The activations with a slope input, `f(x, a=…)`, by name.
-    static let slopeActivations: [String: BinaryArithmetic] = Dictionary(
-        uniqueKeysWithValues: BinaryArithmetic.allCases.compactMap { b in
-            b.defaultSlope == nil ? nil : b.function.map { ($0.name, b) }
-        })
-
-    static let losses: [String: Loss] = Dictionary(uniqueKeysWithValues: Loss.allCases.map { ($0.function.name, $0) })
+    /// The function a call of `name` with `count` positional arguments means: of the functions of
+    /// that name, the first that takes that many (else the one that takes the most, to say so).
+    static func function(named name: String, arguments count: Int) -> Function? {
+        guard let candidates = byName[name] else { return nil }
+        return candidates.first { ($0.call.parameterCount ?? .max) >= count } ?? candidates.last
+    }
 }

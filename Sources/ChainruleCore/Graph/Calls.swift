@@ -53,14 +53,14 @@ extension Lowering {
                 frame.operands[1] = (.constant(Tensor(activation.defaultSlope ?? 0)), expr.range)
             }
             return .done(try apply(.binary(activation), frame.operands, focus: focus))
-        case .reduce(let isSum):
+        case .reduce(let reduction):
             if let request = nextOperand(&frame, value, upTo: 1) { return request }
             if frame.integers.isEmpty, let e = frame.slots[1] { return .integer(e, what: "the axis") }
             var axis = frame.integers.first
             if let written = axis {
                 do { axis = try Reduction.normalize(axis: written, rank: shape(frame.operands[0].value).count) } catch { throw self.error(error.text, at: focus) }
             }
-            return .done(try apply(isSum ? .sum(axis: axis) : .mean(axis: axis), frame.operands, focus: focus))
+            return .done(try apply(reduction(axis), frame.operands, focus: focus))
         case .einsum(let spec):
             if let request = nextOperand(&frame, value, upTo: frame.slots.count) { return request }
             let plan: EinsumPlan
@@ -99,32 +99,26 @@ extension Lowering {
             frame.task = task
             return try advanceCall(&frame, written, arguments, keywords, with: nil)
         }
-        if let p = Builtins.pointwise[name] {
-            // The common case, `f(x)`, has nothing to match.
-            if arguments.count == 1, keywords.isEmpty {
-                frame.task = .pointwise(p)
-                return .lower(arguments[0])
+        guard let function = Builtins.function(named: name, arguments: arguments.count) else {
+            if resolve(name) != nil {
+                throw error("'\(name)' is a node, not a function", at: focus)
             }
-            return try operands(.apply(.pointwise(p)), ["x"], required: 1)
+            var message = "unknown function '\(name)'"
+            message += Suggestions.didYouMean(name, among: Builtins.functions.map(\.name) + modules.keys.sorted()) ?? ""
+            throw error(message, at: focus)
         }
-        if let loss = Builtins.losses[name] { return try operands(.apply(.loss(loss)), ["y", "t"], required: 2) }
-        if let activation = Builtins.slopeActivations[name] { return try operands(.slope(activation), ["x", "a"], required: 1) }
-        switch name {
-        case "sum", "mean":
-            return try operands(.reduce(sum: name == "sum"), ["x", "axis"], required: 1)
-        case "max" where arguments.count > 1, "min":
-            return try operands(.apply(.binary(name == "max" ? .maximum : .minimum)), ["a", "b"], required: 2)
-        case "max", "softmax", "log_softmax", "transpose":
-            let op: Op = switch name {
-            case "max": .max
-            case "softmax": .softmax
-            case "log_softmax": .logSoftmax
-            default: .transpose
-            }
-            return try operands(.apply(op), ["x"], required: 1)
-        case "dot":
-            return try operands(.apply(.dot), ["a", "b"], required: 2)
-        case "einsum":
+        switch function.call {
+        case .apply(.pointwise(let p), _, _) where arguments.count == 1 && keywords.isEmpty:
+            // The common case, `f(x)`, has nothing to match.
+            frame.task = .pointwise(p)
+            return .lower(arguments[0])
+        case .apply(let op, let parameters, let required):
+            return try operands(.apply(op), parameters, required: required)
+        case .slope(let activation):
+            return try operands(.slope(activation), ["x", "a"], required: 1)
+        case .axis(let op):
+            return try operands(.reduce(op), ["x", "axis"], required: 1)
+        case .einsum:
             guard let first = arguments.first, case .string(let text) = first.kind else {
                 throw error("einsum's first argument is its spec, a string such as \"ij,j->i\"", at: arguments.first?.range ?? expr.range)
             }
@@ -134,20 +128,13 @@ extension Lowering {
             frame.slots = arguments.dropFirst().map { $0 }
             frame.task = .einsum(spec)
             return try advanceCall(&frame, written, arguments, keywords, with: nil)
-        case "grad":
+        case .grad:
             let (body, x) = try gradArguments(arguments, keywords, expr: expr)
             frame.task = .grad(body, x)
             return .lower(body)
-        case "zeros", "ones", "randn", "rand", "eye", "xavier", "he":
+        case .creation:
             frame.task = .creation(name)
             return try advanceCreation(&frame, name, arguments, keywords)
-        default:
-            if resolve(name) != nil {
-                throw error("'\(name)' is a node, not a function", at: focus)
-            }
-            var message = "unknown function '\(name)'"
-            message += Suggestions.didYouMean(name, among: Builtins.functions.map(\.name) + modules.keys.sorted()) ?? ""
-            throw error(message, at: focus)
         }
     }
 

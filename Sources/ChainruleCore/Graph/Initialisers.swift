@@ -12,9 +12,9 @@ enum Initialiser: String, CaseIterable {
 
     static let functions: [Builtins.Function] = [
         Builtins.Function(name: "xavier", signature: "xavier(n, m, seed=0, uniform=false)",
-                          summary: "Glorot initialisation: √(2/(n+m))·randn, or √(6/(n+m))·(2·rand − 1) with uniform=true"),
+                          summary: "Glorot initialisation: √(2/(n+m))·randn, or √(6/(n+m))·(2·rand − 1) with uniform=true", call: .creation),
         Builtins.Function(name: "he", signature: "he(n, m, seed=0, uniform=false)",
-                          summary: "He initialisation (fan_in m): √(2/m)·randn, or √(6/m)·(2·rand − 1) with uniform=true"),
+                          summary: "He initialisation (fan_in m): √(2/m)·randn, or √(6/m)·(2·rand − 1) with uniform=true", call: .creation),
     ]
 
     /// The values for `shape` (one or two sizes, each checked) from `seed`; nil when

@@ -29,7 +29,7 @@ extension Lowering {
         /// `leaky_relu(x, a)`, `elu(x, a)`: the operand, then the slope.
         case slope(BinaryArithmetic)
         /// `sum(x, axis)`, `mean(x, axis)`: the operand, then the axis.
-        case reduce(sum: Bool)
+        case reduce(@Sendable (Int?) -> Op)
         indirect case einsum(EinsumSpec)
         /// `zeros`, `ones`, `eye`, `randn`, `rand`: the keywords' numbers, then the sizes.
         case creation(String)

@@ -6,7 +6,7 @@ import Glibc
 /// reverse rule forms the elementwise partial derivative at the broadcast shape, then
 /// sums it back onto the input's own shape (the adjoint of broadcasting), so a
 /// scalar slope receives the sum over every element.
-public enum BinaryArithmetic: Hashable, Sendable, CaseIterable {
+public enum BinaryArithmetic: UInt8, Hashable, Sendable, CaseIterable {
     case add, subtract, multiply, divide, power
     /// `max(a, b)`: `a` if `a ≥ b` (or `a` is NaN) else `b`. The derivative is `1` for the
     /// chosen argument and `0` for the other; at a tie the first argument is chosen, so
@@ -52,10 +52,12 @@ public enum BinaryArithmetic: Hashable, Sendable, CaseIterable {
     /// How the language spells it as a function (the operators `+ - * / ^` are spelled by the parser).
     public var function: Builtins.Function? {
         switch self {
-        case .leakyRelu: Builtins.Function(name: "leaky_relu", signature: "leaky_relu(x, a=0.01)", summary: "x if x > 0 else a·x; a is any scalar, learnable")
-        case .elu: Builtins.Function(name: "elu", signature: "elu(x, a=1)", summary: "x if x > 0 else a·(exp(x) − 1); a is any scalar, learnable")
-        case .maximum: Builtins.Function(name: "max", signature: "max(a, b)", summary: "elementwise larger, broadcasting (gradient to a at a tie)")
-        case .minimum: Builtins.Function(name: "min", signature: "min(a, b)", summary: "elementwise smaller, broadcasting (gradient to a at a tie)")
+        case .leakyRelu: Builtins.Function(name: "leaky_relu", signature: "leaky_relu(x, a=0.01)", summary: "x if x > 0 else a·x; a is any scalar, learnable", call: .slope(self))
+        case .elu: Builtins.Function(name: "elu", signature: "elu(x, a=1)", summary: "x if x > 0 else a·(exp(x) − 1); a is any scalar, learnable", call: .slope(self))
+        case .maximum: Builtins.Function(name: "max", signature: "max(a, b)", summary: "elementwise larger, broadcasting (gradient to a at a tie)",
+                                         call: .apply(.binary(self), parameters: ["a", "b"], required: 2))
+        case .minimum: Builtins.Function(name: "min", signature: "min(a, b)", summary: "elementwise smaller, broadcasting (gradient to a at a tie)",
+                                         call: .apply(.binary(self), parameters: ["a", "b"], required: 2))
         case .add, .subtract, .multiply, .divide, .power: nil
         }
     }
@@ -141,6 +143,22 @@ extension BinaryArithmetic: OpFamily {
     }
 
     func flops(_ shapes: [[Int]], result: [Int]) -> Int { result.reduce(1, *) }
+
+    func scalarValue(_ x0: Double, _ x1: Double, _ x2: Double) -> Double? { value(x0, x1) }
+
+    /// Every binary op is its own kernel: the evaluator computes it by ``value(_:_:)``.
+    var scalarKernel: ScalarKernel { .binary(self) }
+
+    /// Where the argument has the result's shape (no broadcasting): `I` for a sum, `±I` for a
+    /// difference, else `diag(∂y/∂xₖ)`; broadcast arguments are shown as the full matrix.
+    func jacobianStructure(_ inputs: [Tensor], output: Tensor, argument k: Int) -> LocalJacobian.Structure {
+        guard inputs[k].shape == output.shape else { return .dense }
+        switch self {
+        case .add: return .identity
+        case .subtract: return k == 0 ? .identity : .negatedIdentity
+        default: return .diagonal(LocalJacobian.diagonal(op: .binary(self), inputs: inputs, output: output, argument: k))
+        }
+    }
 
     func linearTangent(_ e: inout Emitter, node id: NodeID, inputs dx: [NodeID?]) throws(ShapeMessage) -> NodeID? {
         let sum = self == .add ? try e.add(dx[0], dx[1]) : try e.subtract(dx[0], dx[1])

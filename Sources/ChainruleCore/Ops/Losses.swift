@@ -35,12 +35,13 @@ public enum Loss: Hashable, Sendable, CaseIterable {
 
     /// How the language spells it, for lowering, completion and `:help functions`.
     public var function: Builtins.Function {
-        switch self {
-        case .mse: Builtins.Function(name: "mse", signature: "mse(y, t)", summary: "mean((y − t)^2)")
-        case .crossEntropy: Builtins.Function(name: "cross_entropy", signature: "cross_entropy(z, t)", summary: "softmax cross-entropy of logits z against class indices or probabilities t, mean over rows")
-        case .bce: Builtins.Function(name: "bce", signature: "bce(p, t)", summary: "mean(−t·log p − (1−t)·log(1−p)), logs clamped at −100")
-        case .bceWithLogits: Builtins.Function(name: "bce_with_logits", signature: "bce_with_logits(z, t)", summary: "bce(sigmoid(z), t) computed stably from logits (prefer it)")
-        case .kl: Builtins.Function(name: "kl", signature: "kl(p, q)", summary: "sum(p·(log p − log q))")
+        let call = Builtins.Call.apply(.loss(self), parameters: ["y", "t"], required: 2)
+        return switch self {
+        case .mse: Builtins.Function(name: "mse", signature: "mse(y, t)", summary: "mean((y − t)^2)", call: call)
+        case .crossEntropy: Builtins.Function(name: "cross_entropy", signature: "cross_entropy(z, t)", summary: "softmax cross-entropy of logits z against class indices or probabilities t, mean over rows", call: call)
+        case .bce: Builtins.Function(name: "bce", signature: "bce(p, t)", summary: "mean(−t·log p − (1−t)·log(1−p)), logs clamped at −100", call: call)
+        case .bceWithLogits: Builtins.Function(name: "bce_with_logits", signature: "bce_with_logits(z, t)", summary: "bce(sigmoid(z), t) computed stably from logits (prefer it)", call: call)
+        case .kl: Builtins.Function(name: "kl", signature: "kl(p, q)", summary: "sum(p·(log p − log q))", call: call)
         }
     }
 

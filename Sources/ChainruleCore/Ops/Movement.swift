@@ -8,8 +8,14 @@ struct Movement: OpFamily {
     init(_ op: Op) { self.op = op }
 
     static let functions = [
-        Builtins.Function(name: "transpose", signature: "transpose(a)", summary: "reverse the axes, same as a.T"),
+        Builtins.Function.unary(.transpose, name: "transpose", signature: "transpose(a)", summary: "reverse the axes, same as a.T"),
     ]
+
+    /// Every op of the family, of shapes a scalar fits where it has a shape (``Op/declared()``).
+    static func examples() throws(ShapeMessage) -> [Op] {
+        let plan = try IndexPlan(components: [.at(1)], shape: [3])
+        return [.constant, .identity, .transpose, .transposeLastTwo, .reshape([]), .broadcastTo([]), .index(plan), .scatter(plan), .stack]
+    }
 
     var name: String {
         switch op {
@@ -113,6 +119,20 @@ struct Movement: OpFamily {
     var saves: Saved { .nothing }
     func differentiates(argument k: Int, shapes: [[Int]]) -> Bool { op != .constant }
     func flops(_ shapes: [[Int]], result: [Int]) -> Int { 0 }
+
+    /// A scalar passes through every move of one input unchanged (indexing and stacking never
+    /// make a scalar of scalars; a leaf's value is stored).
+    func scalarValue(_ x0: Double, _ x1: Double, _ x2: Double) -> Double? {
+        switch op {
+        case .identity, .transpose, .transposeLastTwo, .reshape, .broadcastTo: x0
+        default: nil
+        }
+    }
+    var scalarKernel: ScalarKernel { scalarValue(0, 0, 0) == nil ? .none : .first }
+
+    func jacobianStructure(_ inputs: [Tensor], output: Tensor, argument k: Int) -> LocalJacobian.Structure {
+        op == .identity ? .identity : .dense
+    }
 
     func linearTangent(_ e: inout Emitter, node id: NodeID, inputs dx: [NodeID?]) throws(ShapeMessage) -> NodeID? {
         op == .identity ? dx[0] : try e.applyToTangents(id, dx)

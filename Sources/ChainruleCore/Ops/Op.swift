@@ -1,8 +1,9 @@
 /// The closed set of operations a graph node can perform.
 ///
 /// Everything about an op lives in the file of its family (``OpFamily``, ``family``):
-/// its spelling, result shape, forward rule, derivative rule, what that rule reads of
-/// the forward pass, and its FLOPs. Whatever depends only on shapes is settled when the
+/// its spellings (language, help line, JAX, PyTorch), result shape, forward rules (tensor
+/// and scalar), derivative rule, what that rule reads of the forward pass, the structure of
+/// its local Jacobian, and its costs. Whatever depends only on shapes is settled when the
 /// node is built and carried in the op, so no rule has a failure to hide. Backward never
 /// builds a Jacobian to move a gradient; ``LocalJacobian`` builds one only to show it.
 public enum Op: Hashable, Sendable {
@@ -72,6 +73,15 @@ public enum Op: Hashable, Sendable {
         }
     }
 
+    /// Every op, as the families declare them: the cases of the enumerable families (pointwise,
+    /// binary, losses), then each other family's ops, those carrying a plan or a shape bound to
+    /// small shapes. The one list of ops, which tests walk to hold each to every part of its
+    /// declaration.
+    static func declared() throws(ShapeMessage) -> [Op] {
+        Pointwise.allCases.map(Op.pointwise) + BinaryArithmetic.allCases.map(Op.binary) + Loss.allCases.map(Op.loss)
+            + (try Products.examples()) + (try Reductions.examples()) + (try Movement.examples()) + (try Selection.examples())
+    }
+
     /// The family that states this op's rules.
     var family: any OpFamily {
         var body = Boxing()
@@ -115,6 +125,25 @@ public enum Op: Hashable, Sendable {
     /// Multiply–adds for the products whose cost is not proportional to their result's size
     /// (nil for every other op). Saturates instead of overflowing.
     public func work(_ shapes: [[Int]]) -> Int? { family.work(shapes) }
+
+    /// The units of work of computing a tensor result of `elements` elements (``StopPoll``), as
+    /// the family counts them; `firstInput` gives the first input's shape when asked.
+    func workUnits(elements: Int, firstInput: () -> [Int]) -> Int {
+        switch self {
+        // The commonest ops, elementwise: no family is made.
+        case .pointwise, .binary: return elements
+        default:
+            return withoutActuallyEscaping(firstInput) { firstInput in
+                var body = WorkUnits(elements: elements, firstInput: firstInput)
+                return withFamily(&body)
+            }
+        }
+    }
+
+    /// The structure of the local Jacobian ∂y/∂(argument k), as the family states it.
+    func jacobianStructure(_ inputs: [Tensor], output: Tensor, argument k: Int) -> LocalJacobian.Structure {
+        family.jacobianStructure(inputs, output: output, argument: k)
+    }
 
     /// Floating-point operations of the forward rule, counted from shapes: one per elementwise
     /// operation and two per multiply–add, so a matrix product of (m×k)·(k×n) is `2mkn`.
@@ -161,6 +190,12 @@ protocol FamilyBody {
 /// The family as an existential.
 private struct Boxing: FamilyBody {
     func run<Family: OpFamily>(_ family: Family, shouldStop: () -> Bool) -> any OpFamily { family }
+}
+
+private struct WorkUnits: FamilyBody {
+    let elements: Int
+    let firstInput: () -> [Int]
+    func run<Family: OpFamily>(_ family: Family) -> Int { family.workUnits(elements: elements, firstInput: firstInput) }
 }
 
 /// The forward rule written into `out`.

@@ -1,15 +1,20 @@
 /// Everything one family of ops says about itself, in one file per family: how each op
-/// is spelled, its result's shape, its forward rule, its derivative (stated once, in the
-/// op vocabulary, so forward and reverse mode both read it and a derivative is itself a
-/// graph), what its backward rule reads of the forward pass, and what it costs.
+/// is spelled (its name, its function in the language with its help line and how a call of it
+/// is lowered, its JAX and PyTorch spellings), its result's shape, its forward rule (on tensors,
+/// and on bare numbers for the evaluator's scalar loop), its derivative (stated once, in the op
+/// vocabulary, so forward and reverse mode both read it and a derivative is itself a graph),
+/// what its backward rule reads of the forward pass, the structure of its local Jacobian as
+/// shown, and what it costs (FLOPs, multiply–adds, units of work between interrupt checks).
 ///
 /// The families: ``Pointwise`` (`Pointwise.swift`), ``BinaryArithmetic`` (`Arithmetic.swift`),
 /// ``Loss`` (`Losses.swift`), ``Products`` (matmul, dot, einsum), ``Reductions`` (sum, mean,
 /// max, softmax and their adjoints), ``Movement`` (moving elements: transpose, index, stack,
-/// reshape, broadcasting) and ``Selection`` (select, comparisons, one-hot). Adding an op to
-/// a family is one case in that family's file; the rest of the system (lowering of calls,
-/// `:help functions`, evaluation, both modes of differentiation, the cost ledger, local
-/// Jacobians) reads it from there.
+/// reshape, broadcasting) and ``Selection`` (select, comparisons, one-hot). ``Op/withFamily(_:)``
+/// is the one place that maps an op to its family, and ``Op/declared`` lists every op by
+/// asking each family for its own. Adding an elementwise op is one case in ``Pointwise`` (or
+/// ``BinaryArithmetic``) and its lines in that file's switches, which the compiler checks are
+/// exhaustive; the rest of the system (lowering of calls, `:help functions`, evaluation, both
+/// modes of differentiation, the cost ledger, local Jacobians, export) reads it from there.
 protocol OpFamily {
     var name: String { get }
     /// The shape of the result for inputs of the given shapes, or why they do not fit.
@@ -40,7 +45,21 @@ protocol OpFamily {
     func flops(_ shapes: [[Int]], result: [Int]) -> Int
     /// Multiply–adds of products whose cost is not proportional to their result's size.
     func work(_ shapes: [[Int]]) -> Int?
+    /// The units of work of computing a tensor result of `elements` elements, counted between two
+    /// questions whether to stop (``StopPoll``): its elements, or its multiply–adds for a product.
+    /// `firstInput` gives the first input's shape, asked only by the ops that need it.
+    func workUnits(elements: Int, firstInput: () -> [Int]) -> Int
 
+    /// The forward rule on rank-0 inputs and output, on the numbers themselves, with the formulas
+    /// of the tensor rule (bit for bit); nil for an op the evaluator takes the tensor path for
+    /// (one never made of scalars, or one that can fail).
+    func scalarValue(_ x0: Double, _ x1: Double, _ x2: Double) -> Double?
+    /// The scalar rule as the one byte the evaluator's loop switches on (``ScalarKernel``); by
+    /// default ``ScalarKernel/general`` where there is a scalar rule, else ``ScalarKernel/none``.
+    var scalarKernel: ScalarKernel { get }
+    /// The structure of the local Jacobian ∂y/∂(argument k) as `:backward` shows it, given the
+    /// forward values; ``LocalJacobian/Structure/dense`` by default.
+    func jacobianStructure(_ inputs: [Tensor], output: Tensor, argument k: Int) -> LocalJacobian.Structure
 }
 
 /// What an op's backward rule reads of the forward pass: its inputs, its own output, both,
@@ -170,4 +189,8 @@ extension OpFamily {
 
     func differentiates(argument k: Int, shapes: [[Int]]) -> Bool { true }
     func work(_ shapes: [[Int]]) -> Int? { nil }
+    func workUnits(elements: Int, firstInput: () -> [Int]) -> Int { elements }
+    func scalarValue(_ x0: Double, _ x1: Double, _ x2: Double) -> Double? { nil }
+    var scalarKernel: ScalarKernel { scalarValue(0, 0, 0) == nil ? .none : .general }
+    func jacobianStructure(_ inputs: [Tensor], output: Tensor, argument k: Int) -> LocalJacobian.Structure { .dense }
 }

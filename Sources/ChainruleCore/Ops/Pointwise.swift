@@ -4,7 +4,7 @@ import Glibc
 /// and its derivative together; at a kink the derivative is taken from the
 /// branch the definition's `if` selects, so `relu'(0) = abs'(0) = 0`.
 /// (`leaky_relu` and `elu` take a slope as a second input: see ``BinaryArithmetic``.)
-public enum Pointwise: Hashable, Sendable, CaseIterable {
+public enum Pointwise: UInt8, Hashable, Sendable, CaseIterable {
     /// `−x`.
     case negate
     /// `max(0, x)`; derivative `1` for `x > 0`, else `0`.
@@ -66,26 +66,26 @@ public enum Pointwise: Hashable, Sendable, CaseIterable {
         }
     }
 
-    /// How the language spells it, for lowering, completion and `:help functions`
+    /// How the language spells it, `f(x)`, for lowering, completion and `:help functions`
     /// (nil for those only derivative rules and operators use).
     public var function: Builtins.Function? {
         switch self {
-        case .relu: Builtins.Function(name: "relu", signature: "relu(x)", summary: "max(0, x)")
-        case .gelu: Builtins.Function(name: "gelu", signature: "gelu(x)", summary: "x·Φ(x) = 0.5·x·(1 + erf(x/√2)), exact")
-        case .sigmoid: Builtins.Function(name: "sigmoid", signature: "sigmoid(x)", summary: "1/(1 + exp(−x))")
-        case .tanh: Builtins.Function(name: "tanh", signature: "tanh(x)", summary: "hyperbolic tangent")
-        case .softplus: Builtins.Function(name: "softplus", signature: "softplus(x)", summary: "log(1 + exp(x)), computed stably")
-        case .silu: Builtins.Function(name: "silu", signature: "silu(x)", summary: "x·sigmoid(x), also called swish")
-        case .hardtanh: Builtins.Function(name: "hardtanh", signature: "hardtanh(x)", summary: "x clipped to [−1, 1] (derivative 0 at ±1)")
-        case .linear: Builtins.Function(name: "linear", signature: "linear(x)", summary: "the identity activation")
-        case .step: Builtins.Function(name: "step", signature: "step(x)", summary: "Heaviside step: 1 if x > 0 else 0 (derivative 0)")
-        case .sign: Builtins.Function(name: "sign", signature: "sign(x)", summary: "−1, 0 or 1 by the sign of x (derivative 0)")
-        case .exp: Builtins.Function(name: "exp", signature: "exp(x)", summary: "elementwise eˣ")
-        case .log: Builtins.Function(name: "log", signature: "log(x)", summary: "elementwise natural logarithm")
-        case .sqrt: Builtins.Function(name: "sqrt", signature: "sqrt(x)", summary: "elementwise square root")
-        case .abs: Builtins.Function(name: "abs", signature: "abs(x)", summary: "elementwise |x|")
-        case .sin: Builtins.Function(name: "sin", signature: "sin(x)", summary: "elementwise sine")
-        case .cos: Builtins.Function(name: "cos", signature: "cos(x)", summary: "elementwise cosine")
+        case .relu: .unary(.pointwise(self), name: "relu", signature: "relu(x)", summary: "max(0, x)")
+        case .gelu: .unary(.pointwise(self), name: "gelu", signature: "gelu(x)", summary: "x·Φ(x) = 0.5·x·(1 + erf(x/√2)), exact")
+        case .sigmoid: .unary(.pointwise(self), name: "sigmoid", signature: "sigmoid(x)", summary: "1/(1 + exp(−x))")
+        case .tanh: .unary(.pointwise(self), name: "tanh", signature: "tanh(x)", summary: "hyperbolic tangent")
+        case .softplus: .unary(.pointwise(self), name: "softplus", signature: "softplus(x)", summary: "log(1 + exp(x)), computed stably")
+        case .silu: .unary(.pointwise(self), name: "silu", signature: "silu(x)", summary: "x·sigmoid(x), also called swish")
+        case .hardtanh: .unary(.pointwise(self), name: "hardtanh", signature: "hardtanh(x)", summary: "x clipped to [−1, 1] (derivative 0 at ±1)")
+        case .linear: .unary(.pointwise(self), name: "linear", signature: "linear(x)", summary: "the identity activation")
+        case .step: .unary(.pointwise(self), name: "step", signature: "step(x)", summary: "Heaviside step: 1 if x > 0 else 0 (derivative 0)")
+        case .sign: .unary(.pointwise(self), name: "sign", signature: "sign(x)", summary: "−1, 0 or 1 by the sign of x (derivative 0)")
+        case .exp: .unary(.pointwise(self), name: "exp", signature: "exp(x)", summary: "elementwise eˣ")
+        case .log: .unary(.pointwise(self), name: "log", signature: "log(x)", summary: "elementwise natural logarithm")
+        case .sqrt: .unary(.pointwise(self), name: "sqrt", signature: "sqrt(x)", summary: "elementwise square root")
+        case .abs: .unary(.pointwise(self), name: "abs", signature: "abs(x)", summary: "elementwise |x|")
+        case .sin: .unary(.pointwise(self), name: "sin", signature: "sin(x)", summary: "elementwise sine")
+        case .cos: .unary(.pointwise(self), name: "cos", signature: "cos(x)", summary: "elementwise cosine")
         case .negate, .normalCDF: nil
         }
     }
@@ -186,6 +186,16 @@ extension Pointwise: OpFamily {
 
     func flops(_ shapes: [[Int]], result: [Int]) -> Int {
         self == .linear ? 0 : result.reduce(1, *)
+    }
+
+    func scalarValue(_ x0: Double, _ x1: Double, _ x2: Double) -> Double? { value(x0) }
+
+    /// Every pointwise op is its own kernel: the evaluator computes it by ``value(_:)``.
+    var scalarKernel: ScalarKernel { .pointwise(self) }
+
+    /// `−I` for negation, else `diag(f′(x))`, the rule's derivatives.
+    func jacobianStructure(_ inputs: [Tensor], output: Tensor, argument k: Int) -> LocalJacobian.Structure {
+        self == .negate ? .negatedIdentity : .diagonal(LocalJacobian.diagonal(op: .pointwise(self), inputs: inputs, output: output, argument: k))
     }
 
     func linearTangent(_ e: inout Emitter, node id: NodeID, inputs dx: [NodeID?]) throws(ShapeMessage) -> NodeID? {

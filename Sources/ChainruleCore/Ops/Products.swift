@@ -7,9 +7,15 @@ struct Products: OpFamily {
     init(_ op: Op) { self.op = op }
 
     static let functions = [
-        Builtins.Function(name: "dot", signature: "dot(a, b)", summary: "vector · vector → scalar"),
-        Builtins.Function(name: "einsum", signature: "einsum(\"ij,j->i\", a, b, …)", summary: "NumPy einsum"),
+        Builtins.Function(name: "dot", signature: "dot(a, b)", summary: "vector · vector → scalar", call: .apply(.dot, parameters: ["a", "b"], required: 2)),
+        Builtins.Function(name: "einsum", signature: "einsum(\"ij,j->i\", a, b, …)", summary: "NumPy einsum", call: .einsum),
     ]
+
+    /// Every op of the family, those with a plan bound to small shapes (``Op/declared()``).
+    static func examples() throws(ShapeMessage) -> [Op] {
+        let plan = try EinsumPlan(try EinsumSpec("ij,j->i", operandCount: 2), shapes: [[2, 3], [3]])
+        return [.matmul, .dot, .einsum(plan), .einsumTranspose(plan, operand: 0)]
+    }
 
     var name: String {
         switch op {
@@ -108,6 +114,32 @@ struct Products: OpFamily {
             return Limits.product(plan.sizes, limit: Int.max / 2) ?? Int.max
         default:
             return nil
+        }
+    }
+
+    /// A matrix product's result element is a sum over the first operand's last axis (read in
+    /// place, no shapes gathered); an einsum's work is its plan's.
+    func workUnits(elements: Int, firstInput: () -> [Int]) -> Int {
+        switch op {
+        case .matmul:
+            let inner = Swift.max(firstInput().last ?? 1, 1)
+            return elements.multipliedReportingOverflow(by: inner).overflow ? Int.max / 2 : elements * inner
+        case .einsum:
+            return work([]) ?? Int.max / 2
+        default:
+            return elements
+        }
+    }
+
+    /// The matrix–vector and vector–matrix products have Jacobians that are their other operand
+    /// (`∂(A@x)/∂x = A`, `∂(x@B)/∂x = Bᵀ`) or `I ⊗ xᵀ` (`∂(A@x)/∂A`); the rest are shown in full.
+    func jacobianStructure(_ inputs: [Tensor], output: Tensor, argument k: Int) -> LocalJacobian.Structure {
+        guard op == .matmul else { return .dense }
+        switch (k, inputs[0].rank, inputs[1].rank) {
+        case (1, 2, 1): return .matrix(operand: 0, transposed: false)
+        case (0, 2, 1): return .identityKroneckerRow(operand: 1)
+        case (0, 1, 2): return .matrix(operand: 1, transposed: true)
+        default: return .dense
         }
     }
 

@@ -7,13 +7,18 @@ struct Reductions: OpFamily {
     let op: Op
     init(_ op: Op) { self.op = op }
 
-    static let functions = [
-        Builtins.Function(name: "sum", signature: "sum(x[, axis])", summary: "sum of all elements, or along one axis"),
-        Builtins.Function(name: "mean", signature: "mean(x[, axis])", summary: "mean of all elements, or along one axis"),
-        Builtins.Function(name: "max", signature: "max(x)", summary: "largest element (gradient to the first largest)"),
-        Builtins.Function(name: "softmax", signature: "softmax(x)", summary: "softmax over the last axis, computed stably"),
-        Builtins.Function(name: "log_softmax", signature: "log_softmax(x)", summary: "log of softmax over the last axis, computed stably"),
+    static let functions: [Builtins.Function] = [
+        Builtins.Function(name: "sum", signature: "sum(x[, axis])", summary: "sum of all elements, or along one axis", call: .axis { .sum(axis: $0) }),
+        Builtins.Function(name: "mean", signature: "mean(x[, axis])", summary: "mean of all elements, or along one axis", call: .axis { .mean(axis: $0) }),
+        .unary(.max, name: "max", signature: "max(x)", summary: "largest element (gradient to the first largest)"),
+        .unary(.softmax, name: "softmax", signature: "softmax(x)", summary: "softmax over the last axis, computed stably"),
+        .unary(.logSoftmax, name: "log_softmax", signature: "log_softmax(x)", summary: "log of softmax over the last axis, computed stably"),
     ]
+
+    /// Every op of the family, of shapes a scalar fits where it has a shape (``Op/declared()``).
+    static func examples() throws(ShapeMessage) -> [Op] {
+        [.sum(axis: nil), .mean(axis: nil), .sumTo([]), .max, .argmaxMask, .softmax, .logSoftmax]
+    }
 
     var name: String {
         switch op {
@@ -126,6 +131,33 @@ struct Reductions: OpFamily {
         case .max: .inputs
         case .softmax, .logSoftmax: .output
         default: .nothing
+        }
+    }
+
+    /// A reduction of one element: `sum` is `0 + x` (turning −0 into +0, as the tensor's
+    /// reduction does), `mean` that over 1, `max` and `sum_to` the element itself, its mask 1.
+    func scalarValue(_ x0: Double, _ x1: Double, _ x2: Double) -> Double? {
+        switch op {
+        case .sumTo, .max: x0
+        case .sum(nil): 0 + x0
+        case .mean(nil): (0 + x0) / 1
+        case .argmaxMask: 1
+        default: nil
+        }
+    }
+    var scalarKernel: ScalarKernel {
+        switch op {
+        case .sumTo, .max: .first
+        default: scalarValue(0, 0, 0) == nil ? .none : .general
+        }
+    }
+
+    /// A full sum or mean: every row the same, all ones or all `1/n`.
+    func jacobianStructure(_ inputs: [Tensor], output: Tensor, argument k: Int) -> LocalJacobian.Structure {
+        switch op {
+        case .sum(nil): .constantRow(1)
+        case .mean(nil): .constantRow(1 / Double(Swift.max(inputs[0].count, 1)))
+        default: .dense
         }
     }
 

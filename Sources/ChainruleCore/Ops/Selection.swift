@@ -33,6 +33,11 @@ struct Selection: OpFamily {
     let op: Op
     init(_ op: Op) { self.op = op }
 
+    /// Every op of the family (``Op/declared()``).
+    static func examples() throws(ShapeMessage) -> [Op] {
+        [.select, .compare(.greater), .compare(.greaterEqual), .compare(.equal), .oneHot(classes: 3)]
+    }
+
     var name: String {
         switch op {
         case .select: "select"
@@ -126,6 +131,16 @@ struct Selection: OpFamily {
     }
 
     func flops(_ shapes: [[Int]], result: [Int]) -> Int { result.reduce(1, *) }
+
+    /// `select` takes `x2` only where the mask `x0` is exactly 0 (a NaN mask takes `x1`), as the
+    /// tensor rule does; one-hot rows can fail (a class index out of range), so they have none.
+    func scalarValue(_ x0: Double, _ x1: Double, _ x2: Double) -> Double? {
+        switch op {
+        case .select: x0 == 0 ? x2 : x1
+        case .compare(let c): c.value(x0, x1)
+        default: nil
+        }
+    }
 
     func linearTangent(_ e: inout Emitter, node id: NodeID, inputs dx: [NodeID?]) throws(ShapeMessage) -> NodeID? {
         try e.select(try e.primal(e.input(id, 0)), dx[1], dx[2])
