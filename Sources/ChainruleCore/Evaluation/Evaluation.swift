@@ -17,7 +17,7 @@ public struct StopPoll {
         if node.isScalar { return 1 }
         var count = 1
         for size in node.shape { count &*= size }
-        return node.op.workUnits(elements: count) { graph[node.inputs[0]].shape }
+        return node.op.workUnits(elements: count) { node.inputs.isEmpty ? [] : graph[node.inputs[0]].shape }
     }
 
     /// Counts `units` of work about to be done; throws when `shouldStop` says to stop.

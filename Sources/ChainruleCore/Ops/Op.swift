@@ -133,10 +133,10 @@ public enum Op: Hashable, Sendable {
         // The commonest ops, elementwise: no family is made.
         case .pointwise, .binary: return elements
         default:
-            return withoutActuallyEscaping(firstInput) { firstInput in
-                var body = WorkUnits(elements: elements, firstInput: firstInput)
-                return withFamily(&body)
-            }
+            // The shape is read now (a lookup, nothing made): a closure kept in the body would
+            // need `withoutActuallyEscaping`, which allocates once a call.
+            var body = WorkUnits(elements: elements, firstInput: firstInput())
+            return withFamily(&body)
         }
     }
 
@@ -194,8 +194,10 @@ private struct Boxing: FamilyBody {
 
 private struct WorkUnits: FamilyBody {
     let elements: Int
-    let firstInput: () -> [Int]
-    func run<Family: OpFamily>(_ family: Family) -> Int { family.workUnits(elements: elements, firstInput: firstInput) }
+    let firstInput: [Int]
+    func run<Family: OpFamily>(_ family: Family, shouldStop: () -> Bool) -> Int {
+        family.workUnits(elements: elements, firstInput: { firstInput })
+    }
 }
 
 /// The forward rule written into `out`.

@@ -25,11 +25,11 @@ extension Op {
 
 private struct ScalarValue: FamilyBody {
     let x0, x1, x2: Double
-    func run<Family: OpFamily>(_ family: Family) -> Double? { family.scalarValue(x0, x1, x2) }
+    func run<Family: OpFamily>(_ family: Family, shouldStop: () -> Bool) -> Double? { family.scalarValue(x0, x1, x2) }
 }
 
 private struct KernelOf: FamilyBody {
-    func run<Family: OpFamily>(_ family: Family) -> ScalarKernel { family.scalarKernel }
+    func run<Family: OpFamily>(_ family: Family, shouldStop: () -> Bool) -> ScalarKernel { family.scalarKernel }
 }
 
 /// An op's scalar rule as one byte, for the evaluator's hot loop and a ``ScalarTape``: every
