@@ -54,7 +54,7 @@ let package = Package(
 
         // Tests, one target per layer, sharing one support target (temporary folders).
         .target(name: "ChainruleTestSupport", path: "Tests/ChainruleTestSupport"),
-        .testTarget(name: "ChainruleCoreTests", dependencies: ["ChainruleCore", "CAllocationCounter"]),
+        .testTarget(name: "ChainruleCoreTests", dependencies: ["ChainruleCore", "CAllocationCounter", "ChainruleTestSupport"]),
 
         // For tests: counts the test process's allocations (its malloc forwards to glibc's).
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),

@@ -1,23 +1,12 @@
 import ChainruleCore
 import Foundation
+import ChainruleTestSupport
 import XCTest
 
 /// Ctrl-C is a `shouldStop` polled by the work done, not by node ids: a pass over a few
 /// large nodes stops as promptly as one over many small ones.
 final class InterruptTests: XCTestCase {
-    /// A `shouldStop` that answers true from its `after`-th call on, counting calls.
-    final class Switch: @unchecked Sendable {
-        let lock = NSLock()
-        var calls = 0
-        let after: Int
-        init(after: Int) { self.after = after }
-        func ask() -> Bool {
-            lock.lock()
-            defer { lock.unlock() }
-            calls += 1
-            return calls >= after
-        }
-    }
+    typealias Switch = InterruptSwitch
 
     /// Twenty nodes of 1M elements each (ids far from multiples of 1024) used to run to the end.
     func testForwardPassOfFewLargeNodesStops() throws {

@@ -23,18 +23,7 @@ final class SessionLimitTests: XCTestCase {
 /// Ctrl-C inside the loops of commands: one reverse pass per Jacobian row, two forward
 /// passes per finite difference, and `:load`s that fan out.
 final class SessionInterruptTests: XCTestCase {
-    final class Switch: @unchecked Sendable {
-        let lock = NSLock()
-        var calls = 0
-        let after: Int
-        init(after: Int) { self.after = after }
-        func ask() -> Bool {
-            lock.lock()
-            defer { lock.unlock() }
-            calls += 1
-            return calls >= after
-        }
-    }
+    typealias Switch = InterruptSwitch
 
     func interrupted(_ setup: String, _ command: String, after: Int = 50) -> (String, Int) {
         let (session, output) = makeSession()

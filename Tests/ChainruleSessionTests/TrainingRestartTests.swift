@@ -1,22 +1,11 @@
 @testable import ChainruleSession
 import Foundation
+import ChainruleTestSupport
 import XCTest
 
 /// `:train … restarts=K` and Ctrl-C during `:train`, on problems whose every number is known by hand.
 final class TrainingRestartTests: XCTestCase {
-    /// A `shouldStop` that answers true from its `after`-th call on (Ctrl-C pressed then), counting calls.
-    final class Switch: @unchecked Sendable {
-        let lock = NSLock()
-        var calls = 0
-        let after: Int
-        init(after: Int) { self.after = after }
-        func ask() -> Bool {
-            lock.lock()
-            defer { lock.unlock() }
-            calls += 1
-            return calls >= after
-        }
-    }
+    typealias Switch = InterruptSwitch
 
     func printed(_ session: Session, _ output: MergedOutput, _ text: String, file: StaticString = #filePath, line: UInt = #line) -> String {
         let before = output.text.count
