@@ -10,7 +10,12 @@ extension Session {
         var (positional, keyed) = try arguments.keyed(["seed"], usage: usage)
         let perModule = positional.last?.text == "modules" && workspace.graph.node(named: "modules") == nil
         if perModule { positional.removeLast() }
-        if positional.count > 1 { throw Diagnostic("unexpected argument '\(positional[1].text)'; usage: \(usage)", at: positional[1].span) }
+        if positional.count > 1 {
+            let word = positional[1]
+            // `modulse`: the flag misspelt.
+            let hint = Suggestions.didYouMean(word.text, among: ["modules"]).map { $0 + " " } ?? "; "
+            throw Diagnostic("unexpected argument '\(word.text)'\(hint)usage: \(usage)", at: word.span)
+        }
         let place = positional.first?.span ?? arguments.nameSpan
         let target = try self.target(positional.first, arguments)
         let y = try value(target, at: place)

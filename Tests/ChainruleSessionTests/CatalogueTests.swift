@@ -182,6 +182,7 @@ final class CatalogueTests: XCTestCase {
         (":show %999", "<stdin>:1:7: error: there is no node %999; :forward lists the nodes with their ids"),
         (":show %x", "<stdin>:1:7: error: there is no node %x; :forward lists the nodes with their ids"),
         (":backward y z", "<stdin>:1:13: error: unexpected argument 'z'; usage: :backward [NODE] [seed=VALUE] [modules]"),
+        (":backward y modulse", "<stdin>:1:13: error: unexpected argument 'modulse'; did you mean 'modules'? usage: :backward [NODE] [seed=VALUE] [modules]"),
         (":backward x", "<stdin>:1:11: error: x has shape (2), not a scalar; reduce it (sum, mean, a loss) or give seed=… of its shape"),
         (":backward L seed=[1, 2]", "<stdin>:1:18: error: the seed has shape (2) but L has shape ()"),
         (":backward h seed=[1, 2, 3]", "<stdin>:1:18: error: the seed has shape (3) but h has shape (2)"),
