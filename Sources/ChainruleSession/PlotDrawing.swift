@@ -29,16 +29,18 @@ struct PlotDrawing {
         max(yTicks(y).map { format.format($0).count }.max() ?? 1, 1)
     }
 
-    /// The cells across the canvas for a y axis: the width less its tick labels.
-    func canvasColumns(_ y: PlotReport.Axis) -> Int {
-        max(10, min(width - margin(y) - 3, 160))
+    /// The cells across the canvas for a y axis: the width less its tick labels, and less room
+    /// for the x axis's name after its last tick label (`xLabel`, with two spaces before it and
+    /// two for the half of a last tick label that reaches past the canvas).
+    func canvasColumns(_ y: PlotReport.Axis, xLabel: String = "") -> Int {
+        max(10, min(width - margin(y) - 3 - (xLabel.isEmpty ? 0 : xLabel.count + 4), 160))
     }
 
     func render(_ report: PlotReport) -> [String] {
         let yTicks = yTicks(report.y)
         let yLabels = yTicks.map(format.format)
         let margin = margin(report.y)
-        let columns = canvasColumns(report.y)
+        let columns = canvasColumns(report.y, xLabel: report.x.label)
         var canvas = PlotCanvas(kind: kind, columns: columns, rows: max(3, height))
         var clashes = 0
         let series = report.series
@@ -134,6 +136,7 @@ struct PlotDrawing {
         lines.append(String(repeating: " ", count: margin + 1) + corner + String(axis))
         var labels = String(labelLine)
         while labels.last == " " { labels.removeLast() }
+        // The axis's name follows its last tick label (``canvasColumns(_:xLabel:)`` leaves it room).
         lines.append(labels + "  " + report.x.label)
         lines += legend(report, levels: levels, clashes: clashes, colour: colour)
         return lines

@@ -38,7 +38,7 @@ extension Session {
         if let word = keyed["optimizer"] {
             guard let m = Optimizer.Method(rawValue: word.text) else {
                 let suggestion = Suggestions.didYouMean(word.text, among: Optimizer.Method.allCases.map(\.rawValue)) ?? ""
-                throw Diagnostic("unknown optimizer '\(word.text)'\(suggestion); it is sgd, momentum or adam", at: word.span)
+                throw Diagnostic("unknown optimizer '\(word.text)'\(suggestion.isEmpty ? ";" : suggestion) it is sgd, momentum or adam", at: word.span)
             }
             method = m
         }
