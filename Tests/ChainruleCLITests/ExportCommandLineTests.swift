@@ -11,7 +11,8 @@ final class ExportCommandLineTests: FolderTestCase {
     /// Every built-in, and each semantic difference the export must handle: exact GELU, first-maximum
     /// ties for `max` (and `argmax` in its derivative), `relu′(0) = abs′(0) = 0`, `max(a, b)` tying
     /// to `a`, `kl(p, q)` in this order, `bce` clamped at −100, softmax over the last axis of a
-    /// matrix, integer class indices, `grad()` nested, a module, and a tensor output.
+    /// matrix, integer class indices, `grad()` nested, modules (one calling another, one given a number),
+    /// and a tensor output.
     static let graph = """
         param x = [-1.5, 0, 0.5, 2, 2]
         param s = 0.2
@@ -27,13 +28,16 @@ final class ExportCommandLineTests: FolderTestCase {
         e = einsum("ij,j->i", W, x) + dot(x, x) + sum(W, 0)[0:2] + mean(W, -1)
         layer(u, V) = tanh(V @ u)
         hidden = layer(x, W)
+        wrap(u, V) = layer(u, V) * 2 + 1
+        scaled(u, c) = u * c
+        wrapped = wrap(x, W) + wrap(x, 2 * W)
         q = softmax(z)
         losses = mse(A, [1, -1]) + cross_entropy(W, k) + cross_entropy(W[0], 3) + cross_entropy(W, softmax(W)) + bce(sigmoid(z), [0, 1, 1]) + bce(p0, [1, 0, 1]) + kl(q, softmax(2 * z)) + kl(q, p0 / sum(p0) + 0.1) + bce_with_logits(z, [1, 0, 1])
         c = zeros(2) + ones(2) + eye(2)[1] + randn(2, seed=1) + rand(2, seed=2)
         g1 = grad(sum(act * pos), x)
         g2 = grad(grad(tanh(s) * s, s), s)
         g3 = grad(max(x) + sum(hidden), x)
-        L = sum(act) + sum(pos) + sum(ties) + sum(A) + sum(M) + sum(e) + losses + sum(c) + sum(g1 * x) + g2 + sum(g3) + max(x) + sum([hidden[0], s, x[-1]] * 2) + sum(M[1, :])
+        L = sum(act) + sum(pos) + sum(ties) + sum(A) + sum(M) + sum(e) + losses + sum(c) + sum(g1 * x) + g2 + sum(g3) + max(x) + sum([hidden[0], s, x[-1]] * 2) + sum(M[1, :]) + sum(wrapped) + sum(scaled(x, 3))
         out = hidden * [1, 2]
         """
 
@@ -76,6 +80,7 @@ final class ExportCommandLineTests: FolderTestCase {
         try export.standardOutput.write(to: exported, atomically: true, encoding: .utf8)
         XCTAssertTrue(export.standardOutput.contains("jax.grad"), "grad() is the framework's grad")
         XCTAssertTrue(export.standardOutput.contains("approximate=False"), "GELU is exact")
+        XCTAssertTrue(export.standardOutput.contains("def wrap(t, k, u, V):"), "a module is a function")
         let jobs = folder.appendingPathComponent("jobs")
         let job = "{\"label\": \"all\", \"script\": \"\(exported.path)\", \"expected\": \"\(expected.path)\"}\n"
         try job.write(to: jobs, atomically: true, encoding: .utf8)

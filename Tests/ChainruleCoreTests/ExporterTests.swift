@@ -36,3 +36,55 @@ final class ExporterTests: XCTestCase {
         XCTAssertTrue(box.text.contains("grad_of("))
     }
 }
+
+final class ExportedModuleTests: XCTestCase {
+    func exported(_ text: String, output: String) throws -> String {
+        var script = try Script(text)
+        let id = try script.id(output)
+        let gradients = try script.workspace.gradients(of: id)
+        return Exporter(graph: script.workspace.graph, values: script.workspace.evaluation, gradients: gradients, outputName: output,
+                        source: "a test", modules: script.workspace.exportedModules).script(.jax)
+    }
+
+    /// A module is one Python function, written once for the calls written alike; a call inside
+    /// a module is a call of the callee's function; a call given a number (which chainrule folds
+    /// into the call's nodes) is written node by node.
+    func testModulesAreFunctionsCalledOncePerCall() throws {
+        let text = try exported("""
+            layer(u, V) = tanh(V @ u)
+            wrap(u, V) = layer(u, V) * 2
+            scaled(u, c) = u * c
+            param x = [1, -2]
+            param W = [[0.5, -1], [2, 0.25]]
+            a = wrap(x, W)
+            b = wrap(a, W)
+            s = scaled(x, 3)
+            L = sum(a) + sum(b) + sum(s)
+            """, output: "L")
+        let lines = text.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.filter { $0.hasPrefix("def layer(") }, ["def layer(t, k, u, V):"])
+        XCTAssertEqual(lines.filter { $0.hasPrefix("def wrap(") }, ["def wrap(t, k, u, V):"])
+        XCTAssertFalse(text.contains("def scaled("), "a call given a number is written out")
+        XCTAssertTrue(lines.contains("    # wrap(u, V) = layer(u, V) * 2"), text)
+        XCTAssertTrue(lines.contains("    v1 = layer(t, k + 0, u, V)"), "a call is named by its result, the last of its nodes: " + text)
+        XCTAssertTrue(lines.contains("    a = wrap(t, 2, x, W)"), text)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("    b = wrap(t, ") && $0.hasSuffix(", a, W)") }, text)
+        // Every node is still tapped: the ones in calls by their functions, the rest in graph.
+        XCTAssertTrue(text.contains("    v0 = t(k + 0, V @ u)"), text)
+        XCTAssertFalse(lines.contains { $0.hasPrefix("def scaled") })
+    }
+
+    /// A call whose inner node is read by a `grad()` body computing it again stays written node
+    /// by node, since the body reads the call's nodes by name.
+    func testACallInsideAGradBodyIsWrittenOut() throws {
+        let text = try exported("""
+            layer(u, V) = tanh(V @ u)
+            param x = [1, -2]
+            param W = [[0.5, -1], [2, 0.25]]
+            g = grad(sum(layer(x, W)), W)
+            L = sum(g)
+            """, output: "L")
+        XCTAssertFalse(text.contains("def layer("), text)
+        XCTAssertTrue(text.contains("grad_of("), text)
+    }
+}

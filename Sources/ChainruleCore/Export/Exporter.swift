@@ -16,13 +16,17 @@ public struct Exporter {
     public var gradients: Gradients
     public var outputName: String
     public var source: String
+    /// The modules by name: each call of one is written as a call of a Python function.
+    public var modules: [String: Module]
 
-    public init(graph: Graph, values: Evaluation, gradients: Gradients, outputName: String, source: String) {
+    public init(graph: Graph, values: Evaluation, gradients: Gradients, outputName: String, source: String,
+                modules: [String: Module] = [:]) {
         self.graph = graph
         self.values = values
         self.gradients = gradients
         self.outputName = outputName
         self.source = source
+        self.modules = modules
     }
 
     /// A `grad(e, x)` call found in the graph: its result node, the body's output and `x`, and
@@ -47,16 +51,37 @@ public struct Exporter {
         text += "# Run: python3 THIS_FILE (needs \(framework == .jax ? "jax" : "torch")); it prints the document `chainrule --json` prints.\n"
         text += "import json, math\n\n"
         text += Prelude.text(framework)
-        text += "def graph(t):\n"
-        text += "    \"\"\"Every node in topological order; t(k, v) marks node k's value v (for its gradient).\"\"\"\n"
-        var lines: [String] = []
         var callsByResult: [NodeID: GradCall] = [:]
         for call in calls { callsByResult[call.result] = call }
-        for id in exported {
+        // Nodes a grad() body computes again from x: their own gradients are split between the
+        // paths differently here (chainrule's rules read the node's value, the framework recomputes it).
+        var recomputed = Set<NodeID>()
+        for call in calls { recomputed.formUnion(bodyNodes(call, omitted: omitted)) }
+        let functions = self.functions(omitted: omitted, recomputed: recomputed, gradResults: Set(callsByResult.keys),
+                                       variables: names, framework: framework)
+        if !functions.definitions.isEmpty {
+            text += "# The modules: t(k, v) marks node k's value v (for its gradient); a call's nodes are k, k + 1, ….\n"
+            text += functions.definitions.joined(separator: "\n\n") + "\n\n"
+        }
+        text += "def graph(tap):\n"
+        text += "    \"\"\"Every node in topological order; tap(k, v) marks node k's value v (for its gradient).\"\"\"\n"
+        text += "    values = {}\n"
+        text += "    def t(k, v):\n"
+        text += "        values[k] = v = tap(k, v)\n"
+        text += "        return v\n"
+        var lines: [String] = []
+        var skipUntil = -1
+        for id in exported where id > skipUntil {
+            if let call = functions.outermost[id] {
+                let arguments = call.arguments.map { ", " + names[$0] }.joined()
+                lines.append("    \(names[call.last]) = \(call.function)(t, \(call.first)\(arguments))")
+                skipUntil = call.last
+                continue
+            }
             lines += statements(for: id, names: names, calls: callsByResult, omitted: omitted, indent: "    ", tapped: true, framework: framework)
         }
         text += lines.joined(separator: "\n") + "\n"
-        text += "    return {" + exported.map { "\($0): \(names[$0])" }.joined(separator: ", ") + "}\n\n"
+        text += "    return values\n\n"
 
         // The document's structure, as chainrule has it.
         text += "OUTPUT = \(output)\n"
@@ -74,10 +99,6 @@ public struct Exporter {
         text += "LITERALS = {" + literals.map(String.init).joined(separator: ", ") + "}\n"
         text += "# Nodes the output does not depend on (SPEC §5: their gradient is null, not zero).\n"
         text += "NO_GRADIENT = {" + nulls.map(String.init).joined(separator: ", ") + "}\n"
-        // Nodes a grad() body computes again from x: their own gradients are split between the
-        // paths differently here (chainrule's rules read the node's value, the framework recomputes it).
-        var recomputed = Set<NodeID>()
-        for call in calls { recomputed.formUnion(bodyNodes(call, omitted: omitted)) }
         text += "# Nodes a grad() body computes again: ∂output/∂node is split between paths as each program's rules read them.\n"
         text += "RECOMPUTED = {" + recomputed.sorted().map(String.init).joined(separator: ", ") + "}\n\n"
         text += Self.main
@@ -214,7 +235,7 @@ public struct Exporter {
         "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal",
         "not", "or", "pass", "raise", "return", "try", "while", "with", "yield", "print", "len", "range", "float", "int",
         "list", "dict", "tuple", "set", "zip", "min", "max", "abs", "sum", "isinstance", "bool", "str", "map", "any", "all",
-        "json", "math", "jax", "jnp", "torch", "t", "graph", "main", "document", "number", "nested", "OUTPUT", "OUTPUT_NAME",
+        "json", "math", "jax", "jnp", "torch", "t", "tap", "values", "graph", "main", "document", "number", "nested", "OUTPUT", "OUTPUT_NAME",
         "NODES", "NO_GRADIENT", "RECOMPUTED", "LITERALS", "FRAMEWORK", "where", "array", "mask", "broadcast_to", "transpose", "stack", "dot", "einsum",
         "take", "scatter", "gelu", "softmax", "log_softmax", "erf", "xlogy", "argmax_flat", "one_hot", "stop", "zeros_like",
         "exp", "log", "expm1", "softplus", "sum_keep", "positions", "grad_of", "einsum_transpose", "gradients", "to_list",

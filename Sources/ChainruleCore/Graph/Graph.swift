@@ -211,6 +211,9 @@ public struct ModuleCall: Sendable, Equatable {
     let first: Int32
     /// Where the call is written.
     public let site: SourceSpan
+    /// The node standing for each parameter, in order; -1 for an argument that is a number
+    /// (folded into the call's nodes).
+    public let arguments: [NodeID]
 }
 
 /// Names, each interned once: the one table a workspace finds definitions and nodes by. Ids

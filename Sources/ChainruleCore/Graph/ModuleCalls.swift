@@ -2,12 +2,13 @@
 /// lowered remembers the call (``ModuleCall``), and calls nest as the modules calling them do.
 extension Graph {
     /// Begins a call of the module of name id `moduleID` written at `site`: the nodes appended
-    /// until ``endCall(restoring:)`` are marked with it. Returns what to restore.
-    mutating func beginCall(moduleID: Int32, site: SourceSpan) -> Int32 {
+    /// until ``endCall(restoring:)`` are marked with it; `arguments` are the nodes standing for
+    /// its parameters (-1 for a number). Returns what to restore.
+    mutating func beginCall(moduleID: Int32, site: SourceSpan, arguments: [NodeID]) -> Int32 {
         let outer = currentCall
         let first = Int32(truncatingIfNeeded: count - prefixCount)
         makeUnique()
-        store.calls.append(ModuleCall(moduleID: moduleID, parent: outer, first: first, site: site))
+        store.calls.append(ModuleCall(moduleID: moduleID, parent: outer, first: first, site: site, arguments: arguments))
         currentCall = Int32(truncatingIfNeeded: store.calls.count - 1)
         return outer
     }

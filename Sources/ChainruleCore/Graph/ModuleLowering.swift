@@ -75,7 +75,11 @@ extension Lowering {
             throw error("the calls of modules make more than \(nodeBudget) nodes, more than the memory limit allows; raise it with ':set memory'",
                         at: frame.expr.focus)
         }
-        let outer = graph.beginCall(moduleID: module.nameID, site: SourceSpan(source, frame.expr.range))
+        let arguments = frame.operands.map { operand -> NodeID in
+            if case .node(let id) = operand.value { return id }
+            return -1
+        }
+        let outer = graph.beginCall(moduleID: module.nameID, site: SourceSpan(source, frame.expr.range), arguments: arguments)
         calls.append(ActiveCall(module: module, arguments: frame.operands.map(\.value), site: frame.expr.focus,
                                 callerSource: source, outer: outer))
         source = module.span.source

@@ -18,7 +18,7 @@ extension Workspace {
             }
             let calls = graph.calls(of: id), freshCalls = fresh.graph.calls(of: id)
             guard calls.map(\.moduleID) == freshCalls.map(\.moduleID),
-                  calls.map(\.site.range) == freshCalls.map(\.site.range) else {
+                  calls.map(\.site.range) == freshCalls.map(\.site.range), calls.map(\.arguments) == freshCalls.map(\.arguments) else {
                 return "node %\(id) was made in the calls \(calls.map { graph.moduleName(of: $0) }), in a fresh build in \(freshCalls.map { fresh.graph.moduleName(of: $0) })"
             }
         }
