@@ -35,6 +35,6 @@ extension Session {
         let document = try jsonDocument(output: name)
         let source = workspace.graph.count == 0 ? "an empty session" : "a chainrule session"
         return Exporter(graph: document.graph, values: document.values, gradients: document.gradients,
-                        outputName: name, source: source, modules: workspace.exportedModules).script(framework)
+                        outputName: name, source: source, modules: workspace.exportedModules, replay: replay).script(framework)
     }
 }

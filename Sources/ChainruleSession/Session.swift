@@ -61,6 +61,8 @@ public final class Session {
     /// The minibatch copy of the workspace that `:train … batch=B` trained last, with the
     /// optimizer state it holds, for the next `:train` on the same graph and data.
     var batchStore: (key: BatchSetup.Key, space: Workspace)?
+    /// The `:train` runs that made the params' values, for `:export` to take again.
+    var trainingRecord: TrainingRecord?
     /// The params defined by a seeded initialiser (`param W = xavier(2, 2, seed=1)`), by name,
     /// with the definition: what `:train … restarts=K` draws again from other seeds.
     var initialisers: [String: (definition: Definition, source: Source)] = [:]
@@ -242,6 +244,7 @@ public final class Session {
         var pendingWalk: (targetName: String, breakpoints: [(name: String, backward: Bool)])?
         var drawing: DrawingSettings
         var trainingPath: TrainingPath?
+        var trainingRecord: TrainingRecord?
         var quizzesAsked: Int
         var initialisers: [String: (definition: Definition, source: Source)]
     }
@@ -250,7 +253,7 @@ public final class Session {
         Snapshot(workspace: workspace, format: format, colorSetting: colorSetting, echo: echo, maximumFileSize: maximumFileSize,
                  maximumErrors: maximumErrors, lastBackwardTarget: lastBackwardTarget, lastDefined: lastDefined,
                  outputLimit: outputLimit, lastGradients: lastGradients, lastSeeded: lastSeeded, stepper: walkStore,
-                 pendingWalk: pendingWalk, drawing: drawing, trainingPath: trainingPath, quizzesAsked: quizzesAsked,
+                 pendingWalk: pendingWalk, drawing: drawing, trainingPath: trainingPath, trainingRecord: trainingRecord, quizzesAsked: quizzesAsked,
                  initialisers: initialisers)
     }
 
@@ -270,6 +273,7 @@ public final class Session {
         pendingWalk = snapshot.pendingWalk
         drawing = snapshot.drawing
         trainingPath = snapshot.trainingPath
+        trainingRecord = snapshot.trainingRecord
         quizzesAsked = snapshot.quizzesAsked
         initialisers = snapshot.initialisers
         batchStore = nil

@@ -67,8 +67,11 @@ extension Session {
         if let batch {
             print("batch: \(batch.size) of \(batch.rows) rows, sampled along axis 0 (the batch axis) of \(batch.leaves.joined(separator: ", ")), seed \(options.seed)")
         }
+        let record = startRecord(params: params)
         if let restarts = options.restarts {
+            trainingRecord = nil
             try trainRestarts(restarts, loss: loss, name: name, params: used, options: options, batch: batch, at: lossWord.span)
+            trainingRecord = record.notTakenAgain(arguments, why: "its restarts draw the params again", after: workspace)
             return
         }
         if optimizer.method != .sgd {
@@ -79,9 +82,17 @@ extension Session {
                 print("\(optimizer.method.rawValue) state: new (kept from one :train to the next until a param is redefined)")
             }
         }
+        let continued = (batch == nil ? workspace.keptOptimizerState(loss: loss, params: used) : nil)?.method == optimizer.method
         var path = startedPath(loss: name, params: used)
         let run = try trainingRun(loss: loss, name: name, params: used, options: options, batch: batch, path: &path, progress: true,
                                   at: lossWord.span)
+        if batch == nil {
+            trainingRecord = record.adding(TrainingRecord.Run(command: TrainingRecord.command(arguments), loss: name, params: used,
+                                                              optimizer: optimizer, steps: run.stepsTaken, continued: continued),
+                                           after: workspace)
+        } else {
+            trainingRecord = record.notTakenAgain(arguments, why: "its minibatches are a graph of their own shapes", after: workspace)
+        }
         lastGradients = nil
         restartWalk(because: ":train changed the params")
         if var path, run.final.isFinite {

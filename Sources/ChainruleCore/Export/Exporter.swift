@@ -18,15 +18,18 @@ public struct Exporter {
     public var source: String
     /// The modules by name: each call of one is written as a call of a Python function.
     public var modules: [String: Module]
+    /// The `:train` runs that made the params' values, taken again by the script.
+    public var replay: Replay?
 
     public init(graph: Graph, values: Evaluation, gradients: Gradients, outputName: String, source: String,
-                modules: [String: Module] = [:]) {
+                modules: [String: Module] = [:], replay: Replay? = nil) {
         self.graph = graph
         self.values = values
         self.gradients = gradients
         self.outputName = outputName
         self.source = source
         self.modules = modules
+        self.replay = replay
     }
 
     /// A `grad(e, x)` call found in the graph: its result node, the body's output and `x`, and
@@ -63,6 +66,7 @@ public struct Exporter {
             text += "# The modules: t(k, v) marks node k's value v (for its gradient); a call's nodes are k, k + 1, ….\n"
             text += functions.definitions.joined(separator: "\n\n") + "\n\n"
         }
+        text += trainingText(framework, names: names)
         text += "def graph(tap):\n"
         text += "    \"\"\"Every node in topological order; tap(k, v) marks node k's value v (for its gradient).\"\"\"\n"
         text += "    values = {}\n"
@@ -101,7 +105,10 @@ public struct Exporter {
         text += "NO_GRADIENT = {" + nulls.map(String.init).joined(separator: ", ") + "}\n"
         text += "# Nodes a grad() body computes again: ∂output/∂node is split between paths as each program's rules read them.\n"
         text += "RECOMPUTED = {" + recomputed.sorted().map(String.init).joined(separator: ", ") + "}\n\n"
-        text += Self.main
+        // With :train runs to take again, the document is computed once they are taken.
+        let trains = replay?.trainings.isEmpty == false
+        text += Self.main.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { trains && $0 == "def document():" ? "def document():\n    replay()" : String($0) }.joined(separator: "\n")
         return text
     }
 
@@ -138,6 +145,8 @@ public struct Exporter {
                     pending.append(.node(inner, indent: indent + "    ", tapped: false))
                 }
                 continue
+            } else if node.isLeaf, replay?.trainings.isEmpty == false, replay?.start[id] != nil {
+                expression = "PARAMS[\(id)]"  // trained: from where training left it
             } else if node.isLeaf {
                 expression = "array(\(literal(values[id] ?? node.value ?? Tensor(0))))"
             } else {
@@ -236,7 +245,7 @@ public struct Exporter {
         "not", "or", "pass", "raise", "return", "try", "while", "with", "yield", "print", "len", "range", "float", "int",
         "list", "dict", "tuple", "set", "zip", "min", "max", "abs", "sum", "isinstance", "bool", "str", "map", "any", "all",
         "json", "math", "jax", "jnp", "torch", "t", "tap", "values", "graph", "main", "document", "number", "nested", "OUTPUT", "OUTPUT_NAME",
-        "NODES", "NO_GRADIENT", "RECOMPUTED", "LITERALS", "FRAMEWORK", "where", "array", "mask", "broadcast_to", "transpose", "stack", "dot", "einsum",
+        "NODES", "PARAMS", "new_state", "descend", "replay", "NO_GRADIENT", "RECOMPUTED", "LITERALS", "FRAMEWORK", "where", "array", "mask", "broadcast_to", "transpose", "stack", "dot", "einsum",
         "take", "scatter", "gelu", "softmax", "log_softmax", "erf", "xlogy", "argmax_flat", "one_hot", "stop", "zeros_like",
         "exp", "log", "expm1", "softplus", "sum_keep", "positions", "grad_of", "einsum_transpose", "gradients", "to_list",
         "relu", "abs_", "step", "sign", "normal_cdf", "maximum", "minimum", "leaky_relu", "elu", "power", "first_max",
