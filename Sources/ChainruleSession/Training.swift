@@ -11,6 +11,8 @@ struct TrainingRun {
 
     /// The loss at each step taken (before its update; a minibatch's loss with `batch=`).
     var losses: [Double] = []
+    /// With `batch=`: the rows each step took.
+    var batches: [[Int]] = []
     /// The loss on all the data before the first step and after the last one.
     var initial = Double.nan
     var final = Double.nan
@@ -82,17 +84,17 @@ extension Session {
                 print("\(optimizer.method.rawValue) state: new (kept from one :train to the next until a param is redefined)")
             }
         }
-        let continued = (batch == nil ? workspace.keptOptimizerState(loss: loss, params: used) : nil)?.method == optimizer.method
+        let continued = (batch == nil ? workspace.keptOptimizerState(loss: loss, params: used) : batchState(batch, loss: loss, params: used))?.method
+            == optimizer.method
         var path = startedPath(loss: name, params: used)
         let run = try trainingRun(loss: loss, name: name, params: used, options: options, batch: batch, path: &path, progress: true,
                                   at: lossWord.span)
-        if batch == nil {
-            trainingRecord = record.adding(TrainingRecord.Run(command: TrainingRecord.command(arguments), loss: name, params: used,
-                                                              optimizer: optimizer, steps: run.stepsTaken, continued: continued),
-                                           after: workspace)
-        } else {
-            trainingRecord = record.notTakenAgain(arguments, why: "its minibatches are a graph of their own shapes", after: workspace)
+        var taken = TrainingRecord.Run(command: TrainingRecord.command(arguments), loss: name, params: used, optimizer: optimizer,
+                                       steps: run.stepsTaken, continued: continued)
+        if let batch, let space = batchStore?.space {
+            taken.batch = TrainingRecord.Minibatch(space: space, leaves: batch.leaves, rows: Array(run.batches.prefix(run.stepsTaken)))
         }
+        trainingRecord = record.adding(taken, after: workspace)
         lastGradients = nil
         restartWalk(because: ":train changed the params")
         if var path, run.final.isFinite {
@@ -147,6 +149,7 @@ extension Session {
             if var s = sampler, let batch {
                 let rows = s.next()
                 sampler = s
+                run.batches.append(Array(rows))
                 for (k, leaf) in batch.leaves.enumerated() { space.setValue(BatchSampler.rows(rows, of: batch.data[k]), of: leaf) }
             }
             let before = step % every == 0 && path != nil ? path.map { p in p.names.map { space.entries[$0]?.value?.scalars.first ?? .nan } } : nil

@@ -10,6 +10,14 @@ struct TrainingRecord {
         var optimizer: Optimizer
         var steps: Int
         var continued: Bool
+        var batch: Minibatch?
+    }
+
+    /// A `:train … batch=B`: the minibatch copy it trained, its data leaves and each step's rows.
+    struct Minibatch {
+        var space: Workspace
+        var leaves: [String]
+        var rows: [[Int]]
     }
 
     /// The workspace's version and leaf edits after the last run: the record holds while both are.
@@ -18,7 +26,7 @@ struct TrainingRecord {
     /// Every param's value before the first run.
     var start: [String: Tensor]
     var runs: [Run] = []
-    /// The runs that are not taken again (`restarts=`, `batch=`): the record starts after them.
+    /// The runs that are not taken again (`restarts=`): the record starts after them.
     var notes: [String] = []
 
     static func command(_ arguments: CommandArguments) -> String {
@@ -63,8 +71,18 @@ extension Session {
             let params = run.params.compactMap { graph.node(named: $0) }
             guard params.count == run.params.count else { return nil }
             for (id, name) in zip(params, run.params) { start[id] = record.start[name] }
+            var batch: Exporter.Batch?
+            if let minibatch = run.batch {
+                let small = minibatch.space.graph
+                guard let smallLoss = small.node(named: run.loss) else { return nil }
+                let smallParams = run.params.compactMap { small.node(named: $0) }
+                let leaves = minibatch.leaves.compactMap { name in graph.node(named: name).flatMap { id in small.node(named: name).map { (id, $0) } } }
+                guard smallParams.count == params.count, leaves.count == minibatch.leaves.count else { return nil }
+                batch = Exporter.Batch(graph: small, values: minibatch.space.evaluation, leaves: leaves, loss: smallLoss,
+                                       params: smallParams, rows: minibatch.rows)
+            }
             trainings.append(Exporter.Training(command: run.command, loss: loss, params: params, optimizer: run.optimizer,
-                                               steps: run.steps, continued: run.continued))
+                                               steps: run.steps, continued: run.continued, batch: batch))
         }
         return Exporter.Replay(start: start, trainings: trainings, notes: record.notes)
     }

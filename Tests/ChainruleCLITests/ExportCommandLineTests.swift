@@ -111,7 +111,8 @@ final class ExportCommandLineTests: FolderTestCase {
 
     /// `:train` runs exported as the same optimizer loop: sgd, momentum going on with its state
     /// from one `:train` to the next, then Adam with weight decay from a new state, on params that
-    /// start from a seeded initialiser and a module. The document after training must agree.
+    /// start from a seeded initialiser and a module, then minibatches of one row from a new state
+    /// and from the state kept. The document after training must agree.
     static let training = """
         layer(u, V, c) = tanh(V @ u + c)
         input X = [[1, 2, -1], [0.5, -0.5, 2]]
@@ -125,6 +126,8 @@ final class ExportCommandLineTests: FolderTestCase {
         :train L steps=15 lr=0.05 optimizer=momentum beta=0.8
         :train L steps=10 lr=0.05 optimizer=momentum beta=0.8
         :train L steps=25 lr=0.02 optimizer=adam decay=0.01
+        :train L steps=12 lr=0.02 optimizer=adam batch=1 seed=5
+        :train L steps=6 lr=0.02 optimizer=adam batch=1 seed=6
         """
 
     func testTrainingIsTakenAgainUnderJAX() throws {
@@ -135,8 +138,10 @@ final class ExportCommandLineTests: FolderTestCase {
         for steps in [", 20, \"sgd\", 0.1, ", ", 15, \"momentum\", 0.05, 0.8, ", ", 10, \"momentum\", 0.05, 0.8, ", ", 25, \"adam\", 0.02, 0.9, 0.999, 1e-08, 0.01, state)"] {
             XCTAssertTrue(text.contains(steps), "a descend(…) call with \(steps): \(text)")
         }
-        XCTAssertEqual(text.components(separatedBy: "    state = new_state()\n").count - 1, 3,
-                       "a state to begin with, then momentum's anew after sgd and Adam's after momentum: \(text)")
+        XCTAssertEqual(text.components(separatedBy: "    state = new_state()\n").count - 1, 4,
+                       "a state to begin with, then momentum's anew after sgd, Adam's after momentum, and the minibatch's: \(text)")
+        XCTAssertEqual(text.components(separatedBy: "    descend(minibatch0, ").count - 1, 2, text)
+        XCTAssertTrue(text.contains("    # (its adam state goes on from the :train before)"), text)
         XCTAssertTrue(text.contains("    # (its momentum state goes on from the :train before)"), text)
         XCTAssertTrue(text.contains("optimizer=adam decay=0.01"), text)
     }

@@ -20,6 +20,8 @@ public struct Exporter {
     public var modules: [String: Module]
     /// The `:train` runs that made the params' values, taken again by the script.
     public var replay: Replay?
+    /// Leaves the script reads from elsewhere than their values (`PARAMS[3]`, `BATCH[0]`).
+    var leafReads: [NodeID: String] = [:]
 
     public init(graph: Graph, values: Evaluation, gradients: Gradients, outputName: String, source: String,
                 modules: [String: Module] = [:], replay: Replay? = nil) {
@@ -30,6 +32,10 @@ public struct Exporter {
         self.source = source
         self.modules = modules
         self.replay = replay
+        if let replay, !replay.trainings.isEmpty {
+            for id in replay.start.keys { leafReads[id] = "PARAMS[\(id)]" }
+            for training in replay.trainings { for (id, _) in training.batch?.leaves ?? [] { leafReads[id] = "DATA[\(id)]" } }
+        }
     }
 
     /// A `grad(e, x)` call found in the graph: its result node, the body's output and `x`, and
@@ -67,25 +73,7 @@ public struct Exporter {
             text += functions.definitions.joined(separator: "\n\n") + "\n\n"
         }
         text += trainingText(framework, names: names)
-        text += "def graph(tap):\n"
-        text += "    \"\"\"Every node in topological order; tap(k, v) marks node k's value v (for its gradient).\"\"\"\n"
-        text += "    values = {}\n"
-        text += "    def t(k, v):\n"
-        text += "        values[k] = v = tap(k, v)\n"
-        text += "        return v\n"
-        var lines: [String] = []
-        var skipUntil = -1
-        for id in exported where id > skipUntil {
-            if let call = functions.outermost[id] {
-                let arguments = call.arguments.map { ", " + names[$0] }.joined()
-                lines.append("    \(names[call.last]) = \(call.function)(t, \(call.first)\(arguments))")
-                skipUntil = call.last
-                continue
-            }
-            lines += statements(for: id, names: names, calls: callsByResult, omitted: omitted, indent: "    ", tapped: true, framework: framework)
-        }
-        text += lines.joined(separator: "\n") + "\n"
-        text += "    return values\n\n"
+        text += graphFunction("graph", framework: framework, names: names, calls: callsByResult, omitted: omitted, functions: functions)
 
         // The document's structure, as chainrule has it.
         text += "OUTPUT = \(output)\n"
@@ -110,6 +98,30 @@ public struct Exporter {
         text += Self.main.split(separator: "\n", omittingEmptySubsequences: false)
             .map { trains && $0 == "def document():" ? "def document():\n    replay()" : String($0) }.joined(separator: "\n")
         return text
+    }
+
+    /// `def NAME(tap): …`, every node of the graph in topological order, returning their values by id.
+    func graphFunction(_ function: String, framework: Framework, names: [String], calls: [NodeID: GradCall], omitted: [Bool],
+                       functions: Functions) -> String {
+        var text = "def \(function)(tap):\n"
+        text += "    \"\"\"Every node in topological order; tap(k, v) marks node k's value v (for its gradient).\"\"\"\n"
+        text += "    values = {}\n"
+        text += "    def t(k, v):\n"
+        text += "        values[k] = v = tap(k, v)\n"
+        text += "        return v\n"
+        var lines: [String] = []
+        var skipUntil = -1
+        for id in 0..<graph.count where !omitted[id] && id > skipUntil {
+            if let call = functions.outermost[id] {
+                let arguments = call.arguments.map { ", " + names[$0] }.joined()
+                lines.append("    \(names[call.last]) = \(call.function)(t, \(call.first)\(arguments))")
+                skipUntil = call.last
+                continue
+            }
+            lines += statements(for: id, names: names, calls: calls, omitted: omitted, indent: "    ", tapped: true, framework: framework)
+        }
+        text += lines.joined(separator: "\n") + "\n"
+        return text + "    return values\n"
     }
 
     /// The lines of node `id`: its statement, and for a `grad()` result the function it differentiates,
@@ -145,8 +157,8 @@ public struct Exporter {
                     pending.append(.node(inner, indent: indent + "    ", tapped: false))
                 }
                 continue
-            } else if node.isLeaf, replay?.trainings.isEmpty == false, replay?.start[id] != nil {
-                expression = "PARAMS[\(id)]"  // trained: from where training left it
+            } else if node.isLeaf, let read = leafReads[id] {
+                expression = read  // a trained param, or data a minibatch replaces
             } else if node.isLeaf {
                 expression = "array(\(literal(values[id] ?? node.value ?? Tensor(0))))"
             } else {
@@ -245,7 +257,7 @@ public struct Exporter {
         "not", "or", "pass", "raise", "return", "try", "while", "with", "yield", "print", "len", "range", "float", "int",
         "list", "dict", "tuple", "set", "zip", "min", "max", "abs", "sum", "isinstance", "bool", "str", "map", "any", "all",
         "json", "math", "jax", "jnp", "torch", "t", "tap", "values", "graph", "main", "document", "number", "nested", "OUTPUT", "OUTPUT_NAME",
-        "NODES", "PARAMS", "new_state", "descend", "replay", "NO_GRADIENT", "RECOMPUTED", "LITERALS", "FRAMEWORK", "where", "array", "mask", "broadcast_to", "transpose", "stack", "dot", "einsum",
+        "NODES", "PARAMS", "DATA", "BATCH", "new_state", "descend", "replay", "NO_GRADIENT", "RECOMPUTED", "LITERALS", "FRAMEWORK", "where", "array", "mask", "broadcast_to", "transpose", "stack", "dot", "einsum",
         "take", "scatter", "gelu", "softmax", "log_softmax", "erf", "xlogy", "argmax_flat", "one_hot", "stop", "zeros_like",
         "exp", "log", "expm1", "softplus", "sum_keep", "positions", "grad_of", "einsum_transpose", "gradients", "to_list",
         "relu", "abs_", "step", "sign", "normal_cdf", "maximum", "minimum", "leaky_relu", "elu", "power", "first_max",

@@ -14,14 +14,41 @@ extension Exporter {
         /// Whether its optimizer state went on from the `:train` before (momentum's velocity,
         /// Adam's moments and step count), as chainrule keeps it until a param is redefined.
         public var continued: Bool
+        /// With `batch=`: the minibatch graph it stepped on and the rows of each step.
+        public var batch: Batch?
 
-        public init(command: String, loss: NodeID, params: [NodeID], optimizer: Optimizer, steps: Int, continued: Bool) {
+        public init(command: String, loss: NodeID, params: [NodeID], optimizer: Optimizer, steps: Int, continued: Bool,
+                    batch: Batch? = nil) {
             self.command = command
             self.loss = loss
             self.params = params
             self.optimizer = optimizer
             self.steps = steps
             self.continued = continued
+            self.batch = batch
+        }
+    }
+
+    /// A `:train … batch=B`: the copy of the graph whose data leaves hold B rows, and which rows
+    /// of the data each step took.
+    public struct Batch: Sendable {
+        public var graph: Graph
+        public var values: Evaluation
+        /// Each data leaf: its id in the graph exported and in the minibatch graph.
+        public var leaves: [(NodeID, NodeID)]
+        /// The loss and the params (in the order of ``Training/params``) in the minibatch graph.
+        public var loss: NodeID
+        public var params: [NodeID]
+        /// The rows of the data each step took, along axis 0.
+        public var rows: [[Int]]
+
+        public init(graph: Graph, values: Evaluation, leaves: [(NodeID, NodeID)], loss: NodeID, params: [NodeID], rows: [[Int]]) {
+            self.graph = graph
+            self.values = values
+            self.leaves = leaves
+            self.loss = loss
+            self.params = params
+            self.rows = rows
         }
     }
 
@@ -50,14 +77,15 @@ extension Exporter {
         // cannot be traced, the steps run eagerly.
         let compiled = framework == .jax ? """
                 compiled = jax.jit(step_gradients)
-                def fast(current):
+                def fast(current, batch):
                     nonlocal compiled
-                    try: return compiled(current)
+                    try: return compiled(current, batch)
                     except TypeError:  # a helper jit cannot trace: eager from here
                         compiled = step_gradients
-                        return compiled(current)
+                        return compiled(current, batch)
             """ : ""
-        let call = framework == .jax ? "fast({k: PARAMS[k] for k in params})" : "step_gradients({k: PARAMS[k] for k in params})"
+        let call = (framework == .jax ? "fast" : "step_gradients") + "({p: PARAMS[p] for p in params}, batch)"
+        let rows = framework == .jax ? "DATA[k][jnp.asarray(batches[step], dtype=jnp.int64)]" : "DATA[k][torch.tensor(batches[step], dtype=torch.long)]"
         var text = notes + """
             # Training, taken again: the params start as they were before the first :train, and each
             # :train takes its steps as chainrule's did (optimizer, lr, and the state kept from the one
@@ -70,31 +98,72 @@ extension Exporter {
             text += "    \(id): array(\(literal(value))),  # \(graph[id].name ?? names[id])\n"
         }
         text += "}\n\n"
+        let batched = replay.trainings.enumerated().compactMap { k, t in t.batch.map { (k, $0) } }
+        var minibatches: [(body: String, name: String)] = [], minibatchNames: [Int: String] = [:]
+        if !batched.isEmpty {
+            text += "# The data a :train … batch=B samples rows of (axis 0), whole; BATCH holds a step's rows.\n"
+            text += "DATA = {\n"
+            var seen = Set<NodeID>()
+            for (_, batch) in batched {
+                for (id, _) in batch.leaves where seen.insert(id).inserted {
+                    text += "    \(id): array(\(literal(values[id] ?? graph[id].value ?? Tensor(0)))),  # \(graph[id].name ?? names[id])\n"
+                }
+            }
+            text += "}\nBATCH = {}\n\n"
+            for (k, batch) in batched {
+                // The minibatch graph, written from its own nodes (its shapes are the batch's);
+                // node by node, since its calls' functions would differ from the graph's by shape.
+                var sub = Exporter(graph: batch.graph, values: batch.values, gradients: gradients, outputName: outputName, source: source)
+                for (id, p) in zip(replay.trainings[k].params, batch.params) { sub.leafReads[p] = "PARAMS[\(id)]" }
+                for (id, inBatch) in batch.leaves { sub.leafReads[inBatch] = "BATCH[\(id)]" }
+                let (calls, omitted) = sub.gradCalls(count: batch.graph.count)
+                var callsByResult: [NodeID: GradCall] = [:]
+                for call in calls { callsByResult[call.result] = call }
+                let header = "def NAME(tap):\n"
+                let body = String(sub.graphFunction("NAME", framework: framework, names: sub.variableNames(count: batch.graph.count),
+                                                    calls: callsByResult, omitted: omitted, functions: Functions()).dropFirst(header.count))
+                if let same = minibatches.first(where: { $0.body == body }) {
+                    minibatchNames[k] = same.name
+                    continue
+                }
+                let name = "minibatch\(minibatches.count)"
+                minibatches.append((body, name))
+                minibatchNames[k] = name
+                text += "# The graph a :train … batch= steps on: the data leaves hold one step's rows.\n"
+                text += "def \(name)(tap):\n" + body + "\n"
+            }
+        }
         text += #"""
             def new_state():
                 """An optimizer's state before its first step: no velocity or moments, β⁰ = β₂⁰ = 1."""
                 return {"p1": 1.0, "p2": 1.0, "m": {}, "v": {}}
 
-            def descend(loss, params, steps, method, lr, beta, beta2, eps, decay, state):
-                """`steps` steps of `method` on the params (node ids), as chainrule's optimizer takes them:
-                g = ∂loss/∂w + decay·w; sgd: w ← w − lr·g; momentum: m ← β·m + g, w ← w − lr·m;
-                adam: m ← β·m + (1 − β)·g, v ← β₂·v + (1 − β₂)·g², w ← w − lr·(m/(1 − βᵗ))/(√(v/(1 − β₂ᵗ)) + ε).
-                Every param steps from the gradients of the values before the step."""
-                shapes = {k: tuple(PARAMS[k].shape) for k in params}
+            def descend(graph, loss, params, taps, steps, method, lr, beta, beta2, eps, decay, state, batches=None):
+                """`steps` steps of `method` on the params (node ids; `taps`, the same in `graph`), as chainrule's
+                optimizer takes them: g = ∂loss/∂w + decay·w; sgd: w ← w − lr·g; momentum: m ← β·m + g,
+                w ← w − lr·m; adam: m ← β·m + (1 − β)·g, v ← β₂·v + (1 − β₂)·g², w ← w − lr·(m/(1 − βᵗ))/(√(v/(1 − β₂ᵗ)) + ε).
+                Every param steps from the gradients of the values before the step. `batches`: the rows of
+                DATA each step puts in BATCH."""
+                shapes = {k: tuple(PARAMS[p].shape) for k, p in zip(taps, params)}
                 def tapped(tap): return graph(lambda k, v: tap(k, v) if k in shapes else v)
-                def step_gradients(current):
-                    kept = {k: PARAMS[k] for k in params}
+                def step_gradients(current, batch):
+                    kept, kept_batch = {p: PARAMS[p] for p in params}, dict(BATCH)
                     PARAMS.update(current)
-                    try: return gradients(tapped, loss, params, shapes)[1]
-                    finally: PARAMS.update(kept)
+                    BATCH.update(batch)
+                    try: return gradients(tapped, loss, taps, shapes)[1]
+                    finally:
+                        PARAMS.update(kept)
+                        BATCH.clear()
+                        BATCH.update(kept_batch)
             \#(compiled)
-                for _ in range(steps):
+                for step in range(steps):
+                    batch = {k: \#(rows) for k in DATA} if batches else {}
                     grads = \#(call)
                     state["p1"], state["p2"] = state["p1"] * beta, state["p2"] * beta2
                     c1, c2 = 1 - state["p1"], 1 - state["p2"]
-                    for k in params:
+                    for tap, k in zip(taps, params):
                         w = PARAMS[k]
-                        g = stop(grads[k]) + decay * w
+                        g = stop(grads[tap]) + decay * w
                         if method == "sgd":
                             PARAMS[k] = w - lr * g
                         elif method == "momentum":
@@ -117,7 +186,15 @@ extension Exporter {
             else if k > 0 { text += "    # (its \(o.method.rawValue) state goes on from the :train before)\n" }
             let params = "[" + training.params.map(String.init).joined(separator: ", ") + "]"
             let numbers = [o.learningRate, o.beta, o.beta2, o.epsilon, o.decay].map(Export.number).joined(separator: ", ")
-            text += "    descend(\(training.loss), \(params), \(training.steps), \(Export.string(o.method.rawValue)), \(numbers), state)\n"
+            let method = Export.string(o.method.rawValue)
+            if let batch = training.batch {
+                let taps = "[" + batch.params.map(String.init).joined(separator: ", ") + "]"
+                let rows = "[" + batch.rows.map { "[" + $0.map(String.init).joined(separator: ", ") + "]" }.joined(separator: ", ") + "]"
+                text += "    descend(\(minibatchNames[k] ?? "graph"), \(batch.loss), \(params), \(taps), \(training.steps), \(method), \(numbers), state,\n"
+                text += "            batches=\(rows))\n"
+            } else {
+                text += "    descend(graph, \(training.loss), \(params), \(params), \(training.steps), \(method), \(numbers), state)\n"
+            }
         }
         return text + "\n"
     }
