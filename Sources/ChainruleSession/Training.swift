@@ -70,8 +70,8 @@ extension Session {
             print("batch: \(batch.size) of \(batch.rows) rows, sampled along axis 0 (the batch axis) of \(batch.leaves.joined(separator: ", ")), seed \(options.seed)")
         }
         let record = startRecord(params: params)
+        trainingRecord = nil  // until this run ends: a run that fails half-way leaves nothing to take again
         if let restarts = options.restarts {
-            trainingRecord = nil
             try trainRestarts(restarts, loss: loss, name: name, params: used, options: options, batch: batch, at: lossWord.span)
             trainingRecord = record.notTakenAgain(arguments, why: "its restarts draw the params again", after: workspace)
             return

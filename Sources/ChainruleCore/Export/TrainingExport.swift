@@ -100,7 +100,9 @@ extension Exporter {
         text += "}\n\n"
         let batched = replay.trainings.enumerated().compactMap { k, t in t.batch.map { (k, $0) } }
         var minibatches: [(body: String, name: String)] = [], minibatchNames: [Int: String] = [:]
-        if !batched.isEmpty {
+        if batched.isEmpty {
+            text += "DATA, BATCH = {}, {}  # no :train samples minibatches\n\n"
+        } else {
             text += "# The data a :train … batch=B samples rows of (axis 0), whole; BATCH holds a step's rows.\n"
             text += "DATA = {\n"
             var seen = Set<NodeID>()
