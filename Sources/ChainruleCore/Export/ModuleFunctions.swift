@@ -117,7 +117,7 @@ extension Exporter {
         var used = Set(Self.reserved).union(["k"])
         for p in module.parameters {
             var name = Self.identifier(p)
-            if name.first == "v", name.dropFirst().allSatisfy(\.isNumber) { name += "_" }  // clear of the locals v0, v1, …
+            if name.count > 1, name.first == "v", name.dropFirst().allSatisfy(\.isNumber) { name += "_" }  // clear of the locals v0, v1, …
             while used.contains(name) { name += "_" }
             used.insert(name)
             parameters.append(name)
