@@ -164,11 +164,11 @@ public enum ReverseMode {
             }
             guard let g = result.gradient[id] else { continue }
             let node = emitter.graph.view(id)
-            let op = node.op, family = op.family
+            let op = node.op, derivative = op.family.derivative
             do throws(ShapeMessage) {
                 for (k, input) in node.inputs.enumerated() where live[input] {
                     emitter.role = .gradient(of: id)
-                    let c = try emitter.cotangent(of: id, op: op, family: family, input: k, gradient: g)
+                    let c = try emitter.cotangent(of: id, op: op, derivative: derivative, input: k, gradient: g)
                     if edges { result.cotangents.append(c.map { Int32(truncatingIfNeeded: $0) } ?? -1) }
                     guard let c else { continue }
                     emitter.role = .gradient(of: input)

@@ -47,17 +47,18 @@ extension Emitter {
     /// The contribution `ḡ · ∂node/∂input_k` to input k's gradient, where `g` is ∂out/∂node.
     mutating func cotangent(of id: NodeID, input k: Int, gradient g: NodeID) throws(ShapeMessage) -> NodeID? {
         let op = graph[id].op
-        return try cotangent(of: id, op: op, family: op.family, input: k, gradient: g)
+        return try cotangent(of: id, op: op, derivative: op.family.derivative, input: k, gradient: g)
     }
 
-    /// ``cotangent(of:input:gradient:)`` with node `id`'s op and family read once by the
-    /// caller, which asks for each input in turn.
-    mutating func cotangent(of id: NodeID, op: Op, family: any OpFamily, input k: Int,
+    /// ``cotangent(of:input:gradient:)`` with node `id`'s op and derivative read once by the
+    /// caller, which asks for each input in turn (a derivative's rules are closures, made anew
+    /// each time a family gives them).
+    mutating func cotangent(of id: NodeID, op: Op, derivative: Derivative, input k: Int,
                             gradient g: NodeID) throws(ShapeMessage) -> NodeID? {
         guard op.differentiates(argument: k, shapes: ReverseMode.argumentShapes(op, graph.inputs(of: id), graph)) else {
             return nil
         }
-        switch family.derivative.rule {
+        switch derivative.rule {
         case .none:
             return nil
         case .linear(_, let transpose), .multilinear(let transpose):
