@@ -73,7 +73,7 @@ def where(c, a, b):
 def array(x): return torch.tensor(x, dtype=torch.float64)
 def mask(c): return c.to(torch.float64)
 def broadcast_to(x, shape): return torch.broadcast_to(x, shape)
-def transpose(x): return x.permute(*reversed(range(x.dim())))
+def transpose(x): return x.permute(tuple(reversed(range(x.dim()))))  # a scalar too (permute() of no axes is an error)
 def stack(xs): return torch.stack(xs)
 def dot(a, b): return torch.dot(a, b)
 def einsum(spec, *xs): return torch.einsum(spec, *xs)
