@@ -130,15 +130,15 @@ def to_list(x):
 
     /// The helpers both frameworks share, written in the ones above.
     static let common = #"""
-def relu(x): return where(x > 0, x, 0 * x)  # relu′(0) = 0
-def abs_(x): return where(x > 0, x, where(x < 0, -x, 0 * x))  # abs′(0) = 0 (JAX's is 1)
+def relu(x): return where(x > 0, x, zeros_like(x))  # relu′(0) = 0; relu(−∞) = 0 (0·x would be NaN)
+def abs_(x): return where(x > 0, x, where(x < 0, -x, 0 * x))  # abs′(0) = 0 (JAX's is 1); abs(NaN) is NaN
 def step(x): return stop(where(x != x, x, mask(x > 0)))  # derivative 0, NaN stays NaN
 def sign(x): return stop(where(x != x, x, mask(x > 0) - mask(x < 0)))
 def normal_cdf(x): return 0.5 * (1 + erf(x / math.sqrt(2)))
 def maximum(a, b): return where((a >= b) | (a != a), a, b)  # a tie goes to the first argument
 def minimum(a, b): return where((a <= b) | (a != a), a, b)
-def leaky_relu(x, a): return where(x > 0, x, a * x)
-def elu(x, a): return where(x > 0, x, a * expm1(where(x > 0, 0 * x, x)))
+def leaky_relu(x, a): return where(x > 0, x, a * where(x > 0, zeros_like(x), x))  # ∂/∂a at x = ∞ is 0, not ∞·0
+def elu(x, a): return where(x > 0, x, a * expm1(where(x > 0, zeros_like(x), x)))  # the dead branch fed 0, so elu′(∞) = 1
 def power(a, b): return a ** b
 def first_max(x): return x.reshape(-1)[argmax_flat(x)]  # the gradient to the first largest element
 def argmax_mask(x): return stop(mask(positions(x) == argmax_flat(x)).reshape(x.shape))
