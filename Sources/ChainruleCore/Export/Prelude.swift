@@ -70,7 +70,7 @@ def where(c, a, b):
     a = a if torch.is_tensor(a) else torch.tensor(a)
     b = b if torch.is_tensor(b) else torch.tensor(b)
     return torch.where(c, a, b)
-def array(x): return torch.tensor(x, dtype=torch.float64)
+def array(x): return torch.as_tensor(x, dtype=torch.float64)  # a list, or a tensor as it is
 def mask(c): return c.to(torch.float64)
 def broadcast_to(x, shape): return torch.broadcast_to(x, shape)
 def transpose(x): return x.permute(tuple(reversed(range(x.dim()))))  # a scalar too (permute() of no axes is an error)
