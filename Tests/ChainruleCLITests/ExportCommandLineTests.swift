@@ -2,9 +2,10 @@ import ChainruleTestSupport
 import Foundation
 import XCTest
 
-/// `--export jax` of a graph holding every built-in and every point where chainrule's definition
-/// differs from a framework's default, run under JAX and compared with `--json` by the comparison
-/// `scripts/verify-export` makes (JAX installed into `.build-export-venv/` when missing).
+/// `--export jax` and `--export torch` of a graph holding every built-in and every point where
+/// chainrule's definition differs from a framework's default, run under JAX and under PyTorch and
+/// compared with `--json` by the comparison `scripts/verify-export` makes (JAX installed into
+/// `.build-export-venv/` when missing; PyTorch, a wheel of several GB, only used when it imports there).
 final class ExportCommandLineTests: FolderTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -41,20 +42,24 @@ final class ExportCommandLineTests: FolderTestCase {
         out = hidden * [1, 2]
         """
 
+    static let venv = root.appendingPathComponent(".build-export-venv")
+
+    /// The exit status of a program run with its output discarded, -1 when it does not start.
+    func run(_ executable: String, _ arguments: [String]) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return -1 }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     /// The virtual environment's Python with JAX, installed when missing; nil when it cannot be.
-    func python() throws -> String? {
-        let venv = Self.root.appendingPathComponent(".build-export-venv")
+    func jaxPython() -> String? {
+        let venv = Self.venv
         let python = venv.appendingPathComponent("bin/python").path
-        func run(_ executable: String, _ arguments: [String]) -> Int32 {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            guard (try? process.run()) != nil else { return -1 }
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
         if !FileManager.default.fileExists(atPath: python) {
             guard run("/usr/bin/env", ["python3", "-m", "venv", venv.path]) == 0 else { return nil }
         }
@@ -64,21 +69,41 @@ final class ExportCommandLineTests: FolderTestCase {
         return python
     }
 
-    func compare(_ graph: String = graph, output: String?) throws {
-        guard let python = try python() else {
-            throw XCTSkip("JAX cannot be installed into .build-export-venv (python3 -m venv and pip install jax failed): the export is not compared")
+    /// The virtual environment's Python when PyTorch imports there (never installed here).
+    func torchPython() -> String? {
+        let python = Self.venv.appendingPathComponent("bin/python").path
+        return run(python, ["-c", "import torch"]) == 0 ? python : nil
+    }
+
+    /// Exports `graph` for `framework` (`jax` or `torch`), runs the script under it and compares
+    /// its document with `--json`'s, skipping when the framework is not there.
+    func compare(_ graph: String = graph, output: String?, under framework: String = "jax") throws {
+        let python: String
+        if framework == "torch" {
+            guard let found = torchPython() else {
+                throw XCTSkip("PyTorch does not import in .build-export-venv (scripts/verify-export --torch installs it): the export is not compared under PyTorch")
+            }
+            python = found
+        } else {
+            guard let found = jaxPython() else {
+                throw XCTSkip("JAX cannot be installed into .build-export-venv (python3 -m venv and pip install jax failed): the export is not compared")
+            }
+            python = found
         }
         let script = folder.appendingPathComponent("all.graph")
         try graph.write(to: script, atomically: true, encoding: .utf8)
         let of = output.map { ["--of", $0] } ?? []
         let json = try runChainrule(["--json"] + of + [script.path])
         XCTAssertEqual(json.status, 0, json.standardError)
-        let export = try runChainrule(["--export", "jax"] + of + [script.path])
+        let export = try runChainrule(["--export", framework] + of + [script.path])
         XCTAssertEqual(export.status, 0, export.standardError)
         let expected = folder.appendingPathComponent("expected.json"), exported = folder.appendingPathComponent("all.py")
         try json.standardOutput.write(to: expected, atomically: true, encoding: .utf8)
         try export.standardOutput.write(to: exported, atomically: true, encoding: .utf8)
-        if graph == Self.graph {
+        if framework == "torch" {
+            XCTAssertTrue(export.standardOutput.contains("torch.autograd.grad(y, x, create_graph=True"), "grad() is the framework's grad, differentiable again")
+            XCTAssertTrue(export.standardOutput.contains("return torch.nn.functional.gelu(x)  #"), "GELU is PyTorch's default, exact")
+        } else if graph == Self.graph {
             XCTAssertTrue(export.standardOutput.contains("jax.grad"), "grad() is the framework's grad")
             XCTAssertTrue(export.standardOutput.contains("approximate=False"), "GELU is exact")
             XCTAssertTrue(export.standardOutput.contains("def wrap(t, k, u, V):"), "a module is a function")
@@ -89,8 +114,8 @@ final class ExportCommandLineTests: FolderTestCase {
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [Self.root.appendingPathComponent("scripts/verify-export").path, "--worker", jobs.path, "jax"]
-        process.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "JAX_PLATFORMS": "cpu"]
+        process.arguments = [Self.root.appendingPathComponent("scripts/verify-export").path, "--worker", jobs.path, framework]
+        process.environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "JAX_PLATFORMS": "cpu", "OMP_NUM_THREADS": "1"]
         let stdout = Pipe(), stderr = Pipe()
         process.standardOutput = stdout
         process.standardError = stderr
@@ -98,7 +123,7 @@ final class ExportCommandLineTests: FolderTestCase {
         let (out, errors) = readToEnd(process, stdout, stderr)
         let line = String(decoding: out, as: UTF8.self)
         XCTAssertEqual(process.terminationStatus, 0, String(decoding: errors, as: UTF8.self))
-        XCTAssertTrue(line.contains("\"ok\": true"), "JAX agrees with chainrule: \(line)")
+        XCTAssertTrue(line.contains("\"ok\": true"), "\(framework) agrees with chainrule: \(line)")
     }
 
     func testEveryBuiltinAndEverySemanticDifferenceAgreesUnderJAX() throws {
@@ -146,6 +171,18 @@ final class ExportCommandLineTests: FolderTestCase {
         XCTAssertTrue(text.contains("    # (its adam state goes on from the :train before)"), text)
         XCTAssertTrue(text.contains("    # (its momentum state goes on from the :train before)"), text)
         XCTAssertTrue(text.contains("optimizer=adam decay=0.01"), text)
+    }
+
+    func testEveryBuiltinAndEverySemanticDifferenceAgreesUnderPyTorch() throws {
+        try compare(output: "L", under: "torch")
+    }
+
+    func testATensorOutputSeededWithOnesAgreesUnderPyTorch() throws {
+        try compare(output: "out", under: "torch")
+    }
+
+    func testTrainingIsTakenAgainUnderPyTorch() throws {
+        try compare(Self.training, output: "L", under: "torch")
     }
 
     func testExportNeedsAFrameworkItKnows() throws {

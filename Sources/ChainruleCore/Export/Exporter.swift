@@ -265,9 +265,11 @@ public struct Exporter {
     ]
 
     /// A tensor as nested Python lists of floats that read back exactly (nested as deep as the
-    /// rank, which ``Limits/rank`` bounds).
+    /// rank, which ``Limits/rank`` bounds); one without elements as a zero broadcast to its shape,
+    /// which `[]` would lose (`zeros(0, 3)`).
     func literal(_ t: Tensor) -> String {
         if t.shape.isEmpty { return Export.number(t.scalars.first ?? 0) }
+        if t.scalars.isEmpty { return "broadcast_to(array(0.0), \(Export.tuple(t.shape)))" }
         return nested(t.scalars[...], t.shape[...])
     }
 

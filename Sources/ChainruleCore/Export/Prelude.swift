@@ -70,10 +70,10 @@ def where(c, a, b):
     a = a if torch.is_tensor(a) else torch.tensor(a)
     b = b if torch.is_tensor(b) else torch.tensor(b)
     return torch.where(c, a, b)
-def array(x): return torch.tensor(x, dtype=torch.float64)
+def array(x): return torch.as_tensor(x, dtype=torch.float64)  # a list, or a tensor as it is
 def mask(c): return c.to(torch.float64)
 def broadcast_to(x, shape): return torch.broadcast_to(x, shape)
-def transpose(x): return x.permute(*reversed(range(x.dim())))
+def transpose(x): return x.permute(tuple(reversed(range(x.dim()))))  # a scalar too (permute() of no axes is an error)
 def stack(xs): return torch.stack(xs)
 def dot(a, b): return torch.dot(a, b)
 def einsum(spec, *xs): return torch.einsum(spec, *xs)
@@ -130,15 +130,15 @@ def to_list(x):
 
     /// The helpers both frameworks share, written in the ones above.
     static let common = #"""
-def relu(x): return where(x > 0, x, 0 * x)  # relu′(0) = 0
-def abs_(x): return where(x > 0, x, where(x < 0, -x, 0 * x))  # abs′(0) = 0 (JAX's is 1)
+def relu(x): return where(x > 0, x, zeros_like(x))  # relu′(0) = 0; relu(−∞) = 0 (0·x would be NaN)
+def abs_(x): return where(x > 0, x, where(x < 0, -x, 0 * x))  # abs′(0) = 0 (JAX's is 1); abs(NaN) is NaN
 def step(x): return stop(where(x != x, x, mask(x > 0)))  # derivative 0, NaN stays NaN
 def sign(x): return stop(where(x != x, x, mask(x > 0) - mask(x < 0)))
 def normal_cdf(x): return 0.5 * (1 + erf(x / math.sqrt(2)))
 def maximum(a, b): return where((a >= b) | (a != a), a, b)  # a tie goes to the first argument
 def minimum(a, b): return where((a <= b) | (a != a), a, b)
-def leaky_relu(x, a): return where(x > 0, x, a * x)
-def elu(x, a): return where(x > 0, x, a * expm1(where(x > 0, 0 * x, x)))
+def leaky_relu(x, a): return where(x > 0, x, a * where(x > 0, zeros_like(x), x))  # ∂/∂a at x = ∞ is 0, not ∞·0
+def elu(x, a): return where(x > 0, x, a * expm1(where(x > 0, zeros_like(x), x)))  # the dead branch fed 0, so elu′(∞) = 1
 def power(a, b): return a ** b
 def first_max(x): return x.reshape(-1)[argmax_flat(x)]  # the gradient to the first largest element
 def argmax_mask(x): return stop(mask(positions(x) == argmax_flat(x)).reshape(x.shape))
