@@ -12,8 +12,8 @@ final class ExportCommandLineTests: FolderTestCase {
     /// Every built-in, and each semantic difference the export must handle: exact GELU, first-maximum
     /// ties for `max` (and `argmax` in its derivative), `relu′(0) = abs′(0) = 0`, `max(a, b)` tying
     /// to `a`, `kl(p, q)` in this order, `bce` clamped at −100, softmax over the last axis of a
-    /// matrix, integer class indices, `grad()` nested, modules (one calling another, one given a number),
-    /// and a tensor output.
+    /// matrix, integer class indices (of `cross_entropy` and `one_hot`), batched transposes and
+    /// logits, `grad()` nested, modules (one calling another, one given a number), and a tensor output.
     static let graph = """
         param x = [-1.5, 0, 0.5, 2, 2]
         param s = 0.2
@@ -38,7 +38,9 @@ final class ExportCommandLineTests: FolderTestCase {
         g1 = grad(sum(act * pos), x)
         g2 = grad(grad(tanh(s) * s, s), s)
         g3 = grad(max(x) + sum(hidden), x)
-        L = sum(act) + sum(pos) + sum(ties) + sum(A) + sum(M) + sum(e) + losses + sum(c) + sum(g1 * x) + g2 + sum(g3) + max(x) + sum([hidden[0], s, x[-1]] * 2) + sum(M[1, :]) + sum(wrapped) + sum(scaled(x, 3))
+        B3 = [W, 2 * W]
+        batched = sum(matrix_transpose(B3) @ B3) + cross_entropy(B3, [k, [0, 1]]) + cross_entropy(B3, softmax(B3)) + sum(one_hot(k, 5) @ x)
+        L = batched + sum(act) + sum(pos) + sum(ties) + sum(A) + sum(M) + sum(e) + losses + sum(c) + sum(g1 * x) + g2 + sum(g3) + max(x) + sum([hidden[0], s, x[-1]] * 2) + sum(M[1, :]) + sum(wrapped) + sum(scaled(x, 3))
         out = hidden * [1, 2]
         """
 

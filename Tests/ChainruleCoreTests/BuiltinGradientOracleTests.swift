@@ -99,6 +99,55 @@ final class BuiltinGradientOracleTests: XCTestCase {
         }
     }
 
+    /// Logits of any rank, classes on the last axis: each row one prediction, the mean over all rows
+    /// (N · T of them for logits (N, T, C)), against indices of shape (N, T) or probabilities.
+    func testCrossEntropyOverLeadingAxes() {
+        let classes = [[0, 3], [2, 2]]
+        checkGradients("""
+            Z = [[[0.5, -1.0, 2.0, 0.1], [1.5, 0.3, -0.7, 0.9]], [[-0.2, 0.8, 0.4, -1.1], [0.6, -0.4, 1.3, 0.2]]]
+            L = cross_entropy(Z, [[0, 3], [2, 2]])
+            """, wrt: ["Z"]) { v in
+            var s = 0.0
+            for n in 0..<2 { for t in 0..<2 { s += Ref.logSumExp(v, (n * 2 + t) * 4, 4) - v[(n * 2 + t) * 4 + classes[n][t]] } }
+            return s / 4
+        }
+        checkGradients("""
+            Z = [[[0.5, -1.0, 2.0], [1.5, 0.3, -0.7]], [[-0.2, 0.8, 0.4], [0.6, -0.4, 1.3]]]
+            P = [[[0.2, 0.5, 0.3], [0.6, 0.1, 0.3]], [[1, 0, 0], [0.25, 0.25, 0.5]]]
+            L = cross_entropy(Z, P)
+            """, wrt: ["Z", "P"]) { v in
+            var s = 0.0
+            for r in 0..<4 {
+                let lse = Ref.logSumExp(v, r * 3, 3)
+                for i in 0..<3 { s -= v[12 + r * 3 + i] * (v[r * 3 + i] - lse) }
+            }
+            return s / 4
+        }
+    }
+
+    /// `one_hot(t, C) @ E` looks up a row of E for each index: its gradient adds the rows'
+    /// gradients where an index repeats; the rows get a gradient, the indices none.
+    func testOneHotRowsLookUpAnEmbedding() throws {
+        let t = [2, 0, 2]
+        let w = [1.0, -2.0, 0.5, 3.0, -1.5, 0.25]
+        checkGradients("""
+            E = [[0.1, -0.3], [0.7, 0.2], [-0.5, 1.1]]
+            L = sum(\(literal(w, columns: 2)) * tanh(one_hot([2, 0, 2], 3) @ E))
+            """, wrt: ["E"]) { v in
+            var s = 0.0
+            for r in 0..<3 { for j in 0..<2 { s += w[r * 2 + j] * tanh(v[t[r] * 2 + j]) } }
+            return s
+        }
+        // The values, by hand: a 1 in the column of each index, for indices of any shape.
+        var script = try Script("input c = [[1, 0], [2, 1]]\nH = one_hot(c, 3)\nL = sum(H * [1, 10, 100])")
+        assertClose(try script.value("H"), [0, 1, 0, 1, 0, 0, 0, 0, 1, 0, 1, 0], shape: [2, 2, 3])
+        assertClose(try script.value("L"), [10 + 1 + 100 + 10], shape: [])
+        let gradients = try script.workspace.gradients(of: try script.id("L"))
+        XCTAssertNil(gradients[try script.id("c")], "class indices are not differentiated")
+        // The rows themselves are read by L: they get its gradient, and pass none on to c.
+        assertClose(gradients[try script.id("H")], Array(repeating: [1.0, 10, 100], count: 4).flatMap { $0 }, shape: [2, 2, 3])
+    }
+
     /// A class index selects an element; it is not differentiated: no gradient, not even zero.
     func testCrossEntropyIndexTargetReceivesNoGradient() throws {
         var script = try Script("z = [0.5, -1.0, 2.0]\nk = 2\nL = cross_entropy(z, k) + cross_entropy([z, z], [0, 1])")

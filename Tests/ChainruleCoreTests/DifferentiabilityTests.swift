@@ -45,6 +45,19 @@ final class DifferentiabilityTests: XCTestCase {
         XCTAssertNil(try batch.workspace.gradients(of: try batch.id("L"))[try batch.id("t")])
     }
 
+    /// The indices of `one_hot` are class indices too: no gradient, no finite-difference shift.
+    func testOneHotIndicesGetNoGradient() throws {
+        var script = try Script("t = [2, 0]\nE = [[1, 2], [3, 4], [5, 6]]\nL = sum(one_hot(t, 3) @ E)")
+        let result = try script.workspace.gradients(of: try script.id("L"))
+        XCTAssertNil(result[try script.id("t")])
+        assertClose(result[try script.id("E")], [1, 1, 0, 0, 1, 1], shape: [3, 2])
+        let graph = script.workspace.graph
+        let oneHot = try XCTUnwrap((0..<graph.count).first { graph[$0].op == .oneHot(classes: 3) })
+        XCTAssertTrue(graph.isClassIndex(oneHot, argument: 0))
+        XCTAssertFalse(graph.differentiableAncestors(of: try script.id("L"))[try script.id("t")])
+        XCTAssertTrue(graph.feedsClassIndex(of: try script.id("L"))[try script.id("t")])
+    }
+
     /// `param w = -2; w = 2` keeps w a param (before, :train found no params); `input` and a
     /// formula still change the kind.
     func testPlainRedefinitionKeepsALeafsKind() throws {

@@ -103,6 +103,26 @@ final class GradientOracleTests: XCTestCase {
         }
     }
 
+    /// `matrix_transpose` swaps the last two axes: `A @ matrix_transpose(A)` is `A Aᵀ` for each matrix
+    /// of a batch (the attention scores `q @ kᵀ` of every sequence at once), and of a matrix it is `.T`.
+    func testMatrixTranspose() {
+        let w = [1.0, -0.5, 2.0, 0.25, -1.5, 0.75, 0.5, 3.0]
+        checkGradients("""
+            A = [[[1.0, -2.0, 0.5], [0.3, 0.8, -1.1]], [[1.4, -0.6, 0.9], [-0.2, 2.0, 0.7]]]
+            B = [[0.5, 1.5, -0.3], [-1.0, 0.25, 2.0]]
+            L = sum([[[1.0, -0.5], [2.0, 0.25]], [[-1.5, 0.75], [0.5, 3.0]]] * (A @ matrix_transpose(A))) + sum([[1, 2], [3, 4], [5, 6]] * matrix_transpose(B))
+            """, wrt: ["A", "B"]) { v in
+            var s = 0.0
+            // (A Aᵀ)[n, i, j] = Σₖ A[n, i, k]·A[n, j, k], A (2, 2, 3) flattened row-major.
+            for n in 0..<2 { for i in 0..<2 { for j in 0..<2 { for k in 0..<3 {
+                s += w[n * 4 + i * 2 + j] * v[n * 6 + i * 3 + k] * v[n * 6 + j * 3 + k]
+            } } } }
+            // Bᵀ[i, j] = B[j, i], B (2, 3) after A's 12 elements.
+            for i in 0..<3 { for j in 0..<2 { s += Double(2 * i + j + 1) * v[12 + j * 3 + i] } }
+            return s
+        }
+    }
+
     func testIndexing() {
         checkGradients("x = [0.5, -1.0, 2.0, 3.0]\nL = x[0] * x[-1] + 3 * x[2] + x[0] + x[-3]", wrt: ["x"]) { v in
             v[0] * v[3] + 3 * v[2] + v[0] + v[1]

@@ -72,6 +72,10 @@ final class OpDeclarationTests: XCTestCase {
                 XCTAssertTrue(declared.contains(Op.binary(b).name))
             case .axis(let op):
                 XCTAssertTrue(declared.contains(op(nil).name) && op(0).name == op(nil).name, "\(f.name) makes a declared op")
+            case .count(let parameters, let what, let op):
+                XCTAssertEqual(parameters.count, 2, "\(f.name) takes an operand and a count")
+                XCTAssertFalse(what.isEmpty)
+                XCTAssertTrue(declared.contains(op(3).name) && op(4).name == op(3).name, "\(f.name) makes a declared op")
             case .einsum, .grad, .creation:
                 break
             }

@@ -54,6 +54,25 @@ final class OpPlanTests: XCTestCase {
         XCTAssertEqual(g.scalars, [9, 12, 15])
     }
 
+    /// `one_hot` takes a constant whole number of classes, at least 1, and refuses an index that is
+    /// not a whole number in range when its values are known; `matrix_transpose` needs two axes;
+    /// cross_entropy's indices have the logits' shape without the last axis.
+    func testTheNewBuiltinsRefuseWhatTheyCannotDo() throws {
+        var script = try Script("input c = [0, 2]\nZ = [[[1, 2, 3], [4, 5, 6]]]")
+        expectRefusal("h = one_hot(c, ⏶0)", in: &script, containing: "the number of classes must be at least 1, got 0")
+        expectRefusal("h = one_hot(c, classes=⏶2.5)", in: &script, containing: "the number of classes must be a whole number")
+        expectRefusal("h = one_hot(c, ⏶c)", in: &script, containing: "the number of classes must be a constant")
+        expectRefusal("h = ⏶one_hot(c)", in: &script, containing: "one_hot needs 2 arguments (t, classes); 'classes' is missing")
+        expectRefusal("h = ⏶one_hot([0, 3], 3)", in: &script, containing: "class index 3 is not a whole number from 0 to 2")
+        expectRefusal("h = ⏶matrix_transpose(c)", in: &script, containing: "matrix_transpose needs a tensor of rank 2 or more, got shape (2)")
+        expectRefusal("L = ⏶cross_entropy(Z, [0, 1])", in: &script,
+                      containing: "cross_entropy target must be class indices of shape (1, 2) or probabilities of shape (1, 2, 3), got (2)")
+        XCTAssertThrowsError(try Op.oneHot(classes: 3).forward([Tensor([0.5])])) { error in
+            XCTAssertEqual((error as? ShapeMessage)?.text, "class index 0.5 is not a whole number from 0 to 2")
+        }
+        XCTAssertEqual(try Op.transposeLastTwo.resultShape([[4, 2, 3]]), [4, 3, 2])
+    }
+
     func testCrossEntropyNeverPullsBackAZeroForATargetTheForwardPassRefuses() throws {
         let z = Tensor([0.5, -1, 2])
         let op = Op.loss(.crossEntropy)

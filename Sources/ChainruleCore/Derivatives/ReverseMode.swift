@@ -184,7 +184,9 @@ public enum ReverseMode {
 
     /// Nodes that need a gradient: the output depends on them (reads some of their elements,
     /// ``Dependence``), and they depend on a differentiable leaf (or on one of `wrt`) through
-    /// differentiable arguments.
+    /// differentiable arguments. A node whose op differentiates none of its arguments (the rows of
+    /// `one_hot`, made of class indices) is where the reverse pass ends, as at a leaf: without
+    /// `wrt` it gets its gradient, and nothing flows on into its arguments.
     static func liveness(_ graph: Graph, output: NodeID, wrt: Set<NodeID>?) -> [Bool] {
         // Reached from the output along arguments that are differentiated at all, reading some
         // of their elements (not only elements beside them, as in `[w, c][0]`)…
@@ -212,9 +214,13 @@ public enum ReverseMode {
             }
             let op = graph[id].op
             let shapes = argumentShapes(op, inputs, graph)
+            var differentiated = false
             live[id] = inputs.enumerated().contains { k, input in
-                live[input] && op.differentiates(argument: k, shapes: shapes)
+                guard op.differentiates(argument: k, shapes: shapes) else { return false }
+                differentiated = true
+                return live[input]
             }
+            if !differentiated { live[id] = wrt == nil }
         }
         return live
     }

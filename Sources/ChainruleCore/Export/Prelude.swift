@@ -148,7 +148,7 @@ def sum_to(x, shape):
         if size == 1 and x.shape[axis] != 1: x = sum_keep(x, axis)
     return x
 def mse(y, t): return ((y - t) ** 2).mean()
-def is_indices(z, t): return (z.ndim == 1 and t.ndim == 0) or (z.ndim == 2 and tuple(t.shape) == (z.shape[0],))
+def is_indices(z, t): return z.ndim >= 1 and tuple(t.shape) == tuple(z.shape[:-1])  # one class index a row
 def cross_entropy(z, t):
     rows = z.reshape(-1, z.shape[-1])
     target = one_hot(stop(t).reshape(-1), z.shape[-1]) if is_indices(z, t) else t.reshape(rows.shape)  # class indices as integers

@@ -23,6 +23,9 @@ public enum Builtins {
         case slope(BinaryArithmetic)
         /// `f(x[, axis])`: the op for the axis given, resolved (nil: over all elements).
         case axis(@Sendable (Int?) -> Op)
+        /// `f(x, n)`: the op for a constant whole number `n ≥ 1` (`one_hot`'s number of classes),
+        /// of the operand `x`; `parameters` names the two, `what` says what `n` is in errors.
+        case count(parameters: [String], what: String, @Sendable (Int) -> Op)
         /// `einsum("spec", a, b, …)`.
         case einsum
         /// `grad(e, x)`.
@@ -34,7 +37,7 @@ public enum Builtins {
         var parameterCount: Int? {
             switch self {
             case .apply(_, let parameters, _): parameters.count
-            case .slope, .axis: 2
+            case .slope, .axis, .count: 2
             case .einsum, .grad, .creation: nil
             }
         }
@@ -44,7 +47,7 @@ public enum Builtins {
     /// declares them, then `grad` and the constructors of constants.
     public static let functions: [Function] =
         Pointwise.allCases.compactMap(\.function) + BinaryArithmetic.allCases.compactMap(\.function)
-        + Reductions.functions + Products.functions + Movement.functions + Loss.allCases.map(\.function) + [
+        + Reductions.functions + Products.functions + Movement.functions + Selection.functions + Loss.allCases.map(\.function) + [
             Function(name: "grad", signature: "grad(e, x)", summary: "∂e/∂x of a scalar expression e, as nodes of the graph (nests: grad(grad(e, x), x))", call: .grad),
             Function(name: "zeros", signature: "zeros(n, m…)", summary: "constant of zeros", call: .creation),
             Function(name: "ones", signature: "ones(n, m…)", summary: "constant of ones", call: .creation),

@@ -61,6 +61,14 @@ extension Lowering {
                 do { axis = try Reduction.normalize(axis: written, rank: shape(frame.operands[0].value).count) } catch { throw self.error(error.text, at: focus) }
             }
             return .done(try apply(reduction(axis), frame.operands, focus: focus))
+        case .count(let op, let what):
+            if let request = nextOperand(&frame, value, upTo: 1) { return request }
+            // The count is required: `bind` has made sure it is given.
+            guard let e = frame.slots[1] else { throw error("\(what) is missing", at: expr.range) }
+            guard let n = frame.integers.first else { return .integer(e, what: what) }
+            guard n >= 1 else { throw error("\(what) must be at least 1, got \(n)", at: e.range) }
+            guard n <= Limits.elements else { throw error("\(what) must be at most \(Limits.elements), got \(n)", at: e.range) }
+            return .done(try apply(op(n), frame.operands, focus: focus))
         case .einsum(let spec):
             if let request = nextOperand(&frame, value, upTo: frame.slots.count) { return request }
             let plan: EinsumPlan
@@ -118,6 +126,8 @@ extension Lowering {
             return try operands(.slope(activation), ["x", "a"], required: 1)
         case .axis(let op):
             return try operands(.reduce(op), ["x", "axis"], required: 1)
+        case .count(let parameters, let what, let op):
+            return try operands(.count(op, what: what), parameters, required: 2)
         case .einsum:
             guard let first = arguments.first, case .string(let text) = first.kind else {
                 throw error("einsum's first argument is its spec, a string such as \"ij,j->i\"", at: arguments.first?.range ?? expr.range)

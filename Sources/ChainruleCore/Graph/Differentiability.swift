@@ -1,7 +1,7 @@
 /// Which nodes and edges the reverse pass differentiates.
 ///
 /// A number written in a formula (the `2` in `x^2`) is a constant: it gets no gradient.
-/// A class-index argument (the `t` of `cross_entropy(z, t)` when it holds indices) selects
+/// A class-index argument (the `t` of `one_hot(t, classes)`, and of `cross_entropy(z, t)` when it holds indices) selects
 /// an element rather than entering a formula, so no gradient flows into it either. The
 /// reverse pass skips such edges, so a node reached only through them has no gradient
 /// (nil, `null` in JSON), and finite-difference checks leave it out.
@@ -36,11 +36,16 @@ extension Graph {
         return marks
     }
 
-    /// Whether argument `k` of `consumer` is a class index (of `cross_entropy`).
+    /// Whether argument `k` of `consumer` is a class index: the indices of `one_hot`, or the
+    /// target of `cross_entropy` when it holds indices.
     public func isClassIndex(_ consumer: NodeID, argument k: Int) -> Bool {
-        guard k == 1, case .loss(.crossEntropy) = self[consumer].op else { return false }
-        let inputs = inputs(of: consumer)
-        return Loss.targetsAreIndices(self[inputs[0]].shape, self[inputs[1]].shape)
+        switch self[consumer].op {
+        case .oneHot: return k == 0
+        case .loss(.crossEntropy) where k == 1:
+            let inputs = inputs(of: consumer)
+            return Loss.targetsAreIndices(self[inputs[0]].shape, self[inputs[1]].shape)
+        default: return false
+        }
     }
 
     /// Marks the nodes through which `target` depends differentiably on something: `target`

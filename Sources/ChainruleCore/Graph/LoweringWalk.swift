@@ -30,6 +30,8 @@ extension Lowering {
         case slope(BinaryArithmetic)
         /// `sum(x, axis)`, `mean(x, axis)`: the operand, then the axis.
         case reduce(@Sendable (Int?) -> Op)
+        /// `one_hot(t, classes)`: the operand, then the count, a constant whole number.
+        case count(@Sendable (Int) -> Op, what: String)
         indirect case einsum(EinsumSpec)
         /// `zeros`, `ones`, `eye`, `randn`, `rand`: the keywords' numbers, then the sizes.
         case creation(String)

@@ -4,9 +4,11 @@ import Glibc
 public enum Loss: Hashable, Sendable, CaseIterable {
     /// `mean((y − t)²)` with broadcasting. ∂/∂y = `2(y − t)/n`, ∂/∂t = `−2(y − t)/n`.
     case mse
-    /// Softmax cross-entropy of logits `z` (shape `(C)` or `(N, C)`) against class
-    /// indices (a scalar, or shape `(N)`) or a probability tensor of `z`'s shape,
-    /// averaged over `N`. Computed through `log_softmax`, so logits of ±1000 are exact.
+    /// Softmax cross-entropy of logits `z` (shape `(C)`, `(N, C)`, or any `(…, C)`: classes on the
+    /// last axis, each row one prediction) against class indices (a scalar, or of `z`'s shape
+    /// without its last axis: `(N)`, `(…)`) or a probability tensor of `z`'s shape, averaged over
+    /// the `N` rows (all of them: `N` is the product of the axes before the last). Computed
+    /// through `log_softmax`, so logits of ±1000 are exact.
     /// ∂/∂z = `(softmax(z)·Σt − t)/N`; ∂/∂t = `−log_softmax(z)/N` for probabilities, 0 for indices.
     case crossEntropy
     /// Binary cross-entropy `mean(−t·log p − (1−t)·log(1−p))`, each logarithm clamped at
@@ -38,16 +40,17 @@ public enum Loss: Hashable, Sendable, CaseIterable {
         let call = Builtins.Call.apply(.loss(self), parameters: ["y", "t"], required: 2)
         return switch self {
         case .mse: Builtins.Function(name: "mse", signature: "mse(y, t)", summary: "mean((y − t)^2)", call: call)
-        case .crossEntropy: Builtins.Function(name: "cross_entropy", signature: "cross_entropy(z, t)", summary: "softmax cross-entropy of logits z against class indices or probabilities t, mean over rows", call: call)
+        case .crossEntropy: Builtins.Function(name: "cross_entropy", signature: "cross_entropy(z, t)", summary: "softmax cross-entropy of logits z (classes on the last axis) against class indices or probabilities t, mean over rows", call: call)
         case .bce: Builtins.Function(name: "bce", signature: "bce(p, t)", summary: "mean(−t·log p − (1−t)·log(1−p)), logs clamped at −100", call: call)
         case .bceWithLogits: Builtins.Function(name: "bce_with_logits", signature: "bce_with_logits(z, t)", summary: "bce(sigmoid(z), t) computed stably from logits (prefer it)", call: call)
         case .kl: Builtins.Function(name: "kl", signature: "kl(p, q)", summary: "sum(p·(log p − log q))", call: call)
         }
     }
 
-    /// Whether cross-entropy's target holds class indices (rather than probabilities).
+    /// Whether cross-entropy's target holds class indices (rather than probabilities): one per
+    /// row, of the logits' shape without its last axis.
     static func targetsAreIndices(_ z: [Int], _ t: [Int]) -> Bool {
-        (z.count == 1 && t.isEmpty) || (z.count == 2 && t == [z[0]])
+        !z.isEmpty && t.count == z.count - 1 && t.elementsEqual(z.prefix(z.count - 1))
     }
 
     func check(_ shapes: [[Int]]) throws(ShapeMessage) {
@@ -58,11 +61,11 @@ public enum Loss: Hashable, Sendable, CaseIterable {
                 throw ShapeMessage("shapes \(describe(shape: a)) and \(describe(shape: b)) do not broadcast for \(name)")
             }
         case .crossEntropy:
-            guard a.count == 1 || a.count == 2 else {
-                throw ShapeMessage("cross_entropy needs logits of shape (C) or (N, C), got \(describe(shape: a))")
+            guard !a.isEmpty else {
+                throw ShapeMessage("cross_entropy needs logits of shape (C), (N, C) or (…, C), got \(describe(shape: a))")
             }
             guard a == b || Loss.targetsAreIndices(a, b) else {
-                let indexShape = a.count == 1 ? "a scalar class index" : "class indices of shape (\(a[0]))"
+                let indexShape = a.count == 1 ? "a scalar class index" : "class indices of shape \(describe(shape: Array(a.dropLast())))"
                 throw ShapeMessage("cross_entropy target must be \(indexShape) or probabilities of shape \(describe(shape: a)), got \(describe(shape: b))")
             }
         }
@@ -210,7 +213,7 @@ extension Loss: OpFamily {
             return try e.multiply(d, e.scalar(k == 0 ? 2 / n : -2 / n))
         case .crossEntropy:
             let z = e.shape(a)
-            let rows = Double(max(z.count == 2 ? z[0] : 1, 1))
+            let rows = Double(max(z.dropLast().reduce(1, *), 1))
             if k == 1 { return try e.multiply(try e.emit(.logSoftmax, [a]), e.scalar(-1 / rows)) }
             let softmax = try e.emit(.softmax, [a])
             let error: NodeID?

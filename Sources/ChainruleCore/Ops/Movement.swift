@@ -9,6 +9,8 @@ struct Movement: OpFamily {
 
     static let functions = [
         Builtins.Function.unary(.transpose, name: "transpose", signature: "transpose(a)", summary: "reverse the axes, same as a.T"),
+        Builtins.Function.unary(.transposeLastTwo, name: "matrix_transpose", signature: "matrix_transpose(a)",
+                                summary: "swap the last two axes: each matrix of a stack transposed (a.T for a matrix)"),
     ]
 
     /// Every op of the family, of shapes a scalar fits where it has a shape (``Op/declared()``).
@@ -22,7 +24,7 @@ struct Movement: OpFamily {
         case .constant: "const"
         case .identity: "identity"
         case .transpose: "transpose"
-        case .transposeLastTwo: "transpose_last_two"
+        case .transposeLastTwo: "matrix_transpose"
         case .reshape: "reshape"
         case .broadcastTo: "broadcast_to"
         case .index: "index"
@@ -41,7 +43,9 @@ struct Movement: OpFamily {
             return shapes[0].reversed()
         case .transposeLastTwo:
             var shape = shapes[0]
-            guard shape.count >= 2 else { return shape }
+            guard shape.count >= 2 else {
+                throw ShapeMessage("matrix_transpose needs a tensor of rank 2 or more, got shape \(describe(shape: shape)); a vector is its own transpose")
+            }
             shape.swapAt(shape.count - 1, shape.count - 2)
             return shape
         case .reshape(let target):
@@ -78,7 +82,7 @@ struct Movement: OpFamily {
         case .constant: preconditionFailure("a constant's value is stored in its node")
         case .identity: return x[0]
         case .transpose: return x[0].transposed
-        case .transposeLastTwo: return x[0].rank < 2 ? x[0] : Matmul.swapLastTwo(x[0])
+        case .transposeLastTwo: return Matmul.swapLastTwo(x[0])
         case .reshape(let target): return x[0].reshaped(target)
         case .broadcastTo(let target): return Broadcast.expand(x[0], to: target)
         case .index(let plan): return plan.gather(x[0])
@@ -121,10 +125,10 @@ struct Movement: OpFamily {
     func flops(_ shapes: [[Int]], result: [Int]) -> Int { 0 }
 
     /// A scalar passes through every move of one input unchanged (indexing and stacking never
-    /// make a scalar of scalars; a leaf's value is stored).
+    /// make a scalar of scalars, nor does swapping two axes; a leaf's value is stored).
     func scalarValue(_ x0: Double, _ x1: Double, _ x2: Double) -> Double? {
         switch op {
-        case .identity, .transpose, .transposeLastTwo, .reshape, .broadcastTo: x0
+        case .identity, .transpose, .reshape, .broadcastTo: x0
         default: nil
         }
     }

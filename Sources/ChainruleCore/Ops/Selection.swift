@@ -33,6 +33,12 @@ struct Selection: OpFamily {
     let op: Op
     init(_ op: Op) { self.op = op }
 
+    static let functions = [
+        Builtins.Function(name: "one_hot", signature: "one_hot(t, classes)",
+                          summary: "class indices t as one-hot rows: shape t's + (classes), 1 in the column of each index; no gradient",
+                          call: .count(parameters: ["t", "classes"], what: "the number of classes") { .oneHot(classes: $0) }),
+    ]
+
     /// Every op of the family (``Op/declared()``).
     static func examples() throws(ShapeMessage) -> [Op] {
         [.select, .compare(.greater), .compare(.greaterEqual), .compare(.equal), .oneHot(classes: 3)]
