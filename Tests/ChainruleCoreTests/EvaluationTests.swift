@@ -125,4 +125,15 @@ final class EvaluationTests: XCTestCase {
         try script.run("a = -1")
         XCTAssertEqual(try script.value("c"), Tensor(-1))
     }
+
+    /// `relu(x)` is `max(0, x)`, NaN included: a NaN stays NaN (as in PyTorch and JAX) instead of
+    /// turning into 0, which would hide where a training run went wrong; its derivative there is 0.
+    func testReluOfNaNIsNaNAsMaxOfZeroAndNaNIs() throws {
+        var script = try Script("x = [0/0, -1, 0, 2]\nr = relu(x)\nm = max(0, x)\nL = sum(relu(x) * [0, 1, 1, 1])")
+        let r = try script.value("r").scalars, m = try script.value("m").scalars
+        XCTAssertTrue(r[0].isNaN && m[0].isNaN, "relu(NaN) = \(r[0]), max(0, NaN) = \(m[0])")
+        XCTAssertEqual(Array(r[1...]), [0, 0, 2])
+        XCTAssertEqual(Array(r[1...]), Array(m[1...]))
+        XCTAssertEqual(try script.gradient(of: "L", wrt: "x").scalars[1...], [0, 0, 1])
+    }
 }

@@ -130,7 +130,7 @@ def to_list(x):
 
     /// The helpers both frameworks share, written in the ones above.
     static let common = #"""
-def relu(x): return where(x > 0, x, zeros_like(x))  # relu′(0) = 0; relu(−∞) = 0 (0·x would be NaN)
+def relu(x): return where(x > 0, x, zeros_like(x)) + where(x != x, stop(x), zeros_like(x))  # relu′(0) = 0; relu(−∞) = 0 (0·x would be NaN); relu(NaN) is NaN, its derivative 0
 def abs_(x): return where(x > 0, x, where(x < 0, -x, 0 * x))  # abs′(0) = 0 (JAX's is 1); abs(NaN) is NaN
 def step(x): return stop(where(x != x, x, mask(x > 0)))  # derivative 0, NaN stays NaN
 def sign(x): return stop(where(x != x, x, mask(x > 0) - mask(x < 0)))

@@ -7,7 +7,7 @@ import Glibc
 public enum Pointwise: UInt8, Hashable, Sendable, CaseIterable {
     /// `−x`.
     case negate
-    /// `max(0, x)`; derivative `1` for `x > 0`, else `0`.
+    /// `max(0, x)` (NaN stays NaN, as `max(0, NaN)` is NaN); derivative `1` for `x > 0`, else `0`.
     case relu
     /// Exact GELU `x·Φ(x) = ½x(1 + erf(x/√2))`; derivative `Φ(x) + x·φ(x)`.
     case gelu
@@ -94,7 +94,7 @@ public enum Pointwise: UInt8, Hashable, Sendable, CaseIterable {
     public func value(_ x: Double) -> Double {
         switch self {
         case .negate: -x
-        case .relu: x > 0 ? x : 0
+        case .relu: x > 0 || x.isNaN ? x : 0  // NaN stays NaN, as in max(0, x)
         case .gelu: 0.5 * x * (1 + erf(x / 2.0.squareRoot()))
         case .sigmoid: Pointwise.sigmoid(x)
         case .tanh: Glibc.tanh(x)
