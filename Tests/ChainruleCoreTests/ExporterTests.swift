@@ -56,10 +56,14 @@ final class ExportedModuleTests: XCTestCase {
             scaled(u, c) = u * c
             param x = [1, -2]
             param W = [[0.5, -1], [2, 0.25]]
+            param g = 0.5
+            gain(u) = u * g
+            sq(u, w) = u * w
             a = wrap(x, W)
             b = wrap(a, W)
             s = scaled(x, 3)
-            L = sum(a) + sum(b) + sum(s)
+            y = gain(a) + sq(x, x)
+            L = sum(a) + sum(b) + sum(s) + sum(y)
             """, output: "L")
         let lines = text.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.filter { $0.hasPrefix("def layer(") }, ["def layer(t, k, u, V):"])
@@ -67,11 +71,15 @@ final class ExportedModuleTests: XCTestCase {
         XCTAssertFalse(text.contains("def scaled("), "a call given a number is written out")
         XCTAssertTrue(lines.contains("    # wrap(u, V) = layer(u, V) * 2"), text)
         XCTAssertTrue(lines.contains("    v1 = layer(t, k + 0, u, V)"), "a call is named by its result, the last of its nodes: " + text)
-        XCTAssertTrue(lines.contains("    a = wrap(t, 2, x, W)"), text)
+        XCTAssertTrue(lines.contains("    a = wrap(t, 3, x, W)"), text)
         XCTAssertTrue(lines.contains { $0.hasPrefix("    b = wrap(t, ") && $0.hasSuffix(", a, W)") }, text)
         // Every node is still tapped: the ones in calls by their functions, the rest in graph.
         XCTAssertTrue(text.contains("    v0 = t(k + 0, V @ u)"), text)
-        XCTAssertFalse(lines.contains { $0.hasPrefix("def scaled") })
+        // A node the formula reads by name is passed by keyword; a node passed for two
+        // parameters would be read under one name where the formula writes another: written out.
+        XCTAssertTrue(lines.contains("def gain(t, k, u, *, g):"), text)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("    n") && $0.hasSuffix(" = gain(t, 13, a, g=g)") }, text)
+        XCTAssertFalse(text.contains("def sq("), text)
     }
 
     /// A call whose inner node is read by a `grad()` body computing it again stays written node

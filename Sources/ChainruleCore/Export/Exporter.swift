@@ -113,7 +113,7 @@ public struct Exporter {
         var skipUntil = -1
         for id in 0..<graph.count where !omitted[id] && id > skipUntil {
             if let call = functions.outermost[id] {
-                let arguments = call.arguments.map { ", " + names[$0] }.joined()
+                let arguments = call.arguments.map { ", " + names[$0] }.joined() + call.globals.map { ", \(names[$0])=\(names[$0])" }.joined()
                 lines.append("    \(names[call.last]) = \(call.function)(t, \(call.first)\(arguments))")
                 skipUntil = call.last
                 continue

@@ -10,10 +10,13 @@ extension Exporter {
     public struct Module: Sendable {
         public var parameters: [String]
         public var definition: String
+        /// The names its formula reads that are not parameters (nodes defined outside it).
+        public var reads: Set<String>
 
-        public init(parameters: [String], definition: String) {
+        public init(parameters: [String], definition: String, reads: Set<String> = []) {
             self.parameters = parameters
             self.definition = definition
+            self.reads = reads
         }
     }
 
@@ -23,6 +26,9 @@ extension Exporter {
         var last: NodeID
         var function: String
         var arguments: [NodeID]
+        /// The named nodes outside the call its module's formula reads (`s` in `scale(u) = u * s`),
+        /// passed by keyword.
+        var globals: [NodeID]
     }
 
     /// The functions of the script and the calls written with them.
@@ -61,6 +67,7 @@ extension Exporter {
             let parameters = modules[graph.moduleName(of: call)]?.parameters.count
             writable.append(contiguous && !call.arguments.contains(-1) && parameters == call.arguments.count)
         }
+        var globals = Array(repeating: [NodeID](), count: calls.count)
         for id in 0..<count {
             let inside = paths[id]
             for k in inside where writable[k] {
@@ -71,7 +78,12 @@ extension Exporter {
                 // outside k that is not an argument of k.
                 for k in paths[input] where writable[k] && input != last[k] && !inside.contains(k) { writable[k] = false }
                 for k in inside where writable[k] && !paths[input].contains(k) && !calls[k].arguments.contains(input) {
-                    writable[k] = false
+                    // A named node the formula reads is passed by keyword; anything else cannot be.
+                    if graph[input].name != nil {
+                        if !globals[k].contains(input) { globals[k].append(input) }
+                    } else {
+                        writable[k] = false
+                    }
                 }
             }
         }
@@ -83,8 +95,18 @@ extension Exporter {
         for k in (0..<calls.count).reversed() where writable[k] {
             let moduleName = graph.moduleName(of: calls[k])
             guard let module = modules[moduleName] else { continue }
-            let body = functionBody(k, module: module, first: first, last: last, paths: paths, writable: writable, named: named,
-                                    framework: framework)
+            // A node passed for two parameters, or passed and read by name too, would be read
+            // under one name where the formula writes another: such a call is written out.
+            let passed = calls[k].arguments
+            if Set(passed).count < passed.count || passed.contains(where: { graph[$0].name.map(module.reads.contains) ?? false }) {
+                writable[k] = false
+                continue
+            }
+            guard let body = functionBody(k, module: module, first: first, last: last, paths: paths, writable: writable, named: named,
+                                          globals: globals, variables: variables, framework: framework) else {
+                writable[k] = false
+                continue
+            }
             if let same = texts[moduleName]?.first(where: { $0.text == body.text }) {
                 named[k] = same.name
                 if let d = definitions.firstIndex(where: { $0.text.hasPrefix("def \(same.name)(") }) { definitions[d].key = k }
@@ -103,15 +125,18 @@ extension Exporter {
         result.definitions = definitions.sorted { $0.key < $1.key }.map(\.text)
         for id in 0..<count {
             guard let k = paths[id].first(where: { writable[$0] }), first[k] == id, let name = named[k] else { continue }
-            result.outermost[id] = FunctionCall(first: id, last: last[k], function: name, arguments: calls[k].arguments)
+            result.outermost[id] = FunctionCall(first: id, last: last[k], function: name, arguments: calls[k].arguments,
+                                                globals: globals[k])
         }
         return result
     }
 
     /// A function's parameters and statements for call `k`: its nodes in order, each tapped as
     /// `k + offset`, a call inside it that is written as a function called as one.
+    /// Nil when a node it reads from outside has a name that a parameter takes.
     func functionBody(_ k: Int, module: Module, first: [Int], last: [Int], paths: [[Int]], writable: [Bool],
-                      named: [Int: String], framework: Framework) -> (signature: (String) -> String, text: String) {
+                      named: [Int: String], globals: [[NodeID]], variables: [String],
+                      framework: Framework) -> (signature: (String) -> String, text: String)? {
         let call = graph.allCalls[k]
         var parameters: [String] = []
         var used = Set(Self.reserved).union(["k"])
@@ -122,11 +147,14 @@ extension Exporter {
             used.insert(name)
             parameters.append(name)
         }
+        for g in globals[k] {
+            guard !used.contains(variables[g]), !(variables[g].first == "v" && variables[g].dropFirst().allSatisfy(\.isNumber)) else { return nil }
+        }
         let base = first[k]
         func local(_ id: NodeID) -> String {
             if id >= base, id <= last[k] { return "v\(id - base)" }
             if let i = call.arguments.firstIndex(of: id) { return parameters[i] }
-            return "n\(id)"  // not reached: every input is a node of the call or an argument
+            return variables[id]  // a named node outside the call, passed by keyword
         }
         var lines: [String] = []
         var id = base
@@ -134,7 +162,7 @@ extension Exporter {
             let path = paths[id]
             let depth = path.firstIndex(of: k) ?? path.count
             if let inner = path[(depth + 1)...].first(where: { writable[$0] }), first[inner] == id, let name = named[inner] {
-                let arguments = graph.allCalls[inner].arguments.map(local)
+                let arguments = graph.allCalls[inner].arguments.map(local) + globals[inner].map { "\(variables[$0])=\(local($0))" }
                 lines.append("    v\(last[inner] - base) = \(name)(t, k + \(id - base)\(arguments.map { ", " + $0 }.joined()))")
                 id = last[inner] + 1
                 continue
@@ -146,7 +174,8 @@ extension Exporter {
             id += 1
         }
         lines.append("    return v\(last[k] - base)")
-        let parameterList = parameters.map { ", " + $0 }.joined()
+        var parameterList = parameters.map { ", " + $0 }.joined()
+        if !globals[k].isEmpty { parameterList += ", *" + globals[k].map { ", " + variables[$0] }.joined() }
         return ({ "def \($0)(t, k\(parameterList)):" }, lines.joined(separator: "\n"))
     }
 }
@@ -154,6 +183,10 @@ extension Exporter {
 extension Workspace {
     /// Every module with its parameters and definition, as ``Exporter`` writes them.
     public var exportedModules: [String: Exporter.Module] {
-        modules.mapValues { Exporter.Module(parameters: $0.parameters, definition: $0.span.text) }
+        modules.mapValues { module in
+            var reads = Set<String>()
+            for (name, _, isCall) in References(module.body) where !isCall && !module.parameters.contains(name) { reads.insert(name) }
+            return Exporter.Module(parameters: module.parameters, definition: module.span.text, reads: reads)
+        }
     }
 }
