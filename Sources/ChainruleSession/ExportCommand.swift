@@ -26,7 +26,9 @@ extension Session {
         let text = try exportScript(output: name, framework: framework, at: of?.span ?? arguments.nameSpan)
         let path = self.path(file, in: arguments)
         do { try Files.write(text, to: path) } catch { throw Diagnostic(error.message, at: file.span) }
-        print("wrote \(name) and its gradients for \(framework == .jax ? "JAX" : "PyTorch") to \(path) (run: python3 \(path))")
+        let runs = replay?.trainings.count ?? 0
+        let training = runs == 0 ? "" : ", taking the \(runs) :train run\(runs == 1 ? "" : "s") again"
+        print("wrote \(name) and its gradients for \(framework == .jax ? "JAX" : "PyTorch") to \(path)\(training) (run: python3 \(path))")
     }
 
     /// The script of `output` for `framework`: the graph evaluated, differentiated from `output`

@@ -173,6 +173,12 @@ final class ExportCommandLineTests: FolderTestCase {
         XCTAssertTrue(text.contains("    # (its adam state goes on from the :train before)"), text)
         XCTAssertTrue(text.contains("    # (its momentum state goes on from the :train before)"), text)
         XCTAssertTrue(text.contains("optimizer=adam decay=0.01"), text)
+        // :export says it takes the runs again.
+        let session = folder.appendingPathComponent("session.graph")
+        try (Self.training + "\n:export again.py\n").write(to: session, atomically: true, encoding: .utf8)
+        let said = try runChainrule([session.path])
+        XCTAssertEqual(said.status, 0, said.standardError)
+        XCTAssertTrue(said.standardOutput.contains("again.py, taking the 6 :train runs again (run: python3 "), said.standardOutput)
     }
 
     func testEveryBuiltinAndEverySemanticDifferenceAgreesUnderPyTorch() throws {
