@@ -13,13 +13,18 @@ extension Session {
             if let f = Framework(rawValue: word.text) {
                 framework = f
             } else if word.text.hasPrefix("of=") {
-                of = CommandArguments.Word(text: String(word.text.dropFirst(3)), span: word.span)
+                var span = word.span  // the name, after "of="
+                span.range.start = min(span.range.start + 3, span.range.end)
+                of = CommandArguments.Word(text: String(word.text.dropFirst(3)), span: span)
             } else {
                 files.append(word)
             }
         }
         guard let file = files.first else { throw Diagnostic("export needs a file; usage: \(Self.exportUsage)", at: arguments.nameSpan) }
-        if files.count > 1 { throw Diagnostic("unexpected argument '\(files[1].text)'; usage: \(Self.exportUsage)", at: files[1].span) }
+        if files.count > 1 {
+            let guess = Suggestions.didYouMean(files[1].text, among: Framework.allCases.map(\.rawValue)) ?? ""
+            throw Diagnostic("unexpected argument '\(files[1].text)'\(guess.isEmpty ? ";" : guess) usage: \(Self.exportUsage)", at: files[1].span)
+        }
         guard let name = of?.text ?? defaultOutputName else {
             throw Diagnostic("nothing is defined, so there is nothing to export", at: arguments.nameSpan)
         }
@@ -34,7 +39,7 @@ extension Session {
     /// The script of `output` for `framework`: the graph evaluated, differentiated from `output`
     /// as `--json` does, then written out.
     public func exportScript(output name: String, framework: Framework, at span: SourceSpan? = nil) throws(Diagnostic) -> String {
-        let document = try jsonDocument(output: name)
+        let document = try jsonDocument(output: name, at: span)
         let source = workspace.graph.count == 0 ? "an empty session" : "a chainrule session"
         return Exporter(graph: document.graph, values: document.values, gradients: document.gradients,
                         outputName: name, source: source, modules: workspace.exportedModules, replay: replay).script(framework)

@@ -21,8 +21,9 @@ extension Session {
         stream.finish()
     }
 
-    func jsonDocument(output name: String) throws(Diagnostic) -> JSONDocument {
-        let id = try workspace.node(named: name, at: nil)
+    /// `span`: where `name` is written, for an error naming it.
+    func jsonDocument(output name: String, at span: SourceSpan? = nil) throws(Diagnostic) -> JSONDocument {
+        let id = try workspace.node(named: name, at: span)
         do { try workspace.evaluateAll() } catch { throw Workspace.diagnostic(error, at: nil) }
         let gradients = try self.gradients(of: id, seed: nil, record: false, at: nil)
         let graph = workspace.graph, values = workspace.evaluation

@@ -193,6 +193,19 @@ final class ExportCommandLineTests: FolderTestCase {
         try compare(Self.training, output: "L", under: "torch")
     }
 
+    /// A misspelt framework gets a suggestion, and a node that is not there is pointed at after `of=`.
+    func testExportErrorsSayWhereAndWhat() throws {
+        for (line, expected) in [(":export out.py tourch", "x.graph:2:16: error: unexpected argument 'tourch'; did you mean 'torch'? usage:"),
+                                 (":export out.py of=yy", "x.graph:2:19: error: undefined name 'yy'; did you mean 'y'?")] {
+            let script = folder.appendingPathComponent("x.graph")
+            try "y = 1\n\(line)\n".write(to: script, atomically: true, encoding: .utf8)
+            let result = try runChainrule([script.path])
+            XCTAssertNotEqual(result.status, 0)
+            XCTAssertTrue(result.standardError.contains(expected), result.standardError)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("out.py").path), "nothing is written")
+        }
+    }
+
     func testExportNeedsAFrameworkItKnows() throws {
         let result = try runChainrule(["--export", "numpy", "-e", "x = 1"])
         XCTAssertEqual(result.status, 2)
